@@ -1,0 +1,55 @@
+package dev.forwarder;
+
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonAnySetter;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One inference of a chat function (topic {@code {prefix}_chat_inference}), with the field names of
+ * TensorZero's {@code ChatInference} table.
+ *
+ * <p>{@code input} is the function's input object ({@code system}, {@code messages}); {@code output} is
+ * the array of content blocks the model produced; {@code tool_params}, {@code inference_params} and
+ * {@code extra_body} are free-form JSON; {@code tags} is a string map. {@code snapshot_hash} is optional.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record ChatInference(
+        UUID id,
+        String functionName,
+        String variantName,
+        UUID episodeId,
+        ObjectNode input,
+        ArrayNode output,
+        JsonNode toolParams,
+        JsonNode inferenceParams,
+        Long processingTimeMs,
+        Long ttftMs,
+        Map<String, String> tags,
+        JsonNode extraBody,
+        String snapshotHash,
+        @JsonAnySetter @JsonAnyGetter Map<String, Object> extraFields)
+        implements InferenceRecord {
+
+    public ChatInference {
+        input = JsonNulls.absentIfNull(input);
+        output = JsonNulls.absentIfNull(output);
+        toolParams = JsonNulls.absentIfNull(toolParams);
+        inferenceParams = JsonNulls.absentIfNull(inferenceParams);
+        extraBody = JsonNulls.absentIfNull(extraBody);
+        extraFields = extraFields == null ? new LinkedHashMap<>() : new LinkedHashMap<>(extraFields);
+    }
+
+    @Override
+    @JsonIgnore
+    public DataType dataType() {
+        return DataType.CHAT_INFERENCE;
+    }
+}

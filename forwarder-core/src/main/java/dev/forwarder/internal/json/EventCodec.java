@@ -1,0 +1,202 @@
+package dev.forwarder.internal.json;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import dev.forwarder.ChatInference;
+import dev.forwarder.DataType;
+import dev.forwarder.FinishReason;
+import dev.forwarder.InferenceRecord;
+import dev.forwarder.JsonInference;
+import dev.forwarder.ModelInference;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Turns inference records into one UTF-8 JSON object each, and checks JSON handed in by callers against
+ * the model of its data type.
+ *
+ * <p>Reading is strict where a consumer loading the topics into typed tables would be hurt: no coercion
+ * between strings, numbers and booleans, no fractions where an integer belongs, UUIDs must be UUIDs, and
+ * the value must be exactly one JSON object. Fields the model does not know are accepted and carried.
+ * Thread-safe; build one and share it.
+ */
+public final class EventCodec {
+
+    private final ObjectMapper mapper;
+    private final Map<DataType, ObjectReader> readers = new EnumMap<>(DataType.class);
+
+    public EventCodec() {
+        JsonMapper jsonMapper = JsonMapper.builder()
+                // 0.0 stays 0.0 and 1e400 stays 1e400: numbers inside free-form fields pass through exactly.
+                .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+        // Strings stay strings: a number or boolean where text belongs is a wrong type, not a value.
+        for (CoercionInputShape shape : new CoercionInputShape[] {
+                CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+            jsonMapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
+        }
+        this.mapper = jsonMapper;
+        readers.put(DataType.MODEL_INFERENCE, mapper.readerFor(ModelInference.class));
+        readers.put(DataType.CHAT_INFERENCE, mapper.readerFor(ChatInference.class));
+        readers.put(DataType.JSON_INFERENCE, mapper.readerFor(JsonInference.class));
+    }
+
+    /** The configured mapper, for callers that need to build JSON trees of the same dialect. */
+    public ObjectMapper mapper() {
+        return mapper;
+    }
+
+    /** The record as one UTF-8 JSON object. */
+    public byte[] serialize(InferenceRecord record) {
+        try {
+            return mapper.writeValueAsBytes(record);
+        } catch (JsonProcessingException e) {
+            // Only possible for values a caller put into extraFields that Jackson cannot write.
+            throw new UncheckedIOException("cannot serialise " + record.dataType() + " record: "
+                    + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Reads and checks one record of {@code type}.
+     *
+     * @throws InvalidEventException naming the field when the JSON is not one object of that type
+     */
+    public InferenceRecord parse(DataType type, byte[] json) throws InvalidEventException {
+        try (JsonParser parser = mapper.getFactory().createParser(json)) {
+            JsonToken first = parser.nextToken();
+            if (first != JsonToken.START_OBJECT) {
+                throw new InvalidEventException(type + " record must be one JSON object, got "
+                        + describeToken(first), null);
+            }
+            try {
+                return readers.get(type).readValue(parser);
+            } catch (JsonMappingException e) {
+                throw fieldError(type, e); // while the parser is open, so it can say what it saw
+            }
+        } catch (InvalidEventException e) {
+            throw e;
+        } catch (JsonProcessingException e) {
+            throw new InvalidEventException(type + " record is not valid JSON: " + e.getOriginalMessage()
+                    + locationOf(e), null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // reading a byte array does no I/O
+        }
+    }
+
+    private static InvalidEventException fieldError(DataType type, JsonMappingException e) {
+        String path = e.getPath().stream()
+                .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                .collect(Collectors.joining("."))
+                .replace(".[", "[");
+        if (path.isEmpty()) {
+            if (e.getMessage() != null && e.getMessage().contains("Trailing token")) {
+                return new InvalidEventException(type + " record must be exactly one JSON object,"
+                        + " but more JSON follows it" + locationOf(e), null);
+            }
+            return new InvalidEventException(type + " record: " + e.getOriginalMessage(), null);
+        }
+        String reason;
+        if (e instanceof InvalidFormatException invalid) {
+            reason = "expected " + describe(invalid.getTargetType()) + ", got " + describeValue(invalid.getValue());
+        } else if (e instanceof ValueInstantiationException && e.getCause() != null) {
+            reason = e.getCause().getMessage();
+        } else if (e instanceof MismatchedInputException mismatched && mismatched.getTargetType() != null) {
+            reason = "expected " + describe(mismatched.getTargetType()) + currentToken(mismatched);
+        } else {
+            reason = e.getOriginalMessage();
+        }
+        return new InvalidEventException(type + " field \"" + path + "\": " + reason, path);
+    }
+
+    private static String currentToken(MismatchedInputException e) {
+        if (e.getProcessor() instanceof JsonParser parser) {
+            return ", got " + describeToken(parser.currentToken());
+        }
+        return "";
+    }
+
+    private static String describe(Class<?> target) {
+        if (target == UUID.class) {
+            return "a UUID string";
+        } else if (target == Long.class || target == long.class || target == Integer.class || target == int.class) {
+            return "an integer";
+        } else if (target == Boolean.class || target == boolean.class) {
+            return "true or false";
+        } else if (target == String.class) {
+            return "a string";
+        } else if (target == BigDecimal.class || target == Double.class) {
+            return "a number";
+        } else if (target == FinishReason.class) {
+            return "one of " + FinishReason.ALLOWED;
+        } else if (ObjectNode.class.isAssignableFrom(target) || Map.class.isAssignableFrom(target)
+                || target.isRecord()) {
+            return "a JSON object";
+        } else if (ArrayNode.class.isAssignableFrom(target)) {
+            return "a JSON array";
+        } else if (target == JsonNode.class) {
+            return "a JSON value";
+        }
+        return target.getSimpleName();
+    }
+
+    private static String describeToken(JsonToken token) {
+        if (token == null) {
+            return "nothing";
+        }
+        return switch (token) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT -> "an integer";
+            case VALUE_NUMBER_FLOAT -> "a fractional number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> token.asString() == null ? token.name() : token.asString();
+        };
+    }
+
+    private static String describeValue(Object value) {
+        if (value instanceof String s) {
+            return "\"" + s + "\"";
+        } else if (value instanceof Integer || value instanceof Long || value instanceof java.math.BigInteger) {
+            return "an integer";
+        } else if (value instanceof Number) {
+            return "a fractional number";
+        } else if (value instanceof Boolean) {
+            return "a boolean";
+        }
+        return String.valueOf(value);
+    }
+
+    private static String locationOf(JsonProcessingException e) {
+        return e.getLocation() == null ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    }
+}

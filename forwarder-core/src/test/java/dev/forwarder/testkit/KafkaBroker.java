@@ -1,0 +1,398 @@
+package dev.forwarder.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * A real Apache Kafka broker (KRaft, combined broker and controller) running as a child JVM on free
+ * loopback ports with a data directory of its own. No Docker, no mocks: the same broker binary users run.
+ *
+ * <pre>
+ *   try (KafkaBroker broker = KafkaBroker.builder().build()) {
+ *       broker.start();
+ *       ... broker.bootstrapServers() ...
+ *       broker.kill();     // SIGKILL, as a crash
+ *       broker.start();    // same ports, same data
+ *   }
+ * </pre>
+ *
+ * <p>The PLAINTEXT listener is always there (tests use it to check what arrived). In SASL mode a second
+ * listener, SASL_PLAINTEXT, accepts the PLAIN user {@link #PLAIN_USER} and the SCRAM users
+ * {@link #SCRAM_256_USER} and {@link #SCRAM_512_USER}, all with password {@code <user>-secret}.
+ *
+ * <p>Never leaves a process behind: {@link #close()} stops it, a JVM shutdown hook kills any broker still
+ * running, and the child ends itself when its parent dies, even by SIGKILL ({@link KafkaBrokerMain}).
+ * Misuse: one instance is one broker; it is not thread-safe; start() on a running broker is an error.
+ */
+public final class KafkaBroker implements AutoCloseable {
+
+    public static final String PLAIN_USER = "alice";
+    public static final String SCRAM_256_USER = "bob";
+    public static final String SCRAM_512_USER = "carol";
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly),
+                "kafka-broker-reaper"));
+    }
+
+    private final Path dataDir;
+    private final boolean ownsDataDir;
+    private final boolean sasl;
+    private final Map<String, String> extraProperties;
+    private final String clusterId = "ForwarderTestCluster0";
+    private final int port;
+    private final int controllerPort;
+    private final int saslPort;
+    private Process process;
+
+    private KafkaBroker(Builder builder) {
+        try {
+            this.ownsDataDir = builder.dataDir == null;
+            this.dataDir = ownsDataDir ? Files.createTempDirectory("kafka-broker-") : builder.dataDir;
+            Files.createDirectories(dataDir);
+            this.port = builder.port > 0 ? builder.port : freePort();
+            this.controllerPort = freePort();
+            this.saslPort = builder.sasl ? freePort() : -1;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.sasl = builder.sasl;
+        this.extraProperties = Map.copyOf(builder.properties);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts the broker (formatting its storage the first time) and waits until it serves requests. */
+    public synchronized void start() {
+        if (isRunning()) {
+            throw new IllegalStateException("broker already running, pid " + process.pid());
+        }
+        try {
+            Path properties = writeServerProperties();
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xms128m", "-Xmx768m", "-XX:+UseSerialGC",
+                    "-Djava.awt.headless=true",
+                    "-cp", classPath(),
+                    KafkaBrokerMain.class.getName(),
+                    properties.toString(), clusterId, logDir().toString()));
+            if (sasl) {
+                command.addAll(List.of(
+                        "--add-scram", "SCRAM-SHA-256=[name=" + SCRAM_256_USER + ",password=" + SCRAM_256_USER + "-secret]",
+                        "--add-scram", "SCRAM-SHA-512=[name=" + SCRAM_512_USER + ",password=" + SCRAM_512_USER + "-secret]"));
+            }
+            process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
+                    .start();
+            RUNNING.add(process);
+            awaitReady();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the Kafka broker", e);
+        }
+    }
+
+    /** Stops the broker with SIGTERM (a controlled shutdown) and waits for it to exit. */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        RUNNING.remove(process);
+        process = null;
+    }
+
+    /** Kills the broker with SIGKILL, as a crash or a lost machine would, and waits until it is gone. */
+    public synchronized void kill() {
+        if (process == null) {
+            return;
+        }
+        try {
+            process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RUNNING.remove(process);
+        process = null;
+    }
+
+    /** Stops (SIGTERM) and starts again on the same data and ports. */
+    public void restart() {
+        stop();
+        start();
+    }
+
+    public synchronized boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    public synchronized long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
+    /** The PLAINTEXT listener, {@code 127.0.0.1:port}. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** The SASL_PLAINTEXT listener; only in SASL mode. */
+    public String saslBootstrapServers() {
+        if (!sasl) {
+            throw new IllegalStateException("this broker was built without SASL; use builder().sasl(true)");
+        }
+        return "127.0.0.1:" + saslPort;
+    }
+
+    /** Client properties for the PLAINTEXT listener. */
+    public Map<String, Object> clientProperties() {
+        Map<String, Object> props = new HashMap<>();
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return props;
+    }
+
+    /** Client properties for the SASL listener with the given mechanism and credentials. */
+    public Map<String, Object> saslClientProperties(String mechanism, String user, String password) {
+        String module = mechanism.equals("PLAIN")
+                ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                : "org.apache.kafka.common.security.scram.ScramLoginModule";
+        Map<String, Object> props = new HashMap<>();
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, saslBootstrapServers());
+        props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
+        props.put(SaslConfigs.SASL_MECHANISM, mechanism);
+        props.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + user
+                + "\" password=\"" + password + "\";");
+        return props;
+    }
+
+    /** Creates topics (idempotent), waiting until they exist. */
+    public void createTopics(int partitions, String... topics) {
+        try (Admin admin = admin()) {
+            for (String topic : topics) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all()
+                            .get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topic " + topic, e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot create topics", e);
+        }
+    }
+
+    /** An admin client on the PLAINTEXT listener; close it. */
+    public Admin admin() {
+        Map<String, Object> props = clientProperties();
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+        return Admin.create(props);
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The broker's own output, for diagnosing a failed start. */
+    public Path logFile() {
+        return dataDir.resolve("broker.log");
+    }
+
+    /** Stops the broker and, unless the data directory was given by the caller, deletes it. */
+    @Override
+    public void close() {
+        kill(); // a test broker's data is thrown away; no need for a controlled shutdown
+        if (ownsDataDir) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private Path logDir() {
+        return dataDir.resolve("logs");
+    }
+
+    private void awaitReady() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        Map<String, Object> props = clientProperties();
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000);
+        props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        try (Admin admin = Admin.create(props)) {
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("Kafka broker exited with status " + process.exitValue()
+                            + " during start; its log:\n" + tail(logFile(), 40));
+                }
+                try {
+                    if (!admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).isEmpty()) {
+                        return;
+                    }
+                } catch (Exception notYet) {
+                    // not up yet
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        kill();
+        throw new IllegalStateException("Kafka broker not ready within " + START_TIMEOUT.toSeconds()
+                + " s; its log:\n" + tail(logFile(), 40));
+    }
+
+    private Path writeServerProperties() throws IOException {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        String listeners = "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort;
+        String advertised = "PLAINTEXT://127.0.0.1:" + port;
+        if (sasl) {
+            listeners += ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
+            advertised += ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
+            p.put("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512");
+            p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + PLAIN_USER
+                            + "=\"" + PLAIN_USER + "-secret\";");
+            p.put("listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            p.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        }
+        p.put("listeners", listeners);
+        p.put("advertised.listeners", advertised);
+        p.put("listener.security.protocol.map",
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+        p.put("log.dirs", logDir().toString());
+        p.put("num.partitions", "1");
+        p.put("auto.create.topics.enable", "true");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // A broker restarted after SIGKILL is fenced until its old session expires: keep that short.
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("broker.session.timeout.ms", "3000");
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "2");
+        p.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
+        p.putAll(extraProperties);
+        Path file = dataDir.resolve("server.properties");
+        String text = p.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))
+                .collect(Collectors.joining("\n", "", "\n"));
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static String classPath() {
+        // Surefire may hide the real class path behind a manifest-only jar; it publishes it here.
+        String surefire = System.getProperty("surefire.test.class.path");
+        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temp directory left behind is not worth failing a test for
+        }
+    }
+
+    /** Options of a test broker. */
+    public static final class Builder {
+        private Path dataDir;
+        private boolean sasl;
+        private int port;
+        private final Map<String, String> properties = new HashMap<>();
+
+        /** Adds the SASL_PLAINTEXT listener with PLAIN and SCRAM users. */
+        public Builder sasl(boolean sasl) {
+            this.sasl = sasl;
+            return this;
+        }
+
+        /** Keeps the broker's data in this directory (not deleted on close). */
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        /** Listens on this PLAINTEXT port instead of a free one. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** Any other broker setting, e.g. {@code message.max.bytes}. */
+        public Builder brokerProperty(String key, String value) {
+            properties.put(key, value);
+            return this;
+        }
+
+        public KafkaBroker build() {
+            return new KafkaBroker(this);
+        }
+    }
+}
