@@ -1,0 +1,341 @@
+package dev.forwarder;
+
+import dev.forwarder.internal.json.EventCodec;
+import dev.forwarder.internal.journal.Checkpoint;
+import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.journal.SpoolLock;
+import dev.forwarder.internal.kafka.ClusterCheck;
+import dev.forwarder.internal.kafka.ForwarderLoop;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.ProducerSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable forwarder: append inference records to a local spool, and forward them to Kafka from a
+ * thread of its own.
+ *
+ * <pre>
+ * try (Forwarder forwarder = Forwarder.start(ForwarderConfig.load(Path.of("forwarder.conf")))) {
+ *     PublishResult r = forwarder.publish(chatInference);        // never blocks on Kafka
+ *     forwarder.publish(DataType.MODEL_INFERENCE, jsonBytes);
+ *     ForwarderStatus s = forwarder.status();
+ * }
+ * </pre>
+ *
+ * <p>{@link #publish} is safe from any number of threads, never throws and never waits for Kafka (unless
+ * {@code async_writes = false}, where it waits at most {@code request_timeout_ms}); every offered record
+ * is appended or counted as dropped with a reason. {@link #close()} stops accepting, drains what Kafka
+ * takes within {@code spool.drain_timeout_ms}, and persists the checkpoint; what is left is sent by the
+ * next start on the same spool.
+ *
+ * <p>Misuse: one forwarder per spool directory (a second is refused at start); close it, or records
+ * spooled in the last moments are forwarded only at the next start.
+ */
+public final class Forwarder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+
+    private final ForwarderConfig config;
+    private final EventCodec codec = new EventCodec();
+    private final Spool spool;
+    private final Spool deadLetters;
+    private final Checkpoint checkpoint;
+    private final SpoolLock lock;
+    private final ForwarderLoop loop;
+    private final Thread thread;
+    private final boolean accepting;
+
+    private final LongAdder offered = new LongAdder();
+    private final LongAdder appended = new LongAdder();
+    private final Map<PublishResult.Status, LongAdder> dropped = new EnumMap<>(PublishResult.Status.class);
+    private final AtomicInteger activePublishers = new AtomicInteger();
+    private final ConcurrentNavigableMap<Long, CompletableFuture<PublishResult.Status>> waiters =
+            new ConcurrentSkipListMap<>();
+    private volatile boolean closed;
+    /** The backlog when the spool was closed (it cannot be read after). */
+    private volatile long lastBacklog;
+
+    private Forwarder(ForwarderConfig config) {
+        this.config = config;
+        for (PublishResult.Status status : PublishResult.Status.values()) {
+            if (!status.inSpool()) {
+                dropped.put(status, new LongAdder());
+            }
+        }
+        this.accepting = config.enabled() && config.kafka().enabled();
+        if (!accepting) {
+            spool = null;
+            deadLetters = null;
+            checkpoint = null;
+            lock = null;
+            loop = null;
+            thread = null;
+            LOG.info("Kafka output disabled by configuration: records are dropped as DROPPED_DISABLED");
+            return;
+        }
+        ForwarderConfig.Kafka kafka = config.kafka();
+        java.nio.file.Path dir = kafka.spool().dir();
+        SpoolLock acquired = null;
+        Spool opened = null;
+        Spool openedDeadLetters = null;
+        Checkpoint openedCheckpoint = null;
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            acquired = SpoolLock.acquire(dir);
+            opened = new Spool(dir);
+            openedDeadLetters = new Spool(dir.resolve("dead-letter"));
+            openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
+            if (kafka.startup().requireConnection()) {
+                ClusterCheck.run(kafka, kafka.startup().timeoutMs());
+            }
+        } catch (IOException | ClusterCheck.ClusterCheckException | RuntimeException e) {
+            closeQuietly(openedCheckpoint);
+            closeQuietly(openedDeadLetters);
+            closeQuietly(opened);
+            closeQuietly(acquired);
+            if (e instanceof ForwarderException fe) {
+                throw fe;
+            }
+            if (e instanceof ClusterCheck.ClusterCheckException) {
+                throw new ForwarderException(e.getMessage());
+            }
+            throw new ForwarderException("cannot open spool " + dir + ": " + e.getMessage(), e);
+        }
+        this.lock = acquired;
+        this.spool = opened;
+        this.deadLetters = openedDeadLetters;
+        this.checkpoint = openedCheckpoint;
+        this.loop = new ForwarderLoop(spool, deadLetters, checkpoint,
+                () -> new KafkaProducer<>(ProducerSettings.producer(kafka)), kafka,
+                !kafka.startup().requireConnection(), new Listener(), System::nanoTime);
+        this.thread = new Thread(loop, "forwarder-" + dir.getFileName());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Opens the spool, checks Kafka when {@code startup.require_connection} is on, and starts forwarding.
+     *
+     * @throws ForwarderException if the spool cannot be opened or is forwarded by another process, or Kafka
+     *                            cannot be used and the configuration requires it at start
+     */
+    public static Forwarder start(ForwarderConfig config) {
+        return new Forwarder(config);
+    }
+
+    /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
+    public PublishResult publish(InferenceRecord record) {
+        offered.increment();
+        if (!accepting) {
+            return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
+        }
+        activePublishers.incrementAndGet();
+        try {
+            if (closed) {
+                return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
+            }
+            byte[] json;
+            String key;
+            try {
+                json = codec.serialize(record);
+                key = KafkaMessages.keyOf(record);
+            } catch (RuntimeException e) {
+                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                        "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
+            }
+            return append(record.dataType(), key, json);
+        } finally {
+            activePublishers.decrementAndGet();
+        }
+    }
+
+    /**
+     * Publishes a record serialised by the caller: one JSON object, UTF-8. The bytes are sent as they are;
+     * only the framing is checked here (it must be one {@code {...}} object), to keep the request path
+     * short. Never throws.
+     */
+    public PublishResult publish(DataType type, byte[] json) {
+        offered.increment();
+        if (!accepting) {
+            return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
+        }
+        activePublishers.incrementAndGet();
+        try {
+            if (closed) {
+                return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
+            }
+            if (type == null || !looksLikeOneObject(json)) {
+                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
+                        ? "no data type given" : type + " record is not one JSON object");
+            }
+            return append(type, KafkaMessages.keyOf(json), json);
+        } finally {
+            activePublishers.decrementAndGet();
+        }
+    }
+
+    /** As {@link #publish(DataType, byte[])}, for JSON held as a string. */
+    public PublishResult publish(DataType type, String json) {
+        if (json == null) {
+            return publish(type, (byte[]) null);
+        }
+        return publish(type, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private PublishResult append(DataType type, String key, byte[] json) {
+        long index;
+        try {
+            index = spool.append(type, System.currentTimeMillis(),
+                    key == null ? null : key.getBytes(StandardCharsets.UTF_8), json, null);
+        } catch (RuntimeException | Error e) {
+            // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
+            return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);
+        }
+        appended.increment();
+        if (config.asyncWrites()) {
+            return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
+        }
+        return awaitAcknowledgement(index);
+    }
+
+    private PublishResult awaitAcknowledgement(long index) {
+        CompletableFuture<PublishResult.Status> done = new CompletableFuture<>();
+        waiters.put(index, done);
+        if (checkpoint.read() >= index) {
+            // Settled before we registered: it was acknowledged unless the dead-letter callback got it.
+            done.complete(PublishResult.Status.ACKNOWLEDGED);
+        }
+        long timeoutMs = config.kafka().requestTimeoutMs();
+        try {
+            PublishResult.Status status = done.get(timeoutMs, TimeUnit.MILLISECONDS);
+            return new PublishResult(status, index, null);
+        } catch (TimeoutException e) {
+            return new PublishResult(PublishResult.Status.TIMED_OUT, index, "not acknowledged by Kafka within "
+                    + timeoutMs + " ms; the record stays in the spool and will be delivered");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new PublishResult(PublishResult.Status.TIMED_OUT, index, "interrupted while waiting for Kafka");
+        } catch (ExecutionException e) {
+            return new PublishResult(PublishResult.Status.TIMED_OUT, index, String.valueOf(e.getCause()));
+        } finally {
+            waiters.remove(index);
+        }
+    }
+
+    private PublishResult drop(PublishResult.Status status, String detail) {
+        dropped.get(status).increment();
+        return PublishResult.dropped(status, detail);
+    }
+
+    private static boolean looksLikeOneObject(byte[] json) {
+        if (json == null) {
+            return false;
+        }
+        int start = 0;
+        int end = json.length - 1;
+        while (start <= end && isJsonWhitespace(json[start])) {
+            start++;
+        }
+        while (end >= start && isJsonWhitespace(json[end])) {
+            end--;
+        }
+        return end > start && json[start] == '{' && json[end] == '}';
+    }
+
+    private static boolean isJsonWhitespace(byte b) {
+        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
+    }
+
+    /** A snapshot of the counts, the checkpoint, the backlog and the forwarder's state. */
+    public ForwarderStatus status() {
+        Map<PublishResult.Status, Long> drops = new EnumMap<>(PublishResult.Status.class);
+        dropped.forEach((status, count) -> drops.put(status, count.sum()));
+        if (!accepting) {
+            return new ForwarderStatus(ForwarderStatus.State.DISABLED, offered.sum(), appended.sum(), drops,
+                    0, 0, 0, 0, Checkpoint.NONE, 0, null);
+        }
+        long cp = checkpoint.read();
+        long backlog = closed && loop.finished() ? lastBacklog : spool.countAfter(cp);
+        return new ForwarderStatus(loop.state(), offered.sum(), appended.sum(), drops, loop.delivered(),
+                loop.deadLettered(), loop.corrupt(), backlog, cp, loop.inFlight(), loop.lastError());
+    }
+
+    /** The configuration this forwarder runs with. */
+    public ForwarderConfig config() {
+        return config;
+    }
+
+    /** Stops accepting, drains within {@code spool.drain_timeout_ms}, persists the checkpoint. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!accepting) {
+            return;
+        }
+        while (activePublishers.get() > 0) {
+            Thread.onSpinWait(); // a publish in progress finishes its append in microseconds
+        }
+        long drainMs = config.kafka().spool().drainTimeoutMs();
+        loop.drain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMs));
+        try {
+            thread.join(drainMs + 30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("forwarder closed")));
+        lastBacklog = spool.countAfter(checkpoint.read());
+        closeQuietly(checkpoint);
+        deadLetters.close();
+        spool.close();
+        closeQuietly(lock);
+        LOG.info("forwarder closed: {}", status());
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {} failed", c, e);
+        }
+    }
+
+    /** Completes sync-mode waiters as the checkpoint passes them. Runs on the forwarder thread. */
+    private final class Listener implements ForwarderLoop.Listener {
+        @Override
+        public void onCheckpoint(long cp) {
+            if (waiters.isEmpty()) {
+                return;
+            }
+            ConcurrentNavigableMap<Long, CompletableFuture<PublishResult.Status>> passed = waiters.headMap(cp, true);
+            passed.values().forEach(w -> w.complete(PublishResult.Status.ACKNOWLEDGED));
+        }
+
+        @Override
+        public void onDeadLetter(long index, String reason) {
+            CompletableFuture<PublishResult.Status> waiter = waiters.get(index);
+            if (waiter != null) {
+                waiter.complete(PublishResult.Status.DEAD_LETTERED);
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.forwarder;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import dev.forwarder.internal.config.ConfigParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The forwarder's whole configuration: one immutable value, read and checked once, before anything starts.
+ *
+ * <p>The keys are those of TensorZero's {@code [gateway.observability.kafka]} block plus this project's
+ * extensions ({@code security_protocol}, {@code startup}, {@code topics}, {@code spool}, {@code producer});
+ * every default is in forwarder-core's {@code reference.conf}. An invalid file is refused as a whole with a
+ * {@link ForwarderConfigException} that lists every error, each naming the full key, the bad value and
+ * what is allowed. Secrets are masked in {@link #toString()}.
+ *
+ * @param enabled     {@code gateway.observability.enabled}: false writes nothing anywhere
+ * @param asyncWrites {@code gateway.observability.async_writes}: false makes publish wait for Kafka
+ * @param kafka       {@code gateway.observability.kafka}
+ * @param http        {@code forwarder.http}, used by the standalone process
+ */
+public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka, Http http) {
+
+    /** Reads a HOCON ({@code .conf}) or JSON ({@code .json}) file over the defaults. */
+    public static ForwarderConfig load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ForwarderConfigException(java.util.List.of("configuration file " + file + " does not exist"));
+        }
+        String name = file.getFileName().toString();
+        ConfigSyntax syntax = name.endsWith(".json") ? ConfigSyntax.JSON : ConfigSyntax.CONF;
+        Config parsed;
+        try {
+            parsed = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults()
+                    .setSyntax(syntax).setAllowMissing(false));
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ForwarderConfigException(java.util.List.of(file + ": " + e.getMessage()));
+        }
+        return from(parsed);
+    }
+
+    /** Reads HOCON text over the defaults, e.g. {@code gateway.observability.kafka.brokers = "h:9092"}. */
+    public static ForwarderConfig parse(String hocon) {
+        Config parsed;
+        try {
+            parsed = ConfigFactory.parseString(hocon);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ForwarderConfigException(java.util.List.of(e.getMessage()));
+        }
+        return from(parsed);
+    }
+
+    /** The defaults alone. */
+    public static ForwarderConfig defaults() {
+        return parse("");
+    }
+
+    /**
+     * Checks an already parsed tree, with system properties over it and the defaults under it, as
+     * Typesafe Config users expect ({@code -Dgateway.observability.kafka.brokers=...} wins).
+     */
+    public static ForwarderConfig from(Config config) {
+        Config full = ConfigFactory.defaultOverrides()
+                .withFallback(config)
+                .withFallback(ConfigFactory.defaultReference(ForwarderConfig.class.getClassLoader()))
+                .resolve();
+        return ConfigParser.parse(config, full);
+    }
+
+    /** {@code gateway.observability.kafka}. */
+    public record Kafka(
+            boolean enabled,
+            String brokers,
+            String topicPrefix,
+            String compressionType,
+            int batchSize,
+            int lingerMs,
+            int requestTimeoutMs,
+            Optional<Sasl> sasl,
+            String securityProtocol,
+            Startup startup,
+            Topics topics,
+            Spool spool,
+            Map<String, String> producer) {
+
+        /** The topic of a data type: {@code {topic_prefix}_{data_type}}. */
+        public String topic(DataType type) {
+            return type.topic(topicPrefix);
+        }
+    }
+
+    /** {@code gateway.observability.kafka.sasl}; the password never appears in {@link #toString()}. */
+    public record Sasl(String mechanism, String username, String password) {
+        @Override
+        public String toString() {
+            return "Sasl[mechanism=" + mechanism + ", username=" + username + ", password=****]";
+        }
+    }
+
+    /** {@code gateway.observability.kafka.startup}. */
+    public record Startup(boolean requireConnection, int timeoutMs) {
+    }
+
+    /** {@code gateway.observability.kafka.topics}; replication factor -1 means the broker's default. */
+    public record Topics(boolean create, int partitions, int replicationFactor) {
+    }
+
+    /** {@code gateway.observability.kafka.spool}. */
+    public record Spool(
+            Path dir,
+            long maxBytes,
+            OnFull onFull,
+            SyncPolicy sync,
+            Duration retainForwarded,
+            int checkpointIntervalMs,
+            int drainTimeoutMs) {
+    }
+
+    /** What publish does when the spool is at {@code max_bytes}. */
+    public enum OnFull {
+        DROP_NEWEST, DROP_OLDEST, BLOCK
+    }
+
+    /** When spooled records are forced to the storage device. */
+    public enum SyncPolicy {
+        NONE, INTERVAL, EVERY_RECORD
+    }
+
+    /** {@code forwarder.http}. */
+    public record Http(boolean enabled, String host, int port) {
+    }
+}

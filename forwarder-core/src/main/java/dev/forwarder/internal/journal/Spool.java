@@ -1,0 +1,135 @@
+package dev.forwarder.internal.journal;
+
+import dev.forwarder.DataType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/**
+ * The write-ahead log: a Chronicle Queue in {@code <dir>/queue}, of {@link SpoolRecord}s.
+ *
+ * <p>Appending is a copy into a memory-mapped file: no system call, no lock but Chronicle's own
+ * (shared between processes, so several processes may append to one spool). Each thread gets its own
+ * appender. A spool has a stable random id, {@code <dir>/source-id}, written once by whichever process
+ * creates the spool; with a record's index it identifies that record everywhere (the Kafka headers).
+ *
+ * <p>Misuse: a spool directory belongs to one machine (Chronicle recovers its write lock by process id),
+ * so never put it on a network file system.
+ */
+public final class Spool implements AutoCloseable {
+
+    static {
+        // Chronicle's usage analytics and its banner: off, even where the embedding application did not
+        // pass -D flags. These must be set before any Chronicle class initialises.
+        quietChronicle();
+    }
+
+    /** One roll file an hour: forwarded hours can be deleted whole. */
+    public static final RollCycle DEFAULT_ROLL_CYCLE = RollCycles.FAST_HOURLY;
+
+    private final Path dir;
+    private final SingleChronicleQueue queue;
+    private final UUID sourceId;
+    private final ThreadLocal<ExcerptAppender> appenders;
+
+    public Spool(Path dir) throws IOException {
+        this(dir, DEFAULT_ROLL_CYCLE);
+    }
+
+    public Spool(Path dir, RollCycle rollCycle) throws IOException {
+        this.dir = dir;
+        Files.createDirectories(dir);
+        this.sourceId = readOrCreateSourceId(dir);
+        this.queue = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle).build();
+        this.appenders = ThreadLocal.withInitial(queue::createAppender);
+    }
+
+    /** Sets Chronicle's quiet properties unless the application chose otherwise. Idempotent. */
+    public static void quietChronicle() {
+        if (System.getProperty("chronicle.analytics.disable") == null) {
+            System.setProperty("chronicle.analytics.disable", "true");
+        }
+        if (System.getProperty("chronicle.announcer.disable") == null) {
+            System.setProperty("chronicle.announcer.disable", "true");
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public UUID sourceId() {
+        return sourceId;
+    }
+
+    /** Appends one record; returns its index. Thread-safe. */
+    public long append(DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note) {
+        ExcerptAppender appender = appenders.get();
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> bytes = dc.wire().bytes();
+            SpoolRecord.encode(bytes, type, appendTimeMs, key, payload, note);
+        }
+        return appender.lastIndexAppended();
+    }
+
+    /** A new reader positioned at the start of the spool. Not thread-safe: one per thread. */
+    public ExcerptTailer createTailer() {
+        return queue.createTailer();
+    }
+
+    /** The index of the last record appended by any process, or -1 if the spool is empty. */
+    public long lastIndex() {
+        long last = queue.lastIndex();
+        return last < 0 ? -1 : last;
+    }
+
+    /** Records after {@code checkpoint} (exclusive) up to the last one appended. */
+    public long countAfter(long checkpoint) {
+        long last = lastIndex();
+        if (last < 0 || last <= checkpoint) {
+            return 0;
+        }
+        long first = queue.firstIndex();
+        long from = checkpoint < first ? first : checkpoint;
+        long count = queue.countExcerpts(from, last) + 1; // countExcerpts(from, to): to exclusive
+        return checkpoint < first ? count : count - 1;
+    }
+
+    public SingleChronicleQueue queue() {
+        return queue;
+    }
+
+    @Override
+    public void close() {
+        queue.close();
+    }
+
+    private static UUID readOrCreateSourceId(Path dir) throws IOException {
+        Path file = dir.resolve("source-id");
+        if (!Files.exists(file)) {
+            Path temp = Files.createTempFile(dir, "source-id", ".tmp");
+            Files.writeString(temp, UUID.randomUUID() + "\n", StandardCharsets.UTF_8);
+            try {
+                // link(2) fails if the name exists, atomically: of two racing processes exactly one wins,
+                // and the file is never seen half-written.
+                Files.createLink(file, temp);
+            } catch (FileAlreadyExistsException e) {
+                // another process won the race; use its id
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        }
+        return UUID.fromString(Files.readString(file, StandardCharsets.UTF_8).trim());
+    }
+}

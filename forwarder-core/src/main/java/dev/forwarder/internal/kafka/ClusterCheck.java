@@ -1,0 +1,108 @@
+package dev.forwarder.internal.kafka;
+
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderConfig;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The start-up check: the cluster is reachable and accepts our credentials, and the three topics exist or
+ * are created. Failures become one message that names the brokers, what failed and what to check.
+ */
+public final class ClusterCheck {
+
+    private ClusterCheck() {
+    }
+
+    /** @throws ClusterCheckException with a message fit for the operator */
+    public static void run(ForwarderConfig.Kafka kafka, long timeoutMs) throws ClusterCheckException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        try (Admin admin = Admin.create(ProducerSettings.admin(kafka))) {
+            Collection<Node> nodes = admin.describeCluster().nodes().get(remaining(deadline), TimeUnit.MILLISECONDS);
+            if (nodes.isEmpty()) {
+                throw new ClusterCheckException("Kafka at " + kafka.brokers() + " reports no brokers");
+            }
+            Set<String> existing = admin.listTopics().names().get(remaining(deadline), TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (DataType type : DataType.values()) {
+                String topic = kafka.topic(type);
+                if (!existing.contains(topic)) {
+                    Optional<Short> replication = kafka.topics().replicationFactor() < 0 ? Optional.empty()
+                            : Optional.of((short) kafka.topics().replicationFactor());
+                    missing.add(new NewTopic(topic, Optional.of(kafka.topics().partitions()), replication));
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            if (!kafka.topics().create()) {
+                throw new ClusterCheckException("topics missing on Kafka at " + kafka.brokers() + ": "
+                        + missing.stream().map(NewTopic::name).toList() + "; create them, or set "
+                        + "gateway.observability.kafka.topics.create = true");
+            }
+            try {
+                admin.createTopics(missing).all().get(remaining(deadline), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (ExecutionException e) {
+            throw explain(kafka, timeoutMs, e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw explain(kafka, timeoutMs, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterCheckException("interrupted while checking Kafka at " + kafka.brokers());
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw explain(kafka, timeoutMs, e);
+        }
+    }
+
+    private static ClusterCheckException explain(ForwarderConfig.Kafka kafka, long timeoutMs, Throwable cause) {
+        String user = kafka.sasl().map(s -> " as user \"" + s.username() + "\" (" + s.mechanism() + ")").orElse("");
+        if (cause instanceof AuthenticationException) {
+            return new ClusterCheckException("authentication to Kafka at " + kafka.brokers() + user + " failed: "
+                    + cause.getMessage() + "; check gateway.observability.kafka.sasl (mechanism, username,"
+                    + " password) and security_protocol (" + kafka.securityProtocol() + ")");
+        }
+        if (cause instanceof AuthorizationException) {
+            return new ClusterCheckException("Kafka at " + kafka.brokers() + " refused an operation" + user + ": "
+                    + cause.getMessage() + "; the user needs Describe on the cluster and Create/Write on the"
+                    + " topics " + kafka.topicPrefix() + "_*");
+        }
+        if (cause instanceof java.util.concurrent.TimeoutException
+                || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return new ClusterCheckException("no Kafka broker reachable at " + kafka.brokers() + " within "
+                    + timeoutMs + " ms (security_protocol " + kafka.securityProtocol() + "); check that the"
+                    + " brokers are up and reachable from here, gateway.observability.kafka.brokers, and the"
+                    + " security settings; or set gateway.observability.kafka.startup.require_connection = false"
+                    + " to start spooling and connect later");
+        }
+        return new ClusterCheckException("checking Kafka at " + kafka.brokers() + " failed: " + cause);
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    }
+
+    /** The check failed; the message is for the operator and never contains a password. */
+    public static final class ClusterCheckException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public ClusterCheckException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,475 @@
+package dev.forwarder.internal.kafka;
+
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.ForwarderStatus.State;
+import dev.forwarder.internal.journal.Checkpoint;
+import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.journal.SpoolRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The forwarder thread: tails the spool, produces every record into Kafka, and moves the checkpoint.
+ *
+ * <h2>Design</h2>
+ *
+ * <p><b>Duty cycle.</b> Shaped after Agrona's {@code Agent}: {@link #doWork} does a bounded amount of work
+ * and returns how much; {@link #run} idles (spin, yield, then park up to 1 ms) when there was none. All
+ * state below is owned by this one thread; the only other writer is the producer's I/O thread, which
+ * completes {@link InFlight} entries and raises {@code retryNeeded}. States: CONNECTING (checking the
+ * cluster, when start-up did not), FORWARDING, BACKING_OFF, DRAINING (closing), CLOSED. A transition is
+ * logged once; nothing is logged per record.
+ *
+ * <p><b>The in-flight window and the checkpoint.</b> Records are read from the spool in index order and
+ * each sent record gets an {@link InFlight} at the tail of {@code window}. Acknowledgements come back out of
+ * order (different partitions, different brokers). The checkpoint is the index of the last record of the
+ * longest fully settled prefix of the window: {@link #settle} pops settled entries from the head and stops
+ * at the first unsettled one. So the checkpoint never passes a record Kafka has not acknowledged (or that
+ * was dead-lettered, or was corrupt). The window holds at most batch_size x 5 entries; when it is full,
+ * reading pauses. After a crash, the records between the persisted checkpoint and the crash are sent
+ * again: at-least-once, with duplicates bounded by the window (the checkpoint is a memory-mapped file
+ * updated on every advance, so it survives a process crash as of its last store).
+ *
+ * <p><b>Failures.</b> The producer already retries retriable errors internally (idempotent, unlimited
+ * retries, until delivery.timeout.ms). A failure that reaches us is handled by {@link Failures}: a record
+ * Kafka can never take is settled by moving it to the dead-letter spool when it reaches the head (so order
+ * of settlement is kept); any other failure stops sending (BACKING_OFF), waits for every in-flight entry to
+ * settle, then rewinds the tailer to the first unsettled record and resends from there, skipping the
+ * records already acknowledged, after an exponential back-off (100 ms doubling to 5 s). Never skipping a
+ * record is the point: a broker outage only delays. A failure that may have broken the producer (fenced,
+ * authentication, closed) also replaces the producer before resending.
+ *
+ * <p><b>Draining.</b> {@link #drain} asks the loop to stop once everything spooled is acknowledged, or at
+ * the deadline, whichever is first; then the checkpoint is forced to disk and the producer closed. Records
+ * not acknowledged by then stay after the checkpoint and are sent by the next start.
+ */
+public final class ForwarderLoop implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwarderLoop.class);
+    private static final long INITIAL_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 5_000;
+
+    /** Told about progress, on the forwarder thread; must be quick. */
+    public interface Listener {
+        /** Everything up to and including {@code checkpoint} is settled. */
+        void onCheckpoint(long checkpoint);
+
+        /** The record at {@code index} was moved to the dead-letter spool. */
+        void onDeadLetter(long index, String reason);
+    }
+
+    private final Spool spool;
+    private final Spool deadLetters;
+    private final Checkpoint checkpoint;
+    private final Supplier<Producer<byte[], byte[]>> producers;
+    private final ForwarderConfig.Kafka kafka;
+    private final Listener listener;
+    private final LongSupplier nanoClock;
+    private final UUID sourceId;
+    private final int capacity;
+    private final long forceIntervalNanos;
+
+    private final ArrayDeque<InFlight> window = new ArrayDeque<>();
+    private final Set<Long> alreadyDelivered = new HashSet<>();
+    private final Runnable raiseRetry = () -> retryNeeded = true;
+    private Producer<byte[], byte[]> producer;
+    private ExcerptTailer tailer;
+    private SpoolRecord.Entry unsent;
+    private long readFrom;
+    private long highestRead = Long.MIN_VALUE;
+    private boolean caughtUp;
+    private long backoffMs = INITIAL_BACKOFF_MS;
+    private long nextAttemptNanos;
+    private long lastForceNanos;
+    private String lastConnectError;
+
+    private volatile State state;
+    private volatile boolean retryNeeded;
+    private volatile boolean draining;
+    private volatile long drainDeadlineNanos;
+    private volatile boolean finished;
+    private volatile long delivered;
+    private volatile long deadLettered;
+    private volatile long corrupt;
+    private volatile int inFlight;
+    private volatile String lastError;
+
+    /**
+     * @param connectFirst run the cluster check (with back-off) before forwarding, because start-up did not
+     */
+    public ForwarderLoop(Spool spool, Spool deadLetters, Checkpoint checkpoint,
+            Supplier<Producer<byte[], byte[]>> producers, ForwarderConfig.Kafka kafka, boolean connectFirst,
+            Listener listener, LongSupplier nanoClock) {
+        this.spool = spool;
+        this.deadLetters = deadLetters;
+        this.checkpoint = checkpoint;
+        this.producers = producers;
+        this.kafka = kafka;
+        this.listener = listener;
+        this.nanoClock = nanoClock;
+        this.sourceId = spool.sourceId();
+        this.capacity = ProducerSettings.inFlightWindow(kafka);
+        this.forceIntervalNanos = TimeUnit.MILLISECONDS.toNanos(kafka.spool().checkpointIntervalMs());
+        this.state = connectFirst ? State.CONNECTING : State.FORWARDING;
+    }
+
+    @Override
+    public void run() {
+        open();
+        int idle = 0;
+        try {
+            while (!finished) {
+                int work;
+                try {
+                    work = doWork(nanoClock.getAsLong());
+                } catch (RuntimeException e) {
+                    // A bug or a fault of the spool: never let it kill forwarding; log, back off, go on.
+                    lastError = Failures.describe(e);
+                    LOG.error("forwarder loop error; backing off", e);
+                    work = 0;
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                }
+                idle = work > 0 ? 0 : idle(idle);
+            }
+        } finally {
+            shutDown();
+        }
+    }
+
+    /** Opens the tailer right after the checkpoint and creates the producer. Called by {@link #run}. */
+    void open() {
+        producer = producers.get();
+        tailer = spool.createTailer();
+        long cp = checkpoint.read();
+        readFrom = cp == Checkpoint.NONE ? Long.MIN_VALUE : cp + 1;
+        if (cp != Checkpoint.NONE && !tailer.moveToIndex(cp)) {
+            tailer.toStart(); // the checkpoint's roll file is gone; readFrom skips what is before it
+        }
+        lastForceNanos = nanoClock.getAsLong();
+        LOG.info("forwarding spool {} (source {}) from checkpoint {} to {} as {}", spool.dir(), sourceId,
+                cp, kafka.brokers(), state);
+    }
+
+    /** One duty cycle; returns the amount of work done (0: nothing to do). */
+    int doWork(long now) {
+        int work = settle();
+        switch (state) {
+            case CONNECTING -> work += connect(now);
+            case FORWARDING -> work += retryNeeded ? backOff(now, null) : send(now);
+            case BACKING_OFF -> work += recover(now);
+            default -> {
+            }
+        }
+        inFlight = window.size();
+        if (now - lastForceNanos >= forceIntervalNanos) {
+            checkpoint.force();
+            lastForceNanos = now;
+        }
+        if (draining) {
+            boolean done = state == State.FORWARDING && caughtUp && window.isEmpty() && unsent == null;
+            if (done || now - drainDeadlineNanos >= 0) {
+                if (!done) {
+                    LOG.warn("drain time-out: {} records sent and unacknowledged, checkpoint {}; the rest stays"
+                            + " in the spool for the next start", window.size(), checkpoint.read());
+                }
+                finished = true;
+            }
+        }
+        return work;
+    }
+
+    /** Pops settled entries off the head of the window and advances the checkpoint over them. */
+    private int settle() {
+        int settled = 0;
+        long advancedTo = Checkpoint.NONE;
+        InFlight head;
+        while ((head = window.peekFirst()) != null && head.settled()) {
+            switch (head.state()) {
+                case InFlight.ACKED -> delivered++;
+                case InFlight.FAILED -> {
+                    if (!Failures.isPermanent(head.error())) {
+                        retryNeeded = true;
+                        return finishSettle(settled, advancedTo);
+                    }
+                    if (!deadLetter(head)) {
+                        return finishSettle(settled, advancedTo);
+                    }
+                }
+                default -> {
+                }
+            }
+            window.pollFirst();
+            advancedTo = head.index;
+            settled++;
+        }
+        return finishSettle(settled, advancedTo);
+    }
+
+    private int finishSettle(int settled, long advancedTo) {
+        if (advancedTo != Checkpoint.NONE) {
+            checkpoint.advance(advancedTo);
+            listener.onCheckpoint(advancedTo);
+            if (state == State.FORWARDING) {
+                backoffMs = INITIAL_BACKOFF_MS;
+            }
+        }
+        return settled;
+    }
+
+    private boolean deadLetter(InFlight failed) {
+        String reason = Failures.describe(failed.error());
+        try {
+            SpoolRecord.Entry e = failed.entry;
+            deadLetters.append(e.type(), e.appendTimeMs(),
+                    e.key() == null ? null : e.key().getBytes(StandardCharsets.UTF_8), e.payload(),
+                    reason.getBytes(StandardCharsets.UTF_8));
+        } catch (RuntimeException | Error e) {
+            lastError = "cannot write the dead-letter spool: " + e;
+            LOG.error("cannot write record {} to the dead-letter spool; will retry", failed.index, e);
+            return false;
+        }
+        deadLettered++;
+        LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}",
+                failed.index, failed.entry.type(), reason);
+        listener.onDeadLetter(failed.index, reason);
+        return true;
+    }
+
+    private int connect(long now) {
+        if (now < nextAttemptNanos) {
+            return 0;
+        }
+        try {
+            ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
+            transition(State.FORWARDING, "connected to " + kafka.brokers());
+            backoffMs = INITIAL_BACKOFF_MS;
+            return 1;
+        } catch (ClusterCheck.ClusterCheckException e) {
+            if (!e.getMessage().equals(lastConnectError)) {
+                LOG.warn("cannot use Kafka yet, spooling meanwhile: {}", e.getMessage());
+                lastConnectError = e.getMessage();
+            }
+            lastError = e.getMessage();
+            nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+            return 0;
+        }
+    }
+
+    private int send(long now) {
+        int sent = 0;
+        while (sent < kafka.batchSize() && window.size() < capacity) {
+            SpoolRecord.Entry entry = unsent != null ? unsent : readNext();
+            if (entry == null) {
+                caughtUp = true;
+                break;
+            }
+            caughtUp = false;
+            unsent = null;
+            sent++;
+            if (alreadyDelivered.remove(entry.index())) {
+                window.addLast(InFlight.skipped(entry.index()));
+                continue;
+            }
+            InFlight f = new InFlight(entry, now, raiseRetry);
+            window.addLast(f);
+            try {
+                producer.send(KafkaMessages.toProducerRecord(kafka.topicPrefix(), entry.type(), entry.key(),
+                        entry.payload(), sourceId, entry.index()), f);
+            } catch (RuntimeException e) {
+                // Thrown, not called back: the producer is closed or broken, or we were interrupted.
+                window.pollLast();
+                unsent = entry;
+                return sent + backOff(now, e);
+            }
+            if (retryNeeded) {
+                break;
+            }
+        }
+        return sent;
+    }
+
+    /** The next record after {@code readFrom}; corrupt ones are counted, logged and settled as skipped. */
+    private SpoolRecord.Entry readNext() {
+        while (window.size() < capacity) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return null;
+                }
+                long index = dc.index();
+                if (index < readFrom) {
+                    continue;
+                }
+                boolean firstTime = index > highestRead;
+                highestRead = Math.max(highestRead, index);
+                try {
+                    return SpoolRecord.decode(index, dc.wire().bytes());
+                } catch (SpoolRecord.CorruptRecordException e) {
+                    if (firstTime) {
+                        corrupt++;
+                        LOG.error("spool record {} is corrupt and is skipped: {}", index, e.getMessage());
+                    }
+                    window.addLast(InFlight.skipped(index));
+                }
+            }
+        }
+        return null;
+    }
+
+    private int backOff(long now, Exception cause) {
+        if (cause != null && Failures.breaksProducer(cause)) {
+            producerBroken = true;
+        }
+        InFlight head = window.peekFirst();
+        Exception reason = cause != null ? cause : firstFailure();
+        lastError = reason == null ? "send failed" : Failures.describe(reason);
+        nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        transition(State.BACKING_OFF, "send failed (" + lastError + "); resending from record "
+                + (head != null ? head.index : unsent != null ? unsent.index() : "?") + " in " + backoffMs + " ms");
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+        return 0;
+    }
+
+    private boolean producerBroken;
+
+    private Exception firstFailure() {
+        for (InFlight f : window) {
+            if (f.state() == InFlight.FAILED) {
+                if (Failures.breaksProducer(f.error())) {
+                    producerBroken = true;
+                }
+                return f.error();
+            }
+        }
+        return null;
+    }
+
+    /** Waits for the window to settle and the back-off to pass, then rewinds and resends. */
+    private int recover(long now) {
+        if (now < nextAttemptNanos) {
+            return 0;
+        }
+        for (InFlight f : window) {
+            if (!f.settled()) {
+                return 0;
+            }
+        }
+        settle();
+        long rewindTo = Long.MIN_VALUE;
+        alreadyDelivered.clear();
+        for (InFlight f : window) {
+            if (f.state() == InFlight.FAILED && Failures.breaksProducer(f.error())) {
+                producerBroken = true;
+            }
+            if (rewindTo == Long.MIN_VALUE) {
+                rewindTo = f.index;
+            }
+            if (f.state() == InFlight.ACKED) {
+                alreadyDelivered.add(f.index);
+                delivered++;
+            }
+        }
+        if (rewindTo == Long.MIN_VALUE && unsent != null) {
+            rewindTo = unsent.index();
+        }
+        window.clear();
+        unsent = null;
+        if (rewindTo != Long.MIN_VALUE) {
+            readFrom = rewindTo;
+            if (!tailer.moveToIndex(rewindTo)) {
+                tailer.toStart();
+            }
+        }
+        if (producerBroken) {
+            LOG.info("replacing the Kafka producer after: {}", lastError);
+            producer.close(Duration.ZERO);
+            producer = producers.get();
+            producerBroken = false;
+        }
+        retryNeeded = false;
+        transition(State.FORWARDING, "resending from record " + rewindTo);
+        return 1;
+    }
+
+    /** Asks the loop to finish: forward what is spooled, at most until {@code deadlineNanos}. */
+    public void drain(long deadlineNanos) {
+        drainDeadlineNanos = deadlineNanos;
+        draining = true;
+    }
+
+    private void shutDown() {
+        try {
+            if (producer != null) {
+                producer.close(window.isEmpty() ? Duration.ofSeconds(5) : Duration.ZERO);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("closing the Kafka producer failed", e);
+        }
+        settle(); // whatever completed during close
+        checkpoint.force();
+        if (tailer != null) {
+            tailer.close();
+        }
+        transition(State.CLOSED, "checkpoint " + checkpoint.read());
+    }
+
+    private void transition(State next, String why) {
+        if (state != next) {
+            LOG.info("forwarder {} -> {}: {}", state, next, why);
+            state = next;
+        }
+    }
+
+    private static int idle(int idleCount) {
+        if (idleCount < 10) {
+            Thread.onSpinWait();
+        } else if (idleCount < 20) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(Math.min(TimeUnit.MILLISECONDS.toNanos(1), 1000L << Math.min(10, idleCount - 20)));
+        }
+        return idleCount + 1;
+    }
+
+    public State state() {
+        State s = state;
+        return s == State.FORWARDING && draining ? State.DRAINING : s;
+    }
+
+    public boolean finished() {
+        return finished;
+    }
+
+    public long delivered() {
+        return delivered;
+    }
+
+    public long deadLettered() {
+        return deadLettered;
+    }
+
+    public long corrupt() {
+        return corrupt;
+    }
+
+    public int inFlight() {
+        return inFlight;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.forwarder.internal.kafka;
+
+import dev.forwarder.ForwarderConfig;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * How the configuration becomes kafka-clients properties.
+ *
+ * <p><b>batch_size counts messages.</b> TensorZero documents {@code batch_size} as a number of messages;
+ * Kafka's {@code batch.size} is bytes per partition batch and there is no count limit. The forwarder maps
+ * it twice: (1) {@code batch.size} = batch_size x 1 KiB (an inference record is about 1 KiB), within
+ * 16 KiB..16 MiB, so a batch holds about batch_size typical records; (2) the forwarder never has more than
+ * batch_size x 5 records sent and unacknowledged (5 = {@code max.in.flight.requests.per.connection}, the
+ * most idempotence allows). (2) is the hard bound: it caps memory, and the duplicates a crash can cause.
+ *
+ * <p>Fixed for the delivery guarantee, not overridable: {@code acks=all}, {@code enable.idempotence=true},
+ * unlimited {@code retries} (per-partition order kept by idempotence). {@code request_timeout_ms} is
+ * {@code request.timeout.ms}, and also {@code max.block.ms}: how long the forwarder thread lets send() wait
+ * for metadata or buffer space before it backs off and tries again.
+ */
+public final class ProducerSettings {
+
+    /** Kafka's limit with idempotence on. */
+    public static final int MAX_IN_FLIGHT_REQUESTS = 5;
+    static final int ASSUMED_RECORD_BYTES = 1024;
+
+    private ProducerSettings() {
+    }
+
+    /** Records the forwarder may have sent and not yet acknowledged. */
+    public static int inFlightWindow(ForwarderConfig.Kafka kafka) {
+        return kafka.batchSize() * MAX_IN_FLIGHT_REQUESTS;
+    }
+
+    public static Map<String, Object> producer(ForwarderConfig.Kafka kafka) {
+        Map<String, Object> props = new HashMap<>(common(kafka));
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, MAX_IN_FLIGHT_REQUESTS);
+        props.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, kafka.compressionType());
+        props.put(ProducerConfig.LINGER_MS_CONFIG, kafka.lingerMs());
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG,
+                (int) Math.min(16L << 20, Math.max(16 << 10, (long) kafka.batchSize() * ASSUMED_RECORD_BYTES)));
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, kafka.requestTimeoutMs());
+        // Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms; two minutes is its default.
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                Math.max(120_000, kafka.lingerMs() + kafka.requestTimeoutMs()));
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        props.putAll(kafka.producer());
+        // After a user's pass-through, so that nothing can weaken these (the config check refuses them too).
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        return props;
+    }
+
+    public static Map<String, Object> admin(ForwarderConfig.Kafka kafka) {
+        Map<String, Object> props = new HashMap<>(common(kafka));
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
+        return props;
+    }
+
+    private static Map<String, Object> common(ForwarderConfig.Kafka kafka) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.brokers());
+        props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, kafka.securityProtocol());
+        // Come back quickly after an outage; Kafka's defaults wait up to 1 s between tries anyway.
+        props.put(CommonClientConfigs.RECONNECT_BACKOFF_MS_CONFIG, 50);
+        props.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        props.put(CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG, 100);
+        props.put(CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG, 1000);
+        kafka.sasl().ifPresent(sasl -> {
+            props.put(SaslConfigs.SASL_MECHANISM, sasl.mechanism());
+            String module = sasl.mechanism().equals("PLAIN")
+                    ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                    : "org.apache.kafka.common.security.scram.ScramLoginModule";
+            props.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + jaasEscape(sasl.username())
+                    + "\" password=\"" + jaasEscape(sasl.password()) + "\";");
+        });
+        for (String key : new String[] {"client.id", "client.dns.lookup", "connections.max.idle.ms"}) {
+            if (kafka.producer().containsKey(key)) {
+                props.put(key, kafka.producer().get(key));
+            }
+        }
+        return props;
+    }
+
+    private static String jaasEscape(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+}
