@@ -68,6 +68,7 @@ public final class Forwarder implements AutoCloseable {
     private volatile boolean closed;
     /** The backlog when the spool was closed (it cannot be read after). */
     private volatile long lastBacklog;
+    private volatile boolean spoolClosed;
 
     private Forwarder(ForwarderConfig config) {
         this.config = config;
@@ -269,7 +270,7 @@ public final class Forwarder implements AutoCloseable {
                     0, 0, 0, 0, Checkpoint.NONE, 0, null);
         }
         long cp = checkpoint.read();
-        long backlog = closed && loop.finished() ? lastBacklog : spool.countAfter(cp);
+        long backlog = spoolClosed ? lastBacklog : spool.countAfter(cp);
         return new ForwarderStatus(loop.state(), offered.sum(), appended.sum(), drops, loop.delivered(),
                 loop.deadLettered(), loop.corrupt(), backlog, cp, loop.inFlight(), loop.lastError());
     }
@@ -296,11 +297,19 @@ public final class Forwarder implements AutoCloseable {
         loop.drain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMs));
         try {
             thread.join(drainMs + 30_000);
+            if (thread.isAlive()) {
+                LOG.warn("forwarder thread still busy {} ms after the drain time-out; stopping it", 30_000);
+                loop.abort();
+                thread.interrupt();
+                thread.join(10_000);
+            }
         } catch (InterruptedException e) {
+            loop.abort();
             Thread.currentThread().interrupt();
         }
         waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("forwarder closed")));
         lastBacklog = spool.countAfter(checkpoint.read());
+        spoolClosed = true;
         closeQuietly(checkpoint);
         deadLetters.close();
         spool.close();

@@ -43,7 +43,7 @@ public final class Checkpoint implements AutoCloseable {
         long a = slot(0);
         long b = slot(1);
         value = Math.max(a, b);
-        nextSlot = a >= b ? 1 : 0;
+        nextSlot = a > b ? 1 : 0; // overwrite the older slot, A first in a new file
     }
 
     /** Reads a checkpoint file without opening it for writing; NONE if it does not exist. */

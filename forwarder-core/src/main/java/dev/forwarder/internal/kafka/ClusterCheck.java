@@ -28,7 +28,13 @@ public final class ClusterCheck {
     /** @throws ClusterCheckException with a message fit for the operator */
     public static void run(ForwarderConfig.Kafka kafka, long timeoutMs) throws ClusterCheckException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        try (Admin admin = Admin.create(ProducerSettings.admin(kafka))) {
+        java.util.Map<String, Object> props = ProducerSettings.admin(kafka);
+        // Operations must give up by our deadline, or Admin.close() waits for them (60 s by default).
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1, timeoutMs));
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                (int) Math.max(1, Math.min(timeoutMs, kafka.requestTimeoutMs())));
+        Admin admin = Admin.create(props);
+        try {
             Collection<Node> nodes = admin.describeCluster().nodes().get(remaining(deadline), TimeUnit.MILLISECONDS);
             if (nodes.isEmpty()) {
                 throw new ClusterCheckException("Kafka at " + kafka.brokers() + " reports no brokers");
@@ -67,6 +73,8 @@ public final class ClusterCheck {
             throw new ClusterCheckException("interrupted while checking Kafka at " + kafka.brokers());
         } catch (org.apache.kafka.common.KafkaException e) {
             throw explain(kafka, timeoutMs, e);
+        } finally {
+            admin.close(java.time.Duration.ZERO);
         }
     }
 
@@ -87,8 +95,9 @@ public final class ClusterCheck {
             return new ClusterCheckException("no Kafka broker reachable at " + kafka.brokers() + " within "
                     + timeoutMs + " ms (security_protocol " + kafka.securityProtocol() + "); check that the"
                     + " brokers are up and reachable from here, gateway.observability.kafka.brokers, and the"
-                    + " security settings; or set gateway.observability.kafka.startup.require_connection = false"
-                    + " to start spooling and connect later");
+                    + " security settings" + (kafka.startup().requireConnection()
+                    ? "; or set gateway.observability.kafka.startup.require_connection = false to start"
+                    + " spooling and connect later" : ""));
         }
         return new ClusterCheckException("checking Kafka at " + kafka.brokers() + " failed: " + cause);
     }

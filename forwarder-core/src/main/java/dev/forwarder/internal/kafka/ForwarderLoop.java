@@ -404,6 +404,11 @@ public final class ForwarderLoop implements Runnable {
         return 1;
     }
 
+    /** Stops the loop at its next cycle, without draining (after a drain that overran). */
+    public void abort() {
+        finished = true;
+    }
+
     /** Asks the loop to finish: forward what is spooled, at most until {@code deadlineNanos}. */
     public void drain(long deadlineNanos) {
         drainDeadlineNanos = deadlineNanos;

@@ -15,7 +15,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p><b>batch_size counts messages.</b> TensorZero documents {@code batch_size} as a number of messages;
  * Kafka's {@code batch.size} is bytes per partition batch and there is no count limit. The forwarder maps
  * it twice: (1) {@code batch.size} = batch_size x 1 KiB (an inference record is about 1 KiB), within
- * 16 KiB..16 MiB, so a batch holds about batch_size typical records; (2) the forwarder never has more than
+ * 16 KiB..1 MiB, so a batch holds about batch_size typical records ({@code buffer.memory} is 64 such
+ * batches, at least Kafka's 32 MiB default); (2) the forwarder never has more than
  * batch_size x 5 records sent and unacknowledged (5 = {@code max.in.flight.requests.per.connection}, the
  * most idempotence allows). (2) is the hard bound: it caps memory, and the duplicates a crash can cause.
  *
@@ -38,6 +39,11 @@ public final class ProducerSettings {
         return kafka.batchSize() * MAX_IN_FLIGHT_REQUESTS;
     }
 
+    /** Kafka's batch.size: batch_size x 1 KiB, within 16 KiB..1 MiB. */
+    public static int batchBytes(ForwarderConfig.Kafka kafka) {
+        return (int) Math.min(1L << 20, Math.max(16 << 10, (long) kafka.batchSize() * ASSUMED_RECORD_BYTES));
+    }
+
     public static Map<String, Object> producer(ForwarderConfig.Kafka kafka) {
         Map<String, Object> props = new HashMap<>(common(kafka));
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -46,8 +52,11 @@ public final class ProducerSettings {
         props.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, kafka.compressionType());
         props.put(ProducerConfig.LINGER_MS_CONFIG, kafka.lingerMs());
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG,
-                (int) Math.min(16L << 20, Math.max(16 << 10, (long) kafka.batchSize() * ASSUMED_RECORD_BYTES)));
+        int batchBytes = batchBytes(kafka);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, batchBytes);
+        // Room for a full batch in every partition of the three topics several times over, so that a
+        // broker outage fills the in-flight window before it exhausts the producer's buffer.
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32L << 20, 64L * batchBytes));
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, kafka.requestTimeoutMs());
         // Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms; two minutes is its default.

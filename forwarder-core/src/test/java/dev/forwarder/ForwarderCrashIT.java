@@ -1,0 +1,110 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.internal.journal.Checkpoint;
+import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.ProducerSettings;
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.JavaProcess;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Records;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The forwarder runs in a child JVM and is SIGKILLed several times mid-stream while another process keeps
+ * appending to the same spool; each time it is started again on that spool. Nothing may be lost, and the
+ * duplicates stay within one in-flight window per kill.
+ */
+@KafkaTest
+class ForwarderCrashIT {
+
+    private static final int KILLS = 3;
+
+    @Test
+    void sigkilledForwarderLosesNothing(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        String prefix = "crash" + UUID.randomUUID().toString().substring(0, 8);
+        UUID run = UUID.randomUUID();
+        List<String> ids = new CopyOnWriteArrayList<>();
+        AtomicBoolean appending = new AtomicBoolean(true);
+
+        // This JVM appends to the spool (a second appender process beside the forwarder), ~10k records/s.
+        Thread appender;
+        try (Spool spool = new Spool(spoolDir)) {
+            appender = new Thread(() -> {
+                long seq = 0;
+                while (appending.get()) {
+                    for (int i = 0; i < 100; i++, seq++) {
+                        String id = Records.id(run, seq);
+                        byte[] json = Records.json(Records.typeOf(seq), id);
+                        spool.append(Records.typeOf(seq), System.currentTimeMillis(),
+                                KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8), json, null);
+                        ids.add(id);
+                    }
+                    sleep(10);
+                }
+            }, "test-appender");
+            appender.start();
+
+            Path log = dir.resolve("forwarder.log");
+            long lastCheckpoint = Checkpoint.NONE;
+            for (int kill = 0; kill < KILLS; kill++) {
+                Process child = JavaProcess.start(ForwarderChild.class, log,
+                        broker.bootstrapServers(), spoolDir.toString(), prefix, "run");
+                // Mid-stream: wait until this incarnation has moved the checkpoint, then a little more.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                long cp;
+                do {
+                    sleep(20);
+                    cp = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
+                    assertTrue(child.isAlive(), "forwarder child died by itself; see " + log + ":\n" + Files.readString(log));
+                } while (cp == lastCheckpoint && System.nanoTime() < deadline);
+                assertTrue(cp != lastCheckpoint, "the child forwarded nothing within 60 s; see " + Files.readString(log));
+                sleep(ThreadLocalRandom.current().nextInt(50, 400));
+                child.destroyForcibly().waitFor();
+                lastCheckpoint = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
+                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint
+                        + " with " + ids.size() + " records appended");
+            }
+            appending.set(false);
+            appender.join();
+        }
+
+        Process last = JavaProcess.start(ForwarderChild.class, dir.resolve("forwarder.log"),
+                broker.bootstrapServers(), spoolDir.toString(), prefix, "drain");
+        assertTrue(last.waitFor(180, TimeUnit.SECONDS), "final forwarder did not drain");
+        assertEquals(0, last.exitValue(), Files.readString(dir.resolve("forwarder.log")));
+
+        Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
+        int window = ProducerSettings.inFlightWindow(ForwarderConfig.defaults().kafka());
+        System.out.println("offered " + ids.size() + ", delivered " + delivered.messages() + " messages, "
+                + delivered.distinct() + " distinct, " + delivered.duplicates() + " duplicates after " + KILLS
+                + " kills (bound " + KILLS * window + ")");
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)), "records lost");
+        assertEquals(ids.size(), delivered.distinct(), "only offered ids arrive");
+        assertTrue(delivered.duplicates() <= KILLS * window,
+                delivered.duplicates() + " duplicates exceed " + KILLS + " kills x window " + window);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.forwarder.internal.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.ForwarderConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The configuration: defaults, TensorZero's keys, and errors that name key, value and what is allowed. */
+class ConfigParserTest {
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        ForwarderConfig c = ForwarderConfig.defaults();
+        assertTrue(c.enabled());
+        assertTrue(c.asyncWrites());
+        ForwarderConfig.Kafka k = c.kafka();
+        assertEquals("localhost:9092", k.brokers());
+        assertEquals("tensorzero", k.topicPrefix());
+        assertEquals("lz4", k.compressionType());
+        assertEquals(1000, k.batchSize());
+        assertEquals(10, k.lingerMs());
+        assertEquals(5000, k.requestTimeoutMs());
+        assertEquals("PLAINTEXT", k.securityProtocol());
+        assertTrue(k.sasl().isEmpty());
+        assertEquals(Path.of("forwarder-data/spool"), k.spool().dir());
+        assertEquals(1L << 30, k.spool().maxBytes());
+        assertEquals(ForwarderConfig.OnFull.DROP_NEWEST, k.spool().onFull());
+        assertEquals(ForwarderConfig.SyncPolicy.NONE, k.spool().sync());
+        assertEquals(Duration.ZERO, k.spool().retainForwarded());
+        assertEquals(3, k.topics().partitions());
+    }
+
+    @Test
+    void allErrorsOfAFileAreReportedTogetherNamingKeyValueAndWhatIsAllowed() {
+        ForwarderConfigException e = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse(
+                "gateway.observability.kafka { compression_type = \"brotli\", linger_ms = -5, lingr_ms = 3 }"));
+        assertEquals(3, e.errors().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("gateway.observability.kafka.compression_type: invalid value \"brotli\":"
+                + " must be one of gzip|lz4|none|snappy|zstd"), e.getMessage());
+        assertTrue(e.getMessage().contains("gateway.observability.kafka.linger_ms: invalid value -5: must be at least 0"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("gateway.observability.kafka.lingr_ms: unknown key (did you mean linger_ms?)"),
+                e.getMessage());
+    }
+
+    @Test
+    void saslPasswordIsRequiredAndNeverShown() {
+        ForwarderConfigException missing = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse(
+                "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\" }"));
+        assertTrue(missing.getMessage().contains("gateway.observability.kafka.sasl.password: missing"), missing.getMessage());
+
+        ForwarderConfig c = ForwarderConfig.parse("gateway.observability.kafka.sasl { mechanism = \"SCRAM-SHA-512\","
+                + " username = \"u\", password = \"hunter2-secret\" }");
+        assertEquals("SASL_PLAINTEXT", c.kafka().securityProtocol());
+        assertFalse(c.toString().contains("hunter2-secret"), c.toString());
+        assertTrue(c.toString().contains("password=****"));
+    }
+
+    @Test
+    void badBrokerListsAndProtectedProducerSettingsAreRefused() {
+        ForwarderConfigException e = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse(
+                "gateway.observability.kafka { brokers = \"kafka1:9092,kafka2\", producer { acks = \"1\" } }"));
+        assertTrue(e.getMessage().contains("gateway.observability.kafka.brokers: invalid value \"kafka1:9092,kafka2\""
+                + ": each entry must be host:port"), e.getMessage());
+        assertTrue(e.getMessage().contains("gateway.observability.kafka.producer.acks"), e.getMessage());
+    }
+
+    @Test
+    void producerPassThroughKeepsDottedKeys() {
+        ForwarderConfig c = ForwarderConfig.parse(
+                "gateway.observability.kafka.producer { \"client.id\" = \"gw-1\", \"max.request.size\" = 2097152 }");
+        assertEquals("gw-1", c.kafka().producer().get("client.id"));
+        assertEquals("2097152", c.kafka().producer().get("max.request.size"));
+    }
+}
