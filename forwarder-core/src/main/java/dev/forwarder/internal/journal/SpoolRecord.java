@@ -128,8 +128,7 @@ public final class SpoolRecord {
         if (stored != (int) crc.getValue()) {
             throw new CorruptRecordException("checksum mismatch");
         }
-        return new Entry(index, TYPES[typeOrdinal], appendTime,
-                key == null ? null : new String(key, StandardCharsets.UTF_8), payload,
+        return new Entry(index, TYPES[typeOrdinal], appendTime, key, payload,
                 noteLength == 0 ? null : new String(note, StandardCharsets.UTF_8));
     }
 
@@ -137,11 +136,15 @@ public final class SpoolRecord {
      * One decoded record.
      *
      * @param index        its position in the spool (Chronicle index)
-     * @param key          the Kafka key, or null
+     * @param keyBytes     the Kafka key, UTF-8, or null
      * @param payload      the JSON value, exactly as appended
      * @param note         the dead-letter reason, or null
      */
-    public record Entry(long index, DataType type, long appendTimeMs, String key, byte[] payload, String note) {
+    public record Entry(long index, DataType type, long appendTimeMs, byte[] keyBytes, byte[] payload, String note) {
+        /** The Kafka key as text, or null. */
+        public String key() {
+            return keyBytes == null ? null : new String(keyBytes, StandardCharsets.UTF_8);
+        }
     }
 
     /** A record that failed its checks; the message says which. */

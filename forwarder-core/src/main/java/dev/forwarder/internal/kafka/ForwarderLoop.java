@@ -1,5 +1,6 @@
 package dev.forwarder.internal.kafka;
 
+import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus.State;
 import dev.forwarder.internal.journal.Checkpoint;
@@ -18,6 +19,7 @@ import java.util.function.Supplier;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +81,10 @@ public final class ForwarderLoop implements Runnable {
     private final Listener listener;
     private final LongSupplier nanoClock;
     private final UUID sourceId;
+    private final Header sourceIdHeader;
+    private final String[] topics;
     private final int capacity;
+    private final long stallNanos;
     private final long forceIntervalNanos;
 
     private final ArrayDeque<InFlight> window = new ArrayDeque<>();
@@ -121,6 +126,9 @@ public final class ForwarderLoop implements Runnable {
         this.listener = listener;
         this.nanoClock = nanoClock;
         this.sourceId = spool.sourceId();
+        this.sourceIdHeader = KafkaMessages.sourceIdHeader(sourceId);
+        this.topics = java.util.Arrays.stream(DataType.values()).map(kafka::topic).toArray(String[]::new);
+        this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallTimeoutMs(kafka));
         this.capacity = ProducerSettings.inFlightWindow(kafka);
         this.forceIntervalNanos = TimeUnit.MILLISECONDS.toNanos(kafka.spool().checkpointIntervalMs());
         this.state = connectFirst ? State.CONNECTING : State.FORWARDING;
@@ -168,7 +176,8 @@ public final class ForwarderLoop implements Runnable {
         int work = settle();
         switch (state) {
             case CONNECTING -> work += connect(now);
-            case FORWARDING -> work += retryNeeded ? backOff(now, null) : send(now);
+            case FORWARDING -> work += retryNeeded ? backOff(now, null) : stalled(now) ? replaceStalledProducer(now)
+                    : send(now);
             case BACKING_OFF -> work += recover(now);
             default -> {
             }
@@ -233,8 +242,7 @@ public final class ForwarderLoop implements Runnable {
         String reason = Failures.describe(failed.error());
         try {
             SpoolRecord.Entry e = failed.entry;
-            deadLetters.append(e.type(), e.appendTimeMs(),
-                    e.key() == null ? null : e.key().getBytes(StandardCharsets.UTF_8), e.payload(),
+            deadLetters.append(e.type(), e.appendTimeMs(), e.keyBytes(), e.payload(),
                     reason.getBytes(StandardCharsets.UTF_8));
         } catch (RuntimeException | Error e) {
             lastError = "cannot write the dead-letter spool: " + e;
@@ -287,8 +295,8 @@ public final class ForwarderLoop implements Runnable {
             InFlight f = new InFlight(entry, now, raiseRetry);
             window.addLast(f);
             try {
-                producer.send(KafkaMessages.toProducerRecord(kafka.topicPrefix(), entry.type(), entry.key(),
-                        entry.payload(), sourceId, entry.index()), f);
+                producer.send(KafkaMessages.toProducerRecord(topics[entry.type().ordinal()], entry.type(),
+                        entry.keyBytes(), entry.payload(), sourceIdHeader, entry.index()), f);
             } catch (RuntimeException e) {
                 // Thrown, not called back: the producer is closed or broken, or we were interrupted.
                 window.pollLast();
@@ -300,6 +308,32 @@ public final class ForwarderLoop implements Runnable {
             }
         }
         return sent;
+    }
+
+    /**
+     * How long the oldest record may wait for its acknowledgement before the producer is presumed stuck:
+     * three request time-outs, at least 15 s. Seen in practice: after a broker is killed and restarted, an
+     * idempotent producer can retry OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms (2 min) runs out.
+     */
+    static long stallTimeoutMs(ForwarderConfig.Kafka kafka) {
+        return Math.max(15_000, 3L * (kafka.requestTimeoutMs() + kafka.lingerMs()));
+    }
+
+    private boolean stalled(long now) {
+        InFlight head = window.peekFirst();
+        return head != null && !head.settled() && head.entry != null && now - head.sentNanos > stallNanos;
+    }
+
+    /** Fails every in-flight send by closing the producer at once; recover() then resends with a new one. */
+    private int replaceStalledProducer(long now) {
+        InFlight head = window.peekFirst();
+        String why = "no acknowledgement for record " + head.index + " in "
+                + TimeUnit.NANOSECONDS.toSeconds(now - head.sentNanos) + " s; replacing the producer";
+        LOG.warn(why);
+        lastError = why;
+        producerBroken = true;
+        producer.close(Duration.ZERO);
+        return backOff(now, null);
     }
 
     /** The next record after {@code readFrom}; corrupt ones are counted, logged and settled as skipped. */
@@ -335,7 +369,9 @@ public final class ForwarderLoop implements Runnable {
         }
         InFlight head = window.peekFirst();
         Exception reason = cause != null ? cause : firstFailure();
-        lastError = reason == null ? "send failed" : Failures.describe(reason);
+        if (reason != null) {
+            lastError = Failures.describe(reason);
+        }
         nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
         transition(State.BACKING_OFF, "send failed (" + lastError + "); resending from record "
                 + (head != null ? head.index : unsent != null ? unsent.index() : "?") + " in " + backoffMs + " ms");

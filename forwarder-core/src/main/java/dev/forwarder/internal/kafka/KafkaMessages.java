@@ -40,6 +40,8 @@ public final class KafkaMessages {
     public static final List<String> KEY_FIELDS = List.of("id", "inference_id", "episode_id", "target_id");
 
     private static final JsonFactory JSON = new JsonFactory();
+    private static final Header[] DATA_TYPE_HEADERS = java.util.Arrays.stream(DataType.values())
+            .map(t -> header(HEADER_DATA_TYPE, t.wireName())).toArray(Header[]::new);
 
     private KafkaMessages() {
     }
@@ -47,12 +49,23 @@ public final class KafkaMessages {
     /** The message for one spooled record. */
     public static ProducerRecord<byte[], byte[]> toProducerRecord(String topicPrefix, DataType type, String key,
             byte[] json, UUID sourceId, long spoolIndex) {
-        List<Header> headers = List.of(
-                header(HEADER_DATA_TYPE, type.wireName()),
-                header(HEADER_SOURCE_ID, sourceId.toString()),
-                header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex)));
-        byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
-        return new ProducerRecord<>(type.topic(topicPrefix), null, null, keyBytes, json, headers);
+        return toProducerRecord(type.topic(topicPrefix), type, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                json, header(HEADER_SOURCE_ID, sourceId.toString()), spoolIndex);
+    }
+
+    /** The same, with the parts that do not change per record made once by the caller (the forwarder). */
+    public static ProducerRecord<byte[], byte[]> toProducerRecord(String topic, DataType type, byte[] key, byte[] json,
+            Header sourceId, long spoolIndex) {
+        Header[] headers = {
+            DATA_TYPE_HEADERS[type.ordinal()],
+            sourceId,
+            header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex))};
+        return new ProducerRecord<>(topic, null, null, key, json, java.util.Arrays.asList(headers));
+    }
+
+    /** The source_id header of a spool; make it once. */
+    public static Header sourceIdHeader(UUID sourceId) {
+        return header(HEADER_SOURCE_ID, sourceId.toString());
     }
 
     /** The key of a typed record, by the same precedence as {@link #keyOf(byte[])}. */

@@ -247,6 +247,37 @@ class ForwarderLoopTest {
     }
 
     @Test
+    void aProducerThatStopsAcknowledgingIsReplacedAndTheRecordsResent() {
+        append(3);
+        ForwarderLoop loop = loop();
+        cycles(loop, 2);
+        CapturingProducer stuck = producers.get(0);
+        stuck.ack(0);
+        cycles(loop, 1);
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(14));
+        cycles(loop, 2);
+        assertEquals(State.FORWARDING, loop.state(), "14 s without an acknowledgement is still patience");
+
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(2));
+        cycles(loop, 1);
+        assertEquals(State.BACKING_OFF, loop.state());
+        assertTrue(stuck.closed(), "the stuck producer was closed");
+        // As KafkaProducer.close(0) does: every incomplete send fails.
+        stuck.fail(1, new org.apache.kafka.common.KafkaException("Producer is closed forcefully."));
+        stuck.fail(2, new org.apache.kafka.common.KafkaException("Producer is closed forcefully."));
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        cycles(loop, 3);
+        assertEquals(2, producers.size(), "a new producer");
+        CapturingProducer fresh = producers.get(1);
+        assertEquals(2, fresh.sent.size(), "records 1 and 2 sent again");
+        fresh.ack(0);
+        fresh.ack(1);
+        cycles(loop, 1);
+        assertEquals(indexes.get(2), checkpoint.read());
+        assertTrue(loop.lastError().contains("no acknowledgement for record"), loop.lastError());
+    }
+
+    @Test
     void restartResumesRightAfterTheCheckpoint() {
         append(5);
         ForwarderLoop first = loop();
