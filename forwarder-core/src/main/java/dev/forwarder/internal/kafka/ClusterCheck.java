@@ -5,6 +5,9 @@ import dev.forwarder.ForwarderConfig;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -64,6 +67,7 @@ public final class ClusterCheck {
                     throw e;
                 }
             }
+            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), deadline);
         } catch (ExecutionException e) {
             throw explain(kafka, timeoutMs, e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
@@ -75,6 +79,37 @@ public final class ClusterCheck {
             throw explain(kafka, timeoutMs, e);
         } finally {
             admin.close(java.time.Duration.ZERO);
+        }
+    }
+
+    /**
+     * Waits until every partition of newly created topics has a leader. Sending to a partition the broker
+     * is not yet leading gets NOT_LEADER_OR_FOLLOWER, and an idempotent producer can then be stuck on
+     * OUT_OF_ORDER_SEQUENCE_NUMBER for that partition until its delivery time-out (seen with Kafka 4.4).
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics, long deadline)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        while (true) {
+            Map<String, TopicDescription> descriptions;
+            try {
+                descriptions = admin.describeTopics(topics).allTopicNames()
+                        .get(remaining(deadline), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+                descriptions = Map.of();
+            }
+            boolean ready = descriptions.size() == topics.size() && descriptions.values().stream()
+                    .flatMap(d -> d.partitions().stream())
+                    .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new java.util.concurrent.TimeoutException("partitions of " + topics + " have no leader yet");
+            }
+            Thread.sleep(50);
         }
     }
 

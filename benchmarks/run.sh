@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the benchmark suites against a real Kafka broker (each suite starts the test fixture's broker as a
+# child process) and writes benchmarks/results/latest/{jmh.json,jmh.log,summary.md}.
+#   bash benchmarks/run.sh           the full run: about 15 minutes on a 2-core machine
+#   bash benchmarks/run.sh --smoke   a few seconds, no broker: checks that the benchmarks build and run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jar=benchmarks/target/benchmarks.jar
+if [ "${1:-}" = "--smoke" ]; then
+  [ -f "$jar" ] || mvn -B -q -ntp install -DskipTests
+  out=$(mktemp -d)
+  java -jar "$jar" 'SpoolAppendBenchmark|MessageKeyBenchmark' -f 1 -wi 0 -i 1 -r 200ms -rf json -rff "$out/jmh.json" > "$out/jmh.log"
+  java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json"
+  echo "benchmark smoke run: ok"
+  exit 0
+fi
+mvn -B -q -ntp install -DskipTests
+out=benchmarks/results/latest
+mkdir -p "$out"
+java -jar "$jar" 'PublishLatencyBenchmark|ForwardingThroughputBenchmark|BacklogDrainBenchmark|SpoolAppendBenchmark' \
+  -rf json -rff "$out/jmh.json" | tee "$out/jmh.log"
+java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json" | tee "$out/summary.md"

@@ -1,0 +1,37 @@
+package dev.forwarder.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * {@code java -jar benchmarks/target/benchmarks.jar [JMH options]}: JMH's own command line, with the
+ * Chronicle flags of the parent pom appended to every fork (forks do not inherit the jar manifest's
+ * Add-Opens, and listing the flags in each {@code @Fork} would copy them into every benchmark).
+ */
+public final class BenchmarkMain {
+
+    private BenchmarkMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions commandLine = new CommandLineOptions(args);
+        if (commandLine.shouldHelp() || commandLine.shouldList() || commandLine.shouldListWithParams()
+                || commandLine.shouldListProfilers() || commandLine.shouldListResultFormats()) {
+            org.openjdk.jmh.Main.main(args);
+            return;
+        }
+        Options options = new OptionsBuilder().parent(commandLine).jvmArgsAppend(forkFlags()).build();
+        new Runner(options).run();
+    }
+
+    static String[] forkFlags() throws IOException {
+        try (InputStream in = BenchmarkMain.class.getResourceAsStream("/jvm-flags.txt")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim().split("\\s+");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.forwarder.bench;
+
+import dev.forwarder.DataType;
+import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.PublishResult;
+import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.Records;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Forwarding throughput: records per second from hand-over to acknowledged by Kafka, against a bare
+ * KafkaProducer with the same settings, on the same real broker (child process), in the same run.
+ *
+ * <p>Workload: {@value #RECORDS} distinct ~1 KB records of the three data types in turn, to three topics
+ * of three partitions each; acks=all, idempotence, lz4, linger.ms=10.
+ * <ul>
+ *   <li>{@code bareProducer}: KafkaProducer.send() of every record, then flush() (the reference).
+ *   <li>{@code forwarder}: Forwarder.publish() of every record, then wait until the checkpoint covers the
+ *       last one (spool, forwarder thread, producer, acknowledgements: the whole path).
+ *   <li>{@code drainBacklog}: the records already spooled (as after an outage); a forwarder is started on
+ *       the spool and the time until everything is acknowledged is measured, start-up included.
+ * </ul>
+ * Scores are nanoseconds per record (single-shot, {@value #RECORDS} records per invocation): records/s is
+ * 1e9 / score, and the ratio to the bare producer is bareProducer / forwarder.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ForwardingThroughput}.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(1)
+@Warmup(iterations = 2, batchSize = 1)
+@Measurement(iterations = 5, batchSize = 1)
+public class ForwardingThroughputBenchmark {
+
+    static final int RECORDS = 200_000;
+
+    /** The broker and the records, once per trial. */
+    @State(Scope.Benchmark)
+    public static class Broker {
+        KafkaBroker kafka;
+        byte[][] payloads = new byte[RECORDS][];
+        byte[][] keys = new byte[RECORDS][];
+        DataType[] types = new DataType[RECORDS];
+
+        @Setup(Level.Trial)
+        public void start() {
+            kafka = BenchmarkBroker.start();
+            UUID run = UUID.randomUUID();
+            for (int i = 0; i < RECORDS; i++) {
+                String id = Records.id(run, i);
+                types[i] = Records.typeOf(i);
+                payloads[i] = Records.json(types[i], id);
+                keys[i] = id.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            kafka.close();
+        }
+
+        String freshTopics() throws Exception {
+            return BenchmarkBroker.freshTopics(kafka);
+        }
+
+        ForwarderConfig config(Path spool, String prefix) {
+            return ForwarderConfig.parse("gateway.observability.kafka {\n"
+                    + "  brokers = \"" + kafka.bootstrapServers() + "\"\n"
+                    + "  topic_prefix = \"" + prefix + "\"\n"
+                    + "  spool.dir = \"" + spool + "\"\n"
+                    + "}");
+        }
+    }
+
+    /** A bare producer and fresh topics, per iteration. */
+    @State(Scope.Thread)
+    public static class BareRun {
+        KafkaProducer<byte[], byte[]> producer;
+        String[] topics = new String[3];
+
+        @Setup(Level.Iteration)
+        public void setUp(Broker broker) throws Exception {
+            String prefix = broker.freshTopics();
+            for (DataType type : DataType.values()) {
+                topics[type.ordinal()] = type.topic(prefix);
+            }
+            Map<String, Object> props = new HashMap<>(broker.kafka.clientProperties());
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+            props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
+        @TearDown(Level.Iteration)
+        public void tearDown() {
+            producer.close();
+        }
+    }
+
+    /** A started forwarder on a fresh spool and fresh topics, per iteration. */
+    @State(Scope.Thread)
+    public static class ForwarderRun {
+        Forwarder forwarder;
+        Path spool;
+
+        @Setup(Level.Iteration)
+        public void setUp(Broker broker) throws Exception {
+            spool = BenchmarkBroker.tempDir("forward");
+            forwarder = Forwarder.start(broker.config(spool, broker.freshTopics()));
+        }
+
+        @TearDown(Level.Iteration)
+        public void tearDown() throws Exception {
+            forwarder.close();
+            BenchmarkBroker.delete(spool);
+        }
+    }
+
+    /** A spool already holding every record (a backlog), and the configuration to drain it, per iteration. */
+    @State(Scope.Thread)
+    public static class BacklogRun {
+        Path spool;
+        ForwarderConfig config;
+        long lastIndex;
+
+        @Setup(Level.Iteration)
+        public void setUp(Broker broker) throws Exception {
+            spool = BenchmarkBroker.tempDir("backlog");
+            config = broker.config(spool, broker.freshTopics());
+            try (Spool s = new Spool(spool)) {
+                for (int i = 0; i < RECORDS; i++) {
+                    lastIndex = s.append(broker.types[i], System.currentTimeMillis(), broker.keys[i],
+                            broker.payloads[i], null);
+                }
+            }
+        }
+
+        @TearDown(Level.Iteration)
+        public void tearDown() throws Exception {
+            BenchmarkBroker.delete(spool);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public void bareProducer(Broker broker, BareRun run) {
+        for (int i = 0; i < RECORDS; i++) {
+            run.producer.send(new ProducerRecord<>(run.topics[broker.types[i].ordinal()], broker.keys[i],
+                    broker.payloads[i]));
+        }
+        run.producer.flush();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public void forwarder(Broker broker, ForwarderRun run) {
+        long last = -1;
+        for (int i = 0; i < RECORDS; i++) {
+            PublishResult r = run.forwarder.publish(broker.types[i], broker.payloads[i]);
+            last = r.spoolIndex();
+        }
+        awaitCheckpoint(run.forwarder, last);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public void drainBacklog(BacklogRun run) {
+        try (Forwarder forwarder = Forwarder.start(run.config)) {
+            awaitCheckpoint(forwarder, run.lastIndex);
+        }
+    }
+
+    static void awaitCheckpoint(Forwarder forwarder, long index) {
+        while (forwarder.status().checkpoint() < index) {
+            LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+}
