@@ -289,7 +289,7 @@ public final class ForwarderLoop implements Runnable {
             unsent = null;
             sent++;
             if (alreadyDelivered.remove(entry.index())) {
-                window.addLast(InFlight.skipped(entry.index()));
+                window.addLast(InFlight.acknowledged(entry.index()));
                 continue;
             }
             InFlight f = new InFlight(entry, now, raiseRetry);
@@ -414,8 +414,7 @@ public final class ForwarderLoop implements Runnable {
                 rewindTo = f.index;
             }
             if (f.state() == InFlight.ACKED) {
-                alreadyDelivered.add(f.index);
-                delivered++;
+                alreadyDelivered.add(f.index); // counted as delivered when it settles again, in order
             }
         }
         if (rewindTo == Long.MIN_VALUE && unsent != null) {
@@ -423,6 +422,7 @@ public final class ForwarderLoop implements Runnable {
         }
         window.clear();
         unsent = null;
+        caughtUp = false;
         if (rewindTo != Long.MIN_VALUE) {
             readFrom = rewindTo;
             if (!tailer.moveToIndex(rewindTo)) {

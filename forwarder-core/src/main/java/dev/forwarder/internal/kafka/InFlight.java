@@ -33,16 +33,22 @@ final class InFlight implements Callback {
         this.onRetriableFailure = onRetriableFailure;
     }
 
-    private InFlight(long index) {
+    private InFlight(long index, int state) {
         this.index = index;
         this.entry = null;
         this.sentNanos = 0;
         this.onRetriableFailure = null;
-        this.state = SKIPPED;
+        this.state = state;
     }
 
+    /** A corrupt record: settled, nothing sent. */
     static InFlight skipped(long index) {
-        return new InFlight(index);
+        return new InFlight(index, SKIPPED);
+    }
+
+    /** A record Kafka acknowledged before a rewind: settled, not sent again. */
+    static InFlight acknowledged(long index) {
+        return new InFlight(index, ACKED);
     }
 
     @Override

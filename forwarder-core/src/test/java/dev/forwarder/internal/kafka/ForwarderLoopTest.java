@@ -198,6 +198,28 @@ class ForwarderLoopTest {
     }
 
     @Test
+    void aDrainDoesNotEndWhileARewoundRecordIsUnacknowledged() {
+        append(3);
+        ForwarderLoop loop = loop();
+        cycles(loop, 2);
+        loop.drain(clock.get() + TimeUnit.SECONDS.toNanos(60));
+        CapturingProducer p = producers.get(0);
+        p.ack(0);
+        p.fail(1, new TimeoutException("broker down"));
+        p.ack(2);
+        cycles(loop, 2);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        cycles(loop, 3);
+        assertEquals(4, p.sent.size(), "record 1 sent again");
+        assertTrue(!loop.finished(), "the drain waits for the resent record");
+        p.ack(3);
+        cycles(loop, 2);
+        assertTrue(loop.finished());
+        assertEquals(indexes.get(2), checkpoint.read());
+        assertEquals(3, loop.delivered(), "each record counted once, the one acknowledged before the rewind too");
+    }
+
+    @Test
     void aRecordKafkaRejectsForGoodIsDeadLetteredAndForwardingGoesOn() throws Exception {
         append(4);
         ForwarderLoop loop = loop();
