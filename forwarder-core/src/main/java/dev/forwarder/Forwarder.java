@@ -8,7 +8,11 @@ import dev.forwarder.internal.kafka.ClusterCheck;
 import dev.forwarder.internal.kafka.ForwarderLoop;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.ProducerSettings;
+import com.codahale.metrics.MetricRegistry;
+import dev.forwarder.internal.metrics.ForwarderMetrics;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.ThreadLocalRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
@@ -58,6 +62,8 @@ public final class Forwarder implements AutoCloseable {
     private final ForwarderLoop loop;
     private final Thread thread;
     private final boolean accepting;
+    private final ForwarderMetrics metrics;
+    private final LongAdder appendedBytes = new LongAdder();
 
     private final LongAdder offered = new LongAdder();
     private final LongAdder appended = new LongAdder();
@@ -69,8 +75,10 @@ public final class Forwarder implements AutoCloseable {
     /** The backlog when the spool was closed (it cannot be read after). */
     private volatile long lastBacklog;
     private volatile boolean spoolClosed;
+    private volatile long lastOldest = -1;
+    private volatile long lastDiskBytes;
 
-    private Forwarder(ForwarderConfig config) {
+    private Forwarder(ForwarderConfig config, MetricRegistry registry) {
         this.config = config;
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
@@ -78,6 +86,8 @@ public final class Forwarder implements AutoCloseable {
             }
         }
         this.accepting = config.enabled() && config.kafka().enabled();
+        this.metrics = new ForwarderMetrics(registry, config.kafka().topicPrefix(), new MetricsSource(),
+                System::currentTimeMillis);
         if (!accepting) {
             spool = null;
             deadLetters = null;
@@ -104,6 +114,10 @@ public final class Forwarder implements AutoCloseable {
                 ClusterCheck.run(kafka, kafka.startup().timeoutMs());
             }
         } catch (IOException | ClusterCheck.ClusterCheckException | RuntimeException e) {
+            if (e instanceof ClusterCheck.ClusterCheckException) {
+                metrics.connectionErrors(1);
+            }
+            metrics.close();
             closeQuietly(openedCheckpoint);
             closeQuietly(openedDeadLetters);
             closeQuietly(opened);
@@ -116,13 +130,16 @@ public final class Forwarder implements AutoCloseable {
             }
             throw new ForwarderException("cannot open spool " + dir + ": " + e.getMessage(), e);
         }
+        if (kafka.startup().requireConnection()) {
+            metrics.connectionsEstablished(1);
+        }
         this.lock = acquired;
         this.spool = opened;
         this.deadLetters = openedDeadLetters;
         this.checkpoint = openedCheckpoint;
         this.loop = new ForwarderLoop(spool, deadLetters, checkpoint,
                 () -> new KafkaProducer<>(ProducerSettings.producer(kafka)), kafka,
-                !kafka.startup().requireConnection(), new Listener(), System::nanoTime);
+                !kafka.startup().requireConnection(), new Listener(), metrics, System::nanoTime);
         this.thread = new Thread(loop, "forwarder-" + dir.getFileName());
         thread.setDaemon(true);
         thread.start();
@@ -135,7 +152,15 @@ public final class Forwarder implements AutoCloseable {
      *                            cannot be used and the configuration requires it at start
      */
     public static Forwarder start(ForwarderConfig config) {
-        return new Forwarder(config);
+        return new Forwarder(config, new MetricRegistry());
+    }
+
+    /**
+     * As {@link #start(ForwarderConfig)}, registering the metrics in the application's registry (names in
+     * README "Metrics"). One forwarder per registry.
+     */
+    public static Forwarder start(ForwarderConfig config, MetricRegistry registry) {
+        return new Forwarder(config, registry);
     }
 
     /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
@@ -199,6 +224,8 @@ public final class Forwarder implements AutoCloseable {
 
     private PublishResult append(DataType type, String key, byte[] json) {
         long index;
+        boolean sampled = (ThreadLocalRandom.current().nextInt() & 15) == 0;
+        long start = sampled ? System.nanoTime() : 0;
         try {
             index = spool.append(type, System.currentTimeMillis(),
                     key == null ? null : key.getBytes(StandardCharsets.UTF_8), json, null);
@@ -206,7 +233,9 @@ public final class Forwarder implements AutoCloseable {
             // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
             return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);
         }
+        metrics.appended(sampled ? System.nanoTime() - start : 0, sampled);
         appended.increment();
+        appendedBytes.add(json.length);
         if (config.asyncWrites()) {
             return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
         }
@@ -239,6 +268,7 @@ public final class Forwarder implements AutoCloseable {
 
     private PublishResult drop(PublishResult.Status status, String detail) {
         dropped.get(status).increment();
+        metrics.dropped(status);
         return PublishResult.dropped(status, detail);
     }
 
@@ -275,6 +305,16 @@ public final class Forwarder implements AutoCloseable {
                 loop.deadLettered(), loop.corrupt(), backlog, cp, loop.inFlight(), loop.lastError());
     }
 
+    /** The registry holding this forwarder's metrics. */
+    public MetricRegistry metricRegistry() {
+        return metrics.registry();
+    }
+
+    /** Writes this forwarder's metrics in the Prometheus text exposition format. */
+    public void writePrometheus(OutputStream out) throws IOException {
+        metrics.writePrometheus(out);
+    }
+
     /** The configuration this forwarder runs with. */
     public ForwarderConfig config() {
         return config;
@@ -288,6 +328,7 @@ public final class Forwarder implements AutoCloseable {
         }
         closed = true;
         if (!accepting) {
+            metrics.close();
             return;
         }
         while (activePublishers.get() > 0) {
@@ -309,7 +350,10 @@ public final class Forwarder implements AutoCloseable {
         }
         waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("forwarder closed")));
         lastBacklog = spool.countAfter(checkpoint.read());
+        lastOldest = spool.appendTimeAfter(checkpoint.read());
+        lastDiskBytes = spool.diskBytes();
         spoolClosed = true;
+        metrics.close();
         closeQuietly(checkpoint);
         deadLetters.close();
         spool.close();
@@ -325,6 +369,49 @@ public final class Forwarder implements AutoCloseable {
             c.close();
         } catch (Exception e) {
             LOG.warn("closing {} failed", c, e);
+        }
+    }
+
+    /** What the metric gauges read: the spool, or its last values once it is closed. */
+    private final class MetricsSource implements ForwarderMetrics.Source {
+        @Override
+        public ForwarderStatus.State state() {
+            return loop == null ? ForwarderStatus.State.DISABLED : loop.state();
+        }
+
+        @Override
+        public long checkpoint() {
+            return checkpoint == null ? Checkpoint.NONE : checkpoint.read();
+        }
+
+        @Override
+        public long backlogRecords() {
+            if (spool == null) {
+                return 0;
+            }
+            return spoolClosed ? lastBacklog : spool.countAfter(checkpoint.read());
+        }
+
+        @Override
+        public long meanRecordBytes() {
+            long n = appended.sum();
+            return n == 0 ? 1024 : appendedBytes.sum() / n;
+        }
+
+        @Override
+        public long oldestUnforwardedAppendTimeMs() {
+            if (spool == null) {
+                return -1;
+            }
+            return spoolClosed ? lastOldest : spool.appendTimeAfter(checkpoint.read());
+        }
+
+        @Override
+        public long diskBytes() {
+            if (spool == null) {
+                return 0;
+            }
+            return spoolClosed ? lastDiskBytes : spool.diskBytes();
         }
     }
 

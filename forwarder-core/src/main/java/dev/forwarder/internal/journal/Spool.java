@@ -106,6 +106,39 @@ public final class Spool implements AutoCloseable {
         return checkpoint < first ? count : count - 1;
     }
 
+    /**
+     * The append time (epoch ms) of the first record after {@code checkpoint}, or -1 if there is none.
+     * Reads with a tailer of its own: any thread may call it.
+     */
+    public long appendTimeAfter(long checkpoint) {
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            if (checkpoint >= 0 && !tailer.moveToIndex(checkpoint)) {
+                tailer.toStart();
+            }
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return -1;
+                    }
+                    if (dc.index() <= checkpoint) {
+                        continue;
+                    }
+                    Bytes<?> bytes = dc.wire().bytes();
+                    return bytes.readRemaining() >= 12 ? bytes.readLong(bytes.readPosition() + 4) : -1;
+                }
+            }
+        }
+    }
+
+    /** Bytes of the spool's files (their length; roll files are sparse, so this can exceed what the disk holds). */
+    public long diskBytes() {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
+    }
+
     public SingleChronicleQueue queue() {
         return queue;
     }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,8 @@ import java.util.function.Supplier;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +82,7 @@ public final class ForwarderLoop implements Runnable {
     private final Supplier<Producer<byte[], byte[]>> producers;
     private final ForwarderConfig.Kafka kafka;
     private final Listener listener;
+    private final DeliveryObserver observer;
     private final LongSupplier nanoClock;
     private final UUID sourceId;
     private final Header sourceIdHeader;
@@ -100,6 +104,11 @@ public final class ForwarderLoop implements Runnable {
     private long nextAttemptNanos;
     private long lastForceNanos;
     private String lastConnectError;
+    private static final long CONNECTION_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private long lastConnectionPollNanos;
+    private double lastConnectionsCreated;
+    private double lastConnectionCount;
+    private double lastAuthFailures;
 
     private volatile State state;
     private volatile boolean retryNeeded;
@@ -117,13 +126,14 @@ public final class ForwarderLoop implements Runnable {
      */
     public ForwarderLoop(Spool spool, Spool deadLetters, Checkpoint checkpoint,
             Supplier<Producer<byte[], byte[]>> producers, ForwarderConfig.Kafka kafka, boolean connectFirst,
-            Listener listener, LongSupplier nanoClock) {
+            Listener listener, DeliveryObserver observer, LongSupplier nanoClock) {
         this.spool = spool;
         this.deadLetters = deadLetters;
         this.checkpoint = checkpoint;
         this.producers = producers;
         this.kafka = kafka;
         this.listener = listener;
+        this.observer = observer;
         this.nanoClock = nanoClock;
         this.sourceId = spool.sourceId();
         this.sourceIdHeader = KafkaMessages.sourceIdHeader(sourceId);
@@ -183,6 +193,10 @@ public final class ForwarderLoop implements Runnable {
             }
         }
         inFlight = window.size();
+        if (now - lastConnectionPollNanos >= CONNECTION_POLL_NANOS) {
+            pollConnections();
+            lastConnectionPollNanos = now;
+        }
         if (now - lastForceNanos >= forceIntervalNanos) {
             checkpoint.force();
             lastForceNanos = now;
@@ -198,6 +212,44 @@ public final class ForwarderLoop implements Runnable {
             }
         }
         return work;
+    }
+
+    /**
+     * Turns the producer's connection metrics into kafka_connections_established (new connections) and
+     * kafka_connection_errors (connections lost to a cluster we were connected to, and failed
+     * authentications). Kafka's client does not count failed connection attempts, only these.
+     */
+    private void pollConnections() {
+        double created = 0;
+        double count = 0;
+        double authFailed = 0;
+        for (Map.Entry<MetricName, ? extends Metric> m : producer.metrics().entrySet()) {
+            MetricName name = m.getKey();
+            if (!"producer-metrics".equals(name.group()) || !(m.getValue().metricValue() instanceof Double v)) {
+                continue;
+            }
+            switch (name.name()) {
+                case "connection-creation-total" -> created = v;
+                case "connection-count" -> count = v;
+                case "failed-authentication-total" -> authFailed = v;
+                default -> {
+                }
+            }
+        }
+        if (created < lastConnectionsCreated || authFailed < lastAuthFailures) {
+            lastConnectionsCreated = 0; // a new producer starts its counts again
+            lastAuthFailures = 0;
+        }
+        if (created > lastConnectionsCreated) {
+            observer.connectionsEstablished((long) (created - lastConnectionsCreated));
+        }
+        long errors = (long) (authFailed - lastAuthFailures) + (lastConnectionCount > 0 && count == 0 ? 1 : 0);
+        if (errors > 0) {
+            observer.connectionErrors(errors);
+        }
+        lastConnectionsCreated = created;
+        lastAuthFailures = authFailed;
+        lastConnectionCount = count;
     }
 
     /** Pops settled entries off the head of the window and advances the checkpoint over them. */
@@ -250,6 +302,7 @@ public final class ForwarderLoop implements Runnable {
             return false;
         }
         deadLettered++;
+        observer.deadLettered();
         LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}",
                 failed.index, failed.entry.type(), reason);
         listener.onDeadLetter(failed.index, reason);
@@ -262,10 +315,12 @@ public final class ForwarderLoop implements Runnable {
         }
         try {
             ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
+            observer.connectionsEstablished(1);
             transition(State.FORWARDING, "connected to " + kafka.brokers());
             backoffMs = INITIAL_BACKOFF_MS;
             return 1;
         } catch (ClusterCheck.ClusterCheckException e) {
+            observer.connectionErrors(1);
             if (!e.getMessage().equals(lastConnectError)) {
                 LOG.warn("cannot use Kafka yet, spooling meanwhile: {}", e.getMessage());
                 lastConnectError = e.getMessage();
@@ -292,7 +347,7 @@ public final class ForwarderLoop implements Runnable {
                 window.addLast(InFlight.acknowledged(entry.index()));
                 continue;
             }
-            InFlight f = new InFlight(entry, now, raiseRetry);
+            InFlight f = new InFlight(entry, now, raiseRetry, observer);
             window.addLast(f);
             try {
                 producer.send(KafkaMessages.toProducerRecord(topics[entry.type().ordinal()], entry.type(),
@@ -354,6 +409,7 @@ public final class ForwarderLoop implements Runnable {
                 } catch (SpoolRecord.CorruptRecordException e) {
                     if (firstTime) {
                         corrupt++;
+                        observer.corrupt();
                         LOG.error("spool record {} is corrupt and is skipped: {}", index, e.getMessage());
                     }
                     window.addLast(InFlight.skipped(index));

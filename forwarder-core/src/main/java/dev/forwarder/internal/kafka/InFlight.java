@@ -22,22 +22,28 @@ final class InFlight implements Callback {
     final long index;
     final SpoolRecord.Entry entry;
     final long sentNanos;
+    private final long sentSystemNanos;
     private final Runnable onRetriableFailure;
+    private final DeliveryObserver observer;
     private volatile Exception error;
     private volatile int state;
 
-    InFlight(SpoolRecord.Entry entry, long sentNanos, Runnable onRetriableFailure) {
+    InFlight(SpoolRecord.Entry entry, long sentNanos, Runnable onRetriableFailure, DeliveryObserver observer) {
         this.index = entry.index();
         this.entry = entry;
         this.sentNanos = sentNanos;
+        this.sentSystemNanos = System.nanoTime();
         this.onRetriableFailure = onRetriableFailure;
+        this.observer = observer;
     }
 
     private InFlight(long index, int state) {
         this.index = index;
         this.entry = null;
         this.sentNanos = 0;
+        this.sentSystemNanos = 0;
         this.onRetriableFailure = null;
+        this.observer = DeliveryObserver.NONE;
         this.state = state;
     }
 
@@ -55,10 +61,12 @@ final class InFlight implements Callback {
     public void onCompletion(RecordMetadata metadata, Exception exception) {
         if (exception == null) {
             state = ACKED;
+            observer.acknowledged(entry.type(), System.nanoTime() - sentSystemNanos);
             return;
         }
         error = exception;
         state = FAILED;
+        observer.failed(entry.type(), exception);
         if (!Failures.isPermanent(exception)) {
             onRetriableFailure.run();
         }

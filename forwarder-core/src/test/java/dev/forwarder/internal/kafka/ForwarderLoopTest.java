@@ -112,7 +112,7 @@ class ForwarderLoopTest {
             public void onDeadLetter(long index, String reason) {
                 deadLetterReasons.add(reason);
             }
-        }, clock::get);
+        }, DeliveryObserver.NONE, clock::get);
         loop.open();
         return loop;
     }

@@ -1,0 +1,54 @@
+package dev.forwarder.internal.kafka;
+
+import dev.forwarder.DataType;
+
+/**
+ * What the forwarder tells the metrics. {@link #acknowledged} and {@link #failed} run on the producer's I/O
+ * thread, once per record; the others on the forwarder thread. All must be quick and must not throw.
+ */
+public interface DeliveryObserver {
+
+    /** Kafka acknowledged a record of {@code type}, {@code nanos} after it was handed to the producer. */
+    void acknowledged(DataType type, long nanos);
+
+    /** A send of a record of {@code type} failed (it will be retried, or dead-lettered if permanent). */
+    void failed(DataType type, Exception error);
+
+    /** {@code count} new connections to the cluster were made. */
+    void connectionsEstablished(long count);
+
+    /** {@code count} connection failures: the cluster was lost or could not be reached, or refused our credentials. */
+    void connectionErrors(long count);
+
+    /** A record was found corrupt in the spool and skipped. */
+    void corrupt();
+
+    /** A record was moved to the dead-letter spool. */
+    void deadLettered();
+
+    DeliveryObserver NONE = new DeliveryObserver() {
+        @Override
+        public void acknowledged(DataType type, long nanos) {
+        }
+
+        @Override
+        public void failed(DataType type, Exception error) {
+        }
+
+        @Override
+        public void connectionsEstablished(long count) {
+        }
+
+        @Override
+        public void connectionErrors(long count) {
+        }
+
+        @Override
+        public void corrupt() {
+        }
+
+        @Override
+        public void deadLettered() {
+        }
+    };
+}

@@ -1,0 +1,293 @@
+package dev.forwarder.internal.metrics;
+
+import com.codahale.metrics.CachedGauge;
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.jmx.JmxReporter;
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderStatus;
+import dev.forwarder.PublishResult;
+import dev.forwarder.internal.kafka.DeliveryObserver;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
+import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import java.util.TreeMap;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The forwarder's metrics, in a Dropwizard {@link MetricRegistry} (the application's, or one of its own),
+ * exposed in Prometheus text format through the Prometheus client's Dropwizard bridge, and over JMX.
+ *
+ * <p>The names of TensorZero's Kafka integration, with its labels:
+ * <pre>
+ *   kafka_connections_established            counter
+ *   kafka_connection_errors                  counter
+ *   kafka_writes_success{topic,data_type}    counter: records acknowledged by Kafka
+ *   kafka_writes_failed{topic,data_type}     counter: failed sends (each is retried, or dead-lettered)
+ *   kafka_serialization_errors               counter: records that could not be serialised
+ *   kafka_write_duration_ms{topic,data_type} send to acknowledgement, ms (a Dropwizard histogram,
+ *                                            exposed as a Prometheus summary with quantiles)
+ * </pre>
+ * and the spool's own: {@code spool_records_appended}, {@code spool_records_dropped{reason}},
+ * {@code spool_backlog_records}, {@code spool_backlog_bytes} (backlog x mean record size),
+ * {@code spool_oldest_unforwarded_age_seconds}, {@code spool_checkpoint_index},
+ * {@code spool_corrupt_records}, {@code spool_dead_letters}, {@code spool_disk_bytes},
+ * {@code spool_append_latency_us} (one publish in 16 sampled) and {@code forwarder_state{state}} (1 for
+ * the current state). Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard
+ * and JMX, labels are the last parts of the name: {@code kafka_writes_success.chat_inference}.
+ */
+public final class ForwarderMetrics implements DeliveryObserver {
+
+    public static final String CONNECTIONS_ESTABLISHED = "kafka_connections_established";
+    public static final String CONNECTION_ERRORS = "kafka_connection_errors";
+    public static final String WRITES_SUCCESS = "kafka_writes_success";
+    public static final String WRITES_FAILED = "kafka_writes_failed";
+    public static final String SERIALIZATION_ERRORS = "kafka_serialization_errors";
+    public static final String WRITE_DURATION_MS = "kafka_write_duration_ms";
+    public static final String APPENDED = "spool_records_appended";
+    public static final String DROPPED = "spool_records_dropped";
+    public static final String BACKLOG_RECORDS = "spool_backlog_records";
+    public static final String BACKLOG_BYTES = "spool_backlog_bytes";
+    public static final String OLDEST_AGE = "spool_oldest_unforwarded_age_seconds";
+    public static final String CHECKPOINT = "spool_checkpoint_index";
+    public static final String CORRUPT = "spool_corrupt_records";
+    public static final String DEAD_LETTERS = "spool_dead_letters";
+    public static final String DISK_BYTES = "spool_disk_bytes";
+    public static final String APPEND_LATENCY_US = "spool_append_latency_us";
+    public static final String STATE = "forwarder_state";
+
+    /** What the gauges read; supplied by the forwarder. */
+    public interface Source {
+        ForwarderStatus.State state();
+
+        long checkpoint();
+
+        long backlogRecords();
+
+        long meanRecordBytes();
+
+        /** Append time (epoch ms) of the oldest record not yet forwarded, or -1 for none. */
+        long oldestUnforwardedAppendTimeMs();
+
+        long diskBytes();
+    }
+
+    private final MetricRegistry registry;
+    private final List<DropwizardExports> exporters = new ArrayList<>();
+    private final JmxReporter jmx;
+    private final Counter connectionsEstablished;
+    private final Counter connectionErrors;
+    private final Counter serializationErrors;
+    private final Counter appended;
+    private final Counter corrupt;
+    private final Counter deadLetters;
+    private final Histogram appendLatencyUs;
+    private final Counter[] writesSuccess = new Counter[DataType.values().length];
+    private final Counter[] writesFailed = new Counter[DataType.values().length];
+    private final Histogram[] writeDurationMs = new Histogram[DataType.values().length];
+    private final Map<PublishResult.Status, Counter> dropped = new EnumMap<>(PublishResult.Status.class);
+
+    public ForwarderMetrics(MetricRegistry registry, String topicPrefix, Source source, LongSupplier clockMs) {
+        this.registry = registry;
+        List<MapperConfig> labels = new ArrayList<>();
+        connectionsEstablished = registry.counter(CONNECTIONS_ESTABLISHED);
+        connectionErrors = registry.counter(CONNECTION_ERRORS);
+        serializationErrors = registry.counter(SERIALIZATION_ERRORS);
+        for (DataType type : DataType.values()) {
+            String topic = type.topic(topicPrefix);
+            Map<String, String> tags = Map.of("topic", topic, "data_type", type.wireName());
+            writesSuccess[type.ordinal()] = registry.counter(WRITES_SUCCESS + "." + type.wireName());
+            writesFailed[type.ordinal()] = registry.counter(WRITES_FAILED + "." + type.wireName());
+            writeDurationMs[type.ordinal()] = registry.histogram(WRITE_DURATION_MS + "." + type.wireName(),
+                    () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+            for (String name : List.of(WRITES_SUCCESS, WRITES_FAILED, WRITE_DURATION_MS)) {
+                labels.add(new MapperConfig(name + "." + type.wireName(), name, tags));
+            }
+        }
+        appended = registry.counter(APPENDED);
+        for (PublishResult.Status status : PublishResult.Status.values()) {
+            if (!status.inSpool()) {
+                String reason = status.name().substring("DROPPED_".length()).toLowerCase(Locale.ROOT);
+                dropped.put(status, registry.counter(DROPPED + "." + reason));
+                labels.add(new MapperConfig(DROPPED + "." + reason, DROPPED, Map.of("reason", reason)));
+            }
+        }
+        corrupt = registry.counter(CORRUPT);
+        deadLetters = registry.counter(DEAD_LETTERS);
+        appendLatencyUs = registry.histogram(APPEND_LATENCY_US,
+                () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+
+        Supplier<Long> backlog = cached(source::backlogRecords);
+        registry.gauge(BACKLOG_RECORDS, () -> backlog::get);
+        registry.gauge(BACKLOG_BYTES, () -> () -> backlog.get() * source.meanRecordBytes());
+        Supplier<Long> oldest = cached(source::oldestUnforwardedAppendTimeMs);
+        registry.gauge(OLDEST_AGE, () -> () -> {
+            long t = oldest.get();
+            return t < 0 ? 0.0 : Math.max(0, clockMs.getAsLong() - t) / 1000.0;
+        });
+        registry.gauge(CHECKPOINT, () -> source::checkpoint);
+        Supplier<Long> disk = cached(source::diskBytes);
+        registry.gauge(DISK_BYTES, () -> disk::get);
+        for (ForwarderStatus.State state : ForwarderStatus.State.values()) {
+            String name = state.name().toLowerCase(Locale.ROOT);
+            registry.gauge(STATE + "." + name, () -> () -> source.state() == state ? 1 : 0);
+            labels.add(new MapperConfig(STATE + "." + name, STATE, Map.of("state", name)));
+        }
+
+        // The bridge maps each Dropwizard metric to one Prometheus family and refuses two of the same name,
+        // so each metric gets an exporter of its own and the families are joined in writePrometheus().
+        CustomLabelMapper mapper = new CustomLabelMapper(labels);
+        for (String name : registry.getNames()) {
+            if (owned(name)) {
+                exporters.add(new DropwizardExports(registry, (n, m) -> n.equals(name), mapper));
+            }
+        }
+        jmx = JmxReporter.forRegistry(registry).inDomain("dev.forwarder")
+                .filter((name, metric) -> owned(name))
+                .build();
+        jmx.start();
+    }
+
+    /** Evaluated at most once a second, so that a scrape does not walk the spool for every gauge. */
+    private static Supplier<Long> cached(LongSupplier value) {
+        CachedGauge<Long> gauge = new CachedGauge<>(1, TimeUnit.SECONDS) {
+            @Override
+            protected Long loadValue() {
+                return value.getAsLong();
+            }
+        };
+        return gauge::getValue;
+    }
+
+    public MetricRegistry registry() {
+        return registry;
+    }
+
+    private static boolean owned(String name) {
+        return name.startsWith("kafka_") || name.startsWith("spool_") || name.startsWith(STATE);
+    }
+
+    /** Writes every metric in the Prometheus text exposition format (version 0.0.4). */
+    public void writePrometheus(OutputStream out) throws IOException {
+        Map<String, List<MetricSnapshot>> families = new TreeMap<>();
+        for (DropwizardExports exporter : exporters) {
+            for (MetricSnapshot snapshot : exporter.collect()) {
+                families.computeIfAbsent(snapshot.getMetadata().getPrometheusName(), n -> new ArrayList<>())
+                        .add(snapshot);
+            }
+        }
+        List<MetricSnapshot> joined = new ArrayList<>();
+        for (List<MetricSnapshot> family : families.values()) {
+            joined.add(join(family));
+        }
+        PrometheusTextFormatWriter.create().write(out, new MetricSnapshots(joined));
+    }
+
+    /** One family from the snapshots of several Dropwizard metrics that differ only in their labels. */
+    private static MetricSnapshot join(List<MetricSnapshot> family) {
+        MetricSnapshot first = family.get(0);
+        if (family.size() == 1) {
+            return first;
+        }
+        if (first instanceof CounterSnapshot) {
+            return new CounterSnapshot(first.getMetadata(), points(family, CounterSnapshot.CounterDataPointSnapshot.class));
+        } else if (first instanceof GaugeSnapshot) {
+            return new GaugeSnapshot(first.getMetadata(), points(family, GaugeSnapshot.GaugeDataPointSnapshot.class));
+        } else if (first instanceof SummarySnapshot) {
+            return new SummarySnapshot(first.getMetadata(), points(family, SummarySnapshot.SummaryDataPointSnapshot.class));
+        }
+        throw new IllegalStateException("cannot join metric family " + first.getMetadata().getName()
+                + " of type " + first.getClass().getSimpleName());
+    }
+
+    private static <T> List<T> points(List<MetricSnapshot> family, Class<T> type) {
+        List<T> points = new ArrayList<>();
+        for (MetricSnapshot snapshot : family) {
+            snapshot.getDataPoints().forEach(p -> points.add(type.cast(p)));
+        }
+        return points;
+    }
+
+    public static String prometheusContentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    // ---- the request path ----
+
+    public void appended(long latencyNanos, boolean sampled) {
+        appended.inc();
+        if (sampled) {
+            appendLatencyUs.update(TimeUnit.NANOSECONDS.toMicros(latencyNanos));
+        }
+    }
+
+    public void dropped(PublishResult.Status status) {
+        dropped.get(status).inc();
+        if (status == PublishResult.Status.DROPPED_SERIALIZATION_ERROR) {
+            serializationErrors.inc();
+        }
+    }
+
+    // ---- the forwarder ----
+
+    @Override
+    public void acknowledged(DataType type, long nanos) {
+        writesSuccess[type.ordinal()].inc();
+        writeDurationMs[type.ordinal()].update(TimeUnit.NANOSECONDS.toMillis(nanos));
+    }
+
+    @Override
+    public void failed(DataType type, Exception error) {
+        writesFailed[type.ordinal()].inc();
+    }
+
+    @Override
+    public void connectionsEstablished(long count) {
+        connectionsEstablished.inc(count);
+    }
+
+    @Override
+    public void connectionErrors(long count) {
+        connectionErrors.inc(count);
+    }
+
+    @Override
+    public void corrupt() {
+        corrupt.inc();
+    }
+
+    @Override
+    public void deadLettered() {
+        deadLetters.inc();
+    }
+
+    /** Unregisters from JMX (the registry's metrics stay, for an application that owns the registry). */
+    public void close() {
+        jmx.stop();
+    }
+
+    /** The value of a Dropwizard gauge, for the status command. */
+    @SuppressWarnings("unchecked")
+    public Object gaugeValue(String name) {
+        Gauge<Object> g = (Gauge<Object>) registry.getGauges().get(name);
+        return g == null ? null : g.getValue();
+    }
+}

@@ -1,0 +1,165 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.PrometheusText;
+import dev.forwarder.testkit.Records;
+import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** After real sends and a real outage, each metric equals what happened, in Prometheus and over JMX. */
+@KafkaTest
+class MetricsIT {
+
+    private static final Map<DataType, Integer> SENT = Map.of(
+            DataType.MODEL_INFERENCE, 10, DataType.CHAT_INFERENCE, 20, DataType.JSON_INFERENCE, 30);
+
+    @Test
+    void countersEqualWhatHappenedAndEveryMetricIsExposedWithItsLabels(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        String prefix = config.kafka().topicPrefix();
+        UUID run = UUID.randomUUID();
+        PrometheusText metrics;
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            int seq = 0;
+            for (DataType type : DataType.values()) {
+                for (int i = 0; i < SENT.get(type); i++) {
+                    forwarder.publish(type, Records.json(type, Records.id(run, seq++)));
+                }
+            }
+            // Two records that cannot be serialised: a typed one with an unwritable extra field, and bad JSON.
+            ChatInference unwritable = new ChatInference(UUID.randomUUID(), "f", "v", null, null, null, null, null,
+                    null, null, null, null, null, new LinkedHashMap<>(Map.of("handle", new Object())));
+            assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, forwarder.publish(unwritable).status());
+            assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                    forwarder.publish(DataType.JSON_INFERENCE, "[]").status());
+            awaitBacklog(forwarder, 0, 60);
+            assertJmx("kafka_writes_success.json_inference", 30L);
+            forwarder.close();
+            metrics = scrape(forwarder);
+        }
+        for (DataType type : DataType.values()) {
+            Map<String, String> labels = Map.of("topic", type.topic(prefix), "data_type", type.wireName());
+            assertEquals(SENT.get(type), (int) metrics.value("kafka_writes_success_total", labels), type + " successes");
+            assertEquals(0, (int) metrics.value("kafka_writes_failed_total", labels), type + " failures");
+            assertEquals(SENT.get(type), (int) metrics.value("kafka_write_duration_ms_count", labels), type + " durations");
+            assertTrue(metrics.value("kafka_write_duration_ms", with(labels, "quantile", "0.99")) >= 0);
+        }
+        assertEquals(2, (int) metrics.value("kafka_serialization_errors_total"));
+        assertEquals(2, (int) metrics.value("spool_records_dropped_total", Map.of("reason", "serialization_error")));
+        assertEquals(0, (int) metrics.value("spool_records_dropped_total", Map.of("reason", "spool_full")));
+        assertEquals(60, (int) metrics.value("spool_records_appended_total"));
+        assertEquals(0, (int) metrics.value("spool_backlog_records"));
+        assertEquals(0, (int) metrics.value("spool_oldest_unforwarded_age_seconds"));
+        assertEquals(0, (int) metrics.value("spool_corrupt_records_total"));
+        assertEquals(0, (int) metrics.value("spool_dead_letters_total"));
+        assertTrue(metrics.value("spool_disk_bytes") > 0);
+        assertTrue(metrics.value("spool_checkpoint_index") > 0);
+        assertTrue(metrics.value("kafka_connections_established_total") >= 1);
+        assertEquals(0, (int) metrics.value("kafka_connection_errors_total"));
+        assertEquals(1, (int) metrics.value("forwarder_state", Map.of("state", "closed")));
+        assertEquals(0, (int) metrics.value("forwarder_state", Map.of("state", "forwarding")));
+        assertTrue(metrics.value("spool_append_latency_us_count") >= 0);
+        for (String family : List.of("kafka_connections_established", "kafka_connection_errors", "kafka_writes_success",
+                "kafka_writes_failed", "kafka_serialization_errors", "kafka_write_duration_ms", "spool_records_appended",
+                "spool_records_dropped", "spool_backlog_records", "spool_backlog_bytes",
+                "spool_oldest_unforwarded_age_seconds", "spool_checkpoint_index", "spool_corrupt_records",
+                "spool_dead_letters", "spool_disk_bytes", "spool_append_latency_us", "forwarder_state")) {
+            // Counters are declared with Prometheus's _total suffix in the 0.0.4 text format; the stem is ours.
+            assertTrue(metrics.types().containsKey(family) || metrics.types().containsKey(family + "_total"),
+                    "family " + family + " missing: " + metrics.types().keySet());
+        }
+        assertEquals(60, Delivered.read(broker.clientProperties(), prefix, 60).distinct());
+    }
+
+    @Test
+    void anOutageShowsAsFailuresAndConnectionErrorsThenAReconnection(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"),
+                "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
+        String prefix = config.kafka().topicPrefix();
+        Map<String, String> chat = Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix), "data_type", "chat_inference");
+        UUID run = UUID.randomUUID();
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            for (int i = 0; i < 100; i++) {
+                forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+            }
+            awaitBacklog(forwarder, 0, 60);
+            PrometheusText before = scrape(forwarder);
+            assertEquals(100, (int) before.value("kafka_writes_success_total", chat));
+            double establishedBefore = before.value("kafka_connections_established_total");
+
+            broker.kill();
+            for (int i = 100; i < 200; i++) {
+                forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+            }
+            // Kafka's producer retries quietly; after 15 s without an acknowledgement the forwarder replaces it,
+            // and the sends in flight fail: that is what the failure counter shows.
+            PrometheusText during = null;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                during = scrape(forwarder);
+                if (during.value("kafka_writes_failed_total", chat) > 0 && during.value("kafka_connection_errors_total") > 0) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+            assertTrue(during.value("kafka_writes_failed_total", chat) > 0, "failures during the outage");
+            assertTrue(during.value("kafka_connection_errors_total") >= 1, "connection errors during the outage");
+            assertEquals(100, (int) during.value("kafka_writes_success_total", chat));
+            assertTrue(during.value("spool_backlog_records") >= 100);
+            assertTrue(during.value("spool_oldest_unforwarded_age_seconds") > 0);
+
+            broker.start();
+            awaitBacklog(forwarder, 0, 90);
+            Thread.sleep(1200); // the connection metrics are polled twice a second
+            PrometheusText after = scrape(forwarder);
+            assertEquals(200, (int) after.value("kafka_writes_success_total", chat), "each record acknowledged once");
+            assertTrue(after.value("kafka_connections_established_total") > establishedBefore,
+                    "a connection established after the broker came back");
+        }
+    }
+
+    private static void awaitBacklog(Forwarder forwarder, long backlog, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (forwarder.status().backlog() > backlog && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(backlog, forwarder.status().backlog(), forwarder.status().toString());
+    }
+
+    private static PrometheusText scrape(Forwarder forwarder) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        forwarder.writePrometheus(out);
+        return PrometheusText.parse(out.toString(StandardCharsets.UTF_8));
+    }
+
+    private static Map<String, String> with(Map<String, String> labels, String key, String value) {
+        Map<String, String> all = new LinkedHashMap<>(labels);
+        all.put(key, value);
+        return all;
+    }
+
+    private static void assertJmx(String metric, long expected) throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        Set<ObjectName> names = server.queryNames(new ObjectName("dev.forwarder:name=" + metric + ",*"), null);
+        assertEquals(1, names.size(), "one MBean for " + metric + ": " + server.queryNames(new ObjectName("dev.forwarder:*"), null));
+        assertEquals(expected, server.getAttribute(names.iterator().next(), "Count"));
+    }
+}
