@@ -27,12 +27,18 @@ import java.util.Optional;
  */
 public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka, Http http) {
 
-    /** Reads a HOCON ({@code .conf}) or JSON ({@code .json}) file over the defaults. */
+    /**
+     * Reads a file over the defaults: TensorZero's TOML ({@code .toml}, e.g. {@code tensorzero.toml} as it
+     * is: only {@code [gateway.observability]} is read), JSON ({@code .json}) or HOCON (anything else).
+     */
     public static ForwarderConfig load(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new ForwarderConfigException(java.util.List.of("configuration file " + file + " does not exist"));
         }
         String name = file.getFileName().toString();
+        if (name.endsWith(".toml")) {
+            return from(dev.forwarder.internal.config.TomlReader.read(file));
+        }
         ConfigSyntax syntax = name.endsWith(".json") ? ConfigSyntax.JSON : ConfigSyntax.CONF;
         Config parsed;
         try {
@@ -82,6 +88,7 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             int lingerMs,
             int requestTimeoutMs,
             Optional<Sasl> sasl,
+            Optional<Tls> tls,
             String securityProtocol,
             Startup startup,
             Topics topics,
@@ -99,6 +106,37 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
         @Override
         public String toString() {
             return "Sasl[mechanism=" + mechanism + ", username=" + username + ", password=****]";
+        }
+    }
+
+    /**
+     * {@code gateway.observability.kafka.tls}: a CA (PEM file, or a trust store) to verify the brokers, and
+     * optionally a client certificate (PEM certificate and key files, or a key store). Passwords never
+     * appear in {@link #toString()}.
+     */
+    public record Tls(
+            Path caFile,
+            Path certFile,
+            Path keyFile,
+            String keyPassword,
+            Path truststoreFile,
+            String truststorePassword,
+            String truststoreType,
+            Path keystoreFile,
+            String keystorePassword,
+            String keystoreType,
+            boolean verifyHostname) {
+        @Override
+        public String toString() {
+            return "Tls[caFile=" + caFile + ", certFile=" + certFile + ", keyFile=" + keyFile
+                    + ", keyPassword=" + mask(keyPassword) + ", truststoreFile=" + truststoreFile
+                    + ", truststorePassword=" + mask(truststorePassword) + ", truststoreType=" + truststoreType
+                    + ", keystoreFile=" + keystoreFile + ", keystorePassword=" + mask(keystorePassword)
+                    + ", keystoreType=" + keystoreType + ", verifyHostname=" + verifyHostname + "]";
+        }
+
+        private static String mask(String secret) {
+            return secret == null ? "null" : "****";
         }
     }
 

@@ -70,6 +70,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final int port;
     private final int controllerPort;
     private final int saslPort;
+    private final int sslPort;
+    private final boolean tls;
     private Process process;
 
     private KafkaBroker(Builder builder) {
@@ -80,9 +82,14 @@ public final class KafkaBroker implements AutoCloseable {
             this.port = builder.port > 0 ? builder.port : freePort();
             this.controllerPort = freePort();
             this.saslPort = builder.sasl ? freePort() : -1;
+            this.sslPort = builder.tls ? freePort() : -1;
+            if (builder.tls && !Files.exists(dataDir.resolve("tls/broker.p12"))) {
+                TestCertificates.brokerKeystore(dataDir.resolve("tls"));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        this.tls = builder.tls;
         this.sasl = builder.sasl;
         this.extraProperties = Map.copyOf(builder.properties);
     }
@@ -178,6 +185,19 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException("this broker was built without SASL; use builder().sasl(true)");
         }
         return "127.0.0.1:" + saslPort;
+    }
+
+    /** The SSL listener; only with builder().tls(true). Its certificate is signed by {@link #caFile()}. */
+    public String sslBootstrapServers() {
+        if (!tls) {
+            throw new IllegalStateException("this broker was built without TLS; use builder().tls(true)");
+        }
+        return "127.0.0.1:" + sslPort;
+    }
+
+    /** The CA (PEM) that signed the SSL listener's certificate. */
+    public Path caFile() {
+        return dataDir.resolve("tls/ca.pem");
     }
 
     /** Client properties for the PLAINTEXT listener. */
@@ -299,10 +319,18 @@ public final class KafkaBroker implements AutoCloseable {
             p.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
                     "org.apache.kafka.common.security.scram.ScramLoginModule required;");
         }
+        if (tls) {
+            listeners += ",SSL://127.0.0.1:" + sslPort;
+            advertised += ",SSL://127.0.0.1:" + sslPort;
+            p.put("listener.name.ssl.ssl.keystore.location", dataDir.resolve("tls/broker.p12").toString());
+            p.put("listener.name.ssl.ssl.keystore.type", "PKCS12");
+            p.put("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD);
+            p.put("listener.name.ssl.ssl.key.password", TestCertificates.PASSWORD);
+        }
         p.put("listeners", listeners);
         p.put("advertised.listeners", advertised);
         p.put("listener.security.protocol.map",
-                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL");
         p.put("log.dirs", logDir().toString());
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "true");
@@ -364,12 +392,19 @@ public final class KafkaBroker implements AutoCloseable {
     public static final class Builder {
         private Path dataDir;
         private boolean sasl;
+        private boolean tls;
         private int port;
         private final Map<String, String> properties = new HashMap<>();
 
         /** Adds the SASL_PLAINTEXT listener with PLAIN and SCRAM users. */
         public Builder sasl(boolean sasl) {
             this.sasl = sasl;
+            return this;
+        }
+
+        /** Adds an SSL listener with a certificate from a CA made for this broker. */
+        public Builder tls(boolean tls) {
+            this.tls = tls;
             return this;
         }
 

@@ -35,6 +35,16 @@ public final class ConfigParser {
     static final Set<String> KAFKA_KEYS = Set.of("enabled", "brokers", "topic_prefix", "compression_type",
             "batch_size", "linger_ms", "request_timeout_ms", "sasl", "security_protocol", "tls", "startup",
             "topics", "spool", "producer");
+    /** Known keys of the nested tables; unknown ones there are errors too. */
+    static final Map<String, Set<String>> NESTED_KEYS = Map.of(
+            "sasl", Set.of("mechanism", "username", "password"),
+            "tls", Set.of("ca_file", "cert_file", "key_file", "key_password", "truststore_file",
+                    "truststore_password", "truststore_type", "keystore_file", "keystore_password", "keystore_type",
+                    "verify_hostname"),
+            "startup", Set.of("require_connection", "timeout_ms"),
+            "topics", Set.of("create", "partitions", "replication_factor"),
+            "spool", Set.of("dir", "max_bytes", "on_full", "sync", "retain_forwarded", "checkpoint_interval_ms",
+                    "drain_timeout_ms"));
     static final Set<String> COMPRESSION = Set.of("none", "gzip", "snappy", "lz4", "zstd");
     static final Set<String> SASL_MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
     static final Set<String> SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
@@ -86,15 +96,23 @@ public final class ConfigParser {
             String password = requiredSecret(KAFKA + ".sasl.password");
             sasl = Optional.of(new ForwarderConfig.Sasl(mechanism, username, password));
         }
+        Optional<ForwarderConfig.Tls> tls = config.hasPath(KAFKA + ".tls") ? Optional.of(tls()) : Optional.empty();
         String protocol = string(KAFKA + ".security_protocol");
         if (protocol == null || protocol.isBlank()) {
-            protocol = sasl.isPresent() ? "SASL_PLAINTEXT" : "PLAINTEXT";
+            protocol = sasl.isPresent() ? (tls.isPresent() ? "SASL_SSL" : "SASL_PLAINTEXT")
+                    : (tls.isPresent() ? "SSL" : "PLAINTEXT");
         } else {
             protocol = protocol.toUpperCase(Locale.ROOT);
             if (!SECURITY_PROTOCOLS.contains(protocol)) {
                 error(KAFKA + ".security_protocol", quote(protocol), "must be one of " + sorted(SECURITY_PROTOCOLS));
             } else if (protocol.startsWith("SASL") && sasl.isEmpty()) {
                 error(KAFKA + ".security_protocol", quote(protocol), "needs " + KAFKA + ".sasl to be set");
+            } else if (!protocol.startsWith("SASL") && sasl.isPresent()) {
+                error(KAFKA + ".security_protocol", quote(protocol), "cannot carry " + KAFKA + ".sasl; use SASL_"
+                        + (protocol.equals("SSL") ? "SSL" : "PLAINTEXT"));
+            } else if (!protocol.endsWith("SSL") && tls.isPresent()) {
+                error(KAFKA + ".security_protocol", quote(protocol), "does not use " + KAFKA + ".tls; use "
+                        + (protocol.startsWith("SASL") ? "SASL_SSL" : "SSL"));
             }
         }
 
@@ -126,12 +144,73 @@ public final class ConfigParser {
         Map<String, String> producer = producerProperties();
 
         ForwarderConfig.Kafka kafka = new ForwarderConfig.Kafka(bool(KAFKA + ".enabled"), brokers, topicPrefix,
-                compression, batchSize, lingerMs, requestTimeoutMs, sasl, protocol, startup, topics, spool, producer);
+                compression, batchSize, lingerMs, requestTimeoutMs, sasl, tls, protocol, startup, topics, spool,
+                producer);
         ForwarderConfig.Http http = new ForwarderConfig.Http(
                 bool("forwarder.http.enabled"),
                 string("forwarder.http.host"),
                 integer("forwarder.http.port", 0, 65535));
         return new ForwarderConfig(enabled, asyncWrites, kafka, http);
+    }
+
+    private ForwarderConfig.Tls tls() {
+        String base = KAFKA + ".tls.";
+        Path ca = file(base + "ca_file");
+        Path cert = file(base + "cert_file");
+        Path key = file(base + "key_file");
+        Path truststore = file(base + "truststore_file");
+        Path keystore = file(base + "keystore_file");
+        if (ca != null && truststore != null) {
+            errors.add(base + "ca_file and " + base + "truststore_file: set one of them, not both");
+        }
+        if ((cert == null) != (key == null)) {
+            errors.add(base + "cert_file and " + base + "key_file: a client certificate needs both");
+        }
+        if (cert != null && keystore != null) {
+            errors.add(base + "cert_file and " + base + "keystore_file: set one of them, not both");
+        }
+        return new ForwarderConfig.Tls(ca, cert, key, optionalSecret(base + "key_password"), truststore,
+                optionalSecret(base + "truststore_password"), storeType(base + "truststore_type"), keystore,
+                optionalSecret(base + "keystore_password"), storeType(base + "keystore_type"),
+                !config.hasPath(base + "verify_hostname") || bool(base + "verify_hostname"));
+    }
+
+    private Path file(String path) {
+        if (!config.hasPath(path)) {
+            return null;
+        }
+        String value = string(path);
+        if (value == null) {
+            return null;
+        }
+        Path file = Path.of(value);
+        if (!java.nio.file.Files.isReadable(file)) {
+            error(path, quote(value), "must be a readable file");
+        }
+        return file;
+    }
+
+    private String optionalSecret(String path) {
+        if (!config.hasPath(path)) {
+            return null;
+        }
+        try {
+            return config.getString(path);
+        } catch (ConfigException e) {
+            errors.add(path + ": must be a string (value not shown)");
+            return null;
+        }
+    }
+
+    private String storeType(String path) {
+        if (!config.hasPath(path)) {
+            return "PKCS12";
+        }
+        String value = string(path);
+        if (value != null && !Set.of("PKCS12", "JKS", "PEM").contains(value.toUpperCase(Locale.ROOT))) {
+            error(path, quote(value), "must be one of JKS|PEM|PKCS12");
+        }
+        return value == null ? "PKCS12" : value.toUpperCase(Locale.ROOT);
     }
 
     private void checkUnknownKafkaKeys(Config user) {
@@ -143,11 +222,21 @@ public final class ConfigParser {
             error(KAFKA, value.render(), "must be a table of settings");
             return;
         }
-        for (String key : new TreeSet<>(user.getObject(KAFKA).keySet())) {
-            if (!KAFKA_KEYS.contains(key)) {
-                String nearest = nearest(key, KAFKA_KEYS);
-                errors.add(KAFKA + "." + key + ": unknown key" + (nearest == null ? ""
-                        : " (did you mean " + nearest + "?)") + "; known keys: " + sorted(KAFKA_KEYS));
+        unknownKeys(user.getObject(KAFKA), KAFKA, KAFKA_KEYS);
+        for (Map.Entry<String, Set<String>> nested : NESTED_KEYS.entrySet()) {
+            ConfigValue table = user.getObject(KAFKA).get(nested.getKey());
+            if (table instanceof com.typesafe.config.ConfigObject object) {
+                unknownKeys(object, KAFKA + "." + nested.getKey(), nested.getValue());
+            }
+        }
+    }
+
+    private void unknownKeys(com.typesafe.config.ConfigObject object, String prefix, Set<String> known) {
+        for (String key : new TreeSet<>(object.keySet())) {
+            if (!known.contains(key)) {
+                String nearest = nearest(key, known);
+                errors.add(prefix + "." + key + ": unknown key" + (nearest == null ? ""
+                        : " (did you mean " + nearest + "?)") + "; known keys: " + sorted(known));
             }
         }
     }

@@ -115,6 +115,12 @@ public final class ClusterCheck {
 
     private static ClusterCheckException explain(ForwarderConfig.Kafka kafka, long timeoutMs, Throwable cause) {
         String user = kafka.sasl().map(s -> " as user \"" + s.username() + "\" (" + s.mechanism() + ")").orElse("");
+        if (cause instanceof org.apache.kafka.common.errors.SslAuthenticationException) {
+            return new ClusterCheckException("TLS handshake with Kafka at " + kafka.brokers() + " failed: "
+                    + rootMessage(cause) + "; check gateway.observability.kafka.tls (ca_file or truststore_file must"
+                    + " hold the CA that signed the brokers' certificates; verify_hostname) and security_protocol ("
+                    + kafka.securityProtocol() + ")");
+        }
         if (cause instanceof AuthenticationException) {
             return new ClusterCheckException("authentication to Kafka at " + kafka.brokers() + user + " failed: "
                     + cause.getMessage() + "; check gateway.observability.kafka.sasl (mechanism, username,"
@@ -135,6 +141,14 @@ public final class ClusterCheck {
                     + " spooling and connect later" : ""));
         }
         return new ClusterCheckException("checking Kafka at " + kafka.brokers() + " failed: " + cause);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root.getMessage() + ")";
     }
 
     private static long remaining(long deadline) {

@@ -7,6 +7,8 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -91,15 +93,59 @@ public final class ProducerSettings {
             String module = sasl.mechanism().equals("PLAIN")
                     ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                     : "org.apache.kafka.common.security.scram.ScramLoginModule";
-            props.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + jaasEscape(sasl.username())
-                    + "\" password=\"" + jaasEscape(sasl.password()) + "\";");
+            // A Password value: Kafka prints it as [hidden] wherever it logs its configuration.
+            props.put(SaslConfigs.SASL_JAAS_CONFIG, new Password(module + " required username=\""
+                    + jaasEscape(sasl.username()) + "\" password=\"" + jaasEscape(sasl.password()) + "\";"));
         });
+        kafka.tls().ifPresent(tls -> tls(tls, props));
         for (String key : new String[] {"client.id", "client.dns.lookup", "connections.max.idle.ms"}) {
             if (kafka.producer().containsKey(key)) {
                 props.put(key, kafka.producer().get(key));
             }
         }
         return props;
+    }
+
+    private static void tls(ForwarderConfig.Tls tls, Map<String, Object> props) {
+        if (tls.caFile() != null) {
+            props.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
+            props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, tls.caFile().toString());
+        } else if (tls.truststoreFile() != null) {
+            props.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, tls.truststoreType());
+            props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, tls.truststoreFile().toString());
+            if (tls.truststorePassword() != null) {
+                props.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, new Password(tls.truststorePassword()));
+            }
+        }
+        if (tls.certFile() != null) {
+            // Kafka takes PEM client certificates as text: the chain and the key, read here once.
+            props.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM");
+            props.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, new Password(read(tls.certFile())));
+            props.put(SslConfigs.SSL_KEYSTORE_KEY_CONFIG, new Password(read(tls.keyFile())));
+            if (tls.keyPassword() != null) {
+                props.put(SslConfigs.SSL_KEY_PASSWORD_CONFIG, new Password(tls.keyPassword()));
+            }
+        } else if (tls.keystoreFile() != null) {
+            props.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, tls.keystoreType());
+            props.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, tls.keystoreFile().toString());
+            if (tls.keystorePassword() != null) {
+                props.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, new Password(tls.keystorePassword()));
+            }
+            if (tls.keyPassword() != null) {
+                props.put(SslConfigs.SSL_KEY_PASSWORD_CONFIG, new Password(tls.keyPassword()));
+            }
+        }
+        if (!tls.verifyHostname()) {
+            props.put(SslConfigs.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM_CONFIG, "");
+        }
+    }
+
+    private static String read(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file, e);
+        }
     }
 
     private static String jaasEscape(String value) {
