@@ -169,7 +169,12 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
         NONE, INTERVAL, EVERY_RECORD
     }
 
-    /** {@code forwarder.http}. */
-    public record Http(boolean enabled, String host, int port) {
+    /** {@code forwarder.http}; the token never appears in {@link #toString()}. */
+    public record Http(boolean enabled, String host, int port, String token, long maxBodyBytes) {
+        @Override
+        public String toString() {
+            return "Http[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token="
+                    + (token == null || token.isEmpty() ? "(none)" : "****") + ", maxBodyBytes=" + maxBodyBytes + "]";
+        }
     }
 }

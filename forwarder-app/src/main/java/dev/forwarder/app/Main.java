@@ -1,26 +1,28 @@
 package dev.forwarder.app;
 
-import java.util.concurrent.Callable;
+import dev.forwarder.internal.journal.Spool;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The standalone forwarder's command line: {@code java -jar forwarder-app/target/forwarder.jar <command>}.
- *
- * <p>The commands of ../shared/DESIGN.md (run, demo, status, dump, replay, check-config, kafka) arrive with
- * the standalone-process work; until then this prints what the build contains.
+ * The standalone forwarder: {@code java -jar forwarder-app/target/forwarder.jar <command>}.
  */
 @Command(name = "forwarder", mixinStandardHelpOptions = true, version = "forwarder 0.1.0-SNAPSHOT",
-        description = "Durable forwarder of LLM inference events into Apache Kafka.")
-public final class Main implements Callable<Integer> {
+        description = "Durable forwarder of LLM inference events into Apache Kafka.",
+        subcommands = {RunCommand.class, DemoCommand.class, StatusCommand.class, DumpCommand.class,
+            ReplayCommand.class, CheckConfigCommand.class, KafkaCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
-        CommandLine.usage(this, System.out);
-        return 0;
+    public void run() {
+        spec.commandLine().usage(System.out);
     }
 
     public static void main(String[] args) {
+        Spool.quietChronicle();
         System.exit(new CommandLine(new Main()).execute(args));
     }
 }

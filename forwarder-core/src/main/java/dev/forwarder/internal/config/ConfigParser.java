@@ -149,7 +149,9 @@ public final class ConfigParser {
         ForwarderConfig.Http http = new ForwarderConfig.Http(
                 bool("forwarder.http.enabled"),
                 string("forwarder.http.host"),
-                integer("forwarder.http.port", 0, 65535));
+                integer("forwarder.http.port", 0, 65535),
+                optionalSecret("forwarder.http.token"),
+                bytes("forwarder.http.max_body_bytes", 1024));
         return new ForwarderConfig(enabled, asyncWrites, kafka, http);
     }
 
@@ -379,7 +381,8 @@ public final class ConfigParser {
         try {
             long v = config.getBytes(path);
             if (v < min) {
-                error(path, render(path), "must be at least " + min + " bytes (" + (min >> 20) + " MiB)");
+                error(path, render(path), "must be at least " + min + " bytes"
+                        + (min >= 1 << 20 ? " (" + (min >> 20) + " MiB)" : ""));
             }
             return v;
         } catch (ConfigException.Missing e) {

@@ -1,0 +1,84 @@
+package dev.forwarder.app;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.forwarder.DataType;
+import dev.forwarder.internal.journal.SpoolRecord;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "dump", mixinStandardHelpOptions = true,
+        description = {"Print spooled records as NDJSON, one object a line:",
+            "{\"spool_index\", \"data_type\", \"append_time\", \"key\", \"record\"} (and \"reason\" for dead letters).",
+            "Corrupt records are reported on standard error."})
+final class DumpCommand implements Callable<Integer> {
+
+    @Option(names = "--spool", required = true, paramLabel = "DIR", description = "The spool directory.")
+    Path spoolDir;
+
+    @Option(names = "--type", paramLabel = "T", description = "Only this data type.")
+    String type;
+
+    @Option(names = "--since", paramLabel = "TIME", description = "Only records appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
+    String since;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "-1", description = "At most N records.")
+    long limit;
+
+    @Option(names = "--dead-letter", description = "Dump the dead-letter spool instead.")
+    boolean deadLetter;
+
+    @Override
+    public Integer call() throws Exception {
+        DataType only = SpoolFiles.type(type);
+        long from = since == null ? Long.MIN_VALUE : SpoolFiles.time(since).toEpochMilli();
+        OutputStream stdout = System.out;
+        JsonGenerator json = new ObjectMapper().getFactory().createGenerator(stdout);
+        json.setRootValueSeparator(null);
+        AtomicLong written = new AtomicLong();
+        SpoolFiles.scan(deadLetter ? spoolDir.resolve("dead-letter") : spoolDir, new SpoolFiles.Visitor() {
+            @Override
+            public boolean record(SpoolRecord.Entry e) {
+                if (limit >= 0 && written.get() >= limit) {
+                    return false;
+                }
+                if ((only != null && e.type() != only) || e.appendTimeMs() < from) {
+                    return true;
+                }
+                try {
+                    json.writeStartObject();
+                    json.writeNumberField("spool_index", e.index());
+                    json.writeStringField("data_type", e.type().wireName());
+                    json.writeStringField("append_time", Instant.ofEpochMilli(e.appendTimeMs()).toString());
+                    json.writeStringField("key", e.key());
+                    if (e.note() != null) {
+                        json.writeStringField("reason", e.note());
+                    }
+                    json.writeFieldName("record");
+                    json.writeRawValue(new String(e.payload(), StandardCharsets.UTF_8));
+                    json.writeEndObject();
+                    json.writeRaw('\n');
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
+                }
+                written.incrementAndGet();
+                return true;
+            }
+
+            @Override
+            public void corrupt(long index, String reason) {
+                System.err.println("spool record " + index + " is corrupt: " + reason);
+            }
+        });
+        json.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.forwarder.app;
+
+import dev.forwarder.DataType;
+import dev.forwarder.internal.journal.Checkpoint;
+import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.journal.SpoolRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/** Reading a spool directory from the command line, while a forwarder runs on it or not. */
+final class SpoolFiles {
+
+    private SpoolFiles() {
+    }
+
+    /** What one step of a scan saw. */
+    interface Visitor {
+        /** @return false to stop */
+        boolean record(SpoolRecord.Entry entry);
+
+        void corrupt(long index, String reason);
+    }
+
+    static Spool open(Path dir) throws IOException {
+        if (!Files.isDirectory(dir.resolve("queue"))) {
+            throw new IOException("no spool in " + dir + " (expected " + dir.resolve("queue") + ")");
+        }
+        return new Spool(dir);
+    }
+
+    static long checkpoint(Path dir) throws IOException {
+        return Checkpoint.readFile(dir.resolve("checkpoint"));
+    }
+
+    /** Visits every record of the spool in {@code dir} from its start. */
+    static void scan(Path dir, Visitor visitor) throws IOException {
+        try (Spool spool = open(dir); ExcerptTailer tailer = spool.createTailer()) {
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return;
+                    }
+                    SpoolRecord.Entry entry;
+                    try {
+                        entry = SpoolRecord.decode(dc.index(), dc.wire().bytes());
+                    } catch (SpoolRecord.CorruptRecordException e) {
+                        visitor.corrupt(dc.index(), e.getMessage());
+                        continue;
+                    }
+                    if (!visitor.record(entry)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** An instant ({@code 2026-11-26T10:00:00Z}) or an age ({@code 30s}, {@code 15m}, {@code 2h}, {@code 7d}). */
+    static Instant time(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException notAnInstant) {
+            String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+            if (t.matches("\\d+[smhd]")) {
+                long n = Long.parseLong(t.substring(0, t.length() - 1));
+                Duration age = switch (t.charAt(t.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(n);
+                    case 'm' -> Duration.ofMinutes(n);
+                    case 'h' -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+                return Instant.now().minus(age);
+            }
+            throw new IllegalArgumentException("invalid time \"" + text + "\": give an instant such as"
+                    + " 2026-11-26T10:00:00Z, or an age such as 30s, 15m, 2h or 7d");
+        }
+    }
+
+    static DataType type(String name) {
+        if (name == null) {
+            return null;
+        }
+        return DataType.fromWireName(name).orElseThrow(() -> new IllegalArgumentException("unknown data type \""
+                + name + "\"; use model_inference, chat_inference or json_inference"));
+    }
+}
