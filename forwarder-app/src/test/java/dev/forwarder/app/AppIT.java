@@ -1,0 +1,254 @@
+package dev.forwarder.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.forwarder.DataType;
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.Golden;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.PrometheusText;
+import dev.forwarder.testkit.Records;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged jar, started as a user starts it ({@code java -jar forwarder.jar ...}), against a real broker;
+ * events POSTed with a real HTTP client and read back from Kafka with a real consumer.
+ */
+@KafkaTest
+class AppIT {
+
+    private static final Path JAR = Path.of("target/forwarder.jar");
+    private static final String TOKEN = "app-it-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** A running `forwarder run` and where it listens. */
+    private record App(Process process, int port, Path log) {
+    }
+
+    private static Path config(Path dir, KafkaBroker broker, String prefix, int port) throws IOException {
+        Path file = dir.resolve("forwarder.conf");
+        Files.writeString(file, "gateway.observability.kafka {\n"
+                + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
+                + "  topic_prefix = \"" + prefix + "\"\n"
+                + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
+                + "  spool.drain_timeout_ms = 30000\n"
+                + "}\n"
+                + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8KiB }\n");
+        return file;
+    }
+
+    private static App start(Path config, int port, Path log, String... extra) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString(),
+                "run", "--config", config.toString()));
+        command.addAll(List.of(extra));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains("Ctrl-C or SIGTERM to stop.")) {
+                return new App(process, port, log);
+            }
+            assertTrue(process.isAlive(), "the app exited during start:\n" + Files.readString(log));
+            Thread.sleep(100);
+        }
+        process.destroyForcibly();
+        throw new AssertionError("the app did not start within 90 s:\n" + Files.readString(log));
+    }
+
+    private static int stop(App app) throws Exception {
+        app.process().destroy(); // SIGTERM
+        assertTrue(app.process().waitFor(90, TimeUnit.SECONDS), "the app did not stop after SIGTERM");
+        return app.process().exitValue();
+    }
+
+    private HttpResponse<String> post(App app, String type, String contentType, String body, String token)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/v1/events/" + type))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(App app, String path, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void everyEndpointAndEveryErrorStatus(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        String prefix = "app" + UUID.randomUUID().toString().substring(0, 8);
+        int port = freePort();
+        App app = start(config(dir, broker, prefix, port), port, dir.resolve("app.log"));
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+        try {
+            String one = new String(Golden.json(DataType.CHAT_INFERENCE), StandardCharsets.UTF_8);
+            HttpResponse<String> r = post(app, "chat_inference", "application/json", one, TOKEN);
+            assertEquals(202, r.statusCode(), r.body());
+            assertEquals(1, JSON.readTree(r.body()).get("accepted").asInt());
+            ids.add(JSON.readTree(one).get("id").asText());
+
+            StringBuilder ndjson = new StringBuilder();
+            for (int i = 0; i < 3; i++) {
+                String id = Records.id(run, i);
+                ids.add(id);
+                ndjson.append("{\"id\":\"").append(id).append("\",\"model_name\":\"m\",\"input_tokens\":3}\n\n");
+            }
+            r = post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN);
+            assertEquals(202, r.statusCode(), r.body());
+            assertEquals(3, JSON.readTree(r.body()).get("accepted").asInt());
+
+            String bad = "{\"id\":\"" + Records.id(run, 100) + "\"}\n\n{\"id\":\"" + Records.id(run, 101)
+                    + "\",\"input_tokens\":\"many\"}\n";
+            r = post(app, "model_inference", "application/x-ndjson", bad, TOKEN);
+            assertEquals(400, r.statusCode(), r.body());
+            assertEquals("line 3: model_inference field \"input_tokens\": expected an integer, got a string",
+                    JSON.readTree(r.body()).get("error").asText());
+
+            r = post(app, "feedback", "application/json", "{}", TOKEN);
+            assertEquals(404, r.statusCode());
+            assertTrue(JSON.readTree(r.body()).get("error").asText().contains("unknown data type \"feedback\""));
+
+            r = post(app, "json_inference", "application/json", "{\"pad\":\"" + "x".repeat(9000) + "\"}", TOKEN);
+            assertEquals(413, r.statusCode(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("error").asText().contains("forwarder.http.max_body_bytes"));
+
+            assertEquals(401, post(app, "chat_inference", "application/json", one, null).statusCode());
+            assertEquals(401, post(app, "chat_inference", "application/json", one, "wrong").statusCode());
+            assertEquals(401, get(app, "/status", null).statusCode());
+
+            assertEquals(200, get(app, "/health/live", null).statusCode());
+            assertEquals(200, get(app, "/health/ready", null).statusCode());
+            HttpResponse<String> metrics = get(app, "/metrics", TOKEN);
+            assertEquals(200, metrics.statusCode());
+            assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+            PrometheusText parsed = PrometheusText.parse(metrics.body());
+            assertEquals(4, (int) parsed.value("spool_records_appended_total"), "the rejected body appended nothing");
+
+            JsonNode status = JSON.readTree(get(app, "/status", TOKEN).body());
+            assertEquals(4, status.get("appended").asInt());
+            assertEquals(0, status.get("dropped").get("DROPPED_SPOOL_FULL").asInt());
+        } finally {
+            assertEquals(0, stop(app), Files.readString(app.log()));
+        }
+        Delivered delivered = Delivered.read(broker.clientProperties(), prefix, 4);
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
+        assertEquals(4, delivered.messages());
+
+        Process status = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString(), "status", "--spool", dir.resolve("spool").toString(), "--json").start();
+        JsonNode s = JSON.readTree(status.getInputStream().readAllBytes());
+        assertEquals(0, status.waitFor());
+        assertEquals(0, s.get("backlog_records").asInt());
+        assertTrue(s.get("forwarder").asText().startsWith("not running"));
+
+        Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString(), "dump", "--spool", dir.resolve("spool").toString(), "--type", "model_inference").start();
+        List<String> lines = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, dump.waitFor());
+        assertEquals(3, lines.size(), String.join("\n", lines));
+        for (String line : lines) {
+            JsonNode record = JSON.readTree(line);
+            assertEquals("model_inference", record.get("data_type").asText());
+            assertEquals(record.get("key").asText(), record.get("record").get("id").asText());
+        }
+    }
+
+    @Test
+    void sigtermMidStreamThenARestartLosesNothing(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        String prefix = "app" + UUID.randomUUID().toString().substring(0, 8);
+        int port = freePort();
+        Path config = config(dir, broker, prefix, port);
+        UUID run = UUID.randomUUID();
+        List<String> accepted = new CopyOnWriteArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            App app = start(config, port, dir.resolve("app" + round + ".log"));
+            AtomicBoolean posting = new AtomicBoolean(true);
+            int base = round * 100_000;
+            Thread poster = new Thread(() -> {
+                int seq = base;
+                while (posting.get()) {
+                    StringBuilder batch = new StringBuilder();
+                    List<String> ids = new ArrayList<>();
+                    for (int i = 0; i < 20; i++, seq++) {
+                        String id = Records.id(run, seq);
+                        ids.add(id);
+                        batch.append("{\"id\":\"").append(id).append("\",\"function_name\":\"f\"}\n");
+                    }
+                    try {
+                        HttpResponse<String> r = post(app, "chat_inference", "application/x-ndjson", batch.toString(), TOKEN);
+                        if (r.statusCode() == 202) {
+                            accepted.addAll(ids);
+                        }
+                    } catch (Exception stopped) {
+                        return; // the server is gone: the test stopped it
+                    }
+                }
+            });
+            poster.start();
+            Thread.sleep(2000);
+            int exit = stop(app); // SIGTERM while records are being posted
+            posting.set(false);
+            poster.join(30_000);
+            assertEquals(0, exit, Files.readString(app.log()));
+        }
+        assertTrue(accepted.size() > 100, "posted " + accepted.size());
+        Delivered delivered = Delivered.read(broker.clientProperties(), prefix, accepted.size());
+        assertEquals(List.of(), List.copyOf(delivered.missing(accepted)), "accepted records lost across SIGTERM");
+        System.out.println("accepted " + accepted.size() + " records over two runs stopped by SIGTERM; "
+                + delivered.duplicates() + " duplicates");
+    }
+
+    @Test
+    void theDemoRunsEndToEndAndItsAccountAddsUp(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("demo.log");
+        Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString(), "demo", "--short").redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        assertTrue(demo.waitFor(240, TimeUnit.SECONDS), "demo did not finish");
+        String out = Files.readString(log);
+        assertEquals(0, demo.exitValue(), out);
+        assertTrue(out.contains("Broker DOWN") && out.contains("Broker UP again"), out);
+        assertTrue(out.contains("offered      3,000"), out);
+        assertTrue(out.contains("accepted     3,000"), out);
+        assertTrue(out.contains("dropped      0"), out);
+        assertTrue(out.contains("delivered    3,000 distinct records"), out);
+        assertTrue(out.contains("lost         0"), out);
+        assertTrue(out.contains("Every accepted record arrived."), out);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
