@@ -107,7 +107,7 @@ public final class Forwarder implements AutoCloseable {
         try {
             java.nio.file.Files.createDirectories(dir);
             acquired = SpoolLock.acquire(dir);
-            opened = new Spool(dir);
+            opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()));
             openedDeadLetters = new Spool(dir.resolve("dead-letter"));
             openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
             if (kafka.startup().requireConnection()) {

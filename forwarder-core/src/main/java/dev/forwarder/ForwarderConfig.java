@@ -155,8 +155,16 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             OnFull onFull,
             SyncPolicy sync,
             Duration retainForwarded,
+            RollCycle rollCycle,
             int checkpointIntervalMs,
             int drainTimeoutMs) {
+    }
+
+    /** How much time one roll file of the spool covers; forwarded files are deleted whole. */
+    public enum RollCycle {
+        HOURLY, DAILY, FIVE_MINUTELY,
+        /** One file a second: only for tests of retention. */
+        TEST_SECONDLY
     }
 
     /** What publish does when the spool is at {@code max_bytes}. */

@@ -43,8 +43,8 @@ public final class ConfigParser {
                     "verify_hostname"),
             "startup", Set.of("require_connection", "timeout_ms"),
             "topics", Set.of("create", "partitions", "replication_factor"),
-            "spool", Set.of("dir", "max_bytes", "on_full", "sync", "retain_forwarded", "checkpoint_interval_ms",
-                    "drain_timeout_ms"));
+            "spool", Set.of("dir", "max_bytes", "on_full", "sync", "retain_forwarded", "roll_cycle",
+                    "checkpoint_interval_ms", "drain_timeout_ms"));
     static final Set<String> COMPRESSION = Set.of("none", "gzip", "snappy", "lz4", "zstd");
     static final Set<String> SASL_MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
     static final Set<String> SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
@@ -138,6 +138,7 @@ public final class ConfigParser {
                 enumValue(KAFKA + ".spool.on_full", ForwarderConfig.OnFull.class),
                 enumValue(KAFKA + ".spool.sync", ForwarderConfig.SyncPolicy.class),
                 duration(KAFKA + ".spool.retain_forwarded"),
+                enumValue(KAFKA + ".spool.roll_cycle", ForwarderConfig.RollCycle.class),
                 integer(KAFKA + ".spool.checkpoint_interval_ms", 1, 3_600_000),
                 integer(KAFKA + ".spool.drain_timeout_ms", 0, 3_600_000));
 

@@ -38,6 +38,16 @@ public final class Spool implements AutoCloseable {
     /** One roll file an hour: forwarded hours can be deleted whole. */
     public static final RollCycle DEFAULT_ROLL_CYCLE = RollCycles.FAST_HOURLY;
 
+    /** Chronicle's roll cycle for the configured one. */
+    public static RollCycle rollCycle(dev.forwarder.ForwarderConfig.RollCycle configured) {
+        return switch (configured) {
+            case HOURLY -> RollCycles.FAST_HOURLY;
+            case DAILY -> RollCycles.FAST_DAILY;
+            case FIVE_MINUTELY -> RollCycles.FIVE_MINUTELY;
+            case TEST_SECONDLY -> net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY;
+        };
+    }
+
     private final Path dir;
     private final SingleChronicleQueue queue;
     private final UUID sourceId;

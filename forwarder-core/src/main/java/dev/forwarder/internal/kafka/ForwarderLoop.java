@@ -4,6 +4,7 @@ import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus.State;
 import dev.forwarder.internal.journal.Checkpoint;
+import dev.forwarder.internal.journal.Retention;
 import dev.forwarder.internal.journal.Spool;
 import dev.forwarder.internal.journal.SpoolRecord;
 import java.nio.charset.StandardCharsets;
@@ -89,6 +90,7 @@ public final class ForwarderLoop implements Runnable {
     private final String[] topics;
     private final int capacity;
     private final long stallNanos;
+    private final Retention retention;
     private final long forceIntervalNanos;
 
     private final ArrayDeque<InFlight> window = new ArrayDeque<>();
@@ -139,6 +141,7 @@ public final class ForwarderLoop implements Runnable {
         this.sourceIdHeader = KafkaMessages.sourceIdHeader(sourceId);
         this.topics = java.util.Arrays.stream(DataType.values()).map(kafka::topic).toArray(String[]::new);
         this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallTimeoutMs(kafka));
+        this.retention = new Retention(spool, kafka.spool().retainForwarded());
         this.capacity = ProducerSettings.inFlightWindow(kafka);
         this.forceIntervalNanos = TimeUnit.MILLISECONDS.toNanos(kafka.spool().checkpointIntervalMs());
         this.state = connectFirst ? State.CONNECTING : State.FORWARDING;
@@ -200,6 +203,7 @@ public final class ForwarderLoop implements Runnable {
         if (now - lastForceNanos >= forceIntervalNanos) {
             checkpoint.force();
             lastForceNanos = now;
+            retention.apply(checkpoint.read(), System.currentTimeMillis()); // only behind the forced checkpoint
         }
         if (draining) {
             boolean done = state == State.FORWARDING && caughtUp && window.isEmpty() && unsent == null;
@@ -517,6 +521,7 @@ public final class ForwarderLoop implements Runnable {
         }
         settle(); // whatever completed during close
         checkpoint.force();
+        retention.apply(checkpoint.read(), System.currentTimeMillis());
         if (tailer != null) {
             tailer.close();
         }
