@@ -2,7 +2,9 @@ package dev.forwarder;
 
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.journal.Checkpoint;
+import dev.forwarder.internal.journal.SpaceGuard;
 import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.journal.SpoolRecord;
 import dev.forwarder.internal.journal.SpoolLock;
 import dev.forwarder.internal.kafka.ClusterCheck;
 import dev.forwarder.internal.kafka.ForwarderLoop;
@@ -59,6 +61,7 @@ public final class Forwarder implements AutoCloseable {
     private final Spool deadLetters;
     private final Checkpoint checkpoint;
     private final SpoolLock lock;
+    private final SpaceGuard space;
     private final ForwarderLoop loop;
     private final Thread thread;
     private final boolean accepting;
@@ -92,6 +95,7 @@ public final class Forwarder implements AutoCloseable {
             spool = null;
             deadLetters = null;
             checkpoint = null;
+            space = null;
             lock = null;
             loop = null;
             thread = null;
@@ -104,11 +108,19 @@ public final class Forwarder implements AutoCloseable {
         Spool opened = null;
         Spool openedDeadLetters = null;
         Checkpoint openedCheckpoint = null;
+        SpaceGuard openedGuard = null;
         try {
             java.nio.file.Files.createDirectories(dir);
             acquired = SpoolLock.acquire(dir);
-            opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()));
-            openedDeadLetters = new Spool(dir.resolve("dead-letter"));
+            long blockSize = SpaceGuard.blockSizeFor(dir, kafka.spool().maxBytes());
+            opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()), blockSize);
+            openedDeadLetters = new Spool(dir.resolve("dead-letter"), Spool.DEFAULT_ROLL_CYCLE, blockSize);
+            openedGuard = new SpaceGuard(opened, kafka.spool().maxBytes(), blockSize);
+            if (!openedGuard.admits(0)) {
+                LOG.warn("spool {} starts full: {} MiB usable on its disk, {} MiB of max_bytes {} MiB in use;"
+                        + " records are refused until there is room", dir, openedGuard.usableBytes() >> 20,
+                        openedGuard.spoolBytes() >> 20, kafka.spool().maxBytes() >> 20);
+            }
             openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
             if (kafka.startup().requireConnection()) {
                 ClusterCheck.run(kafka, kafka.startup().timeoutMs());
@@ -118,6 +130,7 @@ public final class Forwarder implements AutoCloseable {
                 metrics.connectionErrors(1);
             }
             metrics.close();
+            closeQuietly(openedGuard);
             closeQuietly(openedCheckpoint);
             closeQuietly(openedDeadLetters);
             closeQuietly(opened);
@@ -134,6 +147,7 @@ public final class Forwarder implements AutoCloseable {
             metrics.connectionsEstablished(1);
         }
         this.lock = acquired;
+        this.space = openedGuard;
         this.spool = opened;
         this.deadLetters = openedDeadLetters;
         this.checkpoint = openedCheckpoint;
@@ -165,15 +179,7 @@ public final class Forwarder implements AutoCloseable {
 
     /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
     public PublishResult publish(InferenceRecord record) {
-        offered.increment();
-        if (!accepting) {
-            return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
-        }
-        activePublishers.incrementAndGet();
-        try {
-            if (closed) {
-                return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
-            }
+        return guarded(() -> {
             byte[] json;
             String key;
             try {
@@ -184,9 +190,7 @@ public final class Forwarder implements AutoCloseable {
                         "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
             }
             return append(record.dataType(), key, json);
-        } finally {
-            activePublishers.decrementAndGet();
-        }
+        });
     }
 
     /**
@@ -195,6 +199,20 @@ public final class Forwarder implements AutoCloseable {
      * short. Never throws.
      */
     public PublishResult publish(DataType type, byte[] json) {
+        return guarded(() -> {
+            if (type == null || !looksLikeOneObject(json)) {
+                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
+                        ? "no data type given" : type + " record is not one JSON object");
+            }
+            return append(type, KafkaMessages.keyOf(json), json);
+        });
+    }
+
+    /**
+     * What every publish does around its own work: counts the offer, refuses when disabled or closed, and
+     * keeps close() from shutting the spool under an append in progress. Whatever goes wrong is a result.
+     */
+    private PublishResult guarded(java.util.function.Supplier<PublishResult> publish) {
         offered.increment();
         if (!accepting) {
             return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
@@ -204,11 +222,9 @@ public final class Forwarder implements AutoCloseable {
             if (closed) {
                 return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
             }
-            if (type == null || !looksLikeOneObject(json)) {
-                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
-                        ? "no data type given" : type + " record is not one JSON object");
-            }
-            return append(type, KafkaMessages.keyOf(json), json);
+            return publish.get();
+        } catch (RuntimeException e) {
+            return drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
         } finally {
             activePublishers.decrementAndGet();
         }
@@ -223,6 +239,11 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private PublishResult append(DataType type, String key, byte[] json) {
+        int size = SpoolRecord.encodedSize(null, json, null) + (key == null ? 0 : key.length() * 3);
+        if (!space.admits(size) && !waitForRoom(size)) {
+            return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
+                    + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");
+        }
         long index;
         boolean sampled = (ThreadLocalRandom.current().nextInt() & 15) == 0;
         long start = sampled ? System.nanoTime() : 0;
@@ -233,6 +254,7 @@ public final class Forwarder implements AutoCloseable {
             // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
             return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);
         }
+        space.appended(size);
         metrics.appended(sampled ? System.nanoTime() - start : 0, sampled);
         appended.increment();
         appendedBytes.add(json.length);
@@ -240,6 +262,22 @@ public final class Forwarder implements AutoCloseable {
             return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
         }
         return awaitAcknowledgement(index);
+    }
+
+    /** With on_full = block: waits, at most spool.block_timeout_ms, for room. Never without a bound. */
+    private boolean waitForRoom(int size) {
+        ForwarderConfig.Spool settings = config.kafka().spool();
+        if (settings.onFull() != ForwarderConfig.OnFull.BLOCK) {
+            return false;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.blockTimeoutMs());
+        while (System.nanoTime() - deadline < 0 && !closed) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            if (space.admits(size)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private PublishResult awaitAcknowledgement(long index) {
@@ -354,6 +392,7 @@ public final class Forwarder implements AutoCloseable {
         lastDiskBytes = spool.diskBytes();
         spoolClosed = true;
         metrics.close();
+        closeQuietly(space);
         closeQuietly(checkpoint);
         deadLetters.close();
         spool.close();

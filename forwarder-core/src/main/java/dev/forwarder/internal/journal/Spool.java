@@ -58,10 +58,19 @@ public final class Spool implements AutoCloseable {
     }
 
     public Spool(Path dir, RollCycle rollCycle) throws IOException {
+        this(dir, rollCycle, 0);
+    }
+
+    /** @param blockSize Chronicle's mapping block size in bytes, or 0 for its default */
+    public Spool(Path dir, RollCycle rollCycle, long blockSize) throws IOException {
         this.dir = dir;
         Files.createDirectories(dir);
         this.sourceId = readOrCreateSourceId(dir);
-        this.queue = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle).build();
+        SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle);
+        if (blockSize > 0) {
+            builder.blockSize(blockSize);
+        }
+        this.queue = builder.build();
         this.appenders = ThreadLocal.withInitial(queue::createAppender);
     }
 

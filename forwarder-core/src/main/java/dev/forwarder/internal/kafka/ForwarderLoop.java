@@ -156,8 +156,9 @@ public final class ForwarderLoop implements Runnable {
                 int work;
                 try {
                     work = doWork(nanoClock.getAsLong());
-                } catch (RuntimeException e) {
-                    // A bug or a fault of the spool: never let it kill forwarding; log, back off, go on.
+                } catch (RuntimeException | InternalError e) {
+                    // A bug, or a fault of the spool (a mapped file on a full disk faults with InternalError):
+                    // never let it kill forwarding; log, back off, go on.
                     lastError = Failures.describe(e);
                     LOG.error("forwarder loop error; backing off", e);
                     work = 0;

@@ -1,0 +1,118 @@
+package dev.forwarder.internal.journal;
+
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the spool inside {@code spool.max_bytes} and away from a full disk, without a system call on the
+ * request path.
+ *
+ * <p>On a full file system a memory-mapped write does not fail with ENOSPC: the JVM gets a fault
+ * ({@code InternalError: a fault occurred in a recent unsafe memory access operation}), and later reads of
+ * that page fault again. So the spool must refuse a record <em>before</em> the disk fills. A daemon thread
+ * measures, every 100 ms, the length of the spool's files and the usable space of their file system;
+ * {@link #admits} adds what was appended since and compares, in a few nanoseconds. A margin of one mapping
+ * block (the most Chronicle touches ahead of a write) is kept free on the file system, and under
+ * {@code max_bytes} (Chronicle lengthens a roll file by a block before the data reaches it).
+ *
+ * <p>File lengths overstate what sparse roll files hold on disk, so the bound errs on the safe side.
+ */
+public final class SpaceGuard implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpaceGuard.class);
+    private static final long REFRESH_MS = 100;
+
+    private final Spool spool;
+    private final long maxBytes;
+    private final long marginBytes;
+    private final FileStore store;
+    private final LongAdder appendedSinceRefresh = new LongAdder();
+    private final Thread thread;
+    private volatile long spoolBytes;
+    private volatile long usableBytes;
+    private volatile boolean running = true;
+    private volatile boolean full;
+
+    public SpaceGuard(Spool spool, long maxBytes, long marginBytes) throws IOException {
+        this.spool = spool;
+        this.maxBytes = maxBytes;
+        this.marginBytes = marginBytes;
+        this.store = Files.getFileStore(spool.dir());
+        refresh();
+        this.thread = new Thread(this::run, "spool-space-" + spool.dir().getFileName());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** A mapping block size that suits a bound and a disk: a sixteenth of the smaller, 1 MiB to 64 MiB. */
+    public static long blockSizeFor(Path dir, long maxBytes) throws IOException {
+        Files.createDirectories(dir);
+        long usable = Files.getFileStore(dir).getUsableSpace();
+        return Math.max(1L << 20, Math.min(64L << 20, Math.min(maxBytes, usable) / 16));
+    }
+
+    /** Whether a record of {@code bytes} fits under the bound and the disk's margin. Cheap: no I/O. */
+    public boolean admits(int bytes) {
+        long pending = appendedSinceRefresh.sum() + bytes;
+        // The same margin under max_bytes: Chronicle lengthens a roll file a block at a time, ahead of the data.
+        return spoolBytes + pending + marginBytes <= maxBytes && usableBytes - pending > marginBytes;
+    }
+
+    /** Counts a record just appended, until the next measurement sees it. */
+    public void appended(int bytes) {
+        appendedSinceRefresh.add(bytes);
+    }
+
+    public long usableBytes() {
+        return usableBytes;
+    }
+
+    public long spoolBytes() {
+        return spoolBytes;
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(REFRESH_MS);
+                refresh();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | IOException e) {
+                LOG.warn("cannot measure the spool's disk use", e);
+            }
+        }
+    }
+
+    private void refresh() throws IOException {
+        long appendedBefore = appendedSinceRefresh.sum();
+        long bytes = spool.diskBytes();
+        long usable = store.getUsableSpace();
+        spoolBytes = bytes;
+        usableBytes = usable;
+        appendedSinceRefresh.add(-appendedBefore); // what was appended before the measurement is in it now
+        boolean nowFull = !admits(0);
+        if (nowFull != full) {
+            full = nowFull;
+            if (nowFull) {
+                LOG.warn("spool {} is full ({} MiB of max_bytes {} MiB; {} MiB usable on its disk, {} MiB kept"
+                        + " free): new records are refused", spool.dir(), bytes >> 20, maxBytes >> 20, usable >> 20,
+                        marginBytes >> 20);
+            } else {
+                LOG.info("spool {} has room again", spool.dir());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+    }
+}
