@@ -65,6 +65,7 @@ public final class Forwarder implements AutoCloseable {
     private final ForwarderLoop loop;
     private final Thread thread;
     private final boolean accepting;
+    private final boolean forwarding;
     private final ForwarderMetrics metrics;
     private final LongAdder appendedBytes = new LongAdder();
 
@@ -81,8 +82,9 @@ public final class Forwarder implements AutoCloseable {
     private volatile long lastOldest = -1;
     private volatile long lastDiskBytes;
 
-    private Forwarder(ForwarderConfig config, MetricRegistry registry) {
+    private Forwarder(ForwarderConfig config, MetricRegistry registry, boolean forward) {
         this.config = config;
+        this.forwarding = forward;
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
                 dropped.put(status, new LongAdder());
@@ -111,7 +113,11 @@ public final class Forwarder implements AutoCloseable {
         SpaceGuard openedGuard = null;
         try {
             java.nio.file.Files.createDirectories(dir);
-            acquired = SpoolLock.acquire(dir);
+            if (!forward && !config.asyncWrites()) {
+                throw new ForwarderException("gateway.observability.async_writes = false needs the forwarding"
+                        + " process: an append-only process cannot wait for Kafka's acknowledgement");
+            }
+            acquired = forward ? SpoolLock.acquire(dir) : null;
             long blockSize = SpaceGuard.blockSizeFor(dir, kafka.spool().maxBytes());
             opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()), blockSize);
             openedDeadLetters = new Spool(dir.resolve("dead-letter"), Spool.DEFAULT_ROLL_CYCLE, blockSize);
@@ -122,7 +128,7 @@ public final class Forwarder implements AutoCloseable {
                         openedGuard.spoolBytes() >> 20, kafka.spool().maxBytes() >> 20);
             }
             openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
-            if (kafka.startup().requireConnection()) {
+            if (forward && kafka.startup().requireConnection()) {
                 ClusterCheck.run(kafka, kafka.startup().timeoutMs());
             }
         } catch (IOException | ClusterCheck.ClusterCheckException | RuntimeException e) {
@@ -143,7 +149,7 @@ public final class Forwarder implements AutoCloseable {
             }
             throw new ForwarderException("cannot open spool " + dir + ": " + e.getMessage(), e);
         }
-        if (kafka.startup().requireConnection()) {
+        if (forward && kafka.startup().requireConnection()) {
             metrics.connectionsEstablished(1);
         }
         this.lock = acquired;
@@ -151,6 +157,12 @@ public final class Forwarder implements AutoCloseable {
         this.spool = opened;
         this.deadLetters = openedDeadLetters;
         this.checkpoint = openedCheckpoint;
+        if (!forward) {
+            this.loop = null;
+            this.thread = null;
+            LOG.info("appending to spool {}; another process forwards it", dir);
+            return;
+        }
         this.loop = new ForwarderLoop(spool, deadLetters, checkpoint,
                 () -> new KafkaProducer<>(ProducerSettings.producer(kafka)), kafka,
                 !kafka.startup().requireConnection(), new Listener(), metrics, System::nanoTime);
@@ -166,7 +178,17 @@ public final class Forwarder implements AutoCloseable {
      *                            cannot be used and the configuration requires it at start
      */
     public static Forwarder start(ForwarderConfig config) {
-        return new Forwarder(config, new MetricRegistry());
+        return new Forwarder(config, new MetricRegistry(), true);
+    }
+
+    /**
+     * Opens the spool to append only: for a process that shares {@code spool.dir} with the one process that
+     * forwards it (several processes may append; one forwards). Publishing is the same; nothing is sent to
+     * Kafka from here, and {@code async_writes = false} is refused. Its status shows the forwarder's
+     * checkpoint and backlog as read from the spool.
+     */
+    public static Forwarder startAppender(ForwarderConfig config) {
+        return new Forwarder(config, new MetricRegistry(), false);
     }
 
     /**
@@ -174,7 +196,7 @@ public final class Forwarder implements AutoCloseable {
      * README "Metrics"). One forwarder per registry.
      */
     public static Forwarder start(ForwarderConfig config, MetricRegistry registry) {
-        return new Forwarder(config, registry);
+        return new Forwarder(config, registry, true);
     }
 
     /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
@@ -337,8 +359,12 @@ public final class Forwarder implements AutoCloseable {
             return new ForwarderStatus(ForwarderStatus.State.DISABLED, offered.sum(), appended.sum(), drops,
                     0, 0, 0, 0, Checkpoint.NONE, 0, null);
         }
-        long cp = checkpoint.read();
+        long cp = forwarding || spoolClosed ? checkpoint.read() : checkpoint.reread();
         long backlog = spoolClosed ? lastBacklog : spool.countAfter(cp);
+        if (!forwarding) {
+            return new ForwarderStatus(closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING,
+                    offered.sum(), appended.sum(), drops, 0, 0, 0, backlog, cp, 0, null);
+        }
         return new ForwarderStatus(loop.state(), offered.sum(), appended.sum(), drops, loop.delivered(),
                 loop.deadLettered(), loop.corrupt(), backlog, cp, loop.inFlight(), loop.lastError());
     }
@@ -373,6 +399,24 @@ public final class Forwarder implements AutoCloseable {
             Thread.onSpinWait(); // a publish in progress finishes its append in microseconds
         }
         long drainMs = config.kafka().spool().drainTimeoutMs();
+        if (forwarding) {
+            drain(drainMs);
+        }
+        waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("forwarder closed")));
+        lastBacklog = spool.countAfter(forwarding ? checkpoint.read() : checkpoint.reread());
+        lastOldest = spool.appendTimeAfter(checkpoint.read());
+        lastDiskBytes = spool.diskBytes();
+        spoolClosed = true;
+        metrics.close();
+        closeQuietly(space);
+        closeQuietly(checkpoint);
+        deadLetters.close();
+        spool.close();
+        closeQuietly(lock);
+        LOG.info("{} closed: {}", forwarding ? "forwarder" : "appender", status());
+    }
+
+    private void drain(long drainMs) {
         loop.drain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMs));
         try {
             thread.join(drainMs + 30_000);
@@ -386,18 +430,6 @@ public final class Forwarder implements AutoCloseable {
             loop.abort();
             Thread.currentThread().interrupt();
         }
-        waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("forwarder closed")));
-        lastBacklog = spool.countAfter(checkpoint.read());
-        lastOldest = spool.appendTimeAfter(checkpoint.read());
-        lastDiskBytes = spool.diskBytes();
-        spoolClosed = true;
-        metrics.close();
-        closeQuietly(space);
-        closeQuietly(checkpoint);
-        deadLetters.close();
-        spool.close();
-        closeQuietly(lock);
-        LOG.info("forwarder closed: {}", status());
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -415,12 +447,18 @@ public final class Forwarder implements AutoCloseable {
     private final class MetricsSource implements ForwarderMetrics.Source {
         @Override
         public ForwarderStatus.State state() {
-            return loop == null ? ForwarderStatus.State.DISABLED : loop.state();
+            if (!accepting) {
+                return ForwarderStatus.State.DISABLED;
+            }
+            return loop == null ? (closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING) : loop.state();
         }
 
         @Override
         public long checkpoint() {
-            return checkpoint == null ? Checkpoint.NONE : checkpoint.read();
+            if (checkpoint == null) {
+                return Checkpoint.NONE;
+            }
+            return forwarding || spoolClosed ? checkpoint.read() : checkpoint.reread();
         }
 
         @Override
@@ -428,7 +466,7 @@ public final class Forwarder implements AutoCloseable {
             if (spool == null) {
                 return 0;
             }
-            return spoolClosed ? lastBacklog : spool.countAfter(checkpoint.read());
+            return spoolClosed ? lastBacklog : spool.countAfter(checkpoint());
         }
 
         @Override
@@ -442,7 +480,7 @@ public final class Forwarder implements AutoCloseable {
             if (spool == null) {
                 return -1;
             }
-            return spoolClosed ? lastOldest : spool.appendTimeAfter(checkpoint.read());
+            return spoolClosed ? lastOldest : spool.appendTimeAfter(checkpoint());
         }
 
         @Override

@@ -46,8 +46,10 @@ public record ForwarderStatus(
         DRAINING,
         /** Stopped; the checkpoint is persisted. */
         CLOSED,
-        /** Kafka is disabled in the configuration: records are spooled, not forwarded. */
-        DISABLED
+        /** Kafka is disabled in the configuration: records are dropped as DROPPED_DISABLED. */
+        DISABLED,
+        /** An append-only process ({@link Forwarder#startAppender}): another process forwards the spool. */
+        APPENDING
     }
 
     /** Sum of all drop reasons. */

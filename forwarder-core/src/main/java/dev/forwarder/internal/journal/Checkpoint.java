@@ -60,6 +60,12 @@ public final class Checkpoint implements AutoCloseable {
         return value;
     }
 
+    /** Reads the file again: for a process that watches another one's checkpoint (an appender). */
+    public long reread() {
+        value = Math.max(slot(0), slot(1));
+        return value;
+    }
+
     /** Moves the checkpoint to {@code index}; an index not above the current one is ignored. */
     public void advance(long index) {
         if (index <= value) {

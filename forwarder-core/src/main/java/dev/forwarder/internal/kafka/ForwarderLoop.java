@@ -7,7 +7,10 @@ import dev.forwarder.internal.journal.Checkpoint;
 import dev.forwarder.internal.journal.Retention;
 import dev.forwarder.internal.journal.Spool;
 import dev.forwarder.internal.journal.SpoolRecord;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -409,19 +412,40 @@ public final class ForwarderLoop implements Runnable {
                 }
                 boolean firstTime = index > highestRead;
                 highestRead = Math.max(highestRead, index);
+                net.openhft.chronicle.bytes.Bytes<?> bytes = dc.wire().bytes();
+                long start = bytes.readPosition();
                 try {
-                    return SpoolRecord.decode(index, dc.wire().bytes());
+                    return SpoolRecord.decode(index, bytes);
                 } catch (SpoolRecord.CorruptRecordException e) {
                     if (firstTime) {
                         corrupt++;
                         observer.corrupt();
-                        LOG.error("spool record {} is corrupt and is skipped: {}", index, e.getMessage());
+                        bytes.readPosition(start);
+                        Path copy = quarantine(index, bytes.toByteArray(), e.getMessage());
+                        LOG.error("spool record {} is corrupt ({}); skipped, copied to {}", index, e.getMessage(), copy);
                     }
                     window.addLast(InFlight.skipped(index));
                 }
             }
         }
         return null;
+    }
+
+    /**
+     * Keeps a copy of a corrupt record for a person to look at: {@code quarantine/<spool index>.record}
+     * (its bytes as found) and {@code .reason}. Best effort: the record is skipped and counted either way.
+     */
+    private Path quarantine(long index, byte[] raw, String reason) {
+        Path dir = spool.dir().resolve("quarantine");
+        try {
+            Files.createDirectories(dir);
+            Files.write(dir.resolve(index + ".record"), raw);
+            Files.writeString(dir.resolve(index + ".reason"), reason + "\n", StandardCharsets.UTF_8);
+            return dir.resolve(index + ".record");
+        } catch (IOException e) {
+            LOG.warn("cannot copy corrupt record {} to {}: {}", index, dir, e.toString());
+            return null;
+        }
     }
 
     private int backOff(long now, Exception cause) {

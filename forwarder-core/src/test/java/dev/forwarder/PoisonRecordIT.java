@@ -1,0 +1,77 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.journal.SpoolRecord;
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Records;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A record over the broker's maximum message size can never be delivered: it lands in the dead-letter
+ * spool with its reason, is counted, and the records after it are delivered.
+ */
+@KafkaTest(brokerProperties = "message.max.bytes=20000")
+class PoisonRecordIT {
+
+    @Test
+    void anOversizedRecordIsDeadLetteredAndTheRestIsDelivered(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        UUID run = UUID.randomUUID();
+        List<String> small = new ArrayList<>();
+        String poisonId = Records.id(run, 999);
+        ForwarderStatus status;
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            for (int i = 0; i < 10; i++) {
+                small.add(publishSmall(forwarder, run, i));
+            }
+            // Random text: lz4 cannot shrink it under the broker's 20,000-byte limit.
+            byte[] noise = new byte[45_000];
+            new java.util.Random(7).nextBytes(noise);
+            String big = "{\"id\":\"" + poisonId + "\",\"function_name\":\"f\",\"input\":{\"messages\":[{\"role\":\"user\","
+                    + "\"content\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}]}}";
+            assertTrue(forwarder.publish(DataType.CHAT_INFERENCE, big).accepted());
+            for (int i = 10; i < 20; i++) {
+                small.add(publishSmall(forwarder, run, i));
+            }
+            forwarder.close();
+            status = forwarder.status();
+        }
+        assertEquals(1, status.deadLettered(), status.toString());
+        assertEquals(20, status.delivered());
+        assertEquals(status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
+
+        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 20);
+        assertEquals(List.of(), List.copyOf(delivered.missing(small)), "records after the poison one were delivered");
+        assertEquals(0, delivered.count(poisonId));
+
+        try (Spool deadLetters = new Spool(dir.resolve("spool/dead-letter")); ExcerptTailer tailer = deadLetters.createTailer()) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                assertTrue(dc.isPresent(), "a dead letter was written");
+                SpoolRecord.Entry dead = SpoolRecord.decode(dc.index(), dc.wire().bytes());
+                assertEquals(poisonId, dead.key());
+                assertTrue(dead.note().contains("RecordTooLargeException"), dead.note());
+                assertTrue(new String(dead.payload(), StandardCharsets.UTF_8).contains(poisonId));
+            }
+        }
+    }
+
+    private static String publishSmall(Forwarder forwarder, UUID run, int seq) {
+        String id = Records.id(run, seq);
+        assertTrue(forwarder.publish(DataType.CHAT_INFERENCE,
+                "{\"id\":\"" + id + "\",\"function_name\":\"f\"}").accepted());
+        return id;
+    }
+}
