@@ -119,9 +119,11 @@ public final class Forwarder implements AutoCloseable {
             }
             acquired = forward ? SpoolLock.acquire(dir) : null;
             long blockSize = SpaceGuard.blockSizeFor(dir, kafka.spool().maxBytes());
-            opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()), blockSize);
+            opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()), blockSize,
+                    kafka.spool().sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD);
             openedDeadLetters = new Spool(dir.resolve("dead-letter"), Spool.DEFAULT_ROLL_CYCLE, blockSize);
-            openedGuard = new SpaceGuard(opened, kafka.spool().maxBytes(), blockSize);
+            openedGuard = new SpaceGuard(opened, kafka.spool().maxBytes(), blockSize,
+                    kafka.spool().sync() == ForwarderConfig.SyncPolicy.INTERVAL ? kafka.spool().syncIntervalMs() : 0);
             if (!openedGuard.admits(0)) {
                 LOG.warn("spool {} starts full: {} MiB usable on its disk, {} MiB of max_bytes {} MiB in use;"
                         + " records are refused until there is room", dir, openedGuard.usableBytes() >> 20,

@@ -73,6 +73,25 @@ class ForwarderIT {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"interval", "every_record"})
+    void theSyncPoliciesDeliverToo(String sync, KafkaBroker broker, @TempDir Path dir) {
+        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"),
+                "gateway.observability.kafka.spool { sync = " + sync + ", sync_interval_ms = 50 }");
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            for (int i = 0; i < 300; i++) {
+                String id = Records.id(run, i);
+                assertEquals(PublishResult.Status.ACCEPTED, forwarder.publish(Records.typeOf(i),
+                        Records.json(Records.typeOf(i), id)).status());
+                ids.add(id);
+            }
+        }
+        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 300);
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
+    }
+
     @Test
     void droppedRecordsAreCountedWithTheirReason(KafkaBroker broker, @TempDir Path dir) {
         ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), "");

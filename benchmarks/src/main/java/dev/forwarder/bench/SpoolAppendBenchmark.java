@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -23,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The parts of publish, without Kafka: (a) the key scan of a 1 KB record, (b) the spool append alone
- * (Chronicle document, header, CRC-32C), to show where publish time goes.
+ * (Chronicle document, header, CRC-32C), to show where publish time goes, without and with
+ * {@code spool.sync = every_record}.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar SpoolAppend}.
  */
@@ -35,6 +37,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 public class SpoolAppendBenchmark {
 
+    /** spool.sync: none, or every_record (an msync per append). */
+    @Param({"none", "every_record"})
+    public String sync;
+
     private Spool spool;
     private Path dir;
     private byte[] json;
@@ -43,7 +49,7 @@ public class SpoolAppendBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = BenchmarkBroker.tempDir("append");
-        spool = new Spool(dir);
+        spool = new Spool(dir, Spool.DEFAULT_ROLL_CYCLE, 0, sync.equals("every_record"));
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);

@@ -46,7 +46,7 @@ public final class Summary {
             }
             JsonNode p = e.getValue().get("primaryMetric").get("scorePercentiles");
             String[] parts = e.getKey().split(" ");
-            String broker = parts.length > 1 ? parts[1].replace("broker=", "") : "none";
+            String broker = parts.length > 1 ? parts[1].replace("broker=", "").replace("sync=", "sync ") : "none";
             md.append("| ").append(parts[0].replaceAll("^\\w+\\.", "")).append(" | ").append(broker).append(" | ")
                     .append(us(p.get("50.0"))).append(" | ").append(us(p.get("99.0"))).append(" | ")
                     .append(us(p.get("99.9"))).append(" | ").append(us(p.get("99.99"))).append(" |\n");

@@ -43,7 +43,8 @@ public final class ConfigParser {
                     "verify_hostname"),
             "startup", Set.of("require_connection", "timeout_ms"),
             "topics", Set.of("create", "partitions", "replication_factor"),
-            "spool", Set.of("dir", "max_bytes", "on_full", "block_timeout_ms", "sync", "retain_forwarded", "roll_cycle",
+            "spool", Set.of("dir", "max_bytes", "on_full", "block_timeout_ms", "sync", "sync_interval_ms",
+                    "retain_forwarded", "roll_cycle",
                     "checkpoint_interval_ms", "drain_timeout_ms"));
     static final Set<String> COMPRESSION = Set.of("none", "gzip", "snappy", "lz4", "zstd");
     static final Set<String> SASL_MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
@@ -138,15 +139,12 @@ public final class ConfigParser {
                 enumValue(KAFKA + ".spool.on_full", ForwarderConfig.OnFull.class),
                 integer(KAFKA + ".spool.block_timeout_ms", 0, 3_600_000),
                 enumValue(KAFKA + ".spool.sync", ForwarderConfig.SyncPolicy.class),
+                integer(KAFKA + ".spool.sync_interval_ms", 1, 3_600_000),
                 duration(KAFKA + ".spool.retain_forwarded"),
                 enumValue(KAFKA + ".spool.roll_cycle", ForwarderConfig.RollCycle.class),
                 integer(KAFKA + ".spool.checkpoint_interval_ms", 1, 3_600_000),
                 integer(KAFKA + ".spool.drain_timeout_ms", 0, 3_600_000));
 
-        if (spool.sync() != ForwarderConfig.SyncPolicy.NONE) {
-            error(KAFKA + ".spool.sync", "\"" + spool.sync().name().toLowerCase(Locale.ROOT) + "\"",
-                    "is not supported by this version; only none (records survive a crash of the process)");
-        }
         if (spool.onFull() == ForwarderConfig.OnFull.DROP_OLDEST) {
             error(KAFKA + ".spool.on_full", "\"drop_oldest\"", "is not supported by this version; use drop_newest,"
                     + " or block with spool.block_timeout_ms");

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * block (the most Chronicle touches ahead of a write) is kept free on the file system, and under
  * {@code max_bytes} (Chronicle lengthens a roll file by a block before the data reaches it).
  *
- * <p>File lengths overstate what sparse roll files hold on disk, so the bound errs on the safe side.
+ * <p>File lengths overstate what sparse roll files hold on disk, so the bound errs on the safe side. With
+ * {@code spool.sync = interval} the same thread also forces the newest roll files to the device.
  */
 public final class SpaceGuard implements AutoCloseable {
 
@@ -38,9 +39,16 @@ public final class SpaceGuard implements AutoCloseable {
     private volatile long usableBytes;
     private volatile boolean running = true;
     private volatile boolean full;
+    private final long syncIntervalNanos;
+    private long lastSyncNanos = System.nanoTime();
 
-    public SpaceGuard(Spool spool, long maxBytes, long marginBytes) throws IOException {
+    /**
+     * @param syncIntervalMs with {@code spool.sync = interval}, how often the same thread forces the newest
+     *                       roll files to the device; 0 for never
+     */
+    public SpaceGuard(Spool spool, long maxBytes, long marginBytes, long syncIntervalMs) throws IOException {
         this.spool = spool;
+        this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(syncIntervalMs);
         this.maxBytes = maxBytes;
         this.marginBytes = marginBytes;
         this.store = Files.getFileStore(spool.dir());
@@ -80,8 +88,13 @@ public final class SpaceGuard implements AutoCloseable {
     private void run() {
         while (running) {
             try {
-                TimeUnit.MILLISECONDS.sleep(REFRESH_MS);
+                TimeUnit.MILLISECONDS.sleep(syncIntervalNanos > 0
+                        ? Math.max(1, Math.min(REFRESH_MS, syncIntervalNanos / 1_000_000)) : REFRESH_MS);
                 refresh();
+                if (syncIntervalNanos > 0 && System.nanoTime() - lastSyncNanos >= syncIntervalNanos) {
+                    spool.syncFiles();
+                    lastSyncNanos = System.nanoTime();
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException | IOException e) {

@@ -52,6 +52,7 @@ public final class Spool implements AutoCloseable {
     private final SingleChronicleQueue queue;
     private final UUID sourceId;
     private final ThreadLocal<ExcerptAppender> appenders;
+    private final boolean syncEveryRecord;
 
     public Spool(Path dir) throws IOException {
         this(dir, DEFAULT_ROLL_CYCLE);
@@ -61,14 +62,27 @@ public final class Spool implements AutoCloseable {
         this(dir, rollCycle, 0);
     }
 
-    /** @param blockSize Chronicle's mapping block size in bytes, or 0 for its default */
     public Spool(Path dir, RollCycle rollCycle, long blockSize) throws IOException {
+        this(dir, rollCycle, blockSize, false);
+    }
+
+    /**
+     * @param blockSize       Chronicle's mapping block size in bytes, or 0 for its default
+     * @param syncEveryRecord {@code spool.sync = every_record}: each append returns after an msync(MS_SYNC)
+     *                        of its pages
+     */
+    public Spool(Path dir, RollCycle rollCycle, long blockSize, boolean syncEveryRecord) throws IOException {
         this.dir = dir;
+        this.syncEveryRecord = syncEveryRecord;
         Files.createDirectories(dir);
         this.sourceId = readOrCreateSourceId(dir);
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle);
         if (blockSize > 0) {
             builder.blockSize(blockSize);
+        }
+        if (syncEveryRecord) {
+            // Without this, the appender's sync() is a no-op: Chronicle msyncs only in the store's sync mode.
+            builder.syncMode(net.openhft.chronicle.bytes.SyncMode.SYNC);
         }
         this.queue = builder.build();
         this.appenders = ThreadLocal.withInitial(queue::createAppender);
@@ -99,7 +113,31 @@ public final class Spool implements AutoCloseable {
             Bytes<?> bytes = dc.wire().bytes();
             SpoolRecord.encode(bytes, type, appendTimeMs, key, payload, note);
         }
+        if (syncEveryRecord) {
+            appender.sync(); // msync of the mapped roll file up to this record
+        }
         return appender.lastIndexAppended();
+    }
+
+    /**
+     * Forces the spool's newest roll files to the storage device (fsync: it writes the pages any process
+     * dirtied through its mapping). For {@code spool.sync = interval}, from a background thread.
+     */
+    public void syncFiles() throws IOException {
+        Path queueDir = dir.resolve("queue");
+        java.util.List<Path> newest;
+        try (java.util.stream.Stream<Path> files = Files.list(queueDir)) {
+            newest = files.filter(p -> p.toString().endsWith(".cq4")).sorted(java.util.Comparator.reverseOrder())
+                    .limit(2).toList();
+        }
+        for (Path file : newest) {
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(false);
+            } catch (java.nio.file.NoSuchFileException deleted) {
+                // retention deleted it meanwhile: nothing to force
+            }
+        }
     }
 
     /** A new reader positioned at the start of the spool. Not thread-safe: one per thread. */

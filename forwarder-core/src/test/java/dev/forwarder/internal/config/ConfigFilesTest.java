@@ -143,7 +143,7 @@ class ConfigFilesTest {
         "sasl protocol alone | security_protocol = SASL_SSL           | needs gateway.observability.kafka.sasl to be set",
         "missing CA file     | tls.ca_file = \"/nonexistent/ca.pem\"  | gateway.observability.kafka.tls.ca_file: invalid value \"/nonexistent/ca.pem\": must be a readable file",
         "bad on_full         | spool.on_full = wait                   | gateway.observability.kafka.spool.on_full: invalid value \"wait\": must be one of drop_newest|drop_oldest|block",
-        "unsupported sync    | spool.sync = every_record              | gateway.observability.kafka.spool.sync: invalid value \"every_record\": is not supported by this version",
+        "bad sync            | spool.sync = always                    | gateway.observability.kafka.spool.sync: invalid value \"always\": must be one of none|interval|every_record",
         "unsupported on_full | spool.on_full = drop_oldest            | gateway.observability.kafka.spool.on_full: invalid value \"drop_oldest\": is not supported by this version",
         "block, no timeout   | spool.on_full = block                  | needs gateway.observability.kafka.spool.block_timeout_ms above 0",
         "weakened acks       | producer { acks = 1 }                  | gateway.observability.kafka.producer.acks: invalid value 1: is set by the forwarder",
