@@ -288,13 +288,23 @@ public final class Forwarder implements AutoCloseable {
         return awaitAcknowledgement(index);
     }
 
-    /** With on_full = block: waits, at most spool.block_timeout_ms, for room. Never without a bound. */
+    /**
+     * With on_full = block: waits, at most spool.block_timeout_ms, for room. With drop_oldest: asks the
+     * forwarder thread to discard the oldest roll file and waits for that, at most 100 ms (an append-only
+     * process has no forwarder thread: it drops the new record). Never without a bound.
+     */
     private boolean waitForRoom(int size) {
         ForwarderConfig.Spool settings = config.kafka().spool();
-        if (settings.onFull() != ForwarderConfig.OnFull.BLOCK) {
+        long waitMs;
+        if (settings.onFull() == ForwarderConfig.OnFull.BLOCK) {
+            waitMs = settings.blockTimeoutMs();
+        } else if (settings.onFull() == ForwarderConfig.OnFull.DROP_OLDEST && loop != null) {
+            loop.requestRoom();
+            waitMs = 100;
+        } else {
             return false;
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.blockTimeoutMs());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
         while (System.nanoTime() - deadline < 0 && !closed) {
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             if (space.admits(size)) {
@@ -359,16 +369,16 @@ public final class Forwarder implements AutoCloseable {
         dropped.forEach((status, count) -> drops.put(status, count.sum()));
         if (!accepting) {
             return new ForwarderStatus(ForwarderStatus.State.DISABLED, offered.sum(), appended.sum(), drops,
-                    0, 0, 0, 0, Checkpoint.NONE, 0, null);
+                    0, 0, 0, 0, 0, Checkpoint.NONE, 0, null);
         }
         long cp = forwarding || spoolClosed ? checkpoint.read() : checkpoint.reread();
         long backlog = spoolClosed ? lastBacklog : spool.countAfter(cp);
         if (!forwarding) {
             return new ForwarderStatus(closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING,
-                    offered.sum(), appended.sum(), drops, 0, 0, 0, backlog, cp, 0, null);
+                    offered.sum(), appended.sum(), drops, 0, 0, 0, 0, backlog, cp, 0, null);
         }
         return new ForwarderStatus(loop.state(), offered.sum(), appended.sum(), drops, loop.delivered(),
-                loop.deadLettered(), loop.corrupt(), backlog, cp, loop.inFlight(), loop.lastError());
+                loop.deadLettered(), loop.corrupt(), loop.lost(), backlog, cp, loop.inFlight(), loop.lastError());
     }
 
     /** The registry holding this forwarder's metrics. */

@@ -7,7 +7,7 @@ import java.util.Map;
  * started, except {@code backlog} and {@code checkpoint}, which are read from the spool.
  *
  * <p>Accounting: {@code offered = appended + dropped} (all reasons), always. Across the spool,
- * {@code appended = delivered + deadLettered + corrupt + backlog} once the spool starts empty.
+ * {@code appended = delivered + deadLettered + corrupt + lost + backlog} once the spool starts empty.
  *
  * @param state         the forwarder thread's state
  * @param offered       records handed to publish
@@ -16,6 +16,7 @@ import java.util.Map;
  * @param delivered     records acknowledged by Kafka
  * @param deadLettered  records Kafka rejected for good, moved to the dead-letter spool
  * @param corrupt       spool records skipped because their checksum or layout was bad
+ * @param lost          spooled records discarded unforwarded to make room ({@code on_full = drop_oldest})
  * @param backlog       records in the spool after the checkpoint (not yet acknowledged)
  * @param checkpoint    the spool index up to which everything is acknowledged, or -1 for none yet
  * @param inFlight      records sent to Kafka and not yet acknowledged
@@ -29,6 +30,7 @@ public record ForwarderStatus(
         long delivered,
         long deadLettered,
         long corrupt,
+        long lost,
         long backlog,
         long checkpoint,
         int inFlight,

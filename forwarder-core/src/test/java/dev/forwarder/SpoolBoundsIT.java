@@ -127,6 +127,7 @@ class SpoolBoundsIT {
             assertEquals(100, s.dropped().get(PublishResult.Status.DROPPED_SPOOL_FULL));
             assertEquals(s.offered(), s.appended() + s.droppedTotal());
             assertEquals(s.appended(), s.backlog(), "everything appended waits in the spool");
+            assertEquals(0, s.lost());
         }
 
         // on_full = block: publish waits up to block_timeout_ms for room, then drops.
@@ -150,6 +151,44 @@ class SpoolBoundsIT {
             assertEquals(1, forwarder.status().dropped().get(PublishResult.Status.DROPPED_SPOOL_FULL));
             assertTrue(bytes(spool) <= maxBytes);
         }
+    }
+
+    @Test
+    void dropOldestDiscardsTheOldestRollFilesCountedAsLost(@TempDir Path dir) throws Exception {
+        long maxBytes = 48L << 20;
+        Path spool = dir.resolve("spool");
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        // Kafka away, one roll file a second: the oldest seconds must make room for the newest.
+        ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
+                "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
+                        + " spool { max_bytes = 48MiB, on_full = drop_oldest, roll_cycle = test_secondly } }");
+        UUID run = UUID.randomUUID();
+        long largest = 0;
+        ForwarderStatus s;
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            long end = System.currentTimeMillis() + 7_000;
+            int seq = 0;
+            while (System.currentTimeMillis() < end) {
+                for (int i = 0; i < 200; i++, seq++) {
+                    forwarder.publish(Records.typeOf(seq), Records.json(Records.typeOf(seq), Records.id(run, seq)));
+                }
+                largest = Math.max(largest, bytes(spool));
+                Thread.sleep(5);
+            }
+            s = forwarder.status();
+        }
+        System.out.println("drop_oldest: " + s.offered() + " offered, " + s.appended() + " appended, " + s.lost()
+                + " lost with the oldest roll files, " + s.droppedTotal() + " dropped new, " + s.backlog()
+                + " in the spool; files peaked at " + largest + " bytes");
+        assertTrue(s.lost() > 0, "the oldest records made room");
+        assertTrue(largest <= maxBytes, "spool files reached " + largest + " bytes, over max_bytes " + maxBytes);
+        assertEquals(s.offered(), s.appended() + s.droppedTotal());
+        assertEquals(s.appended(), s.delivered() + s.deadLettered() + s.corrupt() + s.lost() + s.backlog(),
+                "appended = delivered + dead letters + corrupt + lost + backlog");
+        assertTrue(s.droppedTotal() < s.lost(), "mostly the oldest went, not the newest");
     }
 
     private static long bytes(Path dir) throws IOException {

@@ -145,10 +145,7 @@ public final class ConfigParser {
                 integer(KAFKA + ".spool.checkpoint_interval_ms", 1, 3_600_000),
                 integer(KAFKA + ".spool.drain_timeout_ms", 0, 3_600_000));
 
-        if (spool.onFull() == ForwarderConfig.OnFull.DROP_OLDEST) {
-            error(KAFKA + ".spool.on_full", "\"drop_oldest\"", "is not supported by this version; use drop_newest,"
-                    + " or block with spool.block_timeout_ms");
-        } else if (spool.onFull() == ForwarderConfig.OnFull.BLOCK && spool.blockTimeoutMs() == 0) {
+        if (spool.onFull() == ForwarderConfig.OnFull.BLOCK && spool.blockTimeoutMs() == 0) {
             error(KAFKA + ".spool.on_full", "\"block\"", "needs " + KAFKA + ".spool.block_timeout_ms above 0:"
                     + " publish never blocks without a bound");
         }

@@ -71,7 +71,7 @@ public final class Retention {
         return deleted;
     }
 
-    File fileFor(int c) {
+    public File fileFor(int c) {
         String name = fileNames.format(Instant.ofEpochMilli((long) c * cycle.lengthInMillis() + queue.epoch()));
         return new File(queue.file(), name + ".cq4");
     }

@@ -26,6 +26,9 @@ public interface DeliveryObserver {
     /** A record was moved to the dead-letter spool. */
     void deadLettered();
 
+    /** {@code count} spooled records were discarded unforwarded to make room (on_full = drop_oldest). */
+    void lost(long count);
+
     DeliveryObserver NONE = new DeliveryObserver() {
         @Override
         public void acknowledged(DataType type, long nanos) {
@@ -49,6 +52,10 @@ public interface DeliveryObserver {
 
         @Override
         public void deadLettered() {
+        }
+
+        @Override
+        public void lost(long count) {
         }
     };
 }

@@ -123,6 +123,8 @@ public final class ForwarderLoop implements Runnable {
     private volatile long delivered;
     private volatile long deadLettered;
     private volatile long corrupt;
+    private volatile long lost;
+    private volatile boolean roomRequested;
     private volatile int inFlight;
     private volatile String lastError;
 
@@ -191,6 +193,10 @@ public final class ForwarderLoop implements Runnable {
     /** One duty cycle; returns the amount of work done (0: nothing to do). */
     int doWork(long now) {
         int work = settle();
+        if (roomRequested) {
+            roomRequested = false;
+            work += dropOldestRollFile();
+        }
         switch (state) {
             case CONNECTING -> work += connect(now);
             case FORWARDING -> work += retryNeeded ? backOff(now, null) : stalled(now) ? replaceStalledProducer(now)
@@ -525,6 +531,58 @@ public final class ForwarderLoop implements Runnable {
         return 1;
     }
 
+    /** With on_full = drop_oldest, a publisher found the spool full: discard the oldest roll file. */
+    public void requestRoom() {
+        roomRequested = true;
+    }
+
+    /**
+     * Makes room by discarding the oldest roll file, forwarded or not ({@code on_full = drop_oldest}). Its
+     * records after the checkpoint are counted as lost; the checkpoint moves past it and forwarding goes on
+     * from the next roll file (records of that file already in flight are sent again). The roll file being
+     * appended to is never discarded: when it is the only one, nothing is, and publish drops the new record.
+     */
+    private int dropOldestRollFile() {
+        net.openhft.chronicle.queue.impl.single.SingleChronicleQueue queue = spool.queue();
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        if (first == Integer.MAX_VALUE || first >= last) {
+            return 0;
+        }
+        java.util.NavigableSet<Long> cycles = queue.listCyclesBetween(first, last);
+        long oldest = cycles.first();
+        Long next = cycles.higher(oldest);
+        if (next == null) {
+            return 0;
+        }
+        net.openhft.chronicle.queue.RollCycle rollCycle = queue.rollCycle();
+        long nextStart = rollCycle.toIndex(next.intValue(), 0);
+        long cycleStart = rollCycle.toIndex((int) oldest, 0);
+        long inCycle = queue.countExcerpts(cycleStart, nextStart);
+        long cp = checkpoint.read();
+        long settledInCycle = cp < cycleStart ? 0
+                : rollCycle.toCycle(cp) > oldest ? inCycle : rollCycle.toSequenceNumber(cp) + 1;
+        long discarded = Math.max(0, inCycle - settledInCycle);
+        window.clear();
+        unsent = null;
+        alreadyDelivered.clear();
+        caughtUp = false;
+        checkpoint.advance(nextStart - 1);
+        readFrom = nextStart;
+        if (!tailer.moveToIndex(nextStart)) {
+            tailer.toStart();
+        }
+        java.io.File file = retention.fileFor((int) oldest);
+        boolean deleted = file.delete();
+        queue.refreshDirectoryListing();
+        lost += discarded;
+        observer.lost(discarded);
+        LOG.warn("spool full (on_full = drop_oldest): discarded roll file {}{} with {} unforwarded records",
+                file.getName(), deleted ? "" : " (could not delete it)", discarded);
+        listener.onCheckpoint(nextStart - 1);
+        return 1;
+    }
+
     /** Stops the loop at its next cycle, without draining (after a drain that overran). */
     public void abort() {
         finished = true;
@@ -590,6 +648,10 @@ public final class ForwarderLoop implements Runnable {
 
     public long corrupt() {
         return corrupt;
+    }
+
+    public long lost() {
+        return lost;
     }
 
     public int inFlight() {

@@ -49,7 +49,7 @@ import java.util.function.Supplier;
  * and the spool's own: {@code spool_records_appended}, {@code spool_records_dropped{reason}},
  * {@code spool_backlog_records}, {@code spool_backlog_bytes} (backlog x mean record size),
  * {@code spool_oldest_unforwarded_age_seconds}, {@code spool_checkpoint_index},
- * {@code spool_corrupt_records}, {@code spool_dead_letters}, {@code spool_disk_bytes},
+ * {@code spool_corrupt_records}, {@code spool_dead_letters}, {@code spool_records_lost}, {@code spool_disk_bytes},
  * {@code spool_append_latency_us} (one publish in 16 sampled) and {@code forwarder_state{state}} (1 for
  * the current state). Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard
  * and JMX, labels are the last parts of the name: {@code kafka_writes_success.chat_inference}.
@@ -70,6 +70,7 @@ public final class ForwarderMetrics implements DeliveryObserver {
     public static final String CHECKPOINT = "spool_checkpoint_index";
     public static final String CORRUPT = "spool_corrupt_records";
     public static final String DEAD_LETTERS = "spool_dead_letters";
+    public static final String LOST = "spool_records_lost";
     public static final String DISK_BYTES = "spool_disk_bytes";
     public static final String APPEND_LATENCY_US = "spool_append_latency_us";
     public static final String STATE = "forwarder_state";
@@ -99,6 +100,7 @@ public final class ForwarderMetrics implements DeliveryObserver {
     private final Counter appended;
     private final Counter corrupt;
     private final Counter deadLetters;
+    private final Counter lost;
     private final Histogram appendLatencyUs;
     private final Counter[] writesSuccess = new Counter[DataType.values().length];
     private final Counter[] writesFailed = new Counter[DataType.values().length];
@@ -132,6 +134,7 @@ public final class ForwarderMetrics implements DeliveryObserver {
         }
         corrupt = registry.counter(CORRUPT);
         deadLetters = registry.counter(DEAD_LETTERS);
+        lost = registry.counter(LOST);
         appendLatencyUs = registry.histogram(APPEND_LATENCY_US,
                 () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
 
@@ -277,6 +280,11 @@ public final class ForwarderMetrics implements DeliveryObserver {
     @Override
     public void deadLettered() {
         deadLetters.inc();
+    }
+
+    @Override
+    public void lost(long count) {
+        lost.inc(count);
     }
 
     /** Unregisters from JMX (the registry's metrics stay, for an application that owns the registry). */

@@ -144,7 +144,6 @@ class ConfigFilesTest {
         "missing CA file     | tls.ca_file = \"/nonexistent/ca.pem\"  | gateway.observability.kafka.tls.ca_file: invalid value \"/nonexistent/ca.pem\": must be a readable file",
         "bad on_full         | spool.on_full = wait                   | gateway.observability.kafka.spool.on_full: invalid value \"wait\": must be one of drop_newest|drop_oldest|block",
         "bad sync            | spool.sync = always                    | gateway.observability.kafka.spool.sync: invalid value \"always\": must be one of none|interval|every_record",
-        "unsupported on_full | spool.on_full = drop_oldest            | gateway.observability.kafka.spool.on_full: invalid value \"drop_oldest\": is not supported by this version",
         "block, no timeout   | spool.on_full = block                  | needs gateway.observability.kafka.spool.block_timeout_ms above 0",
         "weakened acks       | producer { acks = 1 }                  | gateway.observability.kafka.producer.acks: invalid value 1: is set by the forwarder",
         "not a boolean       | startup.require_connection = maybe     | gateway.observability.kafka.startup.require_connection: invalid value \"maybe\": must be true or false",
