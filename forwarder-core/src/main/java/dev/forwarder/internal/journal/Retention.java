@@ -50,7 +50,9 @@ public final class Retention {
         if (first == Integer.MAX_VALUE || first >= checkpointCycle) {
             return 0;
         }
-        NavigableSet<Long> cycles = queue.listCyclesBetween(first, checkpointCycle - 1);
+        // Chronicle lists between cycles that exist (the hour before the checkpoint's may have no file):
+        // list them all, then keep those before the checkpoint's.
+        NavigableSet<Long> cycles = queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
         int deleted = 0;
         for (long c : cycles) {
             long cycleEndMs = (c + 1) * cycle.lengthInMillis() + queue.epoch();

@@ -125,6 +125,8 @@ public final class ForwarderLoop implements Runnable {
     private volatile long corrupt;
     private volatile long lost;
     private volatile boolean roomRequested;
+    private long stuckSinceNanos;
+    private int stuckCycle;
     private volatile int inFlight;
     private volatile String lastError;
 
@@ -352,9 +354,11 @@ public final class ForwarderLoop implements Runnable {
             SpoolRecord.Entry entry = unsent != null ? unsent : readNext();
             if (entry == null) {
                 caughtUp = true;
+                skipUnterminatedRollFile(now);
                 break;
             }
             caughtUp = false;
+            stuckSinceNanos = 0;
             unsent = null;
             sent++;
             if (alreadyDelivered.remove(entry.index())) {
@@ -416,6 +420,12 @@ public final class ForwarderLoop implements Runnable {
                 if (index < readFrom) {
                     continue;
                 }
+                if (!plausible(index)) {
+                    // Zeros or garbage where a document header should be (a truncated roll file): there is
+                    // nothing more to read in this file. skipUnterminatedRollFile() moves on if later files exist.
+                    dc.rollbackOnClose();
+                    return null;
+                }
                 boolean firstTime = index > highestRead;
                 highestRead = Math.max(highestRead, index);
                 net.openhft.chronicle.bytes.Bytes<?> bytes = dc.wire().bytes();
@@ -452,6 +462,46 @@ public final class ForwarderLoop implements Runnable {
             LOG.warn("cannot copy corrupt record {} to {}: {}", index, dir, e.toString());
             return null;
         }
+    }
+
+    /** An index of a roll cycle that exists: a damaged header can yield any number. */
+    private boolean plausible(long index) {
+        int c = spool.queue().rollCycle().toCycle(index);
+        return c >= spool.queue().firstCycle() && c <= spool.queue().lastCycle();
+    }
+
+    /**
+     * A roll file normally ends with an end-of-file marker, written when its cycle is over. One that was
+     * truncated, or whose writer died mid-record, has none: the reader would wait at its end forever while
+     * later files hold records. After 2 s with nothing to read here and a later roll file present, move on
+     * to it. The records after the damage in the old file cannot be read (nor counted: the damage took them).
+     */
+    private void skipUnterminatedRollFile(long now) {
+        int current = tailer.cycle();
+        int last = spool.queue().lastCycle();
+        if (last <= current) {
+            stuckSinceNanos = 0;
+            return;
+        }
+        if (stuckSinceNanos == 0 || stuckCycle != current) {
+            stuckSinceNanos = now;
+            stuckCycle = current;
+            return;
+        }
+        if (now - stuckSinceNanos < TimeUnit.SECONDS.toNanos(2)) {
+            return;
+        }
+        // Chronicle lists between cycles that exist: ask for all of them and take the next after this one.
+        Long later = spool.queue().listCyclesBetween(spool.queue().firstCycle(), last).higher((long) current);
+        if (later == null) {
+            return;
+        }
+        int next = later.intValue();
+        LOG.error("roll file {} ends without an end-of-file marker (truncated, or its writer died mid-record)"
+                + " while later roll files exist; the records after the damage cannot be read; moving on to the"
+                + " next roll file", retention.fileFor(current).getName());
+        tailer.moveToCycle(next);
+        stuckSinceNanos = 0;
     }
 
     private int backOff(long now, Exception cause) {
@@ -602,11 +652,19 @@ public final class ForwarderLoop implements Runnable {
         } catch (RuntimeException e) {
             LOG.warn("closing the Kafka producer failed", e);
         }
-        settle(); // whatever completed during close
+        try {
+            settle(); // whatever completed during close
+        } catch (RuntimeException e) {
+            LOG.warn("settling at close failed", e);
+        }
         checkpoint.force();
-        retention.apply(checkpoint.read(), System.currentTimeMillis());
-        if (tailer != null) {
-            tailer.close();
+        try {
+            retention.apply(checkpoint.read(), System.currentTimeMillis());
+            if (tailer != null) {
+                tailer.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cleaning up the spool at close failed", e);
         }
         transition(State.CLOSED, "checkpoint " + checkpoint.read());
     }
