@@ -55,26 +55,31 @@ class CorruptSpoolIT {
         try (Stream<Path> files = Files.list(spool.resolve("queue"))) {
             rollFiles = files.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
         }
-        assertEquals(2, rollFiles.size(), "records 0-149 and 150-299 in two roll files: " + rollFiles);
+        List<byte[]> contents = new ArrayList<>();
+        for (Path file : rollFiles) {
+            contents.add(Files.readAllBytes(file));
+        }
         // 2. Damage three records in place: a byte of each one's payload (found by its id) is flipped.
         List<String> damaged = List.of(ids.get(10), ids.get(200), ids.get(299));
         for (String id : damaged) {
-            Path rollFile = Integer.parseInt(id.substring(id.lastIndexOf('-') + 1), 16) < 150 ? rollFiles.get(0) : rollFiles.get(1);
-            byte[] content = Files.readAllBytes(rollFile);
-            try (RandomAccessFile file = new RandomAccessFile(rollFile.toFile(), "rw")) {
-                int at = indexOf(content, ("\"id\":\"" + id).getBytes(StandardCharsets.UTF_8));
-                assertTrue(at > 0, "record " + id + " found in " + rollFile);
-                file.seek(at + 2);
+            int f = fileOf(contents, id);
+            try (RandomAccessFile file = new RandomAccessFile(rollFiles.get(f).toFile(), "rw")) {
+                file.seek(indexOf(contents.get(f), marker(id)) + 2);
                 file.write('I'); // "id" becomes "Id": still JSON, but the checksum no longer matches
             }
         }
-        // ... and cut the first roll file in the middle of record 100: records 100-149 are gone with it.
-        byte[] first = Files.readAllBytes(rollFiles.get(0));
-        int cut = indexOf(first, ("\"id\":\"" + ids.get(100)).getBytes(StandardCharsets.UTF_8));
-        try (RandomAccessFile file = new RandomAccessFile(rollFiles.get(0).toFile(), "rw")) {
-            file.setLength(cut + 10);
+        // ... and cut the roll file holding record 100 in the middle of it: the rest of that file is gone.
+        int cutFile = fileOf(contents, ids.get(100));
+        assertTrue(cutFile < rollFiles.size() - 1, "a later roll file exists (records 150.. came a second later)");
+        try (RandomAccessFile file = new RandomAccessFile(rollFiles.get(cutFile).toFile(), "rw")) {
+            file.setLength(indexOf(contents.get(cutFile), marker(ids.get(100))) + 10);
         }
-        List<String> truncated = ids.subList(100, 150); // 100 torn (corrupt), 101-149 gone
+        List<String> truncated = new ArrayList<>();
+        for (int i = 100; i < 300; i++) {
+            if (fileOf(contents, ids.get(i)) == cutFile) {
+                truncated.add(ids.get(i)); // 100 torn (corrupt), the rest of its file gone
+            }
+        }
         // 3. Start again with Kafka there.
         ForwarderConfig online = ForwarderIT.config(broker.bootstrapServers(), spool,
                 "gateway.observability.kafka { topic_prefix = \"" + prefix + "\", spool.drain_timeout_ms = 60000 }");
@@ -111,6 +116,19 @@ class CorruptSpoolIT {
                 assertTrue(reason.contains("checksum mismatch") || reason.contains("inconsistent header"), reason);
             }
         }
+    }
+
+    private static byte[] marker(String id) {
+        return ("\"id\":\"" + id).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int fileOf(List<byte[]> contents, String id) {
+        for (int f = 0; f < contents.size(); f++) {
+            if (indexOf(contents.get(f), marker(id)) >= 0) {
+                return f;
+            }
+        }
+        throw new AssertionError("record " + id + " not found in any roll file");
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {
