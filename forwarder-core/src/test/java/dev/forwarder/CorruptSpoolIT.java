@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -30,10 +31,7 @@ class CorruptSpoolIT {
     @Test
     void damagedRecordsAreQuarantinedAndEveryIntactRecordArrives(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        int closedPort;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = Ports.unused();
         // 1. Spool 300 records while Kafka is away.
         ForwarderConfig offline = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 100,"

@@ -12,6 +12,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestCertificates;
 import java.nio.file.Path;
@@ -70,10 +71,7 @@ class SecurityIT {
 
     @Test
     void anUnreachableClusterStopsTheStartWithinTheTimeOut(@TempDir Path dir) throws Exception {
-        int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = Ports.unused();
         ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + port, dir.resolve("spool"),
                 "gateway.observability.kafka.startup.timeout_ms = 2000");
         long t0 = System.nanoTime();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -95,10 +96,7 @@ class SpoolBoundsIT {
         long maxBytes = 48L << 20;
         Path spool = dir.resolve("spool");
         // Kafka is away (nothing listens there), so nothing is forwarded or deleted: the spool only grows.
-        int closedPort;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = Ports.unused();
         ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
                         + " spool.max_bytes = 48MiB }");
@@ -157,10 +155,7 @@ class SpoolBoundsIT {
     void dropOldestDiscardsTheOldestRollFilesCountedAsLost(@TempDir Path dir) throws Exception {
         long maxBytes = 48L << 20;
         Path spool = dir.resolve("spool");
-        int closedPort;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = Ports.unused();
         // Kafka away, one roll file a second: the oldest seconds must make room for the newest.
         ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"

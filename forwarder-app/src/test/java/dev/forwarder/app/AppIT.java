@@ -13,7 +13,6 @@ import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -246,9 +245,7 @@ class AppIT {
         assertTrue(out.contains("Every accepted record arrived."), out);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return dev.forwarder.testkit.Ports.unused();
     }
 }
