@@ -2,10 +2,7 @@ package dev.forwarder;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
 import dev.forwarder.internal.config.ConfigParser;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -32,22 +29,7 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
      * is: only {@code [gateway.observability]} is read), JSON ({@code .json}) or HOCON (anything else).
      */
     public static ForwarderConfig load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new ForwarderConfigException(java.util.List.of("configuration file " + file + " does not exist"));
-        }
-        String name = file.getFileName().toString();
-        if (name.endsWith(".toml")) {
-            return from(dev.forwarder.internal.config.TomlReader.read(file));
-        }
-        ConfigSyntax syntax = name.endsWith(".json") ? ConfigSyntax.JSON : ConfigSyntax.CONF;
-        Config parsed;
-        try {
-            parsed = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults()
-                    .setSyntax(syntax).setAllowMissing(false));
-        } catch (com.typesafe.config.ConfigException e) {
-            throw new ForwarderConfigException(java.util.List.of(file + ": " + e.getMessage()));
-        }
-        return from(parsed);
+        return from(ConfigParser.readFile(file));
     }
 
     /** Reads HOCON text over the defaults, e.g. {@code gateway.observability.kafka.brokers = "h:9092"}. */

@@ -61,6 +61,30 @@ public final class ConfigParser {
     }
 
     /**
+     * A configuration file as written, without defaults: TensorZero TOML ({@code .toml}), JSON
+     * ({@code .json}) or HOCON (anything else).
+     *
+     * @throws ForwarderConfigException if it is missing or does not parse
+     */
+    public static Config readFile(Path file) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new ForwarderConfigException(List.of("configuration file " + file + " does not exist"));
+        }
+        String name = file.getFileName().toString();
+        if (name.endsWith(".toml")) {
+            return TomlReader.read(file);
+        }
+        com.typesafe.config.ConfigSyntax syntax = name.endsWith(".json")
+                ? com.typesafe.config.ConfigSyntax.JSON : com.typesafe.config.ConfigSyntax.CONF;
+        try {
+            return com.typesafe.config.ConfigFactory.parseFile(file.toFile(),
+                    com.typesafe.config.ConfigParseOptions.defaults().setSyntax(syntax).setAllowMissing(false));
+        } catch (ConfigException e) {
+            throw new ForwarderConfigException(List.of(file + ": " + e.getMessage()));
+        }
+    }
+
+    /**
      * @param user the tree as the user wrote it (for unknown-key checks)
      * @param full the same tree with overrides and defaults, resolved
      */
