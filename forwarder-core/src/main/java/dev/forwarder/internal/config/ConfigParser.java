@@ -80,7 +80,7 @@ public final class ConfigParser {
             return com.typesafe.config.ConfigFactory.parseFile(file.toFile(),
                     com.typesafe.config.ConfigParseOptions.defaults().setSyntax(syntax).setAllowMissing(false));
         } catch (ConfigException e) {
-            throw new ForwarderConfigException(List.of(file + ": " + e.getMessage()));
+            throw new ForwarderConfigException(List.of(e.getMessage())); // names the file and line itself
         }
     }
 
