@@ -263,7 +263,8 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private PublishResult append(DataType type, String key, byte[] json) {
-        int size = SpoolRecord.encodedSize(null, json, null) + (key == null ? 0 : key.length() * 3);
+        byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+        int size = SpoolRecord.encodedSize(keyBytes, json, null);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
                     + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");
@@ -272,8 +273,7 @@ public final class Forwarder implements AutoCloseable {
         boolean sampled = (ThreadLocalRandom.current().nextInt() & 15) == 0;
         long start = sampled ? System.nanoTime() : 0;
         try {
-            index = spool.append(type, System.currentTimeMillis(),
-                    key == null ? null : key.getBytes(StandardCharsets.UTF_8), json, null);
+            index = spool.append(type, System.currentTimeMillis(), keyBytes, json, null);
         } catch (RuntimeException | Error e) {
             // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
             return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);

@@ -117,6 +117,7 @@ public final class ForwarderLoop implements Runnable {
 
     private volatile State state;
     private volatile boolean retryNeeded;
+    private boolean producerBroken;
     private volatile boolean draining;
     private volatile long drainDeadlineNanos;
     private volatile boolean finished;
@@ -519,8 +520,6 @@ public final class ForwarderLoop implements Runnable {
         backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
         return 0;
     }
-
-    private boolean producerBroken;
 
     private Exception firstFailure() {
         for (InFlight f : window) {
