@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * that page fault again. So the spool must refuse a record <em>before</em> the disk fills. A daemon thread
  * measures, every 100 ms, the length of the spool's files and the usable space of their file system;
  * {@link #admits} adds what was appended since and compares, in a few nanoseconds. A margin of one mapping
- * block (the most Chronicle touches ahead of a write) is kept free on the file system, and under
- * {@code max_bytes} (Chronicle lengthens a roll file by a block before the data reaches it).
+ * block (the most Chronicle touches ahead of a write) is kept free on the file system, and two under
+ * {@code max_bytes} (Chronicle lengthens a roll file by a block before the data reaches it, and a new roll
+ * file starts with a block).
  *
  * <p>File lengths overstate what sparse roll files hold on disk, so the bound errs on the safe side. With
  * {@code spool.sync = interval} the same thread also forces the newest roll files to the device.
@@ -68,8 +69,9 @@ public final class SpaceGuard implements AutoCloseable {
     /** Whether a record of {@code bytes} fits under the bound and the disk's margin. Cheap: no I/O. */
     public boolean admits(int bytes) {
         long pending = appendedSinceRefresh.sum() + bytes;
-        // The same margin under max_bytes: Chronicle lengthens a roll file a block at a time, ahead of the data.
-        return spoolBytes + pending + marginBytes <= maxBytes && usableBytes - pending > marginBytes;
+        // Two blocks under max_bytes: Chronicle lengthens a roll file a block at a time, ahead of the data, and
+        // a roll to the next file adds that file's first block at once (seen with one file a second).
+        return spoolBytes + pending + 2 * marginBytes <= maxBytes && usableBytes - pending > marginBytes;
     }
 
     /** Counts a record just appended, until the next measurement sees it. */
