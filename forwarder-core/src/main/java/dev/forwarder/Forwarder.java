@@ -1,14 +1,17 @@
 package dev.forwarder;
 
 import dev.forwarder.internal.json.EventCodec;
-import dev.forwarder.internal.journal.Checkpoint;
-import dev.forwarder.internal.journal.SpaceGuard;
-import dev.forwarder.internal.journal.Spool;
-import dev.forwarder.internal.journal.SpoolRecord;
-import dev.forwarder.internal.journal.SpoolLock;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.SpaceGuard;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
+import dev.forwarder.internal.spool.SpoolLock;
+import dev.forwarder.internal.forward.ForwarderAgent;
+import dev.forwarder.internal.forward.ForwarderRunner;
+import dev.forwarder.internal.forward.Settlements;
 import dev.forwarder.internal.kafka.ClusterCheck;
-import dev.forwarder.internal.kafka.ForwarderLoop;
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.publish.SyncWaiters;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import com.codahale.metrics.MetricRegistry;
 import dev.forwarder.internal.metrics.ForwarderMetrics;
@@ -18,12 +21,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -62,8 +62,8 @@ public final class Forwarder implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final SpoolLock lock;
     private final SpaceGuard space;
-    private final ForwarderLoop loop;
-    private final Thread thread;
+    private final ForwarderAgent agent;
+    private final ForwarderRunner runner;
     private final boolean accepting;
     private final boolean forwarding;
     private final ForwarderMetrics metrics;
@@ -73,8 +73,9 @@ public final class Forwarder implements AutoCloseable {
     private final LongAdder appended = new LongAdder();
     private final Map<PublishResult.Status, LongAdder> dropped = new EnumMap<>(PublishResult.Status.class);
     private final AtomicInteger activePublishers = new AtomicInteger();
-    private final ConcurrentNavigableMap<Long, CompletableFuture<PublishResult.Status>> waiters =
-            new ConcurrentSkipListMap<>();
+    private final SyncWaiters waiters;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CountDownLatch closedLatch = new CountDownLatch(1);
     private volatile boolean closed;
     /** The backlog when the spool was closed (it cannot be read after). */
     private volatile long lastBacklog;
@@ -99,8 +100,9 @@ public final class Forwarder implements AutoCloseable {
             checkpoint = null;
             space = null;
             lock = null;
-            loop = null;
-            thread = null;
+            agent = null;
+            runner = null;
+            waiters = null;
             LOG.info("Kafka output disabled by configuration: records are dropped as DROPPED_DISABLED");
             return;
         }
@@ -111,6 +113,7 @@ public final class Forwarder implements AutoCloseable {
         Spool openedDeadLetters = null;
         Checkpoint openedCheckpoint = null;
         SpaceGuard openedGuard = null;
+        SpaceGuard openedDeadLetterGuard = null;
         try {
             java.nio.file.Files.createDirectories(dir);
             if (!forward && !config.asyncWrites()) {
@@ -122,6 +125,8 @@ public final class Forwarder implements AutoCloseable {
             opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()), blockSize,
                     kafka.spool().sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD);
             openedDeadLetters = new Spool(dir.resolve("dead-letter"), Spool.DEFAULT_ROLL_CYCLE, blockSize);
+            openedDeadLetterGuard = SpaceGuard.measuredByCaller(openedDeadLetters, kafka.spool().maxBytes(), blockSize,
+                    SpaceGuard.usableSpaceOf(dir));
             openedGuard = new SpaceGuard(opened, kafka.spool().maxBytes(), blockSize,
                     kafka.spool().sync() == ForwarderConfig.SyncPolicy.INTERVAL ? kafka.spool().syncIntervalMs() : 0);
             if (!openedGuard.admits(0)) {
@@ -139,6 +144,7 @@ public final class Forwarder implements AutoCloseable {
             }
             metrics.close();
             closeQuietly(openedGuard);
+            closeQuietly(openedDeadLetterGuard);
             closeQuietly(openedCheckpoint);
             closeQuietly(openedDeadLetters);
             closeQuietly(opened);
@@ -160,17 +166,21 @@ public final class Forwarder implements AutoCloseable {
         this.deadLetters = openedDeadLetters;
         this.checkpoint = openedCheckpoint;
         if (!forward) {
-            this.loop = null;
-            this.thread = null;
+            this.agent = null;
+            this.runner = null;
+            this.waiters = null;
             LOG.info("appending to spool {}; another process forwards it", dir);
             return;
         }
-        this.loop = new ForwarderLoop(spool, deadLetters, checkpoint,
-                () -> new KafkaProducer<>(ProducerSettings.producer(kafka)), kafka,
-                !kafka.startup().requireConnection(), new Listener(), metrics, System::nanoTime);
-        this.thread = new Thread(loop, "forwarder-" + dir.getFileName());
-        thread.setDaemon(true);
-        thread.start();
+        Checkpoint cp = openedCheckpoint;
+        this.waiters = config.asyncWrites() ? null : new SyncWaiters(cp::read);
+        ForwarderAgent.ClusterProbe probe = kafka.startup().requireConnection() ? null
+                : () -> ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
+        this.agent = new ForwarderAgent(spool, deadLetters, openedDeadLetterGuard, checkpoint, space, kafka,
+                new ForwarderAgent.Wiring(() -> new KafkaProducer<>(ProducerSettings.producer(kafka)), probe,
+                        waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
+                        System::currentTimeMillis));
+        this.runner = new ForwarderRunner(agent);
     }
 
     /**
@@ -203,7 +213,7 @@ public final class Forwarder implements AutoCloseable {
 
     /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
     public PublishResult publish(InferenceRecord record) {
-        return guarded(() -> {
+        return awaitIfSync(guarded(() -> {
             byte[] json;
             String key;
             try {
@@ -214,7 +224,7 @@ public final class Forwarder implements AutoCloseable {
                         "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
             }
             return append(record.dataType(), key, json);
-        });
+        }));
     }
 
     /**
@@ -223,13 +233,24 @@ public final class Forwarder implements AutoCloseable {
      * short. Never throws.
      */
     public PublishResult publish(DataType type, byte[] json) {
-        return guarded(() -> {
+        return awaitIfSync(guarded(() -> {
             if (type == null || !looksLikeOneObject(json)) {
                 return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
                         ? "no data type given" : type + " record is not one JSON object");
             }
             return append(type, KafkaMessages.keyOf(json), json);
-        });
+        }));
+    }
+
+    /**
+     * With {@code async_writes = false}: waits for the fate of an appended record, outside the section that
+     * keeps close() from closing the spool (so close never waits for these waits).
+     */
+    private PublishResult awaitIfSync(PublishResult appended) {
+        if (waiters == null || appended.status() != PublishResult.Status.ACCEPTED) {
+            return appended;
+        }
+        return waiters.await(appended.spoolIndex(), config.kafka().requestTimeoutMs());
     }
 
     /**
@@ -282,10 +303,7 @@ public final class Forwarder implements AutoCloseable {
         metrics.appended(sampled ? System.nanoTime() - start : 0, sampled);
         appended.increment();
         appendedBytes.add(json.length);
-        if (config.asyncWrites()) {
-            return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
-        }
-        return awaitAcknowledgement(index);
+        return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
     }
 
     /**
@@ -298,8 +316,8 @@ public final class Forwarder implements AutoCloseable {
         long waitMs;
         if (settings.onFull() == ForwarderConfig.OnFull.BLOCK) {
             waitMs = settings.blockTimeoutMs();
-        } else if (settings.onFull() == ForwarderConfig.OnFull.DROP_OLDEST && loop != null) {
-            loop.requestRoom();
+        } else if (settings.onFull() == ForwarderConfig.OnFull.DROP_OLDEST && agent != null && agent.canDiscard()) {
+            agent.requestRoom();
             waitMs = 100;
         } else {
             return false;
@@ -312,30 +330,6 @@ public final class Forwarder implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private PublishResult awaitAcknowledgement(long index) {
-        CompletableFuture<PublishResult.Status> done = new CompletableFuture<>();
-        waiters.put(index, done);
-        if (checkpoint.read() >= index) {
-            // Settled before we registered: it was acknowledged unless the dead-letter callback got it.
-            done.complete(PublishResult.Status.ACKNOWLEDGED);
-        }
-        long timeoutMs = config.kafka().requestTimeoutMs();
-        try {
-            PublishResult.Status status = done.get(timeoutMs, TimeUnit.MILLISECONDS);
-            return new PublishResult(status, index, null);
-        } catch (TimeoutException e) {
-            return new PublishResult(PublishResult.Status.TIMED_OUT, index, "not acknowledged by Kafka within "
-                    + timeoutMs + " ms; the record stays in the spool and will be delivered");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new PublishResult(PublishResult.Status.TIMED_OUT, index, "interrupted while waiting for Kafka");
-        } catch (ExecutionException e) {
-            return new PublishResult(PublishResult.Status.TIMED_OUT, index, String.valueOf(e.getCause()));
-        } finally {
-            waiters.remove(index);
-        }
     }
 
     private PublishResult drop(PublishResult.Status status, String detail) {
@@ -377,8 +371,8 @@ public final class Forwarder implements AutoCloseable {
             return new ForwarderStatus(closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING,
                     offered.sum(), appended.sum(), drops, 0, 0, 0, 0, backlog, cp, 0, null);
         }
-        return new ForwarderStatus(loop.state(), offered.sum(), appended.sum(), drops, loop.delivered(),
-                loop.deadLettered(), loop.corrupt(), loop.lost(), backlog, cp, loop.inFlight(), loop.lastError());
+        return new ForwarderStatus(agent.state(), offered.sum(), appended.sum(), drops, agent.delivered(),
+                agent.deadLettered(), agent.corrupt(), agent.lost(), backlog, cp, agent.inFlight(), agent.lastError());
     }
 
     /** The registry holding this forwarder's metrics. */
@@ -396,25 +390,43 @@ public final class Forwarder implements AutoCloseable {
         return config;
     }
 
-    /** Stops accepting, drains within {@code spool.drain_timeout_ms}, persists the checkpoint. Idempotent. */
+    /**
+     * Stops accepting, drains within {@code spool.drain_timeout_ms}, persists the checkpoint. Idempotent and
+     * atomic: a second caller (a shutdown hook beside try-with-resources) waits for the first to finish.
+     */
     @Override
     public void close() {
-        if (closed) {
+        if (!closing.compareAndSet(false, true)) {
+            try {
+                closedLatch.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
+        try {
+            closeOnce();
+        } finally {
+            closedLatch.countDown();
+        }
+    }
+
+    private void closeOnce() {
         closed = true;
         if (!accepting) {
             metrics.close();
             return;
         }
         while (activePublishers.get() > 0) {
-            Thread.onSpinWait(); // a publish in progress finishes its append in microseconds
+            // An append in progress finishes in microseconds (a block wait for room within block_timeout_ms).
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
         }
-        long drainMs = config.kafka().spool().drainTimeoutMs();
-        if (forwarding) {
-            drain(drainMs);
+        if (runner != null) {
+            runner.drainAndClose(config.kafka().spool().drainTimeoutMs());
         }
-        waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("forwarder closed")));
+        if (waiters != null) {
+            waiters.closeAll();
+        }
         lastBacklog = spool.countAfter(forwarding ? checkpoint.read() : checkpoint.reread());
         lastOldest = spool.appendTimeAfter(checkpoint.read());
         lastDiskBytes = spool.diskBytes();
@@ -426,22 +438,6 @@ public final class Forwarder implements AutoCloseable {
         spool.close();
         closeQuietly(lock);
         LOG.info("{} closed: {}", forwarding ? "forwarder" : "appender", status());
-    }
-
-    private void drain(long drainMs) {
-        loop.drain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMs));
-        try {
-            thread.join(drainMs + 30_000);
-            if (thread.isAlive()) {
-                LOG.warn("forwarder thread still busy {} ms after the drain time-out; stopping it", 30_000);
-                loop.abort();
-                thread.interrupt();
-                thread.join(10_000);
-            }
-        } catch (InterruptedException e) {
-            loop.abort();
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -462,7 +458,7 @@ public final class Forwarder implements AutoCloseable {
             if (!accepting) {
                 return ForwarderStatus.State.DISABLED;
             }
-            return loop == null ? (closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING) : loop.state();
+            return agent == null ? (closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING) : agent.state();
         }
 
         @Override
@@ -501,26 +497,6 @@ public final class Forwarder implements AutoCloseable {
                 return 0;
             }
             return spoolClosed ? lastDiskBytes : spool.diskBytes();
-        }
-    }
-
-    /** Completes sync-mode waiters as the checkpoint passes them. Runs on the forwarder thread. */
-    private final class Listener implements ForwarderLoop.Listener {
-        @Override
-        public void onCheckpoint(long cp) {
-            if (waiters.isEmpty()) {
-                return;
-            }
-            ConcurrentNavigableMap<Long, CompletableFuture<PublishResult.Status>> passed = waiters.headMap(cp, true);
-            passed.values().forEach(w -> w.complete(PublishResult.Status.ACKNOWLEDGED));
-        }
-
-        @Override
-        public void onDeadLetter(long index, String reason) {
-            CompletableFuture<PublishResult.Status> waiter = waiters.get(index);
-            if (waiter != null) {
-                waiter.complete(PublishResult.Status.DEAD_LETTERED);
-            }
         }
     }
 }

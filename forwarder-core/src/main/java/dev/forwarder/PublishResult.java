@@ -32,7 +32,14 @@ public record PublishResult(Status status, long spoolIndex, String detail) {
         /** Not appended: the spool could not be written (an I/O fault). */
         DROPPED_IO_ERROR(false),
         /** Appended, then rejected by Kafka for good and moved to the dead-letter spool (sync mode only). */
-        DEAD_LETTERED(true);
+        DEAD_LETTERED(true),
+        /**
+         * Appended, then discarded unforwarded to make room ({@code on_full = drop_oldest}), or refused for
+         * good by Kafka when the dead-letter spool could not take it (sync mode only). Counted as lost.
+         */
+        LOST(true),
+        /** Appended, then found corrupt in the spool, skipped and quarantined (sync mode only). */
+        CORRUPT(true);
 
         private final boolean inSpool;
 

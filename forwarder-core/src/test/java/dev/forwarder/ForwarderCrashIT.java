@@ -3,8 +3,8 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forwarder.internal.journal.Checkpoint;
-import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.testkit.Delivered;

@@ -3,8 +3,8 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forwarder.internal.journal.Spool;
-import dev.forwarder.internal.journal.SpoolRecord;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;

@@ -2,7 +2,7 @@ package dev.forwarder.bench;
 
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
-import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import java.lang.management.ManagementFactory;

@@ -4,7 +4,7 @@ import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;

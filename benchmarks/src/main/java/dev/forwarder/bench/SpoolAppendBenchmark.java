@@ -1,7 +1,7 @@
 package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
-import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;

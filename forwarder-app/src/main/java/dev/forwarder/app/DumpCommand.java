@@ -3,7 +3,7 @@ package dev.forwarder.app;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.DataType;
-import dev.forwarder.internal.journal.SpoolRecord;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

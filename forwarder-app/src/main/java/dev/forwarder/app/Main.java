@@ -1,6 +1,6 @@
 package dev.forwarder.app;
 
-import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.spool.Spool;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

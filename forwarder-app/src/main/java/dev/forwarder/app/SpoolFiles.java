@@ -1,9 +1,9 @@
 package dev.forwarder.app;
 
 import dev.forwarder.DataType;
-import dev.forwarder.internal.journal.Checkpoint;
-import dev.forwarder.internal.journal.Spool;
-import dev.forwarder.internal.journal.SpoolRecord;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.forwarder.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.forwarder.internal.journal.Spool;
+import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ final class StatusCommand implements Callable<Integer> {
         if (Files.isDirectory(spoolDir.resolve("dead-letter/queue"))) {
             SpoolFiles.scan(spoolDir.resolve("dead-letter"), new SpoolFiles.Visitor() {
                 @Override
-                public boolean record(dev.forwarder.internal.journal.SpoolRecord.Entry entry) {
+                public boolean record(dev.forwarder.internal.spool.SpoolRecord.Entry entry) {
                     deadLetters.incrementAndGet();
                     return true;
                 }

@@ -14,6 +14,9 @@ public interface DeliveryObserver {
     /** A send of a record of {@code type} failed (it will be retried, or dead-lettered if permanent). */
     void failed(DataType type, Exception error);
 
+    /** A send of a record of {@code type} was refused because of its topic (ACL, name); it will be retried. */
+    void topicRefused(DataType type);
+
     /** {@code count} new connections to the cluster were made. */
     void connectionsEstablished(long count);
 
@@ -36,6 +39,10 @@ public interface DeliveryObserver {
 
         @Override
         public void failed(DataType type, Exception error) {
+        }
+
+        @Override
+        public void topicRefused(DataType type) {
         }
 
         @Override

@@ -1,44 +1,56 @@
 package dev.forwarder.internal.kafka;
 
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.InvalidRecordException;
 
 /**
- * How the forwarder treats a failed send, after Kafka's own {@code Callback} documentation.
- *
- * <ul>
- *   <li><b>Permanent for this record</b> ({@link #isPermanent}): too large, invalid, topic invalid or not
- *       authorised. Sending it again cannot succeed: it goes to the dead-letter spool and forwarding goes on.
- *   <li><b>Retriable</b> ({@link RetriableException}: broker down, timeouts, leader changes): back off and
- *       send again from the first unacknowledged record, in order, forever. Never skipped.
- *   <li><b>Anything else</b> (fenced or failed idempotent producer, authentication, a closed producer):
- *       retried the same way, with a new producer ({@link #breaksProducer}).
- * </ul>
+ * How the forwarder treats a failed send, after Kafka's own {@code Callback} documentation. Only the
+ * record's own faults are ever a reason to give a record up; everything about the topic, the cluster or
+ * the producer is waited out.
  */
-final class Failures {
+public final class Failures {
+
+    /** What a failure is about, and so what the forwarder does with it. */
+    public enum Kind {
+        /**
+         * The record itself: too large, invalid. Sending it again cannot succeed: it goes to the dead-letter
+         * spool and forwarding goes on.
+         */
+        RECORD,
+        /**
+         * The topic: not authorised to write it, or its name is refused. Nothing is wrong with the record: stall
+         * with back-off, say so, and deliver everything once the ACL or the topic is fixed.
+         */
+        TOPIC,
+        /** Broker down, time-outs, leader changes: back off and send again, in order, with the same producer. */
+        RETRIABLE,
+        /** A fenced or failed idempotent producer, authentication, a closed producer: retried with a new one. */
+        PRODUCER
+    }
 
     private Failures() {
     }
 
-    static boolean isPermanent(Throwable e) {
-        return e instanceof RecordTooLargeException
-                || e instanceof RecordBatchTooLargeException
-                || e instanceof InvalidRecordException
-                || e instanceof InvalidTopicException
-                || e instanceof TopicAuthorizationException
-                || e instanceof SerializationException;
+    public static Kind classify(Throwable e) {
+        if (e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
+                || e instanceof InvalidRecordException || e instanceof SerializationException) {
+            return Kind.RECORD;
+        }
+        if (e instanceof TopicAuthorizationException || e instanceof InvalidTopicException) {
+            return Kind.TOPIC;
+        }
+        if (e instanceof RetriableException) {
+            return Kind.RETRIABLE;
+        }
+        return Kind.PRODUCER;
     }
 
-    static boolean breaksProducer(Throwable e) {
-        return !(e instanceof RetriableException) && !isPermanent(e);
-    }
-
-    static String describe(Throwable e) {
+    public static String describe(Throwable e) {
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 }

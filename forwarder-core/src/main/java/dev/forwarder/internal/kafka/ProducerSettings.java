@@ -46,6 +46,26 @@ public final class ProducerSettings {
         return (int) Math.min(1L << 20, Math.max(16 << 10, (long) kafka.batchSize() * ASSUMED_RECORD_BYTES));
     }
 
+    private static final int DEFAULT_DELIVERY_TIMEOUT_MS_FLOOR = 60_000;
+
+    /**
+     * Kafka's delivery.timeout.ms: how long the producer keeps a record before it calls back with an expiry.
+     * The pass-through's value if given, else 60 s: longer than an ISR shrink can hold acks=all
+     * (replica.lag.time.max.ms, 30 s) plus a request time-out, and half Kafka's 2-minute default, so a
+     * producer stuck in KAFKA-14359 is replaced sooner. Kafka requires at least linger.ms + request.timeout.ms.
+     */
+    public static long deliveryTimeoutMs(ForwarderConfig.Kafka kafka) {
+        Object configured = kafka.producer().get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG);
+        if (configured != null) {
+            try {
+                return Long.parseLong(configured.toString().trim());
+            } catch (NumberFormatException e) {
+                // The producer refuses it when it is built; the forwarder says so and retries.
+            }
+        }
+        return Math.max(DEFAULT_DELIVERY_TIMEOUT_MS_FLOOR, (long) kafka.lingerMs() + kafka.requestTimeoutMs());
+    }
+
     public static Map<String, Object> producer(ForwarderConfig.Kafka kafka) {
         Map<String, Object> props = new HashMap<>(common(kafka));
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -61,9 +81,7 @@ public final class ProducerSettings {
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32L << 20, 64L * batchBytes));
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, kafka.requestTimeoutMs());
-        // Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms; two minutes is its default.
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-                Math.max(120_000, kafka.lingerMs() + kafka.requestTimeoutMs()));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs(kafka));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         props.putAll(kafka.producer());

@@ -43,6 +43,8 @@ import java.util.function.Supplier;
  *   kafka_writes_success{topic,data_type}    counter: records acknowledged by Kafka
  *   kafka_writes_failed{topic,data_type}     counter: failed sends (each is retried, or dead-lettered)
  *   kafka_serialization_errors               counter: records that could not be serialised
+ *   kafka_topic_refusals{topic,data_type}    counter: sends refused because of the topic (not authorised,
+ *                                            invalid name); the forwarder waits, nothing is dropped
  *   kafka_write_duration_ms{topic,data_type} send to acknowledgement, ms (a Dropwizard histogram,
  *                                            exposed as a Prometheus summary with quantiles)
  * </pre>
@@ -74,6 +76,7 @@ public final class ForwarderMetrics implements DeliveryObserver {
     public static final String DISK_BYTES = "spool_disk_bytes";
     public static final String APPEND_LATENCY_US = "spool_append_latency_us";
     public static final String STATE = "forwarder_state";
+    public static final String TOPIC_REFUSALS = "kafka_topic_refusals";
 
     /** What the gauges read; supplied by the forwarder. */
     public interface Source {
@@ -104,6 +107,7 @@ public final class ForwarderMetrics implements DeliveryObserver {
     private final Histogram appendLatencyUs;
     private final Counter[] writesSuccess = new Counter[DataType.values().length];
     private final Counter[] writesFailed = new Counter[DataType.values().length];
+    private final Counter[] topicRefusals = new Counter[DataType.values().length];
     private final Histogram[] writeDurationMs = new Histogram[DataType.values().length];
     private final Map<PublishResult.Status, Counter> dropped = new EnumMap<>(PublishResult.Status.class);
 
@@ -118,9 +122,10 @@ public final class ForwarderMetrics implements DeliveryObserver {
             Map<String, String> tags = Map.of("topic", topic, "data_type", type.wireName());
             writesSuccess[type.ordinal()] = registry.counter(WRITES_SUCCESS + "." + type.wireName());
             writesFailed[type.ordinal()] = registry.counter(WRITES_FAILED + "." + type.wireName());
+            topicRefusals[type.ordinal()] = registry.counter(TOPIC_REFUSALS + "." + type.wireName());
             writeDurationMs[type.ordinal()] = registry.histogram(WRITE_DURATION_MS + "." + type.wireName(),
                     () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
-            for (String name : List.of(WRITES_SUCCESS, WRITES_FAILED, WRITE_DURATION_MS)) {
+            for (String name : List.of(WRITES_SUCCESS, WRITES_FAILED, WRITE_DURATION_MS, TOPIC_REFUSALS)) {
                 labels.add(new MapperConfig(name + "." + type.wireName(), name, tags));
             }
         }
@@ -260,6 +265,11 @@ public final class ForwarderMetrics implements DeliveryObserver {
     @Override
     public void failed(DataType type, Exception error) {
         writesFailed[type.ordinal()].inc();
+    }
+
+    @Override
+    public void topicRefused(DataType type) {
+        topicRefusals[type.ordinal()].inc();
     }
 
     @Override

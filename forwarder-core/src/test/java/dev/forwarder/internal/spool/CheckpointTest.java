@@ -1,4 +1,4 @@
-package dev.forwarder.internal.journal;
+package dev.forwarder.internal.spool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.journal;
+package dev.forwarder.internal.spool;
 
 import dev.forwarder.DataType;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.kafka;
+package dev.forwarder.internal.forward;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus.State;
-import dev.forwarder.internal.journal.Checkpoint;
-import dev.forwarder.internal.journal.Spool;
-import dev.forwarder.internal.journal.SpoolRecord;
+import dev.forwarder.PublishResult;
+import dev.forwarder.internal.kafka.DeliveryObserver;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.spool.SpaceGuard;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,14 +40,16 @@ import org.junit.jupiter.api.io.TempDir;
  * The forwarding logic without a broker: Kafka's MockProducer with acknowledgements completed by the test,
  * in any order, and an injected clock. The real-broker behaviour is in the *IT tests.
  */
-class ForwarderLoopTest {
+class ForwarderAgentTest {
 
     @TempDir
     Path dir;
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final List<Long> checkpoints = new ArrayList<>();
-    private final List<String> deadLetterReasons = new ArrayList<>();
+    private final List<Long> deadLettered = new ArrayList<>();
+    private final java.util.Map<Long, PublishResult.Status> fates = new java.util.HashMap<>();
+    private int producerFailuresLeft;
     private final List<CapturingProducer> producers = new ArrayList<>();
     private Spool spool;
     private Spool deadLetters;
@@ -95,25 +101,41 @@ class ForwarderLoopTest {
         spool.close();
     }
 
-    private ForwarderLoop loop() {
+    private ForwarderAgent loop() {
         ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 4,"
                 + " spool.dir = \"" + dir.resolve("spool") + "\" }").kafka();
-        ForwarderLoop loop = new ForwarderLoop(spool, deadLetters, checkpoint, () -> {
-            CapturingProducer p = new CapturingProducer();
-            producers.add(p);
-            return p;
-        }, kafka, false, new ForwarderLoop.Listener() {
-            @Override
-            public void onCheckpoint(long cp) {
-                checkpoints.add(cp);
-            }
+        SpaceGuard room = SpaceGuard.measuredByCaller(spool, 1L << 30, 1 << 20, () -> 1L << 40);
+        SpaceGuard deadLetterRoom = SpaceGuard.measuredByCaller(deadLetters, 1L << 30, 1 << 20, () -> 1L << 40);
+        ForwarderAgent loop = new ForwarderAgent(spool, deadLetters, deadLetterRoom, checkpoint, room, kafka,
+                new ForwarderAgent.Wiring(() -> {
+                    if (producerFailuresLeft > 0) {
+                        producerFailuresLeft--;
+                        throw new org.apache.kafka.common.config.ConfigException(
+                                "No resolvable bootstrap urls given in bootstrap.servers");
+                    }
+                    CapturingProducer p = new CapturingProducer();
+                    producers.add(p);
+                    return p;
+                }, null, new Settlements() {
+                    @Override
+                    public void onCheckpoint(long cp) {
+                        checkpoints.add(cp);
+                    }
 
-            @Override
-            public void onDeadLetter(long index, String reason) {
-                deadLetterReasons.add(reason);
-            }
-        }, DeliveryObserver.NONE, clock::get);
-        loop.open();
+                    @Override
+                    public void onFate(long index, PublishResult.Status fate) {
+                        fates.put(index, fate);
+                        if (fate == PublishResult.Status.DEAD_LETTERED) {
+                            deadLettered.add(index);
+                        }
+                    }
+
+                    @Override
+                    public void onLost(long from, long to) {
+                    }
+                }, DeliveryObserver.NONE, clock::get, () -> 0L));
+        loop.onStart();
+        loop.doWork(clock.get()); // CONNECTING: builds the producer
         return loop;
     }
 
@@ -125,7 +147,7 @@ class ForwarderLoopTest {
         }
     }
 
-    private void cycles(ForwarderLoop loop, int n) {
+    private void cycles(ForwarderAgent loop, int n) {
         for (int i = 0; i < n; i++) {
             loop.doWork(clock.get());
         }
@@ -134,7 +156,7 @@ class ForwarderLoopTest {
     @Test
     void checkpointAdvancesOnlyOverAContiguousRunOfAcknowledgements() {
         append(10);
-        ForwarderLoop loop = loop();
+        ForwarderAgent loop = loop();
         cycles(loop, 5);
         CapturingProducer p = producers.get(0);
         assertEquals(10, p.sent.size(), "all ten sent (window is 4 x 5 = 20)");
@@ -165,7 +187,7 @@ class ForwarderLoopTest {
     @Test
     void aRetriableFailureResendsFromTheFirstUnacknowledgedRecordSkippingAcknowledgedOnes() {
         append(6);
-        ForwarderLoop loop = loop();
+        ForwarderAgent loop = loop();
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         assertEquals(6, p.sent.size());
@@ -200,7 +222,7 @@ class ForwarderLoopTest {
     @Test
     void aDrainDoesNotEndWhileARewoundRecordIsUnacknowledged() {
         append(3);
-        ForwarderLoop loop = loop();
+        ForwarderAgent loop = loop();
         cycles(loop, 2);
         loop.drain(clock.get() + TimeUnit.SECONDS.toNanos(60));
         CapturingProducer p = producers.get(0);
@@ -222,7 +244,7 @@ class ForwarderLoopTest {
     @Test
     void aRecordKafkaRejectsForGoodIsDeadLetteredAndForwardingGoesOn() throws Exception {
         append(4);
-        ForwarderLoop loop = loop();
+        ForwarderAgent loop = loop();
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         p.ack(0);
@@ -234,7 +256,7 @@ class ForwarderLoopTest {
         assertEquals(3, loop.delivered());
         assertEquals(1, loop.deadLettered());
         assertEquals(State.FORWARDING, loop.state());
-        assertTrue(deadLetterReasons.get(0).contains("RecordTooLargeException"), deadLetterReasons.toString());
+        assertEquals(List.of(indexes.get(1)), deadLettered);
 
         ExcerptTailer tailer = deadLetters.createTailer();
         try (DocumentContext dc = tailer.readingDocument()) {
@@ -255,7 +277,7 @@ class ForwarderLoopTest {
         indexes.add(raw.lastIndexAppended());
         raw.close();
         append(1);
-        ForwarderLoop loop = loop();
+        ForwarderAgent loop = loop();
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         assertEquals(3, p.sent.size(), "the corrupt record is not sent");
@@ -271,16 +293,18 @@ class ForwarderLoopTest {
     @Test
     void aProducerThatStopsAcknowledgingIsReplacedAndTheRecordsResent() {
         append(3);
-        ForwarderLoop loop = loop();
+        ForwarderAgent loop = loop();
         cycles(loop, 2);
         CapturingProducer stuck = producers.get(0);
         stuck.ack(0);
         cycles(loop, 1);
-        clock.addAndGet(TimeUnit.SECONDS.toNanos(14));
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(40));
         cycles(loop, 2);
-        assertEquals(State.FORWARDING, loop.state(), "14 s without an acknowledgement is still patience");
+        assertEquals(State.FORWARDING, loop.state(),
+                "40 s without an acknowledgement is still patience: an ISR shrink can take 30 s");
+        assertEquals(1, producers.size());
 
-        clock.addAndGet(TimeUnit.SECONDS.toNanos(2));
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(26)); // past delivery.timeout.ms (60 s) + request_timeout_ms
         cycles(loop, 1);
         assertEquals(State.BACKING_OFF, loop.state());
         assertTrue(stuck.closed(), "the stuck producer was closed");
@@ -296,23 +320,132 @@ class ForwarderLoopTest {
         fresh.ack(1);
         cycles(loop, 1);
         assertEquals(indexes.get(2), checkpoint.read());
-        assertTrue(loop.lastError().contains("no acknowledgement for record"), loop.lastError());
+        assertTrue(loop.lastError().contains("no callback for record"), loop.lastError());
     }
 
     @Test
     void restartResumesRightAfterTheCheckpoint() {
         append(5);
-        ForwarderLoop first = loop();
+        ForwarderAgent first = loop();
         cycles(first, 2);
         producers.get(0).ack(0);
         producers.get(0).ack(1);
         cycles(first, 1);
         assertEquals(indexes.get(1), checkpoint.read());
 
-        ForwarderLoop second = loop(); // a new start on the same spool and checkpoint
+        ForwarderAgent second = loop(); // a new start on the same spool and checkpoint
         cycles(second, 2);
         CapturingProducer p = producers.get(1);
         assertEquals(3, p.sent.size(), "records 2, 3, 4 only");
         assertEquals(String.valueOf(indexes.get(2)), p.spoolIndexOf(0));
+    }
+
+    @Test
+    void aProducerThatCannotBeBuiltIsRetriedWithBackOffAndForwardingStartsByItself() {
+        append(2);
+        producerFailuresLeft = 3; // e.g. the broker's host name does not resolve yet
+        ForwarderAgent loop = loop();
+        assertEquals(State.CONNECTING, loop.state());
+        assertTrue(loop.lastError().contains("No resolvable bootstrap urls"), loop.lastError());
+        for (int i = 0; i < 10 && producers.isEmpty(); i++) {
+            clock.addAndGet(TimeUnit.SECONDS.toNanos(6)); // past the longest back-off
+            cycles(loop, 1);
+        }
+        assertEquals(1, producers.size(), "a producer once the name resolves");
+        assertEquals(State.FORWARDING, loop.state());
+        cycles(loop, 1);
+        producers.get(0).ack(0);
+        producers.get(0).ack(1);
+        cycles(loop, 1);
+        assertEquals(indexes.get(1), checkpoint.read());
+        assertEquals(2, loop.delivered());
+    }
+
+    @Test
+    void aTopicAuthorisationFailureStallsInsteadOfDeadLettering() {
+        append(3);
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        for (int i = 0; i < 3; i++) {
+            p.fail(i, new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics"));
+        }
+        cycles(loop, 1);
+        assertEquals(State.BACKING_OFF, loop.state());
+        assertEquals(0, loop.deadLettered(), "an ACL mistake is not the records' fault");
+        assertEquals(Checkpoint.NONE, checkpoint.read(), "the checkpoint does not pass them");
+        assertTrue(loop.lastError().contains("refuses the topic"), loop.lastError());
+
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        cycles(loop, 2);
+        assertEquals(6, p.sent.size(), "all three sent again, by the same producer");
+        assertEquals(1, producers.size());
+        for (int i = 3; i < 6; i++) {
+            p.ack(i); // the ACL was fixed
+        }
+        cycles(loop, 1);
+        assertEquals(indexes.get(2), checkpoint.read());
+        assertEquals(3, loop.delivered());
+        assertEquals(0, loop.deadLettered());
+    }
+
+    @Test
+    void aSecondResendDoesNotForgetRecordsAcknowledgedBeforeTheFirst() {
+        append(4);
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        p.fail(0, new TimeoutException("broker down"));
+        p.ack(1);
+        p.fail(2, new TimeoutException("broker down"));
+        p.ack(3);
+        cycles(loop, 1);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        cycles(loop, 2);
+        assertEquals(6, p.sent.size(), "records 0 and 2 sent again");
+        p.fail(4, new TimeoutException("broker down again"));
+        p.fail(5, new TimeoutException("broker down again"));
+        cycles(loop, 1);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(500));
+        cycles(loop, 2);
+        assertEquals(8, p.sent.size(), "only 0 and 2 again: 1 and 3 stay acknowledged");
+        assertEquals(String.valueOf(indexes.get(0)), p.spoolIndexOf(6));
+        assertEquals(String.valueOf(indexes.get(2)), p.spoolIndexOf(7));
+        p.ack(6);
+        p.ack(7);
+        cycles(loop, 1);
+        assertEquals(indexes.get(3), checkpoint.read());
+        assertEquals(4, loop.delivered(), "each record counted once");
+    }
+
+    @Test
+    void aDeadLetterIsToldAsSuchNotAsAcknowledged() {
+        append(2);
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        p.fail(0, new RecordTooLargeException("too large"));
+        p.ack(1);
+        cycles(loop, 1);
+        assertEquals(PublishResult.Status.DEAD_LETTERED, fates.get(indexes.get(0)));
+        assertEquals(null, fates.get(indexes.get(1)), "a delivered record has no other fate");
+        assertEquals(indexes.get(1), checkpoint.read());
+    }
+
+    @Test
+    void aCheckpointAheadOfTheSpoolIsRewoundAndTheSourceIdChanges() throws Exception {
+        append(3);
+        java.util.UUID before = spool.sourceId();
+        checkpoint.advance(indexes.get(2) + 5); // the OS crash took records the checkpoint had passed
+        ForwarderAgent loop = loop();
+        assertEquals(indexes.get(2), checkpoint.read(), "back to the spool's last record");
+        assertEquals(5, loop.checkpointGap());
+        assertTrue(!before.equals(spool.sourceId()), "a new source id");
+        append(2); // new records get indexes the old checkpoint covered
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        assertEquals(2, p.sent.size(), "the new records are forwarded, not skipped");
+        assertEquals(spool.sourceId().toString(), new String(p.sent.get(0).headers()
+                .lastHeader(KafkaMessages.HEADER_SOURCE_ID).value(), StandardCharsets.UTF_8));
     }
 }

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.journal;
+package dev.forwarder.internal.spool;
 
 import dev.forwarder.DataType;
 import java.io.IOException;
@@ -50,7 +50,7 @@ public final class Spool implements AutoCloseable {
 
     private final Path dir;
     private final SingleChronicleQueue queue;
-    private final UUID sourceId;
+    private volatile UUID sourceId;
     private final ThreadLocal<ExcerptAppender> appenders;
     private final boolean syncEveryRecord;
 
@@ -72,6 +72,15 @@ public final class Spool implements AutoCloseable {
      *                        of its pages
      */
     public Spool(Path dir, RollCycle rollCycle, long blockSize, boolean syncEveryRecord) throws IOException {
+        this(dir, rollCycle, blockSize, syncEveryRecord, null);
+    }
+
+    /**
+     * @param epochMillis the clock that decides roll cycles, or null for the system clock (the simulation
+     *                    passes its own, so that roll files change at the same steps in every run)
+     */
+    public Spool(Path dir, RollCycle rollCycle, long blockSize, boolean syncEveryRecord,
+            java.util.function.LongSupplier epochMillis) throws IOException {
         this.dir = dir;
         this.syncEveryRecord = syncEveryRecord;
         Files.createDirectories(dir);
@@ -79,6 +88,9 @@ public final class Spool implements AutoCloseable {
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle);
         if (blockSize > 0) {
             builder.blockSize(blockSize);
+        }
+        if (epochMillis != null) {
+            builder.timeProvider(epochMillis::getAsLong);
         }
         if (syncEveryRecord) {
             // Without this, the appender's sync() is a no-op: Chronicle msyncs only in the store's sync mode.
@@ -151,6 +163,19 @@ public final class Spool implements AutoCloseable {
         return last < 0 ? -1 : last;
     }
 
+    /**
+     * How many indexes lie after {@code last} up to and including {@code ahead}, for a checkpoint found ahead
+     * of the spool: exact within one roll cycle (sequence numbers are dense); across cycles, the records of
+     * the checkpoint's cycle up to it (the earlier cycles' share cannot be known any more).
+     */
+    public long indexGap(long last, long ahead) {
+        RollCycle rc = queue.rollCycle();
+        if (last >= 0 && rc.toCycle(last) == rc.toCycle(ahead)) {
+            return ahead - last;
+        }
+        return rc.toSequenceNumber(ahead) + 1;
+    }
+
     /** Records after {@code checkpoint} (exclusive) up to the last one appended. */
     public long countAfter(long checkpoint) {
         long last = lastIndex();
@@ -187,13 +212,46 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    /** Bytes of the spool's files (their length; roll files are sparse, so this can exceed what the disk holds). */
+    /**
+     * Bytes of the spool's files (their length; roll files are sparse, so this can exceed what the disk holds).
+     * A file deleted during the walk counts 0 (File.length of a missing file) and does not end the walk: a
+     * measurement must never come out as "nothing", or the max_bytes check would be off for a cycle.
+     */
     public long diskBytes() {
-        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return -1;
+        long total = 0;
+        java.util.ArrayDeque<java.io.File> dirs = new java.util.ArrayDeque<>();
+        dirs.push(dir.toFile());
+        while (!dirs.isEmpty()) {
+            java.io.File[] files = dirs.pop().listFiles(); // null if the directory went away meanwhile
+            if (files == null) {
+                continue;
+            }
+            for (java.io.File f : files) {
+                if (f.isDirectory()) {
+                    dirs.push(f);
+                } else {
+                    total += f.length();
+                }
+            }
         }
+        return total;
+    }
+
+    /**
+     * Gives the spool a new source id, after the checkpoint was found ahead of the spool (an OS crash took
+     * records that had been forwarded): the indexes of those records will be handed out again, and a new
+     * source id keeps consumers' (source_id, spool_index) dedupe keys from colliding with the old ones.
+     *
+     * @return the new id
+     */
+    public UUID newSourceId() throws IOException {
+        UUID id = UUID.randomUUID();
+        Path temp = Files.createTempFile(dir, "source-id", ".tmp");
+        Files.writeString(temp, id + "\n", StandardCharsets.UTF_8);
+        Files.move(temp, dir.resolve("source-id"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        sourceId = id;
+        return id;
     }
 
     public SingleChronicleQueue queue() {

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.journal;
+package dev.forwarder.internal.spool;
 
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
@@ -76,6 +76,20 @@ public final class Checkpoint implements AutoCloseable {
         map.putInt(offset + 8, crc(index));
         nextSlot ^= 1;
         value = index;
+    }
+
+    /**
+     * Moves the checkpoint back to {@code index} and forces it: only for a checkpoint found ahead of the
+     * spool (records it covered were lost to an OS crash, and their indexes will be handed out again).
+     */
+    public void rewindTo(long index) {
+        for (int slot = 0; slot < 2; slot++) {
+            map.putLong(slot * SLOT, index);
+            map.putInt(slot * SLOT + 8, crc(index));
+        }
+        nextSlot = 0;
+        value = index;
+        force();
     }
 
     /** Forces the mapped file to the storage device. */

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.journal;
+package dev.forwarder.internal.spool;
 
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -33,7 +33,7 @@ public final class SpaceGuard implements AutoCloseable {
     private final Spool spool;
     private final long maxBytes;
     private final long marginBytes;
-    private final FileStore store;
+    private final java.util.function.LongSupplier usableSpace;
     private final LongAdder appendedSinceRefresh = new LongAdder();
     private final Thread thread;
     private volatile long spoolBytes;
@@ -48,15 +48,48 @@ public final class SpaceGuard implements AutoCloseable {
      *                       roll files to the device; 0 for never
      */
     public SpaceGuard(Spool spool, long maxBytes, long marginBytes, long syncIntervalMs) throws IOException {
+        this(spool, maxBytes, marginBytes, syncIntervalMs, usableSpaceOf(Files.getFileStore(spool.dir())), true);
+    }
+
+    private SpaceGuard(Spool spool, long maxBytes, long marginBytes, long syncIntervalMs,
+            java.util.function.LongSupplier usableSpace, boolean background) {
         this.spool = spool;
         this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(syncIntervalMs);
         this.maxBytes = maxBytes;
         this.marginBytes = marginBytes;
-        this.store = Files.getFileStore(spool.dir());
-        refresh();
-        this.thread = new Thread(this::run, "spool-space-" + spool.dir().getFileName());
-        thread.setDaemon(true);
-        thread.start();
+        this.usableSpace = usableSpace;
+        measure();
+        if (background) {
+            this.thread = new Thread(this::run, "spool-space-" + spool.dir().getFileName());
+            thread.setDaemon(true);
+            thread.start();
+        } else {
+            this.thread = null;
+        }
+    }
+
+    /**
+     * A guard without its own thread, measured only when {@link #measure()} is called, over a free space the
+     * caller decides: for the simulation, where every step must be the same in every run of a seed.
+     */
+    public static SpaceGuard measuredByCaller(Spool spool, long maxBytes, long marginBytes,
+            java.util.function.LongSupplier usableSpace) {
+        return new SpaceGuard(spool, maxBytes, marginBytes, 0, usableSpace, false);
+    }
+
+    /** The usable space of the file system that holds {@code dir}, measured at each call. */
+    public static java.util.function.LongSupplier usableSpaceOf(Path dir) throws IOException {
+        return usableSpaceOf(Files.getFileStore(dir));
+    }
+
+    private static java.util.function.LongSupplier usableSpaceOf(FileStore store) {
+        return () -> {
+            try {
+                return store.getUsableSpace();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
     }
 
     /** A mapping block size that suits a bound and a disk: a sixteenth of the smaller, 1 MiB to 64 MiB. */
@@ -92,7 +125,7 @@ public final class SpaceGuard implements AutoCloseable {
             try {
                 TimeUnit.MILLISECONDS.sleep(syncIntervalNanos > 0
                         ? Math.max(1, Math.min(REFRESH_MS, syncIntervalNanos / 1_000_000)) : REFRESH_MS);
-                refresh();
+                measure();
                 if (syncIntervalNanos > 0 && System.nanoTime() - lastSyncNanos >= syncIntervalNanos) {
                     spool.syncFiles();
                     lastSyncNanos = System.nanoTime();
@@ -105,10 +138,14 @@ public final class SpaceGuard implements AutoCloseable {
         }
     }
 
-    private void refresh() throws IOException {
+    /**
+     * Measures the spool's files and the free space now. The background thread calls it every 100 ms; the
+     * forwarder thread calls it before it discards a roll file, so that it acts on a fresh measurement.
+     */
+    public synchronized void measure() {
         long appendedBefore = appendedSinceRefresh.sum();
         long bytes = spool.diskBytes();
-        long usable = store.getUsableSpace();
+        long usable = usableSpace.getAsLong();
         spoolBytes = bytes;
         usableBytes = usable;
         appendedSinceRefresh.add(-appendedBefore); // what was appended before the measurement is in it now
@@ -125,9 +162,16 @@ public final class SpaceGuard implements AutoCloseable {
         }
     }
 
+    /** Whether the spool was full at the last measurement. */
+    public boolean full() {
+        return full;
+    }
+
     @Override
     public void close() {
         running = false;
-        thread.interrupt();
+        if (thread != null) {
+            thread.interrupt();
+        }
     }
 }

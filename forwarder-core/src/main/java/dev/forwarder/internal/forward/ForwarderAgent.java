@@ -1,0 +1,612 @@
+package dev.forwarder.internal.forward;
+
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.ForwarderStatus.State;
+import dev.forwarder.PublishResult;
+import dev.forwarder.internal.kafka.ConnectionMetrics;
+import dev.forwarder.internal.kafka.DeliveryObserver;
+import dev.forwarder.internal.kafka.Failures;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.ProducerSettings;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.RollFiles;
+import dev.forwarder.internal.spool.SpaceGuard;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolReader;
+import dev.forwarder.internal.spool.SpoolRecord;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The forwarder's work: reads the spool, produces every record into Kafka, settles acknowledgements in
+ * spool order and moves the checkpoint. An Agrona {@link Agent}: {@link #doWork} does a bounded amount of
+ * work and returns how much; {@link ForwarderRunner} owns the thread, the idle strategy and close. The
+ * design essay is in {@code package-info.java}; in short:
+ *
+ * <ul>
+ *   <li>States: CONNECTING (no producer yet: the cluster check when start-up skipped it, then building the
+ *       producer, both retried with back-off), FORWARDING, BACKING_OFF (a send failed: wait for every
+ *       in-flight send to complete and the back-off to pass, replace the producer if it is broken, send the
+ *       failed records again from the window), DRAINING (closing), CLOSED. A transition is logged once.
+ *   <li>Only a record's own fault (too large, invalid) makes it a dead letter. The topic (ACL, name), the
+ *       cluster and the producer (cannot be built, fenced, stuck) are waited out, never a reason to skip.
+ *   <li>Every settlement is counted once, in spool order: {@code delivered}, {@code deadLettered},
+ *       {@code corrupt}, {@code lost}; the checkpoint passes only settled records.
+ * </ul>
+ *
+ * All state is owned by the forwarder thread; the producer's I/O thread only completes attempts.
+ */
+public final class ForwarderAgent implements Agent {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwarderAgent.class);
+    static final long INITIAL_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 5_000;
+    private static final long CONNECTION_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    /** The cluster check run before the first producer when start-up did not run it. */
+    public interface ClusterProbe {
+        /** @throws Exception with a message for the operator when the cluster cannot be used yet */
+        void check() throws Exception;
+    }
+
+    /** What the agent needs that is not the spool: the producer, the clock, the listeners. */
+    public record Wiring(Supplier<Producer<byte[], byte[]>> producers, ClusterProbe probe, Settlements settlements,
+            DeliveryObserver observer, LongSupplier nanoClock, LongSupplier epochMillis) {
+    }
+
+    private final Spool spool;
+    private final Checkpoint checkpoint;
+    private final RollFiles rollFiles;
+    private final SpaceGuard space;
+    private final DeadLetters deadLetters;
+    private final Wiring wiring;
+    private final ForwarderConfig.Kafka kafka;
+    private final String[] topics;
+    private final DeliveryWindow window;
+    private final ConnectionMetrics connections;
+    private final long stallNanos;
+    private final long deliveryTimeoutNanos;
+    private final long forceIntervalNanos;
+    private final boolean syncSpoolBeforeCheckpoint;
+
+    private SpoolReader reader;
+    private Producer<byte[], byte[]> producer;
+    private boolean producerBroken;
+    private Header sourceIdHeader;
+    private boolean caughtUp;
+    private long backoffMs = INITIAL_BACKOFF_MS;
+    private long nextAttemptNanos;
+    private long lastForceNanos;
+    private long lastConnectionPollNanos;
+    private String lastLoggedError;
+
+    private volatile State state;
+    private volatile boolean draining;
+    private volatile long drainDeadlineNanos;
+    private volatile boolean finished;
+    private volatile boolean roomRequested;
+    private volatile boolean canDiscard;
+    private volatile long delivered;
+    private volatile long deadLettered;
+    private volatile long corrupt;
+    private volatile long lost;
+    private volatile long checkpointGap;
+    private volatile int inFlight;
+    private volatile String lastError;
+
+    public ForwarderAgent(Spool spool, Spool deadLetterSpool, SpaceGuard deadLetterSpace, Checkpoint checkpoint,
+            SpaceGuard space, ForwarderConfig.Kafka kafka, Wiring wiring) {
+        this.spool = spool;
+        this.checkpoint = checkpoint;
+        this.space = space;
+        this.kafka = kafka;
+        this.wiring = wiring;
+        this.deadLetters = new DeadLetters(deadLetterSpool, deadLetterSpace);
+        this.rollFiles = new RollFiles(spool, kafka.spool().retainForwarded());
+        this.topics = Arrays.stream(DataType.values()).map(kafka::topic).toArray(String[]::new);
+        this.window = new DeliveryWindow(ProducerSettings.inFlightWindow(kafka), wiring.observer());
+        this.connections = new ConnectionMetrics(wiring.observer());
+        long deliveryTimeoutMs = ProducerSettings.deliveryTimeoutMs(kafka);
+        this.deliveryTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(deliveryTimeoutMs);
+        this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallTimeoutMs(kafka));
+        this.forceIntervalNanos = TimeUnit.MILLISECONDS.toNanos(kafka.spool().checkpointIntervalMs());
+        this.syncSpoolBeforeCheckpoint = kafka.spool().sync() != ForwarderConfig.SyncPolicy.NONE;
+        this.state = State.CONNECTING;
+    }
+
+    /**
+     * How long a send may wait for its callback before the producer is presumed stuck: the producer's own
+     * delivery.timeout.ms (it must call back by then, with an expiry if nothing else) plus a request time-out.
+     * Never shorter: an ISR shrink can hold acks=all for replica.lag.time.max.ms (30 s), which is normal.
+     */
+    public static long stallTimeoutMs(ForwarderConfig.Kafka kafka) {
+        return ProducerSettings.deliveryTimeoutMs(kafka) + kafka.requestTimeoutMs() + kafka.lingerMs();
+    }
+
+    @Override
+    public String roleName() {
+        return "forwarder-" + spool.dir().getFileName();
+    }
+
+    /**
+     * Opens the reader right after the checkpoint. A checkpoint ahead of the spool's last record means an
+     * OS crash took records that had been forwarded (their indexes will be handed out again): the
+     * checkpoint goes back to the last record, the gap is counted, and the spool gets a new source id so that
+     * consumers' (source_id, spool_index) keys of the new records cannot collide with the old ones.
+     */
+    @Override
+    public void onStart() {
+        long cp = checkpoint.read();
+        long last = spool.lastIndex();
+        if (cp != Checkpoint.NONE && last < cp) {
+            long gap = spool.indexGap(last, cp);
+            String oldId = String.valueOf(spool.sourceId());
+            try {
+                spool.newSourceId();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot write a new source id in " + spool.dir(), e);
+            }
+            checkpoint.rewindTo(last < 0 ? Checkpoint.NONE : last);
+            checkpointGap = gap;
+            LOG.error("the checkpoint ({}) is ahead of the spool's last record ({}): an OS crash or power loss took"
+                    + " {} forwarded records from the spool before they reached the disk; their indexes will be"
+                    + " used again, so the spool's source id changes from {} to {}", cp, last, gap, oldId,
+                    spool.sourceId());
+            cp = checkpoint.read();
+        }
+        sourceIdHeader = KafkaMessages.sourceIdHeader(spool.sourceId());
+        reader = new SpoolReader(spool, (index, reason) -> {
+            corrupt++;
+            wiring.observer().corrupt();
+            wiring.settlements().onFate(index, PublishResult.Status.CORRUPT);
+            window.addCorrupt(index);
+        });
+        reader.seekAfter(cp);
+        lastForceNanos = now();
+        canDiscard = rollFiles.canDiscard();
+        LOG.info("forwarding spool {} (source {}) from checkpoint {} to {}", spool.dir(), spool.sourceId(), cp,
+                kafka.brokers());
+    }
+
+    @Override
+    public int doWork() {
+        if (finished) {
+            throw new AgentTerminationException();
+        }
+        long now = now();
+        try {
+            return doWork(now);
+        } catch (RuntimeException | InternalError e) {
+            // A bug, or a fault of the spool (a mapped file on a full disk faults with InternalError): never
+            // let it end forwarding; say so, back off, go on.
+            lastError = Failures.describe(e);
+            LOG.error("forwarder error; backing off", e);
+            nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            if (state == State.FORWARDING) {
+                transition(State.BACKING_OFF, lastError);
+            }
+            return 0;
+        }
+    }
+
+    /** One duty cycle at {@code now} (nanoseconds of the injected clock); returns the work done. */
+    int doWork(long now) {
+        int work = settle();
+        if (roomRequested) {
+            roomRequested = false;
+            work += makeRoom();
+        }
+        switch (state) {
+            case CONNECTING -> work += connect(now);
+            case FORWARDING -> {
+                if (window.resendNeeded()) {
+                    work += backOff(now);
+                } else if (stalled(now)) {
+                    work += replaceStalledProducer(now);
+                } else {
+                    work += send(now);
+                }
+            }
+            case BACKING_OFF -> work += recover(now);
+            default -> {
+            }
+        }
+        inFlight = window.size();
+        if (producer != null && now - lastConnectionPollNanos >= CONNECTION_POLL_NANOS) {
+            connections.poll(producer);
+            lastConnectionPollNanos = now;
+        }
+        if (now - lastForceNanos >= forceIntervalNanos) {
+            forceCheckpoint();
+            lastForceNanos = now;
+            rollFiles.deleteForwarded(checkpoint.read(), wiring.epochMillis().getAsLong());
+            canDiscard = rollFiles.canDiscard();
+        }
+        if (draining) {
+            boolean done = state == State.FORWARDING && caughtUp && window.isEmpty();
+            if (done || now - drainDeadlineNanos >= 0) {
+                if (!done) {
+                    LOG.warn("drain time-out: {} records sent and unsettled, checkpoint {}; the rest stays in the"
+                            + " spool for the next start", window.size(), checkpoint.read());
+                }
+                finished = true;
+            }
+        }
+        return work;
+    }
+
+    /**
+     * Forces the checkpoint to disk; with {@code spool.sync} other than none, the spool's data first, so that
+     * after an OS crash the checkpoint on disk never covers records that did not reach the disk.
+     */
+    private void forceCheckpoint() {
+        if (syncSpoolBeforeCheckpoint) {
+            try {
+                spool.syncFiles();
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot force the spool's roll files to disk; the checkpoint stays in memory", e);
+                return;
+            }
+        }
+        checkpoint.force();
+    }
+
+    /** Pops settled records off the head of the window, counts each, and advances the checkpoint over them. */
+    private int settle() {
+        int settled = 0;
+        long advancedTo = Checkpoint.NONE;
+        DeliveryWindow.Slot head;
+        while ((head = window.pollSettledHead()) != null) {
+            if (head.acknowledged()) {
+                delivered++;
+            } else if (!head.corrupt()) {
+                deadLetter(head); // failed for a reason of its own
+            }
+            advancedTo = head.index;
+            settled++;
+        }
+        if (advancedTo != Checkpoint.NONE) {
+            checkpoint.advance(advancedTo);
+            wiring.settlements().onCheckpoint(advancedTo);
+            if (state == State.FORWARDING) {
+                backoffMs = INITIAL_BACKOFF_MS;
+            }
+        }
+        return settled;
+    }
+
+    private void deadLetter(DeliveryWindow.Slot slot) {
+        String reason = Failures.describe(slot.attempt().error());
+        String notWritten = deadLetters.write(slot.entry, reason);
+        if (notWritten == null) {
+            deadLettered++;
+            wiring.observer().deadLettered();
+            wiring.settlements().onFate(slot.index, PublishResult.Status.DEAD_LETTERED);
+            LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}", slot.index,
+                    slot.entry.type(), reason);
+            return;
+        }
+        lost++;
+        wiring.observer().lost(1);
+        wiring.settlements().onFate(slot.index, PublishResult.Status.LOST);
+        lastError = notWritten;
+        LOG.error("record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost", slot.index,
+                slot.entry.type(), reason, notWritten);
+    }
+
+    private int connect(long now) {
+        if (now < nextAttemptNanos) {
+            return 0;
+        }
+        try {
+            if (wiring.probe() != null) {
+                wiring.probe().check();
+            }
+            producer = wiring.producers().get();
+        } catch (Exception e) {
+            cannotConnect(now, e);
+            return 0;
+        }
+        wiring.observer().connectionsEstablished(wiring.probe() != null ? 1 : 0);
+        lastLoggedError = null;
+        backoffMs = INITIAL_BACKOFF_MS;
+        transition(State.FORWARDING, "connected to " + kafka.brokers());
+        return 1;
+    }
+
+    /**
+     * The cluster check failed or the producer could not be built (a host name that does not resolve yet, a
+     * bad producer setting): counted, shown in lastError, retried with back-off, never the end of forwarding.
+     */
+    private void cannotConnect(long now, Exception e) {
+        wiring.observer().connectionErrors(1);
+        String message = e instanceof org.apache.kafka.common.KafkaException || e instanceof RuntimeException
+                ? "cannot create the Kafka producer: " + rootMessage(e) : e.getMessage();
+        if (!message.equals(lastLoggedError)) {
+            LOG.warn("cannot use Kafka yet, spooling meanwhile; retrying with back-off: {}", message);
+            lastLoggedError = message;
+        }
+        lastError = message;
+        nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+    }
+
+    private static String rootMessage(Throwable e) {
+        StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            b.append(": ").append(c.getMessage());
+        }
+        return b.toString();
+    }
+
+    private int send(long now) {
+        int sent = 0;
+        while (sent < kafka.batchSize() && !window.full()) {
+            SpoolRecord.Entry entry = reader.next(now);
+            if (entry == null) {
+                caughtUp = true;
+                break;
+            }
+            caughtUp = false;
+            sent++;
+            if (!produce(window.add(entry, now))) {
+                return sent + backOff(now);
+            }
+            if (window.resendNeeded()) {
+                break;
+            }
+        }
+        return sent;
+    }
+
+    /** Hands one attempt to the producer; false if send() threw (the attempt is then failed with it). */
+    private boolean produce(DeliveryWindow.Attempt attempt) {
+        SpoolRecord.Entry e = attempt.slot.entry;
+        try {
+            producer.send(KafkaMessages.toProducerRecord(topics[e.type().ordinal()], e.type(), e.keyBytes(),
+                    e.payload(), sourceIdHeader, e.index()), attempt);
+            return true;
+        } catch (RuntimeException thrown) {
+            // Thrown, not called back: the producer is closed or broken, metadata did not come within
+            // max.block.ms, or we were interrupted.
+            attempt.failedToSend(thrown);
+            return false;
+        }
+    }
+
+    private boolean stalled(long now) {
+        DeliveryWindow.Attempt oldest = window.oldestPending();
+        return oldest != null && now - oldest.sentNanos > stallNanos;
+    }
+
+    /** Fails every in-flight send by closing the producer at once; recover() then resends with a new one. */
+    private int replaceStalledProducer(long now) {
+        DeliveryWindow.Attempt oldest = window.oldestPending();
+        String why = "no callback for record " + oldest.slot.index + " in "
+                + TimeUnit.NANOSECONDS.toSeconds(now - oldest.sentNanos) + " s (longer than delivery.timeout.ms);"
+                + " replacing the producer";
+        LOG.warn(why);
+        lastError = why;
+        producerBroken = true;
+        producer.close(Duration.ZERO);
+        return backOff(now);
+    }
+
+    private int backOff(long now) {
+        DeliveryWindow.Attempt first = window.firstResendable();
+        if (first != null) {
+            lastError = describe(first);
+        }
+        nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        transition(State.BACKING_OFF, "send failed (" + lastError + "); sending the failed records again in "
+                + backoffMs + " ms");
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+        return 0;
+    }
+
+    private static String describe(DeliveryWindow.Attempt failed) {
+        Exception e = failed.error();
+        if (failed.kind() == Failures.Kind.TOPIC) {
+            return "Kafka refuses the topic of record " + failed.slot.index + " (" + Failures.describe(e)
+                    + "); fix the topic's ACL or name: the records wait in the spool";
+        }
+        return Failures.describe(e);
+    }
+
+    /**
+     * Waits for every in-flight send to complete and the back-off to pass, replaces the producer if it is
+     * broken, then sends the failed records again, in spool order, from the window.
+     */
+    private int recover(long now) {
+        if (stalled(now)) {
+            return replaceStalledProducer(now);
+        }
+        if (now < nextAttemptNanos || window.anyPending()) {
+            return 0;
+        }
+        settle();
+        for (DeliveryWindow.Attempt a : window.failedAttempts()) {
+            Failures.Kind kind = a.kind();
+            // A producer that failed, or that kept a record until delivery.timeout.ms (KAFKA-14359: an idempotent
+            // producer can retry OUT_OF_ORDER_SEQUENCE_NUMBER until then after a broker restart), is replaced.
+            if (kind == Failures.Kind.PRODUCER
+                    || (kind == Failures.Kind.RETRIABLE && now - a.sentNanos >= deliveryTimeoutNanos)) {
+                producerBroken = true;
+            }
+        }
+        if (producerBroken || producer == null) {
+            if (producer != null) {
+                LOG.info("replacing the Kafka producer after: {}", lastError);
+                producer.close(Duration.ZERO);
+                producer = null;
+            }
+            try {
+                producer = wiring.producers().get();
+            } catch (RuntimeException e) {
+                cannotConnect(now, e);
+                return 0;
+            }
+            producerBroken = false;
+        }
+        List<DeliveryWindow.Slot> resend = window.takeResendable();
+        for (DeliveryWindow.Slot slot : resend) {
+            if (!produce(window.resend(slot, now))) {
+                return backOff(now);
+            }
+        }
+        caughtUp = false;
+        transition(State.FORWARDING, "sent " + resend.size() + " records again");
+        return 1;
+    }
+
+    /** With on_full = drop_oldest, a publisher found the spool full: discard a roll file if still needed. */
+    public void requestRoom() {
+        roomRequested = true;
+    }
+
+    /** Whether a roll file could be discarded now (there is one besides the newest). */
+    public boolean canDiscard() {
+        return canDiscard;
+    }
+
+    /**
+     * Makes room by discarding the oldest roll file, forwarded or not ({@code on_full = drop_oldest}): one
+     * file per request, and only if a fresh measurement still finds the spool full (many publishers may
+     * have asked for the same need). Its unforwarded records are counted as lost; those of its records
+     * already acknowledged count as delivered; the checkpoint moves past it, and the reader only moves if it
+     * was behind.
+     */
+    private int makeRoom() {
+        space.measure();
+        if (!space.full()) {
+            return 0;
+        }
+        long cp = checkpoint.read();
+        RollFiles.Discarded d = rollFiles.discardOldest(cp);
+        canDiscard = rollFiles.canDiscard();
+        if (d == null) {
+            return 0;
+        }
+        long inWindow = 0;
+        long unsettledInWindow = 0;
+        for (DeliveryWindow.Slot slot : window.removeBefore(d.nextIndex())) {
+            inWindow++;
+            if (slot.acknowledged()) {
+                delivered++;
+                wiring.settlements().onFate(slot.index, PublishResult.Status.ACKNOWLEDGED);
+            } else if (!slot.corrupt()) {
+                unsettledInWindow++;
+            }
+        }
+        long discarded = d.unsettled() - inWindow + unsettledInWindow;
+        wiring.settlements().onLost(Math.max(cp + 1, d.firstIndex()), d.nextIndex());
+        checkpoint.advance(d.nextIndex() - 1);
+        wiring.settlements().onCheckpoint(d.nextIndex() - 1);
+        reader.skipTo(d.nextIndex());
+        lost += discarded;
+        wiring.observer().lost(discarded);
+        space.measure();
+        LOG.warn("spool full (on_full = drop_oldest): discarded roll file {} with {} unforwarded records",
+                d.file(), discarded);
+        return 1;
+    }
+
+    /** Asks the agent to finish: forward what is spooled, at most until {@code deadlineNanos}. */
+    public void drain(long deadlineNanos) {
+        drainDeadlineNanos = deadlineNanos;
+        draining = true;
+    }
+
+    /** Stops at the next duty cycle, without draining. */
+    public void abort() {
+        finished = true;
+    }
+
+    /** Closes the producer, settles what completed, forces the checkpoint, applies retention. */
+    @Override
+    public void onClose() {
+        try {
+            if (producer != null) {
+                producer.close(window.isEmpty() ? Duration.ofSeconds(5) : Duration.ZERO);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("closing the Kafka producer failed", e);
+        }
+        try {
+            settle(); // whatever completed during close
+        } catch (RuntimeException e) {
+            LOG.warn("settling at close failed", e);
+        }
+        forceCheckpoint();
+        try {
+            rollFiles.deleteForwarded(checkpoint.read(), wiring.epochMillis().getAsLong());
+            if (reader != null) {
+                reader.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cleaning up the spool at close failed", e);
+        }
+        finished = true;
+        transition(State.CLOSED, "checkpoint " + checkpoint.read());
+    }
+
+    private void transition(State next, String why) {
+        if (state != next) {
+            LOG.info("forwarder {} -> {}: {}", state, next, why);
+            state = next;
+        }
+    }
+
+    private long now() {
+        return wiring.nanoClock().getAsLong();
+    }
+
+    public State state() {
+        State s = state;
+        return s == State.FORWARDING && draining ? State.DRAINING : s;
+    }
+
+    public boolean finished() {
+        return finished;
+    }
+
+    public long delivered() {
+        return delivered;
+    }
+
+    public long deadLettered() {
+        return deadLettered;
+    }
+
+    public long corrupt() {
+        return corrupt;
+    }
+
+    public long lost() {
+        return lost;
+    }
+
+    /** Records whose indexes the checkpoint had passed but the spool no longer held at start (OS crash). */
+    public long checkpointGap() {
+        return checkpointGap;
+    }
+
+    public int inFlight() {
+        return inFlight;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+}

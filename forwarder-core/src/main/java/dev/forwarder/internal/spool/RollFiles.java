@@ -1,0 +1,136 @@
+package dev.forwarder.internal.spool;
+
+import java.io.File;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.NavigableSet;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every deletion of a roll file happens here, for one of two reasons.
+ *
+ * <ul>
+ *   <li><b>Retention</b> ({@link #deleteForwarded}): a roll file holds one cycle (an hour by default). Cycle
+ *       {@code c} may go when the <em>persisted</em> checkpoint lies in a later cycle (every record of
+ *       {@code c} is settled: delivered, dead-lettered, corrupt or lost) and the cycle ended more than
+ *       {@code spool.retain_forwarded} ago. The file of the checkpoint's own cycle, and anything after it, is
+ *       never touched.
+ *   <li><b>Making room</b> ({@link #discardOldest}, {@code on_full = drop_oldest}): the oldest roll file goes,
+ *       forwarded or not, but never the newest one (the one being appended to).
+ * </ul>
+ *
+ * Called by the forwarder thread only; not thread-safe.
+ */
+public final class RollFiles {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RollFiles.class);
+
+    /**
+     * A roll file discarded to make room: its records had indexes {@code [firstIndex, nextIndex)}, and
+     * {@code unsettled} of them were after the checkpoint.
+     */
+    public record Discarded(String file, long firstIndex, long nextIndex, long unsettled) {
+    }
+
+    private final SingleChronicleQueue queue;
+    private final Duration retain;
+    private final RollCycle cycle;
+
+    public RollFiles(Spool spool, Duration retain) {
+        this.queue = spool.queue();
+        this.retain = retain;
+        this.cycle = queue.rollCycle();
+    }
+
+    /**
+     * Deletes the roll files fully covered by {@code persistedCheckpoint} and older than the retention.
+     *
+     * @return the number of files deleted
+     */
+    public int deleteForwarded(long persistedCheckpoint, long nowMs) {
+        if (persistedCheckpoint < 0) {
+            return 0;
+        }
+        int checkpointCycle = cycle.toCycle(persistedCheckpoint);
+        int first = queue.firstCycle();
+        if (first == Integer.MAX_VALUE || first >= checkpointCycle) {
+            return 0;
+        }
+        // Chronicle lists between cycles that exist (the hour before the checkpoint's may have no file):
+        // list them all, then keep those before the checkpoint's.
+        NavigableSet<Long> cycles = queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
+        int deleted = 0;
+        for (long c : cycles) {
+            long cycleEndMs = (c + 1) * cycle.lengthInMillis() + queue.epoch();
+            if (nowMs - cycleEndMs < retain.toMillis()) {
+                break; // later cycles are younger still
+            }
+            File file = fileFor(queue, (int) c);
+            if (file.exists() && file.delete()) {
+                deleted++;
+                LOG.debug("deleted forwarded roll file {}", file);
+            } else if (file.exists()) {
+                LOG.warn("cannot delete forwarded roll file {}", file);
+            }
+        }
+        if (deleted > 0) {
+            queue.refreshDirectoryListing();
+        }
+        return deleted;
+    }
+
+    /** Whether there is a roll file that {@link #discardOldest} may discard (one that is not the newest). */
+    public boolean canDiscard() {
+        int first = queue.firstCycle();
+        return first != Integer.MAX_VALUE && first < queue.lastCycle();
+    }
+
+    /**
+     * Deletes the oldest roll file, forwarded or not, unless it is the newest one.
+     *
+     * @param checkpoint the checkpoint now, to count the file's records after it (before the file goes)
+     * @return what was discarded, or null if nothing could be
+     */
+    public Discarded discardOldest(long checkpoint) {
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        if (first == Integer.MAX_VALUE || first >= last) {
+            return null;
+        }
+        NavigableSet<Long> cycles = queue.listCyclesBetween(first, last);
+        long oldest = cycles.first();
+        Long next = cycles.higher(oldest);
+        if (next == null) {
+            return null;
+        }
+        long firstIndex = cycle.toIndex((int) oldest, 0);
+        long nextIndex = cycle.toIndex(next.intValue(), 0);
+        long unsettled = checkpoint >= nextIndex ? 0 : queue.countExcerpts(Math.max(firstIndex, checkpoint + 1), nextIndex);
+        File file = fileFor(queue, (int) oldest);
+        if (!file.delete()) {
+            LOG.warn("cannot delete roll file {} to make room", file);
+        }
+        queue.refreshDirectoryListing();
+        return new Discarded(file.getName(), firstIndex, nextIndex, unsettled);
+    }
+
+    /** Records with indexes in {@code [from, to)}. */
+    public long count(long from, long to) {
+        if (to <= from) {
+            return 0;
+        }
+        return queue.countExcerpts(from, to);
+    }
+
+    static File fileFor(SingleChronicleQueue queue, int c) {
+        RollCycle rollCycle = queue.rollCycle();
+        String name = DateTimeFormatter.ofPattern(rollCycle.format()).withZone(ZoneOffset.UTC)
+                .format(Instant.ofEpochMilli((long) c * rollCycle.lengthInMillis() + queue.epoch()));
+        return new File(queue.file(), name + ".cq4");
+    }
+}

@@ -1,0 +1,178 @@
+package dev.forwarder.internal.spool;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the spool in index order for the forwarder: decodes each record, and owns the two ways a spool can
+ * be damaged so that the forwarder never sees them.
+ *
+ * <ul>
+ *   <li><b>A corrupt record</b> (checksum or layout wrong): reported once to the {@link CorruptRecords}
+ *       sink, copied to {@code quarantine/<spool index>.record} with a {@code .reason} file, and skipped.
+ *   <li><b>A roll file without an end-of-file marker</b> (truncated, or its writer died mid-record) while
+ *       later roll files exist: after {@link #UNTERMINATED_GRACE_NANOS} with nothing to read in it, reading
+ *       goes on in the next file. The records after the damage cannot be read, nor counted.
+ * </ul>
+ *
+ * <p>Not thread-safe: the forwarder thread owns it. Time is passed in ({@code nowNanos}) for tests.
+ */
+public final class SpoolReader implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpoolReader.class);
+    static final long UNTERMINATED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /** Told, once per record, about each corrupt record the reader skips (in index order with the others). */
+    public interface CorruptRecords {
+        void corrupt(long index, String reason);
+    }
+
+    private final Spool spool;
+    private final SingleChronicleQueue queue;
+    private final ExcerptTailer tailer;
+    private final CorruptRecords corrupt;
+    private long readFrom = Long.MIN_VALUE;
+    private long stuckSinceNanos;
+    private int stuckCycle;
+
+    public SpoolReader(Spool spool, CorruptRecords corrupt) {
+        this.spool = spool;
+        this.queue = spool.queue();
+        this.tailer = queue.createTailer();
+        this.corrupt = corrupt;
+    }
+
+    /** Positions the reader on the first record after {@code index}; {@link Checkpoint#NONE}: the start. */
+    public void seekAfter(long index) {
+        if (index == Checkpoint.NONE) {
+            readFrom = Long.MIN_VALUE;
+            tailer.toStart();
+            return;
+        }
+        readFrom = index + 1;
+        if (!tailer.moveToIndex(index)) {
+            tailer.toStart(); // that roll file is gone: read from the first that exists, skipping up to readFrom
+        }
+    }
+
+    /** Moves the reader forward to {@code index} unless it is already there or past it. */
+    public void skipTo(long index) {
+        if (index > readFrom) {
+            seekAfter(index - 1);
+        }
+    }
+
+    /**
+     * The next readable record, or null if there is none now. Corrupt records on the way are reported to the
+     * sink, quarantined and passed over; at most {@code maxCorrupt} of them in one call.
+     */
+    public SpoolRecord.Entry next(long nowNanos) {
+        for (int skipped = 0; skipped < 1024; skipped++) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    moveOnFromUnterminatedFile(nowNanos);
+                    return null;
+                }
+                long index = dc.index();
+                if (index < readFrom) {
+                    continue;
+                }
+                if (!plausible(index)) {
+                    // Zeros or garbage where a document header should be (a truncated roll file): nothing more
+                    // to read in this file; moveOnFromUnterminatedFile() goes on once later files exist.
+                    dc.rollbackOnClose();
+                    moveOnFromUnterminatedFile(nowNanos);
+                    return null;
+                }
+                readFrom = index + 1;
+                stuckSinceNanos = 0;
+                Bytes<?> bytes = dc.wire().bytes();
+                long start = bytes.readPosition();
+                try {
+                    return SpoolRecord.decode(index, bytes);
+                } catch (SpoolRecord.CorruptRecordException e) {
+                    bytes.readPosition(start);
+                    Path copy = quarantine(index, bytes.toByteArray(), e.getMessage());
+                    LOG.error("spool record {} is corrupt ({}); skipped, copied to {}", index, e.getMessage(), copy);
+                    corrupt.corrupt(index, e.getMessage());
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The index the next record will have at least. */
+    public long position() {
+        return readFrom;
+    }
+
+    /**
+     * Keeps a copy of a corrupt record for a person to look at: {@code quarantine/<spool index>.record}
+     * (its bytes as found) and {@code .reason}. Best effort: the record is skipped and counted either way.
+     */
+    private Path quarantine(long index, byte[] raw, String reason) {
+        Path dir = spool.dir().resolve("quarantine");
+        try {
+            Files.createDirectories(dir);
+            Files.write(dir.resolve(index + ".record"), raw);
+            Files.writeString(dir.resolve(index + ".reason"), reason + "\n", StandardCharsets.UTF_8);
+            return dir.resolve(index + ".record");
+        } catch (IOException e) {
+            LOG.warn("cannot copy corrupt record {} to {}: {}", index, dir, e.toString());
+            return null;
+        }
+    }
+
+    /** An index of a roll cycle that exists: a damaged header can yield any number. */
+    private boolean plausible(long index) {
+        int c = queue.rollCycle().toCycle(index);
+        return c >= queue.firstCycle() && c <= queue.lastCycle();
+    }
+
+    /**
+     * A roll file normally ends with an end-of-file marker, written when its cycle is over. One that was
+     * truncated, or whose writer died mid-record, has none: the reader would wait at its end forever while
+     * later files hold records. After a grace period with nothing to read here and a later roll file
+     * present, move on to it.
+     */
+    private void moveOnFromUnterminatedFile(long now) {
+        int current = tailer.cycle();
+        int last = queue.lastCycle();
+        if (last <= current) {
+            stuckSinceNanos = 0;
+            return;
+        }
+        if (stuckSinceNanos == 0 || stuckCycle != current) {
+            stuckSinceNanos = now;
+            stuckCycle = current;
+            return;
+        }
+        if (now - stuckSinceNanos < UNTERMINATED_GRACE_NANOS) {
+            return;
+        }
+        // Chronicle lists between cycles that exist: ask for all of them and take the next after this one.
+        Long later = queue.listCyclesBetween(queue.firstCycle(), last).higher((long) current);
+        if (later == null) {
+            return;
+        }
+        LOG.error("roll file {} ends without an end-of-file marker (truncated, or its writer died mid-record)"
+                + " while later roll files exist; the records after the damage cannot be read; moving on to the"
+                + " next roll file", RollFiles.fileFor(queue, current).getName());
+        tailer.moveToCycle(later.intValue());
+        stuckSinceNanos = 0;
+    }
+
+    @Override
+    public void close() {
+        tailer.close();
+    }
+}
