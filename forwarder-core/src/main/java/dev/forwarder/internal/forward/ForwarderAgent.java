@@ -167,10 +167,8 @@ public final class ForwarderAgent implements Agent {
         }
         sourceIdHeader = KafkaMessages.sourceIdHeader(spool.sourceId());
         reader = new SpoolReader(spool, (index, reason) -> {
-            corrupt++;
-            wiring.observer().corrupt();
             wiring.settlements().onFate(index, PublishResult.Status.CORRUPT);
-            window.addCorrupt(index);
+            window.addCorrupt(index); // counted when it settles: a crash before that reads it again
         });
         reader.seekAfter(cp);
         lastForceNanos = now();
@@ -182,7 +180,7 @@ public final class ForwarderAgent implements Agent {
     @Override
     public int doWork() {
         if (finished) {
-            throw new AgentTerminationException();
+            throw new AgentTerminationException(true); // expected: the drain is over
         }
         long now = now();
         try {
@@ -270,7 +268,10 @@ public final class ForwarderAgent implements Agent {
         while ((head = window.pollSettledHead()) != null) {
             if (head.acknowledged()) {
                 delivered++;
-            } else if (!head.corrupt()) {
+            } else if (head.corrupt()) {
+                corrupt++;
+                wiring.observer().corrupt();
+            } else {
                 deadLetter(head); // failed for a reason of its own
             }
             advancedTo = head.index;
@@ -505,7 +506,10 @@ public final class ForwarderAgent implements Agent {
             if (slot.acknowledged()) {
                 delivered++;
                 wiring.settlements().onFate(slot.index, PublishResult.Status.ACKNOWLEDGED);
-            } else if (!slot.corrupt()) {
+            } else if (slot.corrupt()) {
+                corrupt++;
+                wiring.observer().corrupt();
+            } else {
                 unsettledInWindow++;
             }
         }

@@ -44,12 +44,8 @@ public final class SyncWaiters implements Settlements {
      * @return its fate; {@code TIMED_OUT} if it was not settled in time (it stays in the spool)
      */
     public PublishResult await(long index, long timeoutMs) {
-        CompletableFuture<PublishResult.Status> done = new CompletableFuture<>();
-        waiters.put(index, done);
+        CompletableFuture<PublishResult.Status> done = watch(index);
         try {
-            if (checkpoint.getAsLong() >= index) {
-                done.complete(fateOf(index));
-            }
             PublishResult.Status status = done.get(timeoutMs, TimeUnit.MILLISECONDS);
             return new PublishResult(status, index, status == PublishResult.Status.ACKNOWLEDGED ? null
                     : detailOf(status));
@@ -64,6 +60,23 @@ public final class SyncWaiters implements Settlements {
         } finally {
             waiters.remove(index);
         }
+    }
+
+    /**
+     * Registers interest in the fate of the record at {@code index}; the future completes when it is settled.
+     * Call {@link #unwatch} when done waiting.
+     */
+    public CompletableFuture<PublishResult.Status> watch(long index) {
+        CompletableFuture<PublishResult.Status> done = new CompletableFuture<>();
+        waiters.put(index, done);
+        if (checkpoint.getAsLong() >= index) {
+            done.complete(fateOf(index));
+        }
+        return done;
+    }
+
+    public void unwatch(long index) {
+        waiters.remove(index);
     }
 
     private static String detailOf(PublishResult.Status status) {

@@ -1,0 +1,21 @@
+package dev.forwarder.internal.spool;
+
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/** Damage done to a spool by tests, so that tests outside this package need not touch Chronicle. */
+public final class SpoolDamage {
+
+    private SpoolDamage() {
+    }
+
+    /** Appends a document that is not a spool record (it fails the layout check); returns its index. */
+    public static long appendGarbage(Spool spool, byte[] bytes) {
+        try (ExcerptAppender raw = spool.queue().createAppender()) {
+            try (DocumentContext dc = raw.writingDocument()) {
+                dc.wire().bytes().write(bytes);
+            }
+            return raw.lastIndexAppended();
+        }
+    }
+}
