@@ -565,6 +565,13 @@ public final class ForwarderAgent implements Agent {
         transition(State.CLOSED, "checkpoint " + checkpoint.read());
     }
 
+    /** For the simulation's crashes: the files stay as they are; only the reader's resources go. */
+    void closeReaderAfterCrash() {
+        if (reader != null) {
+            reader.close();
+        }
+    }
+
     private void transition(State next, String why) {
         if (state != next) {
             LOG.info("forwarder {} -> {}: {}", state, next, why);

@@ -258,8 +258,12 @@ public final class Spool implements AutoCloseable {
         return queue;
     }
 
+    /** Closes the queue, and the closing thread's appender (the only one a thread-local lets us reach). */
     @Override
     public void close() {
+        ExcerptAppender own = appenders.get();
+        appenders.remove();
+        own.close();
         queue.close();
     }
 
