@@ -1,0 +1,76 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The forwarder started with require_connection = false and no Kafka it can use: nothing about Kafka is needed. */
+class ForwarderWithoutKafkaTest {
+
+    private static ForwarderConfig config(Path dir, String brokers) {
+        return ForwarderConfig.parse("gateway.observability.kafka { brokers = \"" + brokers + "\","
+                + " startup { require_connection = false, timeout_ms = 500 }, spool.dir = \"" + dir
+                + "\", spool.drain_timeout_ms = 200 }");
+    }
+
+    @Test
+    void aBrokerNameThatDoesNotResolveKeepsTheForwarderTryingAndSaysWhy(@TempDir Path dir) throws Exception {
+        try (Forwarder forwarder = Forwarder.start(config(dir, "kafka-that-does-not-resolve-yet.invalid:9092"))) {
+            assertTrue(forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (forwarder.status().lastError() == null && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            ForwarderStatus status = forwarder.status();
+            assertNotNull(status.lastError(), "the cause is shown");
+            assertTrue(status.lastError().contains("kafka-that-does-not-resolve-yet.invalid")
+                    || status.lastError().contains("resolvable"), status.lastError());
+            assertEquals(ForwarderStatus.State.CONNECTING, status.state(), "still trying, not dead");
+            Thread.sleep(300);
+            assertEquals(ForwarderStatus.State.CONNECTING, forwarder.status().state());
+            assertEquals(1, forwarder.status().backlog(), "the record waits in the spool");
+        }
+    }
+
+    @Test
+    void closeFromTwoThreadsAtOnceClosesOnceAndBothReturnAfterIt(@TempDir Path dir) throws Exception {
+        Forwarder forwarder = Forwarder.start(config(dir, "127.0.0.1:1"));
+        forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}");
+        CountDownLatch go = new CountDownLatch(1);
+        List<Throwable> errors = new ArrayList<>();
+        List<ForwarderStatus.State> seen = new ArrayList<>();
+        List<Thread> closers = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    forwarder.close(); // a shutdown hook beside try-with-resources
+                    synchronized (seen) {
+                        seen.add(forwarder.status().state());
+                    }
+                } catch (Throwable e) {
+                    synchronized (errors) {
+                        errors.add(e);
+                    }
+                }
+            });
+            t.start();
+            closers.add(t);
+        }
+        go.countDown();
+        for (Thread t : closers) {
+            t.join(30_000);
+        }
+        assertEquals(List.of(), errors);
+        assertEquals(List.of(ForwarderStatus.State.CLOSED, ForwarderStatus.State.CLOSED), seen,
+                "both returned after the close was done");
+        assertEquals(1, forwarder.status().backlog(), "the record stays for the next start");
+    }
+}
