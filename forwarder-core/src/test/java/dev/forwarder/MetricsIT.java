@@ -92,7 +92,9 @@ class MetricsIT {
     void anOutageShowsAsFailuresAndConnectionErrorsThenAReconnection(KafkaBroker broker, @TempDir Path dir)
             throws Exception {
         ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"),
-                "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
+                "gateway.observability.kafka.spool.drain_timeout_ms = 60000\n"
+                        // Sends in flight expire (and count as failures) after 15 s instead of the 60 s default.
+                        + "gateway.observability.kafka.producer { \"delivery.timeout.ms\" = 15000 }");
         String prefix = config.kafka().topicPrefix();
         Map<String, String> chat = Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix), "data_type", "chat_inference");
         UUID run = UUID.randomUUID();
@@ -109,8 +111,8 @@ class MetricsIT {
             for (int i = 100; i < 200; i++) {
                 forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
             }
-            // Kafka's producer retries quietly; after 15 s without an acknowledgement the forwarder replaces it,
-            // and the sends in flight fail: that is what the failure counter shows.
+            // Kafka's producer retries quietly; after delivery.timeout.ms (15 s here) the sends in flight expire
+            // and fail: that is what the failure counter shows.
             PrometheusText during = null;
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (System.nanoTime() < deadline) {

@@ -27,13 +27,16 @@ final class DeliveryWindow {
 
     private final int capacity;
     private final DeliveryObserver observer;
+    private final java.util.function.LongSupplier nanoClock;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     /** Raised by a callback whose failure needs a resend (anything but a record's own fault). */
     private volatile boolean resendNeeded;
 
-    DeliveryWindow(int capacity, DeliveryObserver observer) {
+    /** @param nanoClock the agent's clock, read by callbacks to stamp when an attempt completed */
+    DeliveryWindow(int capacity, DeliveryObserver observer, java.util.function.LongSupplier nanoClock) {
         this.capacity = capacity;
         this.observer = observer;
+        this.nanoClock = nanoClock;
     }
 
     /** One spool record in the window. */
@@ -73,13 +76,17 @@ final class DeliveryWindow {
 
         final Slot slot;
         final long sentNanos;
+        /** The producer this attempt was handed to: only its own failures say anything about it. */
+        final Object producer;
         private final long sentSystemNanos = System.nanoTime();
         private volatile Exception error;
+        private volatile long completedNanos;
         private volatile int state;
 
-        private Attempt(Slot slot, long sentNanos) {
+        private Attempt(Slot slot, long sentNanos, Object producer) {
             this.slot = slot;
             this.sentNanos = sentNanos;
+            this.producer = producer;
         }
 
         @Override
@@ -92,7 +99,8 @@ final class DeliveryWindow {
                 observer.acknowledged(slot.entry.type(), System.nanoTime() - sentSystemNanos);
                 return;
             }
-            error = exception; // before state: a reader that sees FAILED sees the error
+            error = exception; // before state: a reader that sees FAILED sees the error and the time
+            completedNanos = nanoClock.getAsLong();
             state = FAILED;
             observer.failed(slot.entry.type(), exception);
             Failures.Kind kind = Failures.classify(exception);
@@ -121,6 +129,11 @@ final class DeliveryWindow {
             return error;
         }
 
+        /** How long the producer kept this attempt before it called back with a failure. */
+        long waitedNanos() {
+            return completedNanos - sentNanos;
+        }
+
         Failures.Kind kind() {
             return Failures.classify(error);
         }
@@ -139,10 +152,10 @@ final class DeliveryWindow {
     }
 
     /** Adds a record read from the spool and returns the attempt to hand to the producer. */
-    Attempt add(SpoolRecord.Entry entry, long nowNanos) {
+    Attempt add(SpoolRecord.Entry entry, long nowNanos, Object producer) {
         Slot slot = new Slot(entry.index(), entry);
         slots.addLast(slot);
-        return resend(slot, nowNanos);
+        return resend(slot, nowNanos, producer);
     }
 
     /** Adds a corrupt record: settled at once, nothing to send. */
@@ -151,8 +164,8 @@ final class DeliveryWindow {
     }
 
     /** A new attempt for a slot: the old one's callback is ignored from now on. */
-    Attempt resend(Slot slot, long nowNanos) {
-        Attempt attempt = new Attempt(slot, nowNanos);
+    Attempt resend(Slot slot, long nowNanos, Object producer) {
+        Attempt attempt = new Attempt(slot, nowNanos, producer);
         slot.attempt = attempt;
         return attempt;
     }

@@ -81,6 +81,8 @@ public final class ForwarderAgent implements Agent {
     private final boolean syncSpoolBeforeCheckpoint;
 
     private SpoolReader reader;
+    private java.util.concurrent.CompletableFuture<Void> probe;
+    private boolean probed;
     private Producer<byte[], byte[]> producer;
     private boolean producerBroken;
     private Header sourceIdHeader;
@@ -96,7 +98,6 @@ public final class ForwarderAgent implements Agent {
     private volatile long drainDeadlineNanos;
     private volatile boolean finished;
     private volatile boolean roomRequested;
-    private volatile boolean canDiscard;
     private volatile long delivered;
     private volatile long deadLettered;
     private volatile long corrupt;
@@ -115,7 +116,7 @@ public final class ForwarderAgent implements Agent {
         this.deadLetters = new DeadLetters(deadLetterSpool, deadLetterSpace);
         this.rollFiles = new RollFiles(spool, kafka.spool().retainForwarded());
         this.topics = Arrays.stream(DataType.values()).map(kafka::topic).toArray(String[]::new);
-        this.window = new DeliveryWindow(ProducerSettings.inFlightWindow(kafka), wiring.observer());
+        this.window = new DeliveryWindow(ProducerSettings.inFlightWindow(kafka), wiring.observer(), wiring.nanoClock());
         this.connections = new ConnectionMetrics(wiring.observer());
         long deliveryTimeoutMs = ProducerSettings.deliveryTimeoutMs(kafka);
         this.deliveryTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(deliveryTimeoutMs);
@@ -172,7 +173,6 @@ public final class ForwarderAgent implements Agent {
         });
         reader.seekAfter(cp);
         lastForceNanos = now();
-        canDiscard = rollFiles.canDiscard();
         LOG.info("forwarding spool {} (source {}) from checkpoint {} to {}", spool.dir(), spool.sourceId(), cp,
                 kafka.brokers());
     }
@@ -229,7 +229,6 @@ public final class ForwarderAgent implements Agent {
             forceCheckpoint();
             lastForceNanos = now;
             rollFiles.deleteForwarded(checkpoint.read(), wiring.epochMillis().getAsLong());
-            canDiscard = rollFiles.canDiscard();
         }
         if (draining) {
             boolean done = state == State.FORWARDING && caughtUp && window.isEmpty();
@@ -306,17 +305,46 @@ public final class ForwarderAgent implements Agent {
                 slot.entry.type(), reason, notWritten);
     }
 
+    /**
+     * Checks the cluster (when start-up did not) and builds the producer. The check talks to the cluster for
+     * seconds, so it runs on a thread of its own and this duty cycle only looks at its result: the agent
+     * stays free to make room, settle and drain meanwhile.
+     */
     private int connect(long now) {
         if (now < nextAttemptNanos) {
             return 0;
         }
-        try {
-            if (wiring.probe() != null) {
-                wiring.probe().check();
+        if (wiring.probe() != null && !probed) {
+            if (probe == null) {
+                probe = new java.util.concurrent.CompletableFuture<>();
+                java.util.concurrent.CompletableFuture<Void> started = probe;
+                Thread t = new Thread(() -> {
+                    try {
+                        wiring.probe().check();
+                        started.complete(null);
+                    } catch (Exception e) {
+                        started.completeExceptionally(e);
+                    }
+                }, roleName() + "-cluster-check");
+                t.setDaemon(true);
+                t.start();
             }
+            if (!probe.isDone()) {
+                return 0;
+            }
+            try {
+                probe.join();
+                probed = true;
+            } catch (java.util.concurrent.CompletionException e) {
+                probe = null;
+                cannotConnect(now, "cannot check the Kafka cluster: ", e.getCause() instanceof Exception cause ? cause : e);
+                return 0;
+            }
+        }
+        try {
             producer = wiring.producers().get();
-        } catch (Exception e) {
-            cannotConnect(now, e);
+        } catch (RuntimeException e) {
+            cannotConnect(now, "cannot create the Kafka producer: ", e);
             return 0;
         }
         wiring.observer().connectionsEstablished(wiring.probe() != null ? 1 : 0);
@@ -330,10 +358,9 @@ public final class ForwarderAgent implements Agent {
      * The cluster check failed or the producer could not be built (a host name that does not resolve yet, a
      * bad producer setting): counted, shown in lastError, retried with back-off, never the end of forwarding.
      */
-    private void cannotConnect(long now, Exception e) {
+    private void cannotConnect(long now, String what, Exception e) {
         wiring.observer().connectionErrors(1);
-        String message = e instanceof org.apache.kafka.common.KafkaException || e instanceof RuntimeException
-                ? "cannot create the Kafka producer: " + rootMessage(e) : e.getMessage();
+        String message = e instanceof RuntimeException ? what + rootMessage(e) : e.getMessage();
         if (!message.equals(lastLoggedError)) {
             LOG.warn("cannot use Kafka yet, spooling meanwhile; retrying with back-off: {}", message);
             lastLoggedError = message;
@@ -361,7 +388,7 @@ public final class ForwarderAgent implements Agent {
             }
             caughtUp = false;
             sent++;
-            if (!produce(window.add(entry, now))) {
+            if (!produce(window.add(entry, now, producer))) {
                 return sent + backOff(now);
             }
             if (window.resendNeeded()) {
@@ -438,11 +465,14 @@ public final class ForwarderAgent implements Agent {
         }
         settle();
         for (DeliveryWindow.Attempt a : window.failedAttempts()) {
+            if (a.producer != producer) {
+                continue; // a failure of a producer already replaced says nothing about this one
+            }
             Failures.Kind kind = a.kind();
             // A producer that failed, or that kept a record until delivery.timeout.ms (KAFKA-14359: an idempotent
             // producer can retry OUT_OF_ORDER_SEQUENCE_NUMBER until then after a broker restart), is replaced.
             if (kind == Failures.Kind.PRODUCER
-                    || (kind == Failures.Kind.RETRIABLE && now - a.sentNanos >= deliveryTimeoutNanos)) {
+                    || (kind == Failures.Kind.RETRIABLE && a.waitedNanos() >= deliveryTimeoutNanos)) {
                 producerBroken = true;
             }
         }
@@ -455,14 +485,16 @@ public final class ForwarderAgent implements Agent {
             try {
                 producer = wiring.producers().get();
             } catch (RuntimeException e) {
-                cannotConnect(now, e);
+                cannotConnect(now, "cannot create the Kafka producer: ", e);
                 return 0;
             }
             producerBroken = false;
         }
         List<DeliveryWindow.Slot> resend = window.takeResendable();
         for (DeliveryWindow.Slot slot : resend) {
-            if (!produce(window.resend(slot, now))) {
+            // send() may call back with a failure before it returns (no metadata within max.block.ms): stop at
+            // the first, or each of the others would wait max.block.ms too. The rest stay failed, resent later.
+            if (!produce(window.resend(slot, now, producer)) || window.resendNeeded()) {
                 return backOff(now);
             }
         }
@@ -476,9 +508,9 @@ public final class ForwarderAgent implements Agent {
         roomRequested = true;
     }
 
-    /** Whether a roll file could be discarded now (there is one besides the newest). */
+    /** Whether a roll file could be discarded now (there is one besides the newest). Any thread. */
     public boolean canDiscard() {
-        return canDiscard;
+        return rollFiles.canDiscard();
     }
 
     /**
@@ -495,7 +527,6 @@ public final class ForwarderAgent implements Agent {
         }
         long cp = checkpoint.read();
         RollFiles.Discarded d = rollFiles.discardOldest(cp);
-        canDiscard = rollFiles.canDiscard();
         if (d == null) {
             return 0;
         }

@@ -6,15 +6,19 @@ import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 
 /**
- * Turns the producer's own connection metrics into kafka_connections_established (new connections) and
- * kafka_connection_errors (connections lost to a cluster we were connected to, and failed authentications).
- * Kafka's client does not count failed connection attempts, only these. Polled by the forwarder thread.
+ * Turns the producer's own connection metrics into kafka_connections_established (connections made) and
+ * kafka_connection_errors (connections closed under the producer: a broker that went away, a connection
+ * attempt that failed, and failed authentications). Both come from the producer's monotonic totals
+ * ({@code connection-creation-total}, {@code connection-close-total}, {@code failed-authentication-total}),
+ * so a poll never misses an outage between two samples. Polled by the forwarder thread; a new producer
+ * starts its totals again.
  */
 public final class ConnectionMetrics {
 
     private final DeliveryObserver observer;
-    private double lastConnectionsCreated;
-    private double lastConnectionCount;
+    private Producer<?, ?> polled;
+    private double lastCreated;
+    private double lastClosed;
     private double lastAuthFailures;
 
     public ConnectionMetrics(DeliveryObserver observer) {
@@ -23,7 +27,7 @@ public final class ConnectionMetrics {
 
     public void poll(Producer<?, ?> producer) {
         double created = 0;
-        double count = 0;
+        double closed = 0;
         double authFailed = 0;
         for (Map.Entry<MetricName, ? extends Metric> m : producer.metrics().entrySet()) {
             MetricName name = m.getKey();
@@ -32,25 +36,27 @@ public final class ConnectionMetrics {
             }
             switch (name.name()) {
                 case "connection-creation-total" -> created = v;
-                case "connection-count" -> count = v;
+                case "connection-close-total" -> closed = v;
                 case "failed-authentication-total" -> authFailed = v;
                 default -> {
                 }
             }
         }
-        if (created < lastConnectionsCreated || authFailed < lastAuthFailures) {
-            lastConnectionsCreated = 0; // a new producer starts its counts again
+        if (producer != polled) {
+            polled = producer; // a new producer counts from zero
+            lastCreated = 0;
+            lastClosed = 0;
             lastAuthFailures = 0;
         }
-        if (created > lastConnectionsCreated) {
-            observer.connectionsEstablished((long) (created - lastConnectionsCreated));
+        if (created > lastCreated) {
+            observer.connectionsEstablished((long) (created - lastCreated));
         }
-        long errors = (long) (authFailed - lastAuthFailures) + (lastConnectionCount > 0 && count == 0 ? 1 : 0);
+        long errors = (long) (closed - lastClosed) + (long) (authFailed - lastAuthFailures);
         if (errors > 0) {
             observer.connectionErrors(errors);
         }
-        lastConnectionsCreated = created;
-        lastAuthFailures = authFailed;
-        lastConnectionCount = count;
+        lastCreated = Math.max(lastCreated, created);
+        lastClosed = Math.max(lastClosed, closed);
+        lastAuthFailures = Math.max(lastAuthFailures, authFailed);
     }
 }

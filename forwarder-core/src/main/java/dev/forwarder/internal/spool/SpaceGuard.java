@@ -5,7 +5,6 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +33,14 @@ public final class SpaceGuard implements AutoCloseable {
     private final long maxBytes;
     private final long marginBytes;
     private final java.util.function.LongSupplier usableSpace;
-    private final LongAdder appendedSinceRefresh = new LongAdder();
+    /**
+     * Bytes appended to this spool by every process, a counter shared through a memory-mapped file
+     * ({@code <spool>/appended-bytes}): each guard compares against what all writers appended since its own
+     * last measurement, not only its own process's appends. Atomic across processes (a locked add on the
+     * shared page).
+     */
+    private final SharedCounter appendedTotal;
+    private volatile long appendedAtMeasure;
     private final Thread thread;
     private volatile long spoolBytes;
     private volatile long usableBytes;
@@ -58,6 +64,7 @@ public final class SpaceGuard implements AutoCloseable {
         this.maxBytes = maxBytes;
         this.marginBytes = marginBytes;
         this.usableSpace = usableSpace;
+        this.appendedTotal = SharedCounter.open(spool.dir().resolve("appended-bytes"));
         measure();
         if (background) {
             this.thread = new Thread(this::run, "spool-space-" + spool.dir().getFileName());
@@ -101,7 +108,7 @@ public final class SpaceGuard implements AutoCloseable {
 
     /** Whether a record of {@code bytes} fits under the bound and the disk's margin. Cheap: no I/O. */
     public boolean admits(int bytes) {
-        long pending = appendedSinceRefresh.sum() + bytes;
+        long pending = appendedTotal.get() - appendedAtMeasure + bytes;
         // Two blocks under max_bytes: Chronicle lengthens a roll file a block at a time, ahead of the data, and
         // a roll to the next file adds that file's first block at once (seen with one file a second).
         return spoolBytes + pending + 2 * marginBytes <= maxBytes && usableBytes - pending > marginBytes;
@@ -109,7 +116,7 @@ public final class SpaceGuard implements AutoCloseable {
 
     /** Counts a record just appended, until the next measurement sees it. */
     public void appended(int bytes) {
-        appendedSinceRefresh.add(bytes);
+        appendedTotal.add(bytes);
     }
 
     public long usableBytes() {
@@ -143,12 +150,12 @@ public final class SpaceGuard implements AutoCloseable {
      * forwarder thread calls it before it discards a roll file, so that it acts on a fresh measurement.
      */
     public synchronized void measure() {
-        long appendedBefore = appendedSinceRefresh.sum();
+        long appendedBefore = appendedTotal.get(); // read first: an append in between is counted twice, never missed
         long bytes = spool.diskBytes();
         long usable = usableSpace.getAsLong();
         spoolBytes = bytes;
         usableBytes = usable;
-        appendedSinceRefresh.add(-appendedBefore); // what was appended before the measurement is in it now
+        appendedAtMeasure = appendedBefore; // what was appended before the measurement is in it now
         boolean nowFull = !admits(0);
         if (nowFull != full) {
             full = nowFull;
@@ -169,6 +176,7 @@ public final class SpaceGuard implements AutoCloseable {
 
     @Override
     public void close() {
+        appendedTotal.close();
         running = false;
         if (thread != null) {
             thread.interrupt();

@@ -572,6 +572,12 @@ class ForwarderSimulationTest {
                 }
                 String key = new String(record.key(), StandardCharsets.UTF_8);
                 long id = idOf(record.value());
+                if (brokerDown && rnd.nextInt(3) == 0) {
+                    // As KafkaProducer.send when metadata does not come within max.block.ms: the callback, before
+                    // send returns.
+                    callback.onCompletion(null, new TimeoutException("Topic not present in metadata after 5000 ms."));
+                    return new CompletableFuture<>();
+                }
                 pending.add(new Send(id, record.topic(), key, Math.floorMod(key.hashCode(), PARTITIONS),
                         poisonPayload(record.value()), callback));
                 return new CompletableFuture<>();

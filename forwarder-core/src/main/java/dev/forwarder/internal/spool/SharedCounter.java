@@ -1,0 +1,56 @@
+package dev.forwarder.internal.spool;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A 64-bit counter in an 8-byte memory-mapped file, added to atomically by every process that maps it (the
+ * add is a locked instruction on the shared page). Survives a process crash as of its last add; not meant
+ * to survive an OS crash (a lost count only makes the next measurement's estimate smaller for 100 ms).
+ */
+final class SharedCounter implements AutoCloseable {
+
+    private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+    private final FileChannel channel;
+    private final MappedByteBuffer map;
+
+    private SharedCounter(FileChannel channel, MappedByteBuffer map) {
+        this.channel = channel;
+        this.map = map;
+    }
+
+    static SharedCounter open(Path file) {
+        try {
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            return new SharedCounter(channel, channel.map(FileChannel.MapMode.READ_WRITE, 0, Long.BYTES));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the spool's shared counter " + file, e);
+        }
+    }
+
+    long get() {
+        return (long) LONG.getVolatile(map, 0);
+    }
+
+    void add(long delta) {
+        LONG.getAndAdd(map, 0, delta);
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing to keep: the mapping stays valid until it is collected
+        }
+    }
+}
