@@ -1,31 +1,24 @@
 package dev.forwarder;
 
-import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.spool.SpoolRecord;
 import dev.forwarder.internal.spool.SpoolLock;
 import dev.forwarder.internal.forward.ForwarderAgent;
 import dev.forwarder.internal.forward.ForwarderRunner;
 import dev.forwarder.internal.forward.Settlements;
 import dev.forwarder.internal.kafka.ClusterCheck;
-import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.publish.Publisher;
 import dev.forwarder.internal.publish.SyncWaiters;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import com.codahale.metrics.MetricRegistry;
 import dev.forwarder.internal.metrics.ForwarderMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.concurrent.ThreadLocalRandom;
 import java.nio.charset.StandardCharsets;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +49,6 @@ public final class Forwarder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
 
     private final ForwarderConfig config;
-    private final EventCodec codec = new EventCodec();
     private final Spool spool;
     private final Spool deadLetters;
     private final Checkpoint checkpoint;
@@ -67,13 +59,8 @@ public final class Forwarder implements AutoCloseable {
     private final boolean accepting;
     private final boolean forwarding;
     private final ForwarderMetrics metrics;
-    private final LongAdder appendedBytes = new LongAdder();
-
-    private final LongAdder offered = new LongAdder();
-    private final LongAdder appended = new LongAdder();
-    private final Map<PublishResult.Status, LongAdder> dropped = new EnumMap<>(PublishResult.Status.class);
-    private final AtomicInteger activePublishers = new AtomicInteger();
-    private final SyncWaiters waiters;
+    private final SpaceGuard deadLetterSpace;
+    private final Publisher publisher;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closedLatch = new CountDownLatch(1);
     private volatile boolean closed;
@@ -86,11 +73,6 @@ public final class Forwarder implements AutoCloseable {
     private Forwarder(ForwarderConfig config, MetricRegistry registry, boolean forward) {
         this.config = config;
         this.forwarding = forward;
-        for (PublishResult.Status status : PublishResult.Status.values()) {
-            if (!status.inSpool()) {
-                dropped.put(status, new LongAdder());
-            }
-        }
         this.accepting = config.enabled() && config.kafka().enabled();
         this.metrics = new ForwarderMetrics(registry, config.kafka().topicPrefix(), new MetricsSource(),
                 System::currentTimeMillis);
@@ -102,7 +84,8 @@ public final class Forwarder implements AutoCloseable {
             lock = null;
             agent = null;
             runner = null;
-            waiters = null;
+            deadLetterSpace = null;
+            publisher = new Publisher(config, null, null, null, null, metrics);
             LOG.info("Kafka output disabled by configuration: records are dropped as DROPPED_DISABLED");
             return;
         }
@@ -165,21 +148,34 @@ public final class Forwarder implements AutoCloseable {
         this.spool = opened;
         this.deadLetters = openedDeadLetters;
         this.checkpoint = openedCheckpoint;
+        this.deadLetterSpace = openedDeadLetterGuard;
         if (!forward) {
             this.agent = null;
             this.runner = null;
-            this.waiters = null;
+            this.publisher = new Publisher(config, spool, space, null, null, metrics);
             LOG.info("appending to spool {}; another process forwards it", dir);
             return;
         }
         Checkpoint cp = openedCheckpoint;
-        this.waiters = config.asyncWrites() ? null : new SyncWaiters(cp::read);
+        SyncWaiters waiters = config.asyncWrites() ? null : new SyncWaiters(cp::read);
         ForwarderAgent.ClusterProbe probe = kafka.startup().requireConnection() ? null
                 : () -> ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
         this.agent = new ForwarderAgent(spool, deadLetters, openedDeadLetterGuard, checkpoint, space, kafka,
                 new ForwarderAgent.Wiring(() -> new KafkaProducer<>(ProducerSettings.producer(kafka)), probe,
                         waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
                         System::currentTimeMillis));
+        ForwarderAgent room = agent;
+        this.publisher = new Publisher(config, spool, space, new Publisher.Room() {
+            @Override
+            public boolean canDiscard() {
+                return room.canDiscard();
+            }
+
+            @Override
+            public void requestRoom() {
+                room.requestRoom();
+            }
+        }, waiters, metrics);
         this.runner = new ForwarderRunner(agent);
     }
 
@@ -213,18 +209,7 @@ public final class Forwarder implements AutoCloseable {
 
     /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
     public PublishResult publish(InferenceRecord record) {
-        return awaitIfSync(guarded(() -> {
-            byte[] json;
-            String key;
-            try {
-                json = codec.serialize(record);
-                key = KafkaMessages.keyOf(record);
-            } catch (RuntimeException e) {
-                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
-                        "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
-            }
-            return append(record.dataType(), key, json);
-        }));
+        return publisher.publish(record);
     }
 
     /**
@@ -233,46 +218,7 @@ public final class Forwarder implements AutoCloseable {
      * short. Never throws.
      */
     public PublishResult publish(DataType type, byte[] json) {
-        return awaitIfSync(guarded(() -> {
-            if (type == null || !looksLikeOneObject(json)) {
-                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
-                        ? "no data type given" : type + " record is not one JSON object");
-            }
-            return append(type, KafkaMessages.keyOf(json), json);
-        }));
-    }
-
-    /**
-     * With {@code async_writes = false}: waits for the fate of an appended record, outside the section that
-     * keeps close() from closing the spool (so close never waits for these waits).
-     */
-    private PublishResult awaitIfSync(PublishResult appended) {
-        if (waiters == null || appended.status() != PublishResult.Status.ACCEPTED) {
-            return appended;
-        }
-        return waiters.await(appended.spoolIndex(), config.kafka().requestTimeoutMs());
-    }
-
-    /**
-     * What every publish does around its own work: counts the offer, refuses when disabled or closed, and
-     * keeps close() from shutting the spool under an append in progress. Whatever goes wrong is a result.
-     */
-    private PublishResult guarded(java.util.function.Supplier<PublishResult> publish) {
-        offered.increment();
-        if (!accepting) {
-            return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
-        }
-        activePublishers.incrementAndGet();
-        try {
-            if (closed) {
-                return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
-            }
-            return publish.get();
-        } catch (RuntimeException e) {
-            return drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
-        } finally {
-            activePublishers.decrementAndGet();
-        }
+        return publisher.publish(type, json);
     }
 
     /** As {@link #publish(DataType, byte[])}, for JSON held as a string. */
@@ -283,95 +229,22 @@ public final class Forwarder implements AutoCloseable {
         return publish(type, json.getBytes(StandardCharsets.UTF_8));
     }
 
-    private PublishResult append(DataType type, String key, byte[] json) {
-        byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
-        int size = SpoolRecord.encodedSize(keyBytes, json, null);
-        if (!space.admits(size) && !waitForRoom(size)) {
-            return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
-                    + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");
-        }
-        long index;
-        boolean sampled = (ThreadLocalRandom.current().nextInt() & 15) == 0;
-        long start = sampled ? System.nanoTime() : 0;
-        try {
-            index = spool.append(type, System.currentTimeMillis(), keyBytes, json, null);
-        } catch (RuntimeException | Error e) {
-            // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
-            return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);
-        }
-        space.appended(size);
-        metrics.appended(sampled ? System.nanoTime() - start : 0, sampled);
-        appended.increment();
-        appendedBytes.add(json.length);
-        return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
-    }
-
-    /**
-     * With on_full = block: waits, at most spool.block_timeout_ms, for room. With drop_oldest: asks the
-     * forwarder thread to discard the oldest roll file and waits for that, at most 100 ms (an append-only
-     * process has no forwarder thread: it drops the new record). Never without a bound.
-     */
-    private boolean waitForRoom(int size) {
-        ForwarderConfig.Spool settings = config.kafka().spool();
-        long waitMs;
-        if (settings.onFull() == ForwarderConfig.OnFull.BLOCK) {
-            waitMs = settings.blockTimeoutMs();
-        } else if (settings.onFull() == ForwarderConfig.OnFull.DROP_OLDEST && agent != null && agent.canDiscard()) {
-            agent.requestRoom();
-            waitMs = 100;
-        } else {
-            return false;
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
-        while (System.nanoTime() - deadline < 0 && !closed) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-            if (space.admits(size)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private PublishResult drop(PublishResult.Status status, String detail) {
-        dropped.get(status).increment();
-        metrics.dropped(status);
-        return PublishResult.dropped(status, detail);
-    }
-
-    private static boolean looksLikeOneObject(byte[] json) {
-        if (json == null) {
-            return false;
-        }
-        int start = 0;
-        int end = json.length - 1;
-        while (start <= end && isJsonWhitespace(json[start])) {
-            start++;
-        }
-        while (end >= start && isJsonWhitespace(json[end])) {
-            end--;
-        }
-        return end > start && json[start] == '{' && json[end] == '}';
-    }
-
-    private static boolean isJsonWhitespace(byte b) {
-        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
-    }
-
     /** A snapshot of the counts, the checkpoint, the backlog and the forwarder's state. */
     public ForwarderStatus status() {
-        Map<PublishResult.Status, Long> drops = new EnumMap<>(PublishResult.Status.class);
-        dropped.forEach((status, count) -> drops.put(status, count.sum()));
+        Map<PublishResult.Status, Long> drops = publisher.dropped();
+        long offered = publisher.offered();
+        long appended = publisher.appended();
         if (!accepting) {
-            return new ForwarderStatus(ForwarderStatus.State.DISABLED, offered.sum(), appended.sum(), drops,
+            return new ForwarderStatus(ForwarderStatus.State.DISABLED, offered, appended, drops,
                     0, 0, 0, 0, 0, Checkpoint.NONE, 0, null);
         }
         long cp = forwarding || spoolClosed ? checkpoint.read() : checkpoint.reread();
         long backlog = spoolClosed ? lastBacklog : spool.countAfter(cp);
         if (!forwarding) {
             return new ForwarderStatus(closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING,
-                    offered.sum(), appended.sum(), drops, 0, 0, 0, 0, backlog, cp, 0, null);
+                    offered, appended, drops, 0, 0, 0, 0, backlog, cp, 0, null);
         }
-        return new ForwarderStatus(agent.state(), offered.sum(), appended.sum(), drops, agent.delivered(),
+        return new ForwarderStatus(agent.state(), offered, appended, drops, agent.delivered(),
                 agent.deadLettered(), agent.corrupt(), agent.lost(), backlog, cp, agent.inFlight(), agent.lastError());
     }
 
@@ -413,26 +286,22 @@ public final class Forwarder implements AutoCloseable {
 
     private void closeOnce() {
         closed = true;
+        publisher.close(); // refuses new records, waits for appends in progress
         if (!accepting) {
             metrics.close();
             return;
         }
-        while (activePublishers.get() > 0) {
-            // An append in progress finishes in microseconds (a block wait for room within block_timeout_ms).
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
-        }
         if (runner != null) {
             runner.drainAndClose(config.kafka().spool().drainTimeoutMs());
         }
-        if (waiters != null) {
-            waiters.closeAll();
-        }
+        publisher.releaseWaiters();
         lastBacklog = spool.countAfter(forwarding ? checkpoint.read() : checkpoint.reread());
         lastOldest = spool.appendTimeAfter(checkpoint.read());
         lastDiskBytes = spool.diskBytes();
         spoolClosed = true;
         metrics.close();
         closeQuietly(space);
+        closeQuietly(deadLetterSpace);
         closeQuietly(checkpoint);
         deadLetters.close();
         spool.close();
@@ -479,8 +348,7 @@ public final class Forwarder implements AutoCloseable {
 
         @Override
         public long meanRecordBytes() {
-            long n = appended.sum();
-            return n == 0 ? 1024 : appendedBytes.sum() / n;
+            return publisher.meanRecordBytes();
         }
 
         @Override

@@ -56,7 +56,7 @@ import java.util.function.Supplier;
  * the current state). Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard
  * and JMX, labels are the last parts of the name: {@code kafka_writes_success.chat_inference}.
  */
-public final class ForwarderMetrics implements DeliveryObserver {
+public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.internal.publish.Publisher.Observer {
 
     public static final String CONNECTIONS_ESTABLISHED = "kafka_connections_established";
     public static final String CONNECTION_ERRORS = "kafka_connection_errors";

@@ -1,0 +1,258 @@
+package dev.forwarder.internal.publish;
+
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.InferenceRecord;
+import dev.forwarder.PublishResult;
+import dev.forwarder.internal.json.EventCodec;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.spool.SpaceGuard;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+/**
+ * The request path: admit a record (framing, the spool's room), append it, count it, or drop it with a
+ * reason; and, with {@code async_writes = false}, wait for its fate. Never throws, never waits for Kafka
+ * otherwise. Safe from any number of threads.
+ *
+ * <p>Accounting: every call counts one offer, then exactly one of appended or dropped (by reason), so
+ * {@code offered = appended + dropped} at every moment that no publish is in progress.
+ *
+ * <p>Misuse: {@link #close} before closing the spool: it refuses new publishes and waits for appends in
+ * progress (microseconds; a {@code block} wait for room at most {@code block_timeout_ms}).
+ */
+public final class Publisher {
+
+    /** What the request path tells the metrics. Must be quick and must not throw. */
+    public interface Observer {
+        /** A record was appended; {@code nanos} is the append's duration when {@code sampled}. */
+        void appended(long nanos, boolean sampled);
+
+        void dropped(PublishResult.Status reason);
+    }
+
+    /** The forwarder's help when the spool is full and {@code on_full = drop_oldest}. */
+    public interface Room {
+        /** Whether a roll file could be discarded now. */
+        boolean canDiscard();
+
+        /** Asks for a roll file to be discarded, if the spool is still full. */
+        void requestRoom();
+    }
+
+    private final ForwarderConfig config;
+    private final boolean accepting;
+    private final Spool spool;
+    private final SpaceGuard space;
+    private final Room room;
+    private final SyncWaiters waiters;
+    private final Observer observer;
+    private final EventCodec codec = new EventCodec();
+    private final LongAdder offered = new LongAdder();
+    private final LongAdder appended = new LongAdder();
+    private final LongAdder appendedBytes = new LongAdder();
+    private final Map<PublishResult.Status, LongAdder> dropped = new EnumMap<>(PublishResult.Status.class);
+    private final AtomicInteger active = new AtomicInteger();
+    private volatile boolean closed;
+
+    /**
+     * @param spool   null when output is disabled (every record is dropped as DROPPED_DISABLED)
+     * @param room    null for an append-only process, or when on_full is not drop_oldest
+     * @param waiters null with async_writes = true
+     */
+    public Publisher(ForwarderConfig config, Spool spool, SpaceGuard space, Room room, SyncWaiters waiters,
+            Observer observer) {
+        this.config = config;
+        this.accepting = spool != null;
+        this.spool = spool;
+        this.space = space;
+        this.room = room;
+        this.waiters = waiters;
+        this.observer = observer;
+        for (PublishResult.Status status : PublishResult.Status.values()) {
+            if (!status.inSpool()) {
+                dropped.put(status, new LongAdder());
+            }
+        }
+    }
+
+    /** Serialises a typed record and publishes it. */
+    public PublishResult publish(InferenceRecord record) {
+        return awaitIfSync(guarded(() -> {
+            byte[] json;
+            String key;
+            try {
+                json = codec.serialize(record);
+                key = KafkaMessages.keyOf(record);
+            } catch (RuntimeException e) {
+                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                        "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
+            }
+            return append(record.dataType(), key, json);
+        }));
+    }
+
+    /** Publishes JSON serialised by the caller; only its framing (one {@code {...}} object) is checked. */
+    public PublishResult publish(DataType type, byte[] json) {
+        return awaitIfSync(guarded(() -> {
+            if (type == null || !looksLikeOneObject(json)) {
+                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
+                        ? "no data type given" : type + " record is not one JSON object");
+            }
+            return append(type, KafkaMessages.keyOf(json), json);
+        }));
+    }
+
+    /**
+     * With {@code async_writes = false}: waits for the fate of an appended record, outside the section that
+     * keeps close() from closing the spool (so close never waits for these waits).
+     */
+    private PublishResult awaitIfSync(PublishResult result) {
+        if (waiters == null || result.status() != PublishResult.Status.ACCEPTED) {
+            return result;
+        }
+        return waiters.await(result.spoolIndex(), config.kafka().requestTimeoutMs());
+    }
+
+    /**
+     * What every publish does around its own work: counts the offer, refuses when disabled or closed, and
+     * keeps close() from shutting the spool under an append in progress. Whatever goes wrong is a result.
+     */
+    private PublishResult guarded(Supplier<PublishResult> publish) {
+        offered.increment();
+        if (!accepting) {
+            return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
+        }
+        active.incrementAndGet();
+        try {
+            if (closed) {
+                return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
+            }
+            return publish.get();
+        } catch (RuntimeException e) {
+            return drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
+        } finally {
+            active.decrementAndGet();
+        }
+    }
+
+    private PublishResult append(DataType type, String key, byte[] json) {
+        byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+        int size = SpoolRecord.encodedSize(keyBytes, json, null);
+        if (!space.admits(size) && !waitForRoom(size)) {
+            return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
+                    + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");
+        }
+        long index;
+        boolean sampled = (ThreadLocalRandom.current().nextInt() & 15) == 0;
+        long start = sampled ? System.nanoTime() : 0;
+        try {
+            index = spool.append(type, System.currentTimeMillis(), keyBytes, json, null);
+        } catch (RuntimeException | Error e) {
+            // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
+            return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);
+        }
+        space.appended(size);
+        observer.appended(sampled ? System.nanoTime() - start : 0, sampled);
+        appended.increment();
+        appendedBytes.add(json.length);
+        return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
+    }
+
+    /**
+     * With on_full = block: waits, at most spool.block_timeout_ms, for room. With drop_oldest: asks the
+     * forwarder thread to discard the oldest roll file and waits for that, at most 100 ms; with nothing it
+     * could discard (one roll file, or an append-only process) it drops the new record at once. Never
+     * without a bound.
+     */
+    private boolean waitForRoom(int size) {
+        ForwarderConfig.Spool settings = config.kafka().spool();
+        long waitMs;
+        if (settings.onFull() == ForwarderConfig.OnFull.BLOCK) {
+            waitMs = settings.blockTimeoutMs();
+        } else if (settings.onFull() == ForwarderConfig.OnFull.DROP_OLDEST && room != null && room.canDiscard()) {
+            room.requestRoom();
+            waitMs = 100;
+        } else {
+            return false;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        while (System.nanoTime() - deadline < 0 && !closed) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            if (space.admits(size)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private PublishResult drop(PublishResult.Status status, String detail) {
+        dropped.get(status).increment();
+        observer.dropped(status);
+        return new PublishResult(status, -1, detail);
+    }
+
+    static boolean looksLikeOneObject(byte[] json) {
+        if (json == null) {
+            return false;
+        }
+        int start = 0;
+        int end = json.length - 1;
+        while (start <= end && isJsonWhitespace(json[start])) {
+            start++;
+        }
+        while (end >= start && isJsonWhitespace(json[end])) {
+            end--;
+        }
+        return end > start && json[start] == '{' && json[end] == '}';
+    }
+
+    private static boolean isJsonWhitespace(byte b) {
+        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
+    }
+
+    /** Refuses new publishes (DROPPED_CLOSED) and waits for the appends in progress to finish. */
+    public void close() {
+        closed = true;
+        while (active.get() > 0) {
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+        }
+    }
+
+    /** Ends the waits of synchronous publishers (after the drain): their records stay in the spool. */
+    public void releaseWaiters() {
+        if (waiters != null) {
+            waiters.closeAll();
+        }
+    }
+
+    public long offered() {
+        return offered.sum();
+    }
+
+    public long appended() {
+        return appended.sum();
+    }
+
+    /** Mean payload size of the records appended, for the backlog-bytes estimate; 1024 before any. */
+    public long meanRecordBytes() {
+        long n = appended.sum();
+        return n == 0 ? 1024 : appendedBytes.sum() / n;
+    }
+
+    /** Drops by reason, every reason present (zeros included). */
+    public Map<PublishResult.Status, Long> dropped() {
+        Map<PublishResult.Status, Long> out = new EnumMap<>(PublishResult.Status.class);
+        dropped.forEach((status, count) -> out.put(status, count.sum()));
+        return out;
+    }
+}
