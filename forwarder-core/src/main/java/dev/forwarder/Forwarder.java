@@ -207,6 +207,23 @@ public final class Forwarder implements AutoCloseable {
         return new Forwarder(config, registry, true);
     }
 
+    /**
+     * Sends dead-lettered records again, in order, with their original {@code source_id} and
+     * {@code spool_index} headers, and removes from the dead-letter spool those Kafka acknowledged (a record
+     * refused again stays, with its first reason). For after the cause was fixed: a raised
+     * {@code max.message.bytes}, a corrected record. Needs the spool's lock: the forwarder of that spool must
+     * be stopped.
+     *
+     * @param since only records first appended at or after this instant; null for all
+     * @param type  only this data type; null for all
+     * @throws ForwarderException if a forwarder runs on the spool, or the dead-letter spool cannot be read
+     */
+    public static RedriveResult redrive(ForwarderConfig config, java.time.Instant since, DataType type) {
+        ForwarderConfig.Kafka kafka = config.kafka();
+        return dev.forwarder.internal.forward.Redrive.run(kafka, since, type,
+                () -> new KafkaProducer<>(ProducerSettings.producer(kafka)));
+    }
+
     /** Publishes a typed record: serialises it, appends it to the spool, and returns. Never throws. */
     public PublishResult publish(InferenceRecord record) {
         return publisher.publish(record);

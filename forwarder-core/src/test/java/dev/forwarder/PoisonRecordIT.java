@@ -33,6 +33,7 @@ class PoisonRecordIT {
         List<String> small = new ArrayList<>();
         String poisonId = Records.id(run, 999);
         ForwarderStatus status;
+        long poisonIndex;
         try (Forwarder forwarder = Forwarder.start(config)) {
             for (int i = 0; i < 10; i++) {
                 small.add(publishSmall(forwarder, run, i));
@@ -42,7 +43,9 @@ class PoisonRecordIT {
             new java.util.Random(7).nextBytes(noise);
             String big = "{\"id\":\"" + poisonId + "\",\"function_name\":\"f\",\"input\":{\"messages\":[{\"role\":\"user\","
                     + "\"content\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}]}}";
-            assertTrue(forwarder.publish(DataType.CHAT_INFERENCE, big).accepted());
+            PublishResult poison = forwarder.publish(DataType.CHAT_INFERENCE, big);
+            assertTrue(poison.accepted());
+            poisonIndex = poison.spoolIndex();
             for (int i = 10; i < 20; i++) {
                 small.add(publishSmall(forwarder, run, i));
             }
@@ -66,6 +69,44 @@ class PoisonRecordIT {
                 assertTrue(new String(dead.payload(), StandardCharsets.UTF_8).contains(poisonId));
             }
         }
+
+        // Redrive: refused while a forwarder runs on the spool, naming it.
+        try (Forwarder running = Forwarder.start(config)) {
+            ForwarderException busy = org.junit.jupiter.api.Assertions.assertThrows(ForwarderException.class,
+                    () -> Forwarder.redrive(config, null, null));
+            assertTrue(busy.getMessage().contains(String.valueOf(ProcessHandle.current().pid())), busy.getMessage());
+        }
+        // Still too large: refused again, and kept.
+        RedriveResult again = Forwarder.redrive(config, null, DataType.CHAT_INFERENCE);
+        assertEquals(new RedriveResult(1, 0, 1, 1), again);
+        // The cause fixed (the topic takes larger messages now): delivered, with its original headers, and removed.
+        String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(broker.clientProperties())) {
+            admin.incrementalAlterConfigs(java.util.Map.of(
+                    new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
+                    List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                            new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "200000"),
+                            org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+        }
+        assertEquals(new RedriveResult(0, 0, 0, 1), Forwarder.redrive(config, null, DataType.MODEL_INFERENCE),
+                "the type filter selects nothing");
+        assertEquals(new RedriveResult(1, 1, 0, 0), Forwarder.redrive(config, null, null));
+        assertEquals(new RedriveResult(0, 0, 0, 0), Forwarder.redrive(config, null, null), "nothing left to send");
+        String source;
+        try (Spool spool = new Spool(dir.resolve("spool"))) {
+            source = spool.sourceId().toString();
+        }
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> arrived =
+                dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 21);
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> redriven = arrived.stream()
+                .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals(poisonId)).toList();
+        assertEquals(1, redriven.size(), "the dead letter arrived once");
+        assertEquals(String.valueOf(poisonIndex), header(redriven.get(0), "spool_index"));
+        assertEquals(source, header(redriven.get(0), "source_id"));
+    }
+
+    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
     private static String publishSmall(Forwarder forwarder, UUID run, int seq) {

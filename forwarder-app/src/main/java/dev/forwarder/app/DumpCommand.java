@@ -1,5 +1,7 @@
 package dev.forwarder.app;
 
+import dev.forwarder.internal.forward.DeadLetters;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.DataType;
@@ -60,7 +62,12 @@ final class DumpCommand implements Callable<Integer> {
                     json.writeStringField("append_time", Instant.ofEpochMilli(e.appendTimeMs()).toString());
                     json.writeStringField("key", e.key());
                     if (e.note() != null) {
-                        json.writeStringField("reason", e.note());
+                        DeadLetters.Origin origin = DeadLetters.origin(e.note());
+                        json.writeStringField("reason", origin.reason());
+                        if (origin.sourceId() != null) {
+                            json.writeStringField("source_id", origin.sourceId().toString());
+                            json.writeNumberField("original_spool_index", origin.spoolIndex());
+                        }
                     }
                     json.writeFieldName("record");
                     json.writeRawValue(new String(e.payload(), StandardCharsets.UTF_8));

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "forwarder", mixinStandardHelpOptions = true, version = "forwarder 0.1.0-SNAPSHOT",
         description = "Durable forwarder of LLM inference events into Apache Kafka.",
         subcommands = {RunCommand.class, DemoCommand.class, StatusCommand.class, DumpCommand.class,
-            ReplayCommand.class, CheckConfigCommand.class, KafkaCommand.class})
+            ReplayCommand.class, RedriveCommand.class, CheckConfigCommand.class, KafkaCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -248,4 +248,103 @@ class AppIT {
     private static int freePort() {
         return dev.forwarder.testkit.Ports.unused();
     }
+
+    private static Process command(Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("command.log").toFile())).start();
+    }
+
+    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void replaySendsRetainedRecordsAgainWithTheirHeadersAndLeavesTheCheckpoint(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        String prefix = "rp" + UUID.randomUUID().toString().substring(0, 8);
+        int port = freePort();
+        Path config = config(dir, broker, prefix, port);
+        Files.writeString(config, Files.readString(config) + "gateway.observability.kafka.spool.retain_forwarded = 1h\n");
+        App app = start(config, port, dir.resolve("app.log"));
+        UUID run = UUID.randomUUID();
+        try {
+            StringBuilder ndjson = new StringBuilder();
+            for (int i = 0; i < 20; i++) {
+                ndjson.append("{\"id\":\"").append(Records.id(run, i)).append("\",\"model_name\":\"m\"}\n");
+            }
+            assertEquals(202, post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN).statusCode());
+        } finally {
+            assertEquals(0, stop(app), Files.readString(app.log()));
+        }
+        String topic = prefix + "_model_inference";
+        assertEquals(20, dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 20).size());
+        long checkpoint = dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint"));
+
+        Process replay = command(dir, "replay", "--config", config.toString(), "--since", "1h", "--type", "model_inference");
+        assertEquals(0, replay.waitFor(), Files.readString(dir.resolve("command.log")));
+        assertEquals(checkpoint, dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint")),
+                "replay does not touch the checkpoint");
+
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> all =
+                dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 40);
+        assertEquals(40, all.size(), "every retained record sent once more");
+        java.util.Map<String, List<String>> copies = new java.util.HashMap<>();
+        for (var r : all) {
+            copies.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
+                    .add(header(r, "source_id") + "/" + header(r, "spool_index") + "/" + header(r, "data_type"));
+        }
+        assertEquals(20, copies.size());
+        for (var c : copies.entrySet()) {
+            assertEquals(2, c.getValue().size(), c.getKey());
+            assertEquals(c.getValue().get(0), c.getValue().get(1), "the copy carries the original's headers: " + c.getKey());
+        }
+    }
+
+    @Test
+    void aFullSpoolAnswers503WithRetryAfterAndSaysHowManyWereAccepted(@TempDir Path dir) throws Exception {
+        int port = freePort();
+        Path file = dir.resolve("forwarder.conf");
+        // Kafka away (nothing listens there), so everything stays in a spool of the smallest size allowed.
+        Files.writeString(file, "gateway.observability.kafka {\n"
+                + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
+                + "  startup.require_connection = false\n"
+                + "  spool { dir = \"" + dir.resolve("spool") + "\", max_bytes = 16MiB, drain_timeout_ms = 500 }\n"
+                + "}\n"
+                + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 4MiB }\n");
+        App app = start(file, port, dir.resolve("app.log"));
+        UUID run = UUID.randomUUID();
+        String pad = "x".repeat(100_000);
+        long acceptedTotal = 0;
+        HttpResponse<String> full = null;
+        try {
+            for (int post = 0; post < 40 && full == null; post++) {
+                StringBuilder ndjson = new StringBuilder();
+                for (int i = 0; i < 30; i++) {
+                    ndjson.append("{\"id\":\"").append(Records.id(run, post * 30L + i)).append("\",\"pad\":\"")
+                            .append(pad).append("\"}\n");
+                }
+                HttpResponse<String> r = post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN);
+                if (r.statusCode() == 503) {
+                    full = r;
+                } else {
+                    assertEquals(202, r.statusCode(), r.body());
+                }
+                acceptedTotal += JSON.readTree(r.body()).get("accepted").asLong();
+            }
+            assertTrue(full != null, "a 16 MiB spool refused records after at most 120 MB were offered");
+            assertEquals("5", full.headers().firstValue("Retry-After").orElse(null));
+            assertTrue(JSON.readTree(full.body()).get("error").asText().contains("DROPPED_SPOOL_FULL"), full.body());
+            assertEquals(503, get(app, "/health/ready", null).statusCode(), "not ready while the spool is full");
+            JsonNode status = JSON.readTree(get(app, "/status", TOKEN).body());
+            assertEquals(acceptedTotal, status.get("appended").asLong(), "what the answers said was accepted is in the spool");
+            assertTrue(status.get("dropped").get("DROPPED_SPOOL_FULL").asLong() >= 1);
+            assertEquals(status.get("offered").asLong(), status.get("appended").asLong()
+                    + status.get("dropped").get("DROPPED_SPOOL_FULL").asLong());
+        } finally {
+            assertEquals(0, stop(app), Files.readString(app.log()));
+        }
+    }
 }

@@ -4,6 +4,7 @@ import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 
 /**
  * The dead-letter spool: records Kafka refused for good, each with the reason, in the main spool's layout
@@ -13,8 +14,38 @@ import java.nio.charset.StandardCharsets;
  * <p>A write that fails (the bound, a full disk, an I/O fault) never stalls forwarding: the caller counts
  * the record as lost, with the reason, because Kafka will never take it and there is nowhere left to keep
  * it. Called by the forwarder thread only.
+ *
+ * <p>A dead letter's note says where the record came from, so that {@code redrive} can send it with its
+ * original headers: a first line {@code source_id=<uuid> spool_index=<n>}, then the reason.
  */
-final class DeadLetters {
+public final class DeadLetters {
+
+    /** Where a dead letter came from (null and -1 for dead letters written before notes carried it). */
+    public record Origin(UUID sourceId, long spoolIndex, String reason) {
+    }
+
+    static String note(UUID sourceId, long spoolIndex, String reason) {
+        return "source_id=" + sourceId + " spool_index=" + spoolIndex + "\n" + reason;
+    }
+
+    /** Reads a dead letter's note. */
+    public static Origin origin(String note) {
+        if (note != null && note.startsWith("source_id=")) {
+            int end = note.indexOf('\n');
+            String first = end < 0 ? note : note.substring(0, end);
+            String[] parts = first.split(" ");
+            if (parts.length == 2 && parts[1].startsWith("spool_index=")) {
+                try {
+                    return new Origin(UUID.fromString(parts[0].substring("source_id=".length())),
+                            Long.parseLong(parts[1].substring("spool_index=".length())),
+                            end < 0 ? "" : note.substring(end + 1));
+                } catch (IllegalArgumentException e) {
+                    // not ours: the whole note is the reason
+                }
+            }
+        }
+        return new Origin(null, -1, note);
+    }
 
     private final Spool spool;
     private final SpaceGuard space;
@@ -25,8 +56,8 @@ final class DeadLetters {
     }
 
     /** Writes a dead letter; returns null, or why it could not be written. */
-    String write(SpoolRecord.Entry entry, String reason) {
-        byte[] note = reason.getBytes(StandardCharsets.UTF_8);
+    String write(SpoolRecord.Entry entry, UUID sourceId, String reason) {
+        byte[] note = note(sourceId, entry.index(), reason).getBytes(StandardCharsets.UTF_8);
         int size = SpoolRecord.encodedSize(entry.keyBytes(), entry.payload(), note);
         try {
             space.measure();

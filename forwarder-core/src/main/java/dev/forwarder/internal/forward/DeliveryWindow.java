@@ -19,6 +19,13 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * bytes until it leaves the window, so a failed send is sent again from here: the spool is never read
  * twice, and a slot acknowledged once stays acknowledged through any number of resends of its neighbours.
  *
+ * <p><b>Per-key order.</b> A record whose key (within its data type) has an earlier record in the window
+ * that Kafka has not acknowledged yet is <em>held</em>: added, but not sent, until that one is settled.
+ * So a later record of a key can never reach the topic before an earlier one that failed and is sent
+ * again (Kafka keeps a partition's order only for what it retries itself, not for a send that failed back
+ * to us after an expiry or a topic refusal). Keys are mostly unique (the record's id), so this rarely holds
+ * anything; a key shared by many records is sent one at a time.
+ *
  * <p>A callback of an attempt that is no longer its slot's current one (the slot was sent again, or left
  * the window) changes nothing: completion state lives with the attempt, and a slot reads only its current
  * one. Created and read by the forwarder thread; callbacks come from the producer's I/O thread.
@@ -29,6 +36,10 @@ final class DeliveryWindow {
     private final DeliveryObserver observer;
     private final java.util.function.LongSupplier nanoClock;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    /** The latest slot of each key still in the window (type ordinal + key): what a new record waits for. */
+    private final java.util.HashMap<String, Slot> lastOfKey = new java.util.HashMap<>();
+    /** Held slots, in spool order. */
+    private final ArrayDeque<Slot> held = new ArrayDeque<>();
     /** Raised by a callback whose failure needs a resend (anything but a record's own fault). */
     private volatile boolean resendNeeded;
 
@@ -44,11 +55,26 @@ final class DeliveryWindow {
         final long index;
         /** The record, or null for a corrupt one (settled as it is read). */
         final SpoolRecord.Entry entry;
+        final String orderKey;
         private Attempt attempt;
+        /** The earlier slot of the same key this one waits for, while held; else null. */
+        private Slot waitsFor;
+        private boolean gone;
 
         private Slot(long index, SpoolRecord.Entry entry) {
             this.index = index;
             this.entry = entry;
+            this.orderKey = entry == null || entry.keyBytes() == null ? null
+                    : entry.type().ordinal() + ":" + new String(entry.keyBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        boolean held() {
+            return waitsFor != null;
+        }
+
+        /** Settled for the purpose of ordering: acknowledged, a dead letter, or out of the window. */
+        private boolean releasesFollowers() {
+            return gone || acknowledged() || (attempt != null && attempt.failed() && attempt.kind() == Failures.Kind.RECORD);
         }
 
         boolean corrupt() {
@@ -151,11 +177,43 @@ final class DeliveryWindow {
         return slots.isEmpty();
     }
 
-    /** Adds a record read from the spool and returns the attempt to hand to the producer. */
+    /**
+     * Adds a record read from the spool; returns the attempt to hand to the producer, or null if the record
+     * is held behind an earlier, unacknowledged record of its key.
+     */
     Attempt add(SpoolRecord.Entry entry, long nowNanos, Object producer) {
         Slot slot = new Slot(entry.index(), entry);
         slots.addLast(slot);
+        if (slot.orderKey != null) {
+            Slot before = lastOfKey.put(slot.orderKey, slot);
+            if (before != null && !before.releasesFollowers()) {
+                slot.waitsFor = before;
+                held.addLast(slot);
+                return null;
+            }
+        }
         return resend(slot, nowNanos, producer);
+    }
+
+    /** The held slots whose predecessor is now settled, in order; they are no longer held. */
+    List<Slot> release() {
+        List<Slot> out = new ArrayList<>();
+        for (java.util.Iterator<Slot> it = held.iterator(); it.hasNext(); ) {
+            Slot s = it.next();
+            if (s.waitsFor.releasesFollowers()) {
+                s.waitsFor = null;
+                it.remove();
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private void left(Slot slot) {
+        slot.gone = true;
+        if (slot.orderKey != null && lastOfKey.get(slot.orderKey) == slot) {
+            lastOfKey.remove(slot.orderKey);
+        }
     }
 
     /** Adds a corrupt record: settled at once, nothing to send. */
@@ -189,6 +247,7 @@ final class DeliveryWindow {
         Slot head = settledHead();
         if (head != null) {
             slots.pollFirst();
+            left(head);
         }
         return head;
     }
@@ -197,7 +256,10 @@ final class DeliveryWindow {
     List<Slot> removeBefore(long index) {
         List<Slot> removed = new ArrayList<>();
         while (!slots.isEmpty() && slots.peekFirst().index < index) {
-            removed.add(slots.pollFirst());
+            Slot s = slots.pollFirst();
+            left(s);
+            held.remove(s);
+            removed.add(s);
         }
         return removed;
     }
@@ -264,5 +326,18 @@ final class DeliveryWindow {
             }
         }
         return out;
+    }
+
+    /** The window's slots in a line, for failure messages of tests. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("[");
+        for (Slot s : slots) {
+            Attempt a = s.attempt;
+            b.append(s.index & 0xffff).append(s.corrupt() ? ":corrupt" : s.held() ? ":held(" + (s.waitsFor.index & 0xffff) + ")"
+                    : a == null ? ":unsent" : a.pending() ? ":pending" : a.failed() ? ":failed(" + a.kind() + ")" : ":acked")
+                    .append(' ');
+        }
+        return b.append(']').toString();
     }
 }

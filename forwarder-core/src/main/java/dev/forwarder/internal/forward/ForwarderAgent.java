@@ -288,7 +288,7 @@ public final class ForwarderAgent implements Agent {
 
     private void deadLetter(DeliveryWindow.Slot slot) {
         String reason = Failures.describe(slot.attempt().error());
-        String notWritten = deadLetters.write(slot.entry, reason);
+        String notWritten = deadLetters.write(slot.entry, spool.sourceId(), reason);
         if (notWritten == null) {
             deadLettered++;
             wiring.observer().deadLettered();
@@ -380,6 +380,13 @@ public final class ForwarderAgent implements Agent {
 
     private int send(long now) {
         int sent = 0;
+        List<DeliveryWindow.Slot> released = window.release();
+        if (!released.isEmpty()) {
+            sent += released.size();
+            if (!produceAll(released, now)) {
+                return sent + backOff(now);
+            }
+        }
         while (sent < kafka.batchSize() && !window.full()) {
             SpoolRecord.Entry entry = reader.next(now);
             if (entry == null) {
@@ -388,7 +395,8 @@ public final class ForwarderAgent implements Agent {
             }
             caughtUp = false;
             sent++;
-            if (!produce(window.add(entry, now, producer))) {
+            DeliveryWindow.Attempt attempt = window.add(entry, now, producer);
+            if (attempt != null && !produce(attempt)) {
                 return sent + backOff(now);
             }
             if (window.resendNeeded()) {
@@ -396,6 +404,26 @@ public final class ForwarderAgent implements Agent {
             }
         }
         return sent;
+    }
+
+    /**
+     * Sends the slots in order. send() may fail before it returns (it threw, or called back at once: no
+     * metadata within max.block.ms): then it stops, and the slots not sent yet get a failed attempt with the
+     * same cause, so that they are sent again with the others (and no one waits max.block.ms for each).
+     *
+     * @return false if a send failed
+     */
+    private boolean produceAll(List<DeliveryWindow.Slot> slots, long now) {
+        for (int i = 0; i < slots.size(); i++) {
+            DeliveryWindow.Attempt attempt = window.resend(slots.get(i), now, producer);
+            if (!produce(attempt) || (attempt.failed() && attempt.kind() != Failures.Kind.RECORD)) {
+                for (int j = i + 1; j < slots.size(); j++) {
+                    window.resend(slots.get(j), now, producer).failedToSend(attempt.error());
+                }
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Hands one attempt to the producer; false if send() threw (the attempt is then failed with it). */
@@ -491,12 +519,8 @@ public final class ForwarderAgent implements Agent {
             producerBroken = false;
         }
         List<DeliveryWindow.Slot> resend = window.takeResendable();
-        for (DeliveryWindow.Slot slot : resend) {
-            // send() may call back with a failure before it returns (no metadata within max.block.ms): stop at
-            // the first, or each of the others would wait max.block.ms too. The rest stay failed, resent later.
-            if (!produce(window.resend(slot, now, producer)) || window.resendNeeded()) {
-                return backOff(now);
-            }
+        if (!produceAll(resend, now)) {
+            return backOff(now);
         }
         caughtUp = false;
         transition(State.FORWARDING, "sent " + resend.size() + " records again");
@@ -646,6 +670,11 @@ public final class ForwarderAgent implements Agent {
 
     public int inFlight() {
         return inFlight;
+    }
+
+    /** The delivery window, described: for failure messages of tests. */
+    String describeWindow() {
+        return window.toString();
     }
 
     public String lastError() {

@@ -448,4 +448,31 @@ class ForwarderAgentTest {
         assertEquals(spool.sourceId().toString(), new String(p.sent.get(0).headers()
                 .lastHeader(KafkaMessages.HEADER_SOURCE_ID).value(), StandardCharsets.UTF_8));
     }
+
+    @Test
+    void aLaterRecordOfAKeyWaitsUntilTheEarlierOneIsAcknowledged() {
+        for (int i = 0; i < 3; i++) {
+            byte[] json = ("{\"inference_id\":\"same\",\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8);
+            indexes.add(spool.append(DataType.MODEL_INFERENCE, 0, "same".getBytes(StandardCharsets.UTF_8), json, null));
+        }
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        assertEquals(1, p.sent.size(), "one record of a key in flight at a time");
+        p.fail(0, new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics"));
+        cycles(loop, 1);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        cycles(loop, 2);
+        assertEquals(2, p.sent.size(), "the first record again, not the second");
+        assertEquals(String.valueOf(indexes.get(0)), p.spoolIndexOf(1));
+        p.ack(1);
+        cycles(loop, 2);
+        assertEquals(String.valueOf(indexes.get(1)), p.spoolIndexOf(2), "the second only after the first");
+        p.ack(2);
+        cycles(loop, 2);
+        p.ack(3);
+        cycles(loop, 2);
+        assertEquals(indexes.get(2), checkpoint.read());
+        assertEquals(3, loop.delivered());
+    }
 }

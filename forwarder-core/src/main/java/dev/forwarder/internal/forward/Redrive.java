@@ -1,0 +1,173 @@
+package dev.forwarder.internal.forward;
+
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.ForwarderException;
+import dev.forwarder.RedriveResult;
+import dev.forwarder.internal.kafka.Failures;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolLock;
+import dev.forwarder.internal.spool.SpoolReader;
+import dev.forwarder.internal.spool.SpoolRecord;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends dead-lettered records again, in order, with their original {@code source_id}/{@code spool_index}
+ * headers, and removes those Kafka acknowledged from the dead-letter spool.
+ *
+ * <p>The dead-letter spool is append-only, so removal is a rewrite: the records to keep (not selected, or
+ * refused again) go to {@code dead-letter.redrive}, which then replaces {@code dead-letter} by two renames.
+ * A crash between the renames is repaired by the next redrive ({@link #repair}): a leftover
+ * {@code dead-letter.old} is the whole dead-letter spool if {@code dead-letter} is missing, and a finished
+ * swap's leftover otherwise. A crash after Kafka acknowledged and before the swap sends those records once
+ * more next time (same headers: consumers drop the copy).
+ *
+ * <p>The forwarder writes the dead-letter spool, so redrive takes the spool's lock: it refuses to run while
+ * a forwarder runs on the spool, naming its process.
+ */
+public final class Redrive {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Redrive.class);
+
+    private Redrive() {
+    }
+
+    /**
+     * @param since    only dead letters whose record was first appended at or after this instant; null: all
+     * @param type     only this data type; null: all
+     * @param producers makes the producer (the forwarder's settings)
+     */
+    public static RedriveResult run(ForwarderConfig.Kafka kafka, Instant since, DataType type,
+            Supplier<Producer<byte[], byte[]>> producers) {
+        Path dir = kafka.spool().dir();
+        Path deadLetterDir = dir.resolve("dead-letter");
+        try (SpoolLock lock = SpoolLock.acquire(dir)) {
+            repair(dir);
+            if (!Files.isDirectory(deadLetterDir.resolve("queue"))) {
+                return new RedriveResult(0, 0, 0, 0);
+            }
+            UUID spoolSource;
+            try (Spool spool = new Spool(dir)) {
+                spoolSource = spool.sourceId();
+            }
+            List<SpoolRecord.Entry> all = new ArrayList<>();
+            long[] corrupt = {0};
+            try (Spool deadLetters = new Spool(deadLetterDir);
+                    SpoolReader reader = new SpoolReader(deadLetters, (index, reason) -> corrupt[0]++)) {
+                reader.seekAfter(Checkpoint.NONE);
+                SpoolRecord.Entry e;
+                while ((e = reader.next(System.nanoTime())) != null) {
+                    all.add(e);
+                }
+            }
+            List<Integer> selected = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                SpoolRecord.Entry e = all.get(i);
+                if ((since == null || e.appendTimeMs() >= since.toEpochMilli()) && (type == null || e.type() == type)) {
+                    selected.add(i);
+                }
+            }
+            AtomicReferenceArray<Object> outcome = new AtomicReferenceArray<>(all.size());
+            Object delivered = new Object();
+            if (!selected.isEmpty()) {
+                try (Producer<byte[], byte[]> producer = producers.get()) {
+                    for (int i : selected) {
+                        SpoolRecord.Entry e = all.get(i);
+                        DeadLetters.Origin origin = DeadLetters.origin(e.note());
+                        UUID source = origin.sourceId() != null ? origin.sourceId() : spoolSource;
+                        producer.send(KafkaMessages.toProducerRecord(kafka.topic(e.type()), e.type(), e.keyBytes(),
+                                e.payload(), KafkaMessages.sourceIdHeader(source), origin.spoolIndex()),
+                                (metadata, error) -> outcome.set(i, error == null ? delivered : error));
+                    }
+                    producer.flush();
+                }
+            }
+            List<SpoolRecord.Entry> keep = new ArrayList<>();
+            long sentAgain = 0;
+            long failed = 0;
+            for (int i = 0; i < all.size(); i++) {
+                Object o = outcome.get(i);
+                if (o == delivered) {
+                    sentAgain++;
+                    continue;
+                }
+                if (o instanceof Exception error) {
+                    failed++;
+                    LOG.warn("dead letter {} refused again: {}", all.get(i).index(), Failures.describe(error));
+                }
+                keep.add(all.get(i));
+            }
+            if (sentAgain > 0) {
+                rewrite(dir, keep);
+            }
+            LOG.info("redrive: {} dead letters selected, {} delivered and removed, {} refused again, {} kept in all"
+                    + "{}", selected.size(), sentAgain, failed, keep.size(),
+                    corrupt[0] > 0 ? " (" + corrupt[0] + " corrupt dead letters skipped and dropped from it)" : "");
+            return new RedriveResult(selected.size(), sentAgain, failed, keep.size());
+        } catch (IOException e) {
+            throw new ForwarderException("cannot redrive the dead letters of " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the records to keep to a new dead-letter spool and swaps it in. */
+    private static void rewrite(Path dir, List<SpoolRecord.Entry> keep) throws IOException {
+        Path current = dir.resolve("dead-letter");
+        Path fresh = dir.resolve("dead-letter.redrive");
+        Path old = dir.resolve("dead-letter.old");
+        deleteTree(fresh);
+        try (Spool next = new Spool(fresh)) {
+            for (SpoolRecord.Entry e : keep) {
+                next.append(e.type(), e.appendTimeMs(), e.keyBytes(), e.payload(),
+                        e.note() == null ? null : e.note().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        if (Files.isDirectory(current.resolve("quarantine"))) {
+            Files.move(current.resolve("quarantine"), fresh.resolve("quarantine"));
+        }
+        Files.move(current, old, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(fresh, current, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    /** Finishes or undoes a swap that a crash interrupted. */
+    static void repair(Path dir) throws IOException {
+        Path current = dir.resolve("dead-letter");
+        Path old = dir.resolve("dead-letter.old");
+        if (Files.isDirectory(old)) {
+            if (Files.isDirectory(current)) {
+                deleteTree(old); // the swap was done; only the deletion was missing
+            } else {
+                Files.move(old, current, StandardCopyOption.ATOMIC_MOVE); // undo: the old one is the truth
+            }
+        }
+        deleteTree(dir.resolve("dead-letter.redrive"));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
