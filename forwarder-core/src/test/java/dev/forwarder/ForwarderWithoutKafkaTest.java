@@ -73,4 +73,26 @@ class ForwarderWithoutKafkaTest {
                 "both returned after the close was done");
         assertEquals(1, forwarder.status().backlog(), "the record stays for the next start");
     }
+
+    /** A publisher waiting for Kafka (async_writes = false) does not hold close(): close ends its wait. */
+    @Test
+    void closeDoesNotWaitForSynchronousPublishersItEndsTheirWait(@TempDir Path dir) throws Exception {
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability { async_writes = false, kafka {"
+                + " brokers = \"127.0.0.1:1\", request_timeout_ms = 60000,"
+                + " startup { require_connection = false, timeout_ms = 500 }, spool.dir = \"" + dir
+                + "\", spool.drain_timeout_ms = 200 } }");
+        Forwarder forwarder = Forwarder.start(config);
+        PublishResult[] result = new PublishResult[1];
+        Thread publisher = new Thread(() -> result[0] = forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}"));
+        publisher.start();
+        while (forwarder.status().appended() == 0) {
+            Thread.sleep(10);
+        }
+        forwarder.close();
+        publisher.join(60_000);
+        assertEquals(PublishResult.Status.TIMED_OUT, result[0].status());
+        assertTrue(result[0].detail().contains("closed"), "ended by the close, not by request_timeout_ms: "
+                + result[0].detail());
+        assertEquals(1, forwarder.status().backlog(), "the record stays in the spool");
+    }
 }

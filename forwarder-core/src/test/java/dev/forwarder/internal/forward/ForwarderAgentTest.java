@@ -475,4 +475,60 @@ class ForwarderAgentTest {
         assertEquals(indexes.get(2), checkpoint.read());
         assertEquals(3, loop.delivered());
     }
+
+    /** drop_oldest: many publishers asking at once cost one roll file, and only while the spool is still full. */
+    @Test
+    void manyRequestsForRoomDiscardOneRollFileAndOnlyWhileStillFull() throws Exception {
+        long[] nowMs = {1_800_000_000_000L};
+        long[] usable = {1L << 40};
+        Path dir2 = dir.resolve("rolling");
+        try (Spool rolling = new Spool(dir2, net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY, 0,
+                false, () -> nowMs[0]);
+                Spool dead = new Spool(dir2.resolve("dead-letter"));
+                Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"))) {
+            for (int second = 0; second < 3; second++) {
+                for (int i = 0; i < 4; i++) {
+                    rolling.append(DataType.CHAT_INFERENCE, nowMs[0], ("k" + second + i).getBytes(StandardCharsets.UTF_8),
+                            ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8), null);
+                }
+                nowMs[0] += 1000; // the next roll file
+            }
+            ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 1,"
+                    + " spool { dir = \"" + dir2 + "\", on_full = drop_oldest } }").kafka();
+            SpaceGuard room = SpaceGuard.measuredByCaller(rolling, 1L << 40, 1 << 20, () -> usable[0]);
+            SpaceGuard deadRoom = SpaceGuard.measuredByCaller(dead, 1L << 40, 1 << 20, () -> 1L << 40);
+            ForwarderAgent agent = new ForwarderAgent(rolling, dead, deadRoom, cp, room, kafka,
+                    new ForwarderAgent.Wiring(() -> {
+                        CapturingProducer p = new CapturingProducer();
+                        producers.add(p);
+                        return p;
+                    }, null, Settlements.NONE, DeliveryObserver.NONE, clock::get, () -> nowMs[0]));
+            agent.onStart();
+            cycles(agent, 8); // connects, then sends the first 5 (window 1 x 5, one a cycle), none acknowledged
+            assertEquals(5, producers.get(0).sent.size());
+
+            for (int i = 0; i < 8; i++) {
+                agent.requestRoom(); // eight publishers found the spool full, with room already there
+            }
+            cycles(agent, 2);
+            assertEquals(0, agent.lost(), "a fresh measurement finds room: nothing discarded");
+
+            usable[0] = 1 << 20; // now the disk is nearly full
+            for (int i = 0; i < 8; i++) {
+                agent.requestRoom();
+            }
+            cycles(agent, 1);
+            assertEquals(4, agent.lost(), "one roll file (4 records) for eight requests");
+            assertTrue(agent.canDiscard(), "two roll files remain");
+            cycles(agent, 3);
+            List<String> sent = new ArrayList<>();
+            for (int i = 0; i < producers.get(0).sent.size(); i++) {
+                sent.add(producers.get(0).spoolIndexOf(i));
+            }
+            assertEquals(sent.size(), new java.util.HashSet<>(sent).size(),
+                    "the reader was not moved back: nothing sent twice " + sent);
+            room.close();
+            deadRoom.close();
+        }
+    }
 }

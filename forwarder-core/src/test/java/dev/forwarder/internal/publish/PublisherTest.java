@@ -1,0 +1,63 @@
+package dev.forwarder.internal.publish;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.PublishResult;
+import dev.forwarder.internal.spool.SpaceGuard;
+import dev.forwarder.internal.spool.Spool;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PublisherTest {
+
+    @TempDir
+    Path dir;
+
+    private static final Publisher.Observer NO_METRICS = new Publisher.Observer() {
+        @Override
+        public void appended(long nanos, boolean sampled) {
+        }
+
+        @Override
+        public void dropped(PublishResult.Status reason) {
+        }
+    };
+
+    /** drop_oldest with nothing to discard (one roll file): the record is refused at once, nobody is asked. */
+    @Test
+    void aFullSpoolWithNothingToDiscardRefusesWithoutAskingOrWaiting() throws Exception {
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool { dir = \"" + dir
+                + "\", on_full = drop_oldest }");
+        AtomicInteger asked = new AtomicInteger();
+        boolean[] discardable = {false};
+        Publisher.Room room = new Publisher.Room() {
+            @Override
+            public boolean canDiscard() {
+                return discardable[0];
+            }
+
+            @Override
+            public void requestRoom() {
+                asked.incrementAndGet();
+            }
+        };
+        try (Spool spool = new Spool(dir); SpaceGuard full = SpaceGuard.measuredByCaller(spool, 1L << 40, 1 << 20, () -> 0L)) {
+            Publisher publisher = new Publisher(config, spool, full, room, null, NO_METRICS);
+            PublishResult r = publisher.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}".getBytes());
+            assertEquals(PublishResult.Status.DROPPED_SPOOL_FULL, r.status());
+            assertEquals(0, asked.get(), "nothing could be discarded: the forwarder is not asked");
+
+            discardable[0] = true;
+            r = publisher.publish(DataType.CHAT_INFERENCE, "{\"id\":\"b\"}".getBytes());
+            assertEquals(PublishResult.Status.DROPPED_SPOOL_FULL, r.status(), "no room was made");
+            assertEquals(1, asked.get());
+            assertEquals(2, publisher.offered());
+            assertEquals(0, publisher.appended());
+            assertEquals(2L, publisher.dropped().get(PublishResult.Status.DROPPED_SPOOL_FULL));
+        }
+    }
+}
