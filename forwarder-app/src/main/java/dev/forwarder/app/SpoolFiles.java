@@ -10,8 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import net.openhft.chronicle.queue.ExcerptTailer;
-import net.openhft.chronicle.wire.DocumentContext;
 
 /** Reading a spool directory from the command line, while a forwarder runs on it or not. */
 final class SpoolFiles {
@@ -20,11 +18,7 @@ final class SpoolFiles {
     }
 
     /** What one step of a scan saw. */
-    interface Visitor {
-        /** @return false to stop */
-        boolean record(SpoolRecord.Entry entry);
-
-        void corrupt(long index, String reason);
+    interface Visitor extends Spool.Visitor {
     }
 
     static Spool open(Path dir) throws IOException {
@@ -40,24 +34,8 @@ final class SpoolFiles {
 
     /** Visits every record of the spool in {@code dir} from its start. */
     static void scan(Path dir, Visitor visitor) throws IOException {
-        try (Spool spool = open(dir); ExcerptTailer tailer = spool.createTailer()) {
-            while (true) {
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return;
-                    }
-                    SpoolRecord.Entry entry;
-                    try {
-                        entry = SpoolRecord.decode(dc.index(), dc.wire().bytes());
-                    } catch (SpoolRecord.CorruptRecordException e) {
-                        visitor.corrupt(dc.index(), e.getMessage());
-                        continue;
-                    }
-                    if (!visitor.record(entry)) {
-                        return;
-                    }
-                }
-            }
+        try (Spool spool = open(dir)) {
+            spool.scan(visitor);
         }
     }
 

@@ -152,8 +152,42 @@ public final class Spool implements AutoCloseable {
         }
     }
 
+    /** What {@link #scan} shows of each record. */
+    public interface Visitor {
+        /** @return false to stop */
+        boolean record(SpoolRecord.Entry entry);
+
+        void corrupt(long index, String reason);
+    }
+
+    /**
+     * Visits every record from the start of the spool, in order, reading only (no quarantine, no
+     * checkpoint): for tools that look at a spool whether a forwarder runs on it or not.
+     */
+    public void scan(Visitor visitor) {
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return;
+                    }
+                    SpoolRecord.Entry entry;
+                    try {
+                        entry = SpoolRecord.decode(dc.index(), dc.wire().bytes());
+                    } catch (SpoolRecord.CorruptRecordException e) {
+                        visitor.corrupt(dc.index(), e.getMessage());
+                        continue;
+                    }
+                    if (!visitor.record(entry)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /** A new reader positioned at the start of the spool. Not thread-safe: one per thread. */
-    public ExcerptTailer createTailer() {
+    ExcerptTailer createTailer() {
         return queue.createTailer();
     }
 
@@ -254,7 +288,8 @@ public final class Spool implements AutoCloseable {
         return id;
     }
 
-    public SingleChronicleQueue queue() {
+    /** The Chronicle queue: for this package only (nothing outside it touches Chronicle). */
+    SingleChronicleQueue queue() {
         return queue;
     }
 

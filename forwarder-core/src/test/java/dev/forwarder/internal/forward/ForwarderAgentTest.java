@@ -20,9 +20,6 @@ import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import net.openhft.chronicle.queue.ExcerptAppender;
-import net.openhft.chronicle.queue.ExcerptTailer;
-import net.openhft.chronicle.wire.DocumentContext;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -258,24 +255,32 @@ class ForwarderAgentTest {
         assertEquals(State.FORWARDING, loop.state());
         assertEquals(List.of(indexes.get(1)), deadLettered);
 
-        ExcerptTailer tailer = deadLetters.createTailer();
-        try (DocumentContext dc = tailer.readingDocument()) {
-            SpoolRecord.Entry dead = SpoolRecord.decode(dc.index(), dc.wire().bytes());
-            assertEquals("r1", dead.key());
-            assertEquals("{\"id\":\"r1\"}", new String(dead.payload(), StandardCharsets.UTF_8));
-            assertTrue(dead.note().contains("2000000 bytes"), dead.note());
-        }
+        List<SpoolRecord.Entry> dead = new ArrayList<>();
+        deadLetters.scan(new Spool.Visitor() {
+            @Override
+            public boolean record(SpoolRecord.Entry entry) {
+                return dead.add(entry);
+            }
+
+            @Override
+            public void corrupt(long index, String reason) {
+                throw new AssertionError(reason);
+            }
+        });
+        assertEquals(1, dead.size());
+        assertEquals("r1", dead.get(0).key());
+        assertEquals("{\"id\":\"r1\"}", new String(dead.get(0).payload(), StandardCharsets.UTF_8));
+        DeadLetters.Origin origin = DeadLetters.origin(dead.get(0).note());
+        assertTrue(origin.reason().contains("2000000 bytes"), dead.get(0).note());
+        assertEquals(indexes.get(1), origin.spoolIndex(), "the dead letter says where it came from");
+        assertEquals(spool.sourceId(), origin.sourceId());
     }
 
     @Test
     void aCorruptRecordIsCountedAndSkipped() {
         append(2);
-        ExcerptAppender raw = spool.queue().createAppender();
-        try (DocumentContext dc = raw.writingDocument()) {
-            dc.wire().bytes().write("not a spool record at all, 40 bytes long".getBytes(StandardCharsets.UTF_8));
-        }
-        indexes.add(raw.lastIndexAppended());
-        raw.close();
+        indexes.add(dev.forwarder.internal.spool.SpoolDamage.appendGarbage(spool,
+                "not a spool record at all, 40 bytes long".getBytes(StandardCharsets.UTF_8)));
         append(1);
         ForwarderAgent loop = loop();
         cycles(loop, 2);
