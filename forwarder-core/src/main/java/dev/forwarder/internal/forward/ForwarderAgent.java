@@ -4,7 +4,6 @@ import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus.State;
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.kafka.ConnectionMetrics;
 import dev.forwarder.internal.kafka.DeliveryObserver;
 import dev.forwarder.internal.kafka.Failures;
 import dev.forwarder.internal.kafka.KafkaMessages;
@@ -31,28 +30,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The forwarder's work: reads the spool, produces every record into Kafka, settles acknowledgements in
  * spool order and moves the checkpoint. An Agrona {@link Agent}: {@link #doWork} does a bounded amount of
- * work and returns how much; {@link ForwarderRunner} owns the thread, the idle strategy and close. The
- * design essay is in {@code package-info.java}; in short:
- *
- * <ul>
- *   <li>States: CONNECTING (no producer yet: the cluster check when start-up skipped it, then building the
- *       producer, both retried with back-off), FORWARDING, BACKING_OFF (a send failed: wait for every
- *       in-flight send to complete and the back-off to pass, replace the producer if it is broken, send the
- *       failed records again from the window), DRAINING (closing), CLOSED. A transition is logged once.
- *   <li>Only a record's own fault (too large, invalid) makes it a dead letter. The topic (ACL, name), the
- *       cluster and the producer (cannot be built, fenced, stuck) are waited out, never a reason to skip.
- *   <li>Every settlement is counted once, in spool order: {@code delivered}, {@code deadLettered},
- *       {@code corrupt}, {@code lost}; the checkpoint passes only settled records.
- * </ul>
- *
- * All state is owned by the forwarder thread; the producer's I/O thread only completes attempts.
+ * work and returns how much; {@link ForwarderRunner} owns the thread. States, the window, failures, order and
+ * crashes are described in {@code package-info.java}. All state is owned by the forwarder thread; the
+ * producer's I/O thread only completes send attempts.
  */
 public final class ForwarderAgent implements Agent {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForwarderAgent.class);
-    static final long INITIAL_BACKOFF_MS = 100;
-    static final long MAX_BACKOFF_MS = 5_000;
-    private static final long CONNECTION_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     /** The cluster check run before the first producer when start-up did not run it. */
     public interface ClusterProbe {
@@ -74,23 +58,20 @@ public final class ForwarderAgent implements Agent {
     private final ForwarderConfig.Kafka kafka;
     private final String[] topics;
     private final DeliveryWindow window;
-    private final ConnectionMetrics connections;
+    private final ProducerConnection connection;
+    private final Backoff backoff = new Backoff();
     private final long stallNanos;
     private final long deliveryTimeoutNanos;
     private final long forceIntervalNanos;
     private final boolean syncSpoolBeforeCheckpoint;
 
     private SpoolReader reader;
-    private java.util.concurrent.CompletableFuture<Void> probe;
-    private boolean probed;
+    /** The producer of the current connection (null while there is none): sends go to it. */
     private Producer<byte[], byte[]> producer;
     private boolean producerBroken;
     private Header sourceIdHeader;
     private boolean caughtUp;
-    private long backoffMs = INITIAL_BACKOFF_MS;
-    private long nextAttemptNanos;
     private long lastForceNanos;
-    private long lastConnectionPollNanos;
     private String lastLoggedError;
 
     private volatile State state;
@@ -117,7 +98,8 @@ public final class ForwarderAgent implements Agent {
         this.rollFiles = new RollFiles(spool, kafka.spool().retainForwarded());
         this.topics = Arrays.stream(DataType.values()).map(kafka::topic).toArray(String[]::new);
         this.window = new DeliveryWindow(ProducerSettings.inFlightWindow(kafka), wiring.observer(), wiring.nanoClock());
-        this.connections = new ConnectionMetrics(wiring.observer());
+        this.connection = new ProducerConnection(wiring.producers(), wiring.probe(), wiring.observer(),
+                "forwarder-" + spool.dir().getFileName());
         long deliveryTimeoutMs = ProducerSettings.deliveryTimeoutMs(kafka);
         this.deliveryTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(deliveryTimeoutMs);
         this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallTimeoutMs(kafka));
@@ -190,7 +172,7 @@ public final class ForwarderAgent implements Agent {
             // let it end forwarding; say so, back off, go on.
             lastError = Failures.describe(e);
             LOG.error("forwarder error; backing off", e);
-            nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            backoff.schedule(now);
             if (state == State.FORWARDING) {
                 transition(State.BACKING_OFF, lastError);
             }
@@ -221,10 +203,7 @@ public final class ForwarderAgent implements Agent {
             }
         }
         inFlight = window.size();
-        if (producer != null && now - lastConnectionPollNanos >= CONNECTION_POLL_NANOS) {
-            connections.poll(producer);
-            lastConnectionPollNanos = now;
-        }
+        connection.pollMetrics(now);
         if (now - lastForceNanos >= forceIntervalNanos) {
             forceCheckpoint();
             lastForceNanos = now;
@@ -280,7 +259,7 @@ public final class ForwarderAgent implements Agent {
             checkpoint.advance(advancedTo);
             wiring.settlements().onCheckpoint(advancedTo);
             if (state == State.FORWARDING) {
-                backoffMs = INITIAL_BACKOFF_MS;
+                backoff.reset();
             }
         }
         return settled;
@@ -305,77 +284,41 @@ public final class ForwarderAgent implements Agent {
                 slot.entry.type(), reason, notWritten);
     }
 
-    /**
-     * Checks the cluster (when start-up did not) and builds the producer. The check talks to the cluster for
-     * seconds, so it runs on a thread of its own and this duty cycle only looks at its result: the agent
-     * stays free to make room, settle and drain meanwhile.
-     */
+    /** Gets a producer (the cluster check first when start-up did not run it), with back-off. */
     private int connect(long now) {
-        if (now < nextAttemptNanos) {
+        if (!backoff.due(now)) {
             return 0;
         }
-        if (wiring.probe() != null && !probed) {
-            if (probe == null) {
-                probe = new java.util.concurrent.CompletableFuture<>();
-                java.util.concurrent.CompletableFuture<Void> started = probe;
-                Thread t = new Thread(() -> {
-                    try {
-                        wiring.probe().check();
-                        started.complete(null);
-                    } catch (Exception e) {
-                        started.completeExceptionally(e);
-                    }
-                }, roleName() + "-cluster-check");
-                t.setDaemon(true);
-                t.start();
-            }
-            if (!probe.isDone()) {
+        switch (connection.connect()) {
+            case WAITING -> {
                 return 0;
             }
-            try {
-                probe.join();
-                probed = true;
-            } catch (java.util.concurrent.CompletionException e) {
-                probe = null;
-                cannotConnect(now, "cannot check the Kafka cluster: ", e.getCause() instanceof Exception cause ? cause : e);
+            case FAILED -> {
+                cannotConnect(now);
                 return 0;
             }
+            default -> {
+                producer = connection.producer();
+                lastLoggedError = null;
+                backoff.reset();
+                transition(State.FORWARDING, "connected to " + kafka.brokers());
+                return 1;
+            }
         }
-        try {
-            producer = wiring.producers().get();
-        } catch (RuntimeException e) {
-            cannotConnect(now, "cannot create the Kafka producer: ", e);
-            return 0;
-        }
-        wiring.observer().connectionsEstablished(wiring.probe() != null ? 1 : 0);
-        lastLoggedError = null;
-        backoffMs = INITIAL_BACKOFF_MS;
-        transition(State.FORWARDING, "connected to " + kafka.brokers());
-        return 1;
     }
 
     /**
      * The cluster check failed or the producer could not be built (a host name that does not resolve yet, a
      * bad producer setting): counted, shown in lastError, retried with back-off, never the end of forwarding.
      */
-    private void cannotConnect(long now, String what, Exception e) {
-        wiring.observer().connectionErrors(1);
-        String message = e instanceof RuntimeException ? what + rootMessage(e) : e.getMessage();
+    private void cannotConnect(long now) {
+        String message = connection.failure();
         if (!message.equals(lastLoggedError)) {
             LOG.warn("cannot use Kafka yet, spooling meanwhile; retrying with back-off: {}", message);
             lastLoggedError = message;
         }
         lastError = message;
-        nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-    }
-
-    private static String rootMessage(Throwable e) {
-        StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-            b.append(": ").append(c.getMessage());
-        }
-        return b.toString();
+        backoff.schedule(now);
     }
 
     private int send(long now) {
@@ -455,7 +398,8 @@ public final class ForwarderAgent implements Agent {
         LOG.warn(why);
         lastError = why;
         producerBroken = true;
-        producer.close(Duration.ZERO);
+        connection.discard(why); // its sends in flight fail now
+        producer = null;
         return backOff(now);
     }
 
@@ -464,10 +408,9 @@ public final class ForwarderAgent implements Agent {
         if (first != null) {
             lastError = describe(first);
         }
-        nextAttemptNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        long delayMs = backoff.schedule(now);
         transition(State.BACKING_OFF, "send failed (" + lastError + "); sending the failed records again in "
-                + backoffMs + " ms");
-        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+                + delayMs + " ms");
         return 0;
     }
 
@@ -488,7 +431,7 @@ public final class ForwarderAgent implements Agent {
         if (stalled(now)) {
             return replaceStalledProducer(now);
         }
-        if (now < nextAttemptNanos || window.anyPending()) {
+        if (!backoff.due(now) || window.anyPending()) {
             return 0;
         }
         settle();
@@ -504,19 +447,20 @@ public final class ForwarderAgent implements Agent {
                 producerBroken = true;
             }
         }
-        if (producerBroken || producer == null) {
-            if (producer != null) {
-                LOG.info("replacing the Kafka producer after: {}", lastError);
-                producer.close(Duration.ZERO);
-                producer = null;
-            }
-            try {
-                producer = wiring.producers().get();
-            } catch (RuntimeException e) {
-                cannotConnect(now, "cannot create the Kafka producer: ", e);
+        if (producerBroken) {
+            connection.discard(lastError);
+            producer = null;
+            producerBroken = false;
+        }
+        if (producer == null) {
+            ProducerConnection.Step step = connection.connect();
+            if (step != ProducerConnection.Step.READY) {
+                if (step == ProducerConnection.Step.FAILED) {
+                    cannotConnect(now);
+                }
                 return 0;
             }
-            producerBroken = false;
+            producer = connection.producer();
         }
         List<DeliveryWindow.Slot> resend = window.takeResendable();
         if (!produceAll(resend, now)) {
@@ -596,9 +540,7 @@ public final class ForwarderAgent implements Agent {
     @Override
     public void onClose() {
         try {
-            if (producer != null) {
-                producer.close(window.isEmpty() ? Duration.ofSeconds(5) : Duration.ZERO);
-            }
+            connection.close(window.isEmpty() ? Duration.ofSeconds(5) : Duration.ZERO);
         } catch (RuntimeException e) {
             LOG.warn("closing the Kafka producer failed", e);
         }
