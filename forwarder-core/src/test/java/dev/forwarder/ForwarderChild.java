@@ -19,6 +19,7 @@ public final class ForwarderChild {
                 + "  topic_prefix = \"" + args[2] + "\"\n"
                 + "  startup.timeout_ms = 30000\n"
                 + "  spool.drain_timeout_ms = 60000\n"
+                + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on new topics
                 + "}\n");
         try (Forwarder forwarder = Forwarder.start(config)) {
             System.out.println("started pid " + ProcessHandle.current().pid());

@@ -28,6 +28,10 @@ class ForwarderIT {
                 + "  spool.dir = \"" + spool + "\"\n"
                 + "  spool.drain_timeout_ms = 30000\n"
                 + "  startup.timeout_ms = 20000\n"
+                // Each test creates its topics: a producer can meet KAFKA-14359 on a new partition and retry
+                // until delivery.timeout.ms before it is replaced; 15 s instead of the 60 s default keeps that
+                // inside the tests' drain time-outs.
+                + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
                 + "}\n" + extra);
     }
 

@@ -53,6 +53,7 @@ class AppIT {
                 + "  topic_prefix = \"" + prefix + "\"\n"
                 + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
                 + "  spool.drain_timeout_ms = 30000\n"
+                + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on new topics
                 + "}\n"
                 + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8KiB }\n");
         return file;
