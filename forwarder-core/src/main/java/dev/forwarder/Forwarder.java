@@ -246,6 +246,15 @@ public final class Forwarder implements AutoCloseable {
         return publish(type, json.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Whether {@code publish} would append a record of the usual size now: the forwarder is open, output is
+     * enabled, and the spool has room (under {@code spool.max_bytes} and its disk's margin). For readiness
+     * checks; cheap.
+     */
+    public boolean acceptsRecords() {
+        return publisher.acceptsRecords();
+    }
+
     /** A snapshot of the counts, the checkpoint, the backlog and the forwarder's state. */
     public ForwarderStatus status() {
         Map<PublishResult.Status, Long> drops = publisher.dropped();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
-import dev.forwarder.ForwarderStatus;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.InvalidEventException;
@@ -107,7 +106,7 @@ final class HttpIngest implements AutoCloseable {
             return;
         }
         if (path.equals("/health/ready")) {
-            boolean ready = accepting && forwarder.status().state() != ForwarderStatus.State.CLOSED;
+            boolean ready = accepting && forwarder.acceptsRecords();
             reply(response, callback, ready ? 200 : 503, JSON.createObjectNode().put("ready", ready));
             return;
         }

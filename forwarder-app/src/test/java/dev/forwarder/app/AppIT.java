@@ -302,6 +302,15 @@ class AppIT {
             assertEquals(2, c.getValue().size(), c.getKey());
             assertEquals(c.getValue().get(0), c.getValue().get(1), "the copy carries the original's headers: " + c.getKey());
         }
+
+        // redrive from the command line: no dead letters here, so nothing is sent and it says so.
+        Process redrive = command(dir, "redrive", "--config", config.toString(), "--type", "model_inference");
+        assertEquals(0, redrive.waitFor(), Files.readString(dir.resolve("command.log")));
+        assertTrue(Files.readString(dir.resolve("command.log")).contains("redrive: 0 dead letters sent again"),
+                Files.readString(dir.resolve("command.log")));
+        Process bad = command(dir, "redrive", "--config", config.toString(), "--type", "feedback");
+        assertEquals(2, bad.waitFor());
+        assertTrue(Files.readString(dir.resolve("command.log")).contains("unknown data type \"feedback\""));
     }
 
     @Test

@@ -235,6 +235,14 @@ public final class Publisher {
         }
     }
 
+    /**
+     * Whether a record of the mean size appended so far (at least 1 KiB) would be appended now: not closed,
+     * output enabled, and room in the spool. For readiness checks; cheap (no I/O).
+     */
+    public boolean acceptsRecords() {
+        return accepting && !closed && space.admits((int) Math.min(Integer.MAX_VALUE, Math.max(1024, meanRecordBytes())));
+    }
+
     public long offered() {
         return offered.sum();
     }
