@@ -58,19 +58,9 @@ class PoisonRecordIT {
         assertEquals(List.of(), List.copyOf(delivered.missing(small)), "records after the poison one were delivered");
         assertEquals(0, delivered.count(poisonId));
 
-        List<SpoolRecord.Entry> dead = new ArrayList<>();
+        List<SpoolRecord.Entry> dead;
         try (Spool deadLetters = new Spool(dir.resolve("spool/dead-letter"))) {
-            deadLetters.scan(new Spool.Visitor() {
-                @Override
-                public boolean record(SpoolRecord.Entry entry) {
-                    return dead.add(entry);
-                }
-
-                @Override
-                public void corrupt(long index, String reason) {
-                    throw new AssertionError(reason);
-                }
-            });
+            dead = dev.forwarder.testkit.SpoolContents.of(deadLetters);
         }
         assertEquals(1, dead.size(), "a dead letter was written");
         assertEquals(poisonId, dead.get(0).key());

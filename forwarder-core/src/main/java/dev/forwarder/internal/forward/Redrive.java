@@ -87,7 +87,13 @@ public final class Redrive {
             AtomicReferenceArray<Object> outcome = new AtomicReferenceArray<>(all.size());
             Object delivered = new Object();
             if (!selected.isEmpty()) {
-                try (Producer<byte[], byte[]> producer = producers.get()) {
+                Producer<byte[], byte[]> made;
+                try {
+                    made = producers.get();
+                } catch (RuntimeException e) {
+                    throw new ForwarderException("cannot create the Kafka producer to redrive: " + e.getMessage(), e);
+                }
+                try (Producer<byte[], byte[]> producer = made) {
                     for (int i : selected) {
                         SpoolRecord.Entry e = all.get(i);
                         DeadLetters.Origin origin = DeadLetters.origin(e.note());

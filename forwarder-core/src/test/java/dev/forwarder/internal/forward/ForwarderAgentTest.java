@@ -255,18 +255,7 @@ class ForwarderAgentTest {
         assertEquals(State.FORWARDING, loop.state());
         assertEquals(List.of(indexes.get(1)), deadLettered);
 
-        List<SpoolRecord.Entry> dead = new ArrayList<>();
-        deadLetters.scan(new Spool.Visitor() {
-            @Override
-            public boolean record(SpoolRecord.Entry entry) {
-                return dead.add(entry);
-            }
-
-            @Override
-            public void corrupt(long index, String reason) {
-                throw new AssertionError(reason);
-            }
-        });
+        List<SpoolRecord.Entry> dead = dev.forwarder.testkit.SpoolContents.of(deadLetters);
         assertEquals(1, dead.size());
         assertEquals("r1", dead.get(0).key());
         assertEquals("{\"id\":\"r1\"}", new String(dead.get(0).payload(), StandardCharsets.UTF_8));
