@@ -172,8 +172,8 @@ public final class Forwarder implements AutoCloseable {
             }
 
             @Override
-            public void requestRoom() {
-                room.requestRoom();
+            public void requestRoom(int bytes) {
+                room.requestRoom(bytes);
             }
         }, waiters, metrics);
         this.runner = new ForwarderRunner(agent);

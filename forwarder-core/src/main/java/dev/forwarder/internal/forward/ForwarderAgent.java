@@ -79,6 +79,8 @@ public final class ForwarderAgent implements Agent {
     private volatile long drainDeadlineNanos;
     private volatile boolean finished;
     private volatile boolean roomRequested;
+    /** The largest record that publishers asked room for since the last discard decision. */
+    private final java.util.concurrent.atomic.AtomicInteger roomNeeded = new java.util.concurrent.atomic.AtomicInteger();
     private volatile long delivered;
     private volatile long deadLettered;
     private volatile long corrupt;
@@ -472,7 +474,8 @@ public final class ForwarderAgent implements Agent {
     }
 
     /** With on_full = drop_oldest, a publisher found the spool full: discard a roll file if still needed. */
-    public void requestRoom() {
+    public void requestRoom(int bytes) {
+        roomNeeded.accumulateAndGet(bytes, Math::max);
         roomRequested = true;
     }
 
@@ -483,15 +486,16 @@ public final class ForwarderAgent implements Agent {
 
     /**
      * Makes room by discarding the oldest roll file, forwarded or not ({@code on_full = drop_oldest}): one
-     * file per request, and only if a fresh measurement still finds the spool full (many publishers may
-     * have asked for the same need). Its unforwarded records are counted as lost; those of its records
+     * file per request, and only if a fresh measurement still finds no room for the largest record asked
+     * for (many publishers may have asked for the same need). Its unforwarded records are counted as lost; those of its records
      * already acknowledged count as delivered; the checkpoint moves past it, and the reader only moves if it
      * was behind.
      */
     private int makeRoom() {
+        int need = roomNeeded.getAndSet(0);
         space.measure();
-        if (!space.full()) {
-            return 0;
+        if (space.admits(need)) {
+            return 0; // another discard, or retention, made room meanwhile
         }
         long cp = checkpoint.read();
         RollFiles.Discarded d = rollFiles.discardOldest(cp);

@@ -45,8 +45,8 @@ public final class Publisher {
         /** Whether a roll file could be discarded now. */
         boolean canDiscard();
 
-        /** Asks for a roll file to be discarded, if the spool is still full. */
-        void requestRoom();
+        /** Asks for a roll file to be discarded, if a record of {@code bytes} still does not fit. */
+        void requestRoom(int bytes);
     }
 
     private final ForwarderConfig config;
@@ -180,7 +180,7 @@ public final class Publisher {
         if (settings.onFull() == ForwarderConfig.OnFull.BLOCK) {
             waitMs = settings.blockTimeoutMs();
         } else if (settings.onFull() == ForwarderConfig.OnFull.DROP_OLDEST && room != null && room.canDiscard()) {
-            room.requestRoom();
+            room.requestRoom(size);
             waitMs = 100;
         } else {
             return false;

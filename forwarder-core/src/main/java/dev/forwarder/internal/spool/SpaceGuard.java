@@ -169,11 +169,6 @@ public final class SpaceGuard implements AutoCloseable {
         }
     }
 
-    /** Whether the spool was full at the last measurement. */
-    public boolean full() {
-        return full;
-    }
-
     @Override
     public void close() {
         appendedTotal.close();

@@ -502,14 +502,15 @@ class ForwarderAgentTest {
             assertEquals(5, producers.get(0).sent.size());
 
             for (int i = 0; i < 8; i++) {
-                agent.requestRoom(); // eight publishers found the spool full, with room already there
+                agent.requestRoom(2000); // eight publishers found the spool full, with room already there
             }
             cycles(agent, 2);
             assertEquals(0, agent.lost(), "a fresh measurement finds room: nothing discarded");
 
-            usable[0] = 1 << 20; // now the disk is nearly full
+            // Now the disk is nearly full: room for a small record, not for the 2,000-byte ones that ask.
+            usable[0] = (1 << 20) + 1000;
             for (int i = 0; i < 8; i++) {
-                agent.requestRoom();
+                agent.requestRoom(2000);
             }
             cycles(agent, 1);
             assertEquals(4, agent.lost(), "one roll file (4 records) for eight requests");

@@ -347,7 +347,7 @@ class ForwarderSimulationTest {
                 if (appendOnly || !agent.canDiscard()) {
                     return false;
                 }
-                agent.requestRoom();
+                agent.requestRoom(size);
             }
             cycles(2);
             guard.measure();

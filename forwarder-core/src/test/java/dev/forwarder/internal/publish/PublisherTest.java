@@ -41,7 +41,7 @@ class PublisherTest {
             }
 
             @Override
-            public void requestRoom() {
+            public void requestRoom(int bytes) {
                 asked.incrementAndGet();
             }
         };
