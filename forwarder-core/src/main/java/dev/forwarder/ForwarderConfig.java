@@ -162,11 +162,13 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
     }
 
     /** {@code forwarder.http}; the token never appears in {@link #toString()}. */
-    public record Http(boolean enabled, String host, int port, String token, long maxBodyBytes) {
+    public record Http(boolean enabled, String host, int port, String token, long maxBodyBytes,
+            boolean allowUnauthenticated, int maxConcurrent) {
         @Override
         public String toString() {
             return "Http[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token="
-                    + (token == null || token.isEmpty() ? "(none)" : "****") + ", maxBodyBytes=" + maxBodyBytes + "]";
+                    + (token == null || token.isEmpty() ? "(none)" : "****") + ", maxBodyBytes=" + maxBodyBytes
+                    + ", allowUnauthenticated=" + allowUnauthenticated + ", maxConcurrent=" + maxConcurrent + "]";
         }
     }
 }

@@ -34,7 +34,8 @@ import org.eclipse.jetty.util.Callback;
  *   POST /v1/events/{data_type}   one JSON object (application/json) or many (application/x-ndjson)
  *                                 202 {"accepted": n}; all or nothing: any invalid line appends nothing
  *                                 400 names the line and the field; 404 unknown data type; 413 body too
- *                                 large; 503 + Retry-After when the spool refuses; 401 without the token
+ *                                 large; 503 + Retry-After when the spool refuses or more than
+ *                                 max_concurrent requests are in progress; 401 without the token
  *   GET  /metrics                 Prometheus text
  *   GET  /status                  ForwarderStatus as JSON
  *   GET  /health/live             200 while the process runs
@@ -54,11 +55,13 @@ final class HttpIngest implements AutoCloseable {
     private final EventCodec codec = new EventCodec();
     private final Server server;
     private final byte[] expectedAuthorization;
+    private final java.util.concurrent.Semaphore ingestSlots;
     private volatile boolean accepting = true;
 
     HttpIngest(Forwarder forwarder, ForwarderConfig.Http settings) {
         this.forwarder = forwarder;
         this.settings = settings;
+        this.ingestSlots = new java.util.concurrent.Semaphore(settings.maxConcurrent());
         this.expectedAuthorization = settings.token() == null || settings.token().isEmpty() ? null
                 : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
         this.server = new Server();
@@ -158,7 +161,26 @@ final class HttpIngest implements AutoCloseable {
                     + settings.maxBodyBytes() + " bytes (forwarder.http.max_body_bytes)"));
             return;
         }
-        byte[] body = readAtMost(Request.asInputStream(request), settings.maxBodyBytes());
+        // At most max_concurrent bodies in memory at once: beyond, 503 at once, before reading the body.
+        if (!ingestSlots.tryAcquire()) {
+            // Read the body through a small buffer and drop it (no memory held), so that the client, still
+            // sending, gets this answer instead of a reset connection.
+            discardAtMost(Request.asInputStream(request), settings.maxBodyBytes() + 1);
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            reply(response, callback, 503, error("too many ingest requests at once (forwarder.http.max_concurrent = "
+                    + settings.maxConcurrent() + "); try again"));
+            return;
+        }
+        try {
+            ingestBody(type.get(), request, response, callback);
+        } finally {
+            ingestSlots.release();
+        }
+    }
+
+    private void ingestBody(DataType dataType, Request request, Response response, Callback callback)
+            throws IOException {
+        byte[] body = readAtMost(Request.asInputStream(request), request.getLength(), settings.maxBodyBytes());
         if (body == null) {
             reply(response, callback, 413, error("body is over the limit of " + settings.maxBodyBytes()
                     + " bytes (forwarder.http.max_body_bytes)"));
@@ -174,7 +196,7 @@ final class HttpIngest implements AutoCloseable {
         // All or nothing: every record is checked before any is appended.
         for (Line line : records) {
             try {
-                codec.parse(type.get(), line.bytes());
+                codec.parse(dataType, line.bytes());
             } catch (InvalidEventException e) {
                 reply(response, callback, 400, error((ndjson ? "line " + line.number() + ": " : "") + e.getMessage()));
                 return;
@@ -182,7 +204,7 @@ final class HttpIngest implements AutoCloseable {
         }
         int accepted = 0;
         for (Line line : records) {
-            PublishResult result = forwarder.publish(type.get(), line.bytes());
+            PublishResult result = forwarder.publish(dataType, line.bytes());
             if (result.dropped()) {
                 response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
                 ObjectNode body503 = error("record " + (accepted + 1) + " not accepted: " + result.status()
@@ -226,7 +248,24 @@ final class HttpIngest implements AutoCloseable {
         return lines;
     }
 
-    private static byte[] readAtMost(InputStream in, long limit) throws IOException {
+    private static void discardAtMost(InputStream in, long limit) throws IOException {
+        byte[] buffer = new byte[8192];
+        long total = 0;
+        int n;
+        while (total < limit && (n = in.read(buffer)) > 0) {
+            total += n;
+        }
+    }
+
+    /**
+     * The body, or null if it is over {@code limit}. With a declared length (at most the limit, checked
+     * before) it is read into an array of exactly that size: no doubling buffer, one copy of the body.
+     */
+    private static byte[] readAtMost(InputStream in, long declared, long limit) throws IOException {
+        if (declared >= 0 && declared <= Integer.MAX_VALUE - 8) {
+            byte[] body = in.readNBytes((int) declared);
+            return in.read() < 0 ? body : null; // more than declared: refuse rather than guess
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
         int n;

@@ -60,9 +60,13 @@ class AppIT {
     }
 
     private static App start(Path config, int port, Path log, String... extra) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString(),
-                "run", "--config", config.toString()));
+        return start(config, port, log, List.of(), extra);
+    }
+
+    private static App start(Path config, int port, Path log, List<String> jvm, String... extra) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvm);
+        command.addAll(List.of("-jar", JAR.toString(), "run", "--config", config.toString()));
         command.addAll(List.of(extra));
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -353,6 +357,67 @@ class AppIT {
             assertTrue(status.get("dropped").get("DROPPED_SPOOL_FULL").asLong() >= 1);
             assertEquals(status.get("offered").asLong(), status.get("appended").asLong()
                     + status.get("dropped").get("DROPPED_SPOOL_FULL").asLong());
+        } finally {
+            assertEquals(0, stop(app), Files.readString(app.log()));
+        }
+    }
+
+    @Test
+    void ingestOpenToTheNetworkWithoutATokenRefusesToStart(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("forwarder.conf");
+        Files.writeString(file, "gateway.observability.kafka { brokers = \"127.0.0.1:" + freePort() + "\","
+                + " startup.require_connection = false, spool.dir = \"" + dir.resolve("spool") + "\" }\n"
+                + "forwarder.http { host = \"0.0.0.0\", port = " + freePort() + " }\n");
+        Process run = command(dir, "run", "--config", file.toString());
+        assertTrue(run.waitFor(60, TimeUnit.SECONDS), "it did not stop");
+        String log = Files.readString(dir.resolve("command.log"));
+        assertTrue(run.exitValue() != 0, log);
+        assertTrue(log.contains("forwarder.http.host") && log.contains("forwarder.http.token")
+                && log.contains("forwarder.http.allow_unauthenticated"), log);
+    }
+
+    /** 50 bodies of 10 MB at once against a 256 MB heap: the ingest limit keeps the process alive. */
+    @Test
+    void manyLargeBodiesAtOnceDoNotExhaustTheHeap(@TempDir Path dir) throws Exception {
+        int port = freePort();
+        Path file = dir.resolve("forwarder.conf");
+        Files.writeString(file, "gateway.observability.kafka { brokers = \"127.0.0.1:" + freePort() + "\","
+                + " startup.require_connection = false, spool { dir = \"" + dir.resolve("spool") + "\","
+                + " drain_timeout_ms = 500 } }\n"
+                + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\" }\n"); // 10 MiB bodies, 4 at once
+        App app = start(file, port, dir.resolve("app.log"), List.of("-Xmx256m"));
+        // One line of 10 MB whose record is invalid at its very end: read whole, parsed whole, then refused (400).
+        byte[] body = ("{\"id\":\"0190c000-0000-7000-8000-000000000001\",\"pad\":\"" + "x".repeat(10_000_000)
+                + "\",\"input_tokens\":\"many\"}").getBytes(StandardCharsets.UTF_8);
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        try {
+            List<Thread> senders = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/v1/events/model_inference")).header("Content-Type", "application/json")
+                                .header("Authorization", "Bearer " + TOKEN)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                        statuses.add(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
+                    } catch (Exception e) {
+                        failures.add(e);
+                    }
+                });
+                t.start();
+                senders.add(t);
+            }
+            for (Thread t : senders) {
+                t.join(120_000);
+            }
+            assertEquals(List.of(), failures);
+            assertEquals(50, statuses.size());
+            assertTrue(statuses.stream().allMatch(s -> s == 400 || s == 503), statuses.toString());
+            assertTrue(statuses.contains(503), "the limit turned some away: " + statuses);
+            assertTrue(statuses.contains(400), "the others were read and checked: " + statuses);
+            assertEquals(200, get(app, "/health/live", null).statusCode(), "still alive");
+            assertTrue(!Files.readString(app.log()).contains("OutOfMemoryError"), Files.readString(app.log()));
         } finally {
             assertEquals(0, stop(app), Files.readString(app.log()));
         }

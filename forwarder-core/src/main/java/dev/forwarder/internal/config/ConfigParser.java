@@ -184,8 +184,35 @@ public final class ConfigParser {
                 string("forwarder.http.host"),
                 integer("forwarder.http.port", 0, 65535),
                 optionalSecret("forwarder.http.token"),
-                bytes("forwarder.http.max_body_bytes", 1024));
+                bytes("forwarder.http.max_body_bytes", 1024),
+                bool("forwarder.http.allow_unauthenticated"),
+                integer("forwarder.http.max_concurrent", 1, 10_000));
+        if (http.enabled() && http.host() != null && !isLoopback(http.host())
+                && (http.token() == null || http.token().isEmpty()) && !http.allowUnauthenticated()) {
+            error("forwarder.http.host", quote(http.host()), "is not a loopback address, and forwarder.http.token"
+                    + " is empty: anyone who reaches the port could write records. Set forwarder.http.token, or"
+                    + " forwarder.http.allow_unauthenticated = true to serve it open on purpose");
+        }
         return new ForwarderConfig(enabled, asyncWrites, kafka, http);
+    }
+
+    /** "localhost", or an IP literal of the loopback range (127.0.0.0/8, ::1); no name is looked up. */
+    static boolean isLoopback(String host) {
+        String h = host.trim();
+        if (h.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (!h.matches("[0-9.]+") && !h.matches("[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+            return false; // a host name: it may resolve to anything
+        }
+        try {
+            return java.net.InetAddress.getByName(h).isLoopbackAddress(); // a literal: parsed, not resolved
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private ForwarderConfig.Tls tls() {

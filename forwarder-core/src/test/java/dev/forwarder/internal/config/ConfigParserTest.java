@@ -78,4 +78,25 @@ class ConfigParserTest {
         assertEquals("gw-1", c.kafka().producer().get("client.id"));
         assertEquals("2097152", c.kafka().producer().get("max.request.size"));
     }
+
+    /** HTTP ingest open to the network without a token refuses to start, unless that is said explicitly. */
+    @Test
+    void aNonLoopbackHostWithoutATokenIsRefusedUnlessAllowedExplicitly() {
+        for (String open : new String[] {"0.0.0.0", "192.0.2.7", "ingest.example", "::"}) {
+            dev.forwarder.ForwarderConfigException e = assertThrows(dev.forwarder.ForwarderConfigException.class,
+                    () -> ForwarderConfig.parse("forwarder.http.host = \"" + open + "\""));
+            assertTrue(e.getMessage().contains("forwarder.http.host") && e.getMessage().contains("forwarder.http.token")
+                    && e.getMessage().contains("forwarder.http.allow_unauthenticated"), e.getMessage());
+        }
+        for (String loopback : new String[] {"127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"}) {
+            assertEquals(loopback, ForwarderConfig.parse("forwarder.http.host = \"" + loopback + "\"").http().host());
+        }
+        assertEquals("s3cret", ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\" }")
+                .http().token());
+        assertTrue(ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", allow_unauthenticated = true }")
+                .http().allowUnauthenticated());
+        assertEquals(4, ForwarderConfig.parse("").http().maxConcurrent());
+        assertThrows(dev.forwarder.ForwarderConfigException.class,
+                () -> ForwarderConfig.parse("forwarder.http.max_concurrent = 0"));
+    }
 }
