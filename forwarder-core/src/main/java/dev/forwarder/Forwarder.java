@@ -98,7 +98,7 @@ public final class Forwarder implements AutoCloseable {
         SpaceGuard openedGuard = null;
         SpaceGuard openedDeadLetterGuard = null;
         try {
-            java.nio.file.Files.createDirectories(dir);
+            dev.forwarder.internal.spool.OwnerOnly.directory(dir);
             if (!forward && !config.asyncWrites()) {
                 throw new ForwarderException("gateway.observability.async_writes = false needs the forwarding"
                         + " process: an append-only process cannot wait for Kafka's acknowledgement");

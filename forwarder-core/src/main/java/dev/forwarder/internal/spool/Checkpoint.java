@@ -39,6 +39,7 @@ public final class Checkpoint implements AutoCloseable {
 
     public Checkpoint(Path file) throws IOException {
         channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        OwnerOnly.file(file);
         map = channel.map(FileChannel.MapMode.READ_WRITE, 0, 2 * SLOT);
         long a = slot(0);
         long b = slot(1);

@@ -31,6 +31,7 @@ final class SharedCounter implements AutoCloseable {
         try {
             FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
+            OwnerOnly.file(file);
             return new SharedCounter(channel, channel.map(FileChannel.MapMode.READ_WRITE, 0, Long.BYTES));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the spool's shared counter " + file, e);

@@ -101,7 +101,7 @@ public final class SpaceGuard implements AutoCloseable {
 
     /** A mapping block size that suits a bound and a disk: a sixteenth of the smaller, 1 MiB to 64 MiB. */
     public static long blockSizeFor(Path dir, long maxBytes) throws IOException {
-        Files.createDirectories(dir);
+        OwnerOnly.directory(dir);
         long usable = Files.getFileStore(dir).getUsableSpace();
         return Math.max(1L << 20, Math.min(64L << 20, Math.min(maxBytes, usable) / 16));
     }

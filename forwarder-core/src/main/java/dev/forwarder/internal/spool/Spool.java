@@ -83,9 +83,22 @@ public final class Spool implements AutoCloseable {
             java.util.function.LongSupplier epochMillis) throws IOException {
         this.dir = dir;
         this.syncEveryRecord = syncEveryRecord;
-        Files.createDirectories(dir);
+        // Every prompt and answer lands here: owner-only, whatever the umask (OwnerOnly says how).
+        OwnerOnly.directory(dir);
+        OwnerOnly.tree(dir);
+        OwnerOnly.directory(dir.resolve("queue"));
         this.sourceId = readOrCreateSourceId(dir);
-        SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle);
+        SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle)
+                .storeFileListener(new net.openhft.chronicle.queue.impl.StoreFileListener() {
+                    @Override
+                    public void onAcquired(int cycle, java.io.File file) {
+                        OwnerOnly.file(file.toPath()); // a new roll file, created with the umask's permissions
+                    }
+
+                    @Override
+                    public void onReleased(int cycle, java.io.File file) {
+                    }
+                });
         if (blockSize > 0) {
             builder.blockSize(blockSize);
         }
@@ -97,6 +110,7 @@ public final class Spool implements AutoCloseable {
             builder.syncMode(net.openhft.chronicle.bytes.SyncMode.SYNC);
         }
         this.queue = builder.build();
+        OwnerOnly.tree(dir.resolve("queue"), false); // the queue's metadata file, just created
         this.appenders = ThreadLocal.withInitial(queue::createAppender);
     }
 

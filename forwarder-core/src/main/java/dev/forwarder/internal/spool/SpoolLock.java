@@ -32,6 +32,7 @@ public final class SpoolLock implements AutoCloseable {
         try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
+            OwnerOnly.file(file);
             FileLock lock;
             try {
                 lock = channel.tryLock();

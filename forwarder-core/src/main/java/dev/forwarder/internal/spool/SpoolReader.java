@@ -122,9 +122,11 @@ public final class SpoolReader implements AutoCloseable {
     private Path quarantine(long index, byte[] raw, String reason) {
         Path dir = spool.dir().resolve("quarantine");
         try {
-            Files.createDirectories(dir);
+            OwnerOnly.directory(dir);
             Files.write(dir.resolve(index + ".record"), raw);
             Files.writeString(dir.resolve(index + ".reason"), reason + "\n", StandardCharsets.UTF_8);
+            OwnerOnly.file(dir.resolve(index + ".record"));
+            OwnerOnly.file(dir.resolve(index + ".reason"));
             return dir.resolve(index + ".record");
         } catch (IOException e) {
             LOG.warn("cannot copy corrupt record {} to {}: {}", index, dir, e.toString());
