@@ -62,8 +62,4 @@ public record PublishResult(Status status, long spoolIndex, String detail) {
     public boolean dropped() {
         return !status.inSpool();
     }
-
-    static PublishResult dropped(Status status, String detail) {
-        return new PublishResult(status, -1, detail);
-    }
 }

@@ -119,14 +119,6 @@ public final class RollFiles {
         return new Discarded(file.getName(), firstIndex, nextIndex, unsettled);
     }
 
-    /** Records with indexes in {@code [from, to)}. */
-    public long count(long from, long to) {
-        if (to <= from) {
-            return 0;
-        }
-        return queue.countExcerpts(from, to);
-    }
-
     static File fileFor(SingleChronicleQueue queue, int c) {
         RollCycle rollCycle = queue.rollCycle();
         String name = DateTimeFormatter.ofPattern(rollCycle.format()).withZone(ZoneOffset.UTC)

@@ -200,11 +200,6 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    /** A new reader positioned at the start of the spool. Not thread-safe: one per thread. */
-    ExcerptTailer createTailer() {
-        return queue.createTailer();
-    }
-
     /** The index of the last record appended by any process, or -1 if the spool is empty. */
     public long lastIndex() {
         long last = queue.lastIndex();

@@ -110,11 +110,6 @@ public final class SpoolReader implements AutoCloseable {
         return null;
     }
 
-    /** The index the next record will have at least. */
-    public long position() {
-        return readFrom;
-    }
-
     /**
      * Keeps a copy of a corrupt record for a person to look at: {@code quarantine/<spool index>.record}
      * (its bytes as found) and {@code .reason}. Best effort: the record is skipped and counted either way.
