@@ -231,24 +231,8 @@ class ForwarderSimulationTest {
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
             space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> usable);
             waiters = new SyncWaiters(checkpoint::read);
-            Settlements books = new Settlements() {
-                @Override
-                public void onCheckpoint(long cp) {
-                    waiters.onCheckpoint(cp);
-                }
-
-                @Override
-                public void onFate(long index, PublishResult.Status fate) {
-                    waiters.onFate(index, fate);
-                }
-
-                @Override
-                public void onLost(long from, long to) {
-                    waiters.onLost(from, to);
-                }
-            };
             agent = new ForwarderAgent(spool, deadLetterSpool, deadLetterSpace, checkpoint, space, kafka,
-                    new ForwarderAgent.Wiring(this::newProducer, null, books, DeliveryObserver.NONE, this::now,
+                    new ForwarderAgent.Wiring(this::newProducer, null, waiters, DeliveryObserver.NONE, this::now,
                             this::epochMillis));
             agent.onStart();
         }
