@@ -118,6 +118,9 @@ public final class Forwarder implements AutoCloseable {
                         openedGuard.spoolBytes() >> 20, kafka.spool().maxBytes() >> 20);
             }
             openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
+            if (forward) {
+                kafka.securityWarning().ifPresent(LOG::warn);
+            }
             if (forward && kafka.startup().requireConnection()) {
                 ClusterCheck.run(kafka, kafka.startup().timeoutMs());
             }

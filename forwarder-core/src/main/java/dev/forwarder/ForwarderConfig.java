@@ -81,6 +81,19 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
         public String topic(DataType type) {
             return type.topic(topicPrefix);
         }
+
+        /**
+         * What an operator must be told about this connection at start: with {@code SASL_PLAINTEXT} (only ever
+         * chosen explicitly), the password and every record cross the network unencrypted.
+         */
+        public Optional<String> securityWarning() {
+            if (!"SASL_PLAINTEXT".equals(securityProtocol)) {
+                return Optional.empty();
+            }
+            return Optional.of("gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\": the SASL"
+                    + " credentials and every record (prompts and answers) travel to Kafka at " + brokers
+                    + " unencrypted; use SASL_SSL (the default with sasl) unless this network is trusted");
+        }
     }
 
     /** {@code gateway.observability.kafka.sasl}; the password never appears in {@link #toString()}. */

@@ -5,35 +5,44 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestCertificates;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.slf4j.LoggerFactory;
 
-/** SASL against a real broker with PLAIN and SCRAM users: right credentials deliver, wrong ones stop the start. */
-@KafkaTest(sasl = true)
+/**
+ * SASL and TLS against a real broker with PLAIN and SCRAM users on SASL_SSL and SASL_PLAINTEXT listeners:
+ * sasl alone goes over TLS, right credentials deliver, clear text only when asked for (and warned about),
+ * wrong credentials or a listener without TLS stop the start with a message that says what to change.
+ */
+@KafkaTest(sasl = true, tls = true)
 class SecurityIT {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"PLAIN, alice", "SCRAM-SHA-256, bob", "SCRAM-SHA-512, carol"})
-    void theRightCredentialsDeliver(String mechanism, String user, KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(broker.saslBootstrapServers(), dir.resolve("spool"),
-                "gateway.observability.kafka.sasl { mechanism = \"" + mechanism + "\", username = \"" + user
-                        + "\", password = \"" + user + "-secret\" }");
-        assertEquals("SASL_PLAINTEXT", config.kafka().securityProtocol());
+    void theRightCredentialsDeliverOverTls(String mechanism, String user, KafkaBroker broker, @TempDir Path dir) {
+        ForwarderConfig config = ForwarderIT.config(broker.saslSslBootstrapServers(), dir.resolve("spool"),
+                sasl(mechanism, user, user + "-secret")
+                        + "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"");
+        assertEquals("SASL_SSL", config.kafka().securityProtocol());
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config)) {
             for (int i = 0; i < 5; i++) {
@@ -45,17 +54,69 @@ class SecurityIT {
         assertEquals(5, Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5).distinct());
     }
 
+    /**
+     * The integration's own example (a sasl block, nothing else) in a JVM whose default trust store holds the
+     * broker's CA, as a managed service's public CA is in every JDK's: it connects over TLS with no tls block.
+     */
+    @Test
+    void saslAloneUsesTlsWithTheJvmDefaultTrustStore(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
+        Path output = dir.resolve("child.log");
+        Process child = JavaProcess.start(List.of("-Djavax.net.ssl.trustStore=" + broker.caTrustStore(),
+                        "-Djavax.net.ssl.trustStorePassword=" + TestCertificates.PASSWORD,
+                        "-Djavax.net.ssl.trustStoreType=PKCS12"),
+                SaslOnlyChild.class, output, broker.saslSslBootstrapServers(), dir.resolve("spool").toString(), prefix);
+        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child did not finish");
+        String log = Files.readString(output);
+        assertEquals(0, child.exitValue(), log);
+        assertTrue(log.contains("security_protocol SASL_SSL, tls block absent"), log);
+        assertTrue(log.contains("delivered 7"), log);
+        assertFalse(log.contains("alice-secret"), log);
+        assertEquals(7, Delivered.read(broker.clientProperties(), prefix, 7).distinct());
+    }
+
+    @Test
+    void saslAloneAgainstAListenerWithoutTlsFailsSayingTlsWasExpectedAndHowToOptOut(KafkaBroker broker,
+            @TempDir Path dir) {
+        ForwarderConfig config = ForwarderIT.config(broker.saslBootstrapServers(), dir.resolve("spool"),
+                sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.startup.timeout_ms = 10000");
+        ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
+        assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+        assertTrue(e.getMessage().contains("security_protocol = \"SASL_PLAINTEXT\""), e.getMessage());
+        assertTrue(e.getMessage().contains(broker.saslBootstrapServers()), e.getMessage());
+        assertFalse(e.getMessage().contains("alice-secret"), e.getMessage());
+    }
+
+    @Test
+    void clearTextSaslIsPossibleExplicitlyAndWarnedAboutAtStart(KafkaBroker broker, @TempDir Path dir) {
+        ForwarderConfig config = ForwarderIT.config(broker.saslBootstrapServers(), dir.resolve("spool"),
+                sasl("SCRAM-SHA-512", "carol", "carol-secret")
+                        + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"");
+        ListAppender<ILoggingEvent> logs = captureLogs();
+        UUID run = UUID.randomUUID();
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            forwarder.publish(DataType.JSON_INFERENCE, Records.json(DataType.JSON_INFERENCE, Records.id(run, 0)));
+            forwarder.close();
+            assertEquals(1, forwarder.status().delivered());
+        } finally {
+            ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+        }
+        assertTrue(logs.list.stream().anyMatch(event -> event.getLevel() == Level.WARN
+                && event.getFormattedMessage().contains("SASL_PLAINTEXT")
+                && event.getFormattedMessage().contains("unencrypted")), "no warning about clear text");
+    }
+
     @Test
     void aWrongPasswordStopsTheStartAndAppearsNowhere(KafkaBroker broker, @TempDir Path dir) {
         String password = "Wr0ng-pa55word-" + UUID.randomUUID();
-        ForwarderConfig config = ForwarderIT.config(broker.saslBootstrapServers(), dir.resolve("spool"),
-                "gateway.observability.kafka.sasl { mechanism = \"SCRAM-SHA-256\", username = \"bob\","
-                        + " password = \"" + password + "\" }\n"
+        ForwarderConfig config = ForwarderIT.config(broker.saslSslBootstrapServers(), dir.resolve("spool"),
+                sasl("SCRAM-SHA-256", "bob", password)
+                        + "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"\n"
                         + "gateway.observability.kafka.startup.timeout_ms = 15000");
         ListAppender<ILoggingEvent> logs = captureLogs();
         try {
             ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
-            assertTrue(e.getMessage().startsWith("authentication to Kafka at " + broker.saslBootstrapServers()
+            assertTrue(e.getMessage().startsWith("authentication to Kafka at " + broker.saslSslBootstrapServers()
                     + " as user \"bob\" (SCRAM-SHA-256) failed"), e.getMessage());
             assertTrue(e.getMessage().contains("check gateway.observability.kafka.sasl"), e.getMessage());
             assertFalse(e.getMessage().contains(password), "password in the exception");
@@ -101,31 +162,52 @@ class SecurityIT {
     }
 
     @Test
-    void tlsWithTheRightCaDeliversAndWithAWrongCaFailsClearly(@TempDir Path dir) throws Exception {
-        try (KafkaBroker broker = KafkaBroker.builder().tls(true).build()) {
-            broker.start();
-            ForwarderConfig config = ForwarderIT.config(broker.sslBootstrapServers(), dir.resolve("spool"),
-                    "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"");
-            assertEquals("SSL", config.kafka().securityProtocol());
+    void tlsWithTheRightCaDeliversAndWithAWrongCaFailsClearly(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        ForwarderConfig config = ForwarderIT.config(broker.sslBootstrapServers(), dir.resolve("spool"),
+                "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"");
+        assertEquals("SSL", config.kafka().securityProtocol());
+        UUID run = UUID.randomUUID();
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            for (int i = 0; i < 5; i++) {
+                forwarder.publish(DataType.MODEL_INFERENCE, Records.json(DataType.MODEL_INFERENCE, Records.id(run, i)));
+            }
+            forwarder.close();
+            assertEquals(5, forwarder.status().delivered());
+        }
+        assertEquals(5, Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5).distinct());
+
+        Path otherCa = TestCertificates.ca(dir.resolve("other-ca"), "someone-else");
+        ForwarderConfig wrong = ForwarderIT.config(broker.sslBootstrapServers(), dir.resolve("spool2"),
+                "gateway.observability.kafka.tls.ca_file = \"" + otherCa + "\"\n"
+                        + "gateway.observability.kafka.startup.timeout_ms = 10000");
+        ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(wrong));
+        assertTrue(e.getMessage().startsWith("TLS handshake with Kafka at " + broker.sslBootstrapServers()
+                + " failed"), e.getMessage());
+        assertTrue(e.getMessage().contains("gateway.observability.kafka.tls"), e.getMessage());
+    }
+
+    /** {@code brokers spoolDir topicPrefix}: a sasl block only, 7 records, printed what it used and delivered. */
+    public static final class SaslOnlyChild {
+        public static void main(String[] args) {
+            ForwarderConfig config = ForwarderIT.config(args[0], Path.of(args[1]),
+                    sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.topic_prefix = " + args[2]);
+            System.out.println("security_protocol " + config.kafka().securityProtocol() + ", tls block "
+                    + (config.kafka().tls().isPresent() ? "present" : "absent"));
             UUID run = UUID.randomUUID();
             try (Forwarder forwarder = Forwarder.start(config)) {
-                for (int i = 0; i < 5; i++) {
-                    forwarder.publish(DataType.MODEL_INFERENCE, Records.json(DataType.MODEL_INFERENCE, Records.id(run, i)));
+                for (int i = 0; i < 7; i++) {
+                    forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
                 }
                 forwarder.close();
-                assertEquals(5, forwarder.status().delivered());
+                System.out.println("delivered " + forwarder.status().delivered());
             }
-            assertEquals(5, Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5).distinct());
-
-            Path otherCa = TestCertificates.ca(dir.resolve("other-ca"), "someone-else");
-            ForwarderConfig wrong = ForwarderIT.config(broker.sslBootstrapServers(), dir.resolve("spool2"),
-                    "gateway.observability.kafka.tls.ca_file = \"" + otherCa + "\"\n"
-                            + "gateway.observability.kafka.startup.timeout_ms = 10000");
-            ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(wrong));
-            assertTrue(e.getMessage().startsWith("TLS handshake with Kafka at " + broker.sslBootstrapServers()
-                    + " failed"), e.getMessage());
-            assertTrue(e.getMessage().contains("gateway.observability.kafka.tls"), e.getMessage());
+            System.exit(0);
         }
+    }
+
+    private static String sasl(String mechanism, String user, String password) {
+        return "gateway.observability.kafka.sasl { mechanism = \"" + mechanism + "\", username = \"" + user
+                + "\", password = \"" + password + "\" }\n";
     }
 
     private static ListAppender<ILoggingEvent> captureLogs() {

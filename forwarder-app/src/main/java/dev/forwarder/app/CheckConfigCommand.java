@@ -46,6 +46,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         System.out.println("# " + file + " is valid. Effective configuration (defaults filled in, secrets masked):");
         System.out.println(shown.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false)));
         System.out.println("# derived: security_protocol = " + config.kafka().securityProtocol());
+        config.kafka().securityWarning().ifPresent(warning -> System.out.println("# warning: " + warning));
         return 0;
     }
 }

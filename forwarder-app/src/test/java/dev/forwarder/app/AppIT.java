@@ -1,6 +1,7 @@
 package dev.forwarder.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -374,6 +375,31 @@ class AppIT {
         assertTrue(run.exitValue() != 0, log);
         assertTrue(log.contains("forwarder.http.host") && log.contains("forwarder.http.token")
                 && log.contains("forwarder.http.allow_unauthenticated"), log);
+    }
+
+    @Test
+    void checkConfigShowsTheDerivedProtocolAndWarnsAboutClearTextCredentials(@TempDir Path dir) throws Exception {
+        String sasl = "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\","
+                + " password = \"s3cret-pw\" }\n";
+        Path tlsByDefault = Files.writeString(dir.resolve("sasl.conf"), sasl);
+        Process check = command(dir, "check-config", tlsByDefault.toString());
+        assertTrue(check.waitFor(60, TimeUnit.SECONDS));
+        String out = Files.readString(dir.resolve("command.log"));
+        assertEquals(0, check.exitValue(), out);
+        assertTrue(out.contains("# derived: security_protocol = SASL_SSL"), out);
+        assertFalse(out.contains("# warning"), out);
+
+        Files.delete(dir.resolve("command.log"));
+        Path clear = Files.writeString(dir.resolve("clear.conf"),
+                sasl + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"\n");
+        check = command(dir, "check-config", clear.toString());
+        assertTrue(check.waitFor(60, TimeUnit.SECONDS));
+        out = Files.readString(dir.resolve("command.log"));
+        assertEquals(0, check.exitValue(), out);
+        assertTrue(out.contains("# derived: security_protocol = SASL_PLAINTEXT"), out);
+        assertTrue(out.contains("# warning: gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\""), out);
+        assertTrue(out.contains("unencrypted"), out);
+        assertFalse(out.contains("s3cret-pw"), out);
     }
 
     /** 50 bodies of 10 MB at once against a 256 MB heap: the ingest limit keeps the process alive. */

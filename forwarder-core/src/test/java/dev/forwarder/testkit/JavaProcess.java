@@ -16,17 +16,29 @@ public final class JavaProcess {
     }
 
     public static Process start(Class<?> main, Path output, String... args) throws IOException {
-        return start(null, main, output, args);
+        return start((String) null, main, output, args);
     }
 
     /** As {@link #start(Class, Path, String...)}, under a shell's {@code umask} (e.g. "000"), or none if null. */
     public static Process start(String umask, Class<?> main, Path output, String... args) throws IOException {
+        return start(umask, List.of(), main, output, args);
+    }
+
+    /** As {@link #start(Class, Path, String...)}, with more JVM options (e.g. {@code -Djavax.net.ssl.trustStore=}). */
+    public static Process start(List<String> jvmOptions, Class<?> main, Path output, String... args)
+            throws IOException {
+        return start(null, jvmOptions, main, output, args);
+    }
+
+    private static Process start(String umask, List<String> jvmOptions, Class<?> main, Path output, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         if (umask != null) {
             command.addAll(List.of("sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""));
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
+        command.addAll(jvmOptions);
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (arg.startsWith("--add-") || arg.startsWith("-Dchronicle.")) {
                 command.add(arg);

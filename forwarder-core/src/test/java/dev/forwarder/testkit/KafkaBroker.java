@@ -39,7 +39,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  * <p>The PLAINTEXT listener is always there (tests use it to check what arrived). In SASL mode a second
  * listener, SASL_PLAINTEXT, accepts the PLAIN user {@link #PLAIN_USER} and the SCRAM users
- * {@link #SCRAM_256_USER} and {@link #SCRAM_512_USER}, all with password {@code <user>-secret}.
+ * {@link #SCRAM_256_USER} and {@link #SCRAM_512_USER}, all with password {@code <user>-secret}. With TLS
+ * there is an SSL listener, and with both a SASL_SSL listener with the same users.
  *
  * <p>Never leaves a process behind: {@link #close()} stops it, a JVM shutdown hook kills any broker still
  * running, and the child ends itself when its parent dies, even by SIGKILL ({@link KafkaBrokerMain}).
@@ -69,6 +70,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final int controllerPort;
     private final int saslPort;
     private final int sslPort;
+    private final int saslSslPort;
     private final boolean tls;
     private Process process;
 
@@ -81,6 +83,7 @@ public final class KafkaBroker implements AutoCloseable {
             this.controllerPort = freePort();
             this.saslPort = builder.sasl ? freePort() : -1;
             this.sslPort = builder.tls ? freePort() : -1;
+            this.saslSslPort = builder.tls && builder.sasl ? freePort() : -1;
             if (builder.tls && !Files.exists(dataDir.resolve("tls/broker.p12"))) {
                 TestCertificates.brokerKeystore(dataDir.resolve("tls"));
             }
@@ -191,6 +194,22 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException("this broker was built without TLS; use builder().tls(true)");
         }
         return "127.0.0.1:" + sslPort;
+    }
+
+    /**
+     * The SASL_SSL listener (the same users as {@link #saslBootstrapServers()}, the certificate of
+     * {@link #sslBootstrapServers()}); only with builder().sasl(true).tls(true).
+     */
+    public String saslSslBootstrapServers() {
+        if (saslSslPort < 0) {
+            throw new IllegalStateException("this broker was built without SASL_SSL; use builder().sasl(true).tls(true)");
+        }
+        return "127.0.0.1:" + saslSslPort;
+    }
+
+    /** A PKCS12 trust store (password {@link TestCertificates#PASSWORD}) holding {@link #caFile()}. */
+    public Path caTrustStore() {
+        return dataDir.resolve("tls/ca-trust.p12");
     }
 
     /** The CA (PEM) that signed the SSL listener's certificate. */
@@ -309,13 +328,7 @@ public final class KafkaBroker implements AutoCloseable {
             listeners += ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
             advertised += ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
             p.put("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512");
-            p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config",
-                    "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + PLAIN_USER
-                            + "=\"" + PLAIN_USER + "-secret\";");
-            p.put("listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
-            p.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            saslUsers(p, "sasl_plaintext");
         }
         if (tls) {
             listeners += ",SSL://127.0.0.1:" + sslPort;
@@ -325,10 +338,19 @@ public final class KafkaBroker implements AutoCloseable {
             p.put("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD);
             p.put("listener.name.ssl.ssl.key.password", TestCertificates.PASSWORD);
         }
+        if (saslSslPort > 0) {
+            listeners += ",SASL_SSL://127.0.0.1:" + saslSslPort;
+            advertised += ",SASL_SSL://127.0.0.1:" + saslSslPort;
+            saslUsers(p, "sasl_ssl");
+            p.put("listener.name.sasl_ssl.ssl.keystore.location", dataDir.resolve("tls/broker.p12").toString());
+            p.put("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12");
+            p.put("listener.name.sasl_ssl.ssl.keystore.password", TestCertificates.PASSWORD);
+            p.put("listener.name.sasl_ssl.ssl.key.password", TestCertificates.PASSWORD);
+        }
         p.put("listeners", listeners);
         p.put("advertised.listeners", advertised);
         p.put("listener.security.protocol.map",
-                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL");
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL");
         p.put("log.dirs", logDir().toString());
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "true");
@@ -351,6 +373,17 @@ public final class KafkaBroker implements AutoCloseable {
                 .collect(Collectors.joining("\n", "", "\n"));
         Files.writeString(file, text, StandardCharsets.UTF_8);
         return file;
+    }
+
+    /** The PLAIN user and the SCRAM mechanisms on one SASL listener (SCRAM users are made at start). */
+    private static void saslUsers(Map<String, String> p, String listener) {
+        p.put("listener.name." + listener + ".plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + PLAIN_USER
+                        + "=\"" + PLAIN_USER + "-secret\";");
+        p.put("listener.name." + listener + ".scram-sha-256.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        p.put("listener.name." + listener + ".scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     }
 
     private static String classPath() {

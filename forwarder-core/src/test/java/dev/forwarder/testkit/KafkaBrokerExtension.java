@@ -39,7 +39,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
             KafkaTest settings = AnnotationSupport.findAnnotation(testClass, KafkaTest.class).orElse(null);
             KafkaBroker.Builder builder = KafkaBroker.builder();
             if (settings != null) {
-                builder.sasl(settings.sasl());
+                builder.sasl(settings.sasl()).tls(settings.tls());
                 for (String property : settings.brokerProperties()) {
                     int eq = property.indexOf('=');
                     if (eq < 1) {

@@ -28,6 +28,9 @@ public @interface KafkaTest {
     /** Also open a SASL_PLAINTEXT listener with PLAIN and SCRAM users. */
     boolean sasl() default false;
 
+    /** Also open an SSL listener (and, with {@link #sasl()}, a SASL_SSL one); see {@link KafkaBroker#caFile()}. */
+    boolean tls() default false;
+
     /** Broker settings as {@code key=value}, e.g. {@code "message.max.bytes=200000"}. */
     String[] brokerProperties() default {};
 }

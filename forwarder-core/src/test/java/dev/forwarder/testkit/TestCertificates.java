@@ -29,7 +29,10 @@ public final class TestCertificates {
         return dir.resolve("ca.pem");
     }
 
-    /** Makes a CA in {@code dir} and {@code dir/broker.p12}, a key store with a certificate it signed. */
+    /**
+     * Makes a CA in {@code dir}, {@code dir/broker.p12} (a key store with a certificate it signed) and
+     * {@code dir/ca-trust.p12} (a trust store with only the CA, as a JVM's {@code javax.net.ssl.trustStore}).
+     */
     public static void brokerKeystore(Path dir) throws IOException {
         ca(dir, "forwarder-test-ca");
         String store = dir.resolve("broker.p12").toString();
@@ -45,6 +48,8 @@ public final class TestCertificates {
                 "-storepass", PASSWORD, "-noprompt");
         keytool("-importcert", "-alias", "broker", "-file", dir.resolve("broker.pem").toString(), "-keystore", store,
                 "-storepass", PASSWORD, "-noprompt");
+        keytool("-importcert", "-alias", "ca", "-file", dir.resolve("ca.pem").toString(), "-keystore",
+                dir.resolve("ca-trust.p12").toString(), "-storetype", "PKCS12", "-storepass", PASSWORD, "-noprompt");
     }
 
     private static void keytool(String... args) throws IOException {

@@ -124,8 +124,9 @@ public final class ConfigParser {
         Optional<ForwarderConfig.Tls> tls = config.hasPath(KAFKA + ".tls") ? Optional.of(tls()) : Optional.empty();
         String protocol = string(KAFKA + ".security_protocol");
         if (protocol == null || protocol.isBlank()) {
-            protocol = sasl.isPresent() ? (tls.isPresent() ? "SASL_SSL" : "SASL_PLAINTEXT")
-                    : (tls.isPresent() ? "SSL" : "PLAINTEXT");
+            // Credentials never go out in clear text unless asked for: sasl alone means SASL over TLS, with the
+            // JVM's default trust store when there is no tls block (what managed Kafka services expect).
+            protocol = sasl.isPresent() ? "SASL_SSL" : (tls.isPresent() ? "SSL" : "PLAINTEXT");
         } else {
             protocol = protocol.toUpperCase(Locale.ROOT);
             if (!SECURITY_PROTOCOLS.contains(protocol)) {

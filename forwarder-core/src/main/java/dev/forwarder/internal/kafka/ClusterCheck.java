@@ -131,8 +131,22 @@ public final class ClusterCheck {
                     + cause.getMessage() + "; the user needs Describe on the cluster and Create/Write on the"
                     + " topics " + kafka.topicPrefix() + "_*");
         }
-        if (cause instanceof java.util.concurrent.TimeoutException
-                || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+        boolean timedOut = cause instanceof java.util.concurrent.TimeoutException
+                || cause instanceof org.apache.kafka.common.errors.TimeoutException;
+        if (timedOut && kafka.securityProtocol().endsWith("SSL")) {
+            Optional<String> plaintext = PlaintextProbe.firstAnsweringWithoutTls(kafka.brokers(), 2_000);
+            if (plaintext.isPresent()) {
+                boolean sasl = kafka.securityProtocol().startsWith("SASL");
+                return new ClusterCheckException("Kafka at " + plaintext.get() + " answers without TLS, but"
+                        + " security_protocol is " + kafka.securityProtocol() + (sasl && kafka.tls().isEmpty()
+                        ? " (the default when sasl is set, so that credentials and records are encrypted)" : "")
+                        + ": TLS was expected; point gateway.observability.kafka.brokers at the brokers' TLS"
+                        + " listener, or, only on a network you trust, set"
+                        + " gateway.observability.kafka.security_protocol = \"" + (sasl ? "SASL_PLAINTEXT" : "PLAINTEXT")
+                        + "\"" + (kafka.tls().isPresent() ? " and remove gateway.observability.kafka.tls" : ""));
+            }
+        }
+        if (timedOut) {
             return new ClusterCheckException("no Kafka broker reachable at " + kafka.brokers() + " within "
                     + timeoutMs + " ms (security_protocol " + kafka.securityProtocol() + "); check that the"
                     + " brokers are up and reachable from here, gateway.observability.kafka.brokers, and the"

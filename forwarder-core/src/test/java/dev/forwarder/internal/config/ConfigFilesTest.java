@@ -68,7 +68,7 @@ class ConfigFilesTest {
         assertEquals("PLAIN", k.sasl().orElseThrow().mechanism());
         assertEquals("your-username", k.sasl().orElseThrow().username());
         assertEquals("your-password", k.sasl().orElseThrow().password());
-        assertEquals("SASL_PLAINTEXT", k.securityProtocol());
+        assertEquals("SASL_SSL", k.securityProtocol(), "the integration's own example, sasl alone, goes over TLS");
         assertFalse(c.toString().contains("your-password"));
     }
 

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderConfigException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The configuration: defaults, TensorZero's keys, and errors that name key, value and what is allowed. */
 class ConfigParserTest {
@@ -57,9 +59,31 @@ class ConfigParserTest {
 
         ForwarderConfig c = ForwarderConfig.parse("gateway.observability.kafka.sasl { mechanism = \"SCRAM-SHA-512\","
                 + " username = \"u\", password = \"hunter2-secret\" }");
-        assertEquals("SASL_PLAINTEXT", c.kafka().securityProtocol());
+        assertEquals("SASL_SSL", c.kafka().securityProtocol());
         assertFalse(c.toString().contains("hunter2-secret"), c.toString());
         assertTrue(c.toString().contains("password=****"));
+    }
+
+    @Test
+    void saslAloneMeansTlsAndClearTextIsOnlyEverExplicitAndWarnedAbout(@TempDir Path dir) throws Exception {
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        String sasl = "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\", password = \"p-secret\" }\n";
+        ForwarderConfig.Kafka derived = ForwarderConfig.parse(sasl).kafka();
+        assertEquals("SASL_SSL", derived.securityProtocol());
+        assertTrue(derived.tls().isEmpty(), "no tls block: the JVM's default trust store");
+        assertTrue(derived.securityWarning().isEmpty());
+        assertEquals("SASL_SSL", ForwarderConfig.parse(sasl
+                + "gateway.observability.kafka.tls.ca_file = \"" + ca + "\"").kafka().securityProtocol());
+
+        ForwarderConfig.Kafka clear = ForwarderConfig.parse(sasl
+                + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"").kafka();
+        assertEquals("SASL_PLAINTEXT", clear.securityProtocol());
+        String warning = clear.securityWarning().orElseThrow();
+        assertTrue(warning.startsWith("gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\": the SASL"
+                + " credentials and every record"), warning);
+        assertTrue(warning.contains("unencrypted"), warning);
+        assertFalse(warning.contains("p-secret"), warning);
+        assertTrue(ForwarderConfig.parse("").kafka().securityWarning().isEmpty(), "PLAINTEXT carries no password");
     }
 
     @Test
