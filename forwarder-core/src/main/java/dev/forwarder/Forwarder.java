@@ -3,7 +3,9 @@ package dev.forwarder;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolKeys;
 import dev.forwarder.internal.spool.SpoolLock;
+import dev.forwarder.internal.spool.SpoolRecord;
 import dev.forwarder.internal.forward.ForwarderAgent;
 import dev.forwarder.internal.forward.ForwarderRunner;
 import dev.forwarder.internal.forward.Settlements;
@@ -118,7 +120,12 @@ public final class Forwarder implements AutoCloseable {
                         openedGuard.spoolBytes() >> 20, kafka.spool().maxBytes() >> 20);
             }
             openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
+            SpoolKeys keys = kafka.spool().encryptionKeyFile().isPresent()
+                    ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get()) : null;
+            opened.sealWith(keys);
+            openedDeadLetters.sealWith(keys);
             if (forward) {
+                refuseRecordsWithoutTheirKey(opened, openedCheckpoint.read(), keys);
                 kafka.securityWarning().ifPresent(LOG::warn);
             }
             if (forward && kafka.startup().requireConnection()) {
@@ -188,6 +195,41 @@ public final class Forwarder implements AutoCloseable {
      * @throws ForwarderException if the spool cannot be opened or is forwarded by another process, or Kafka
      *                            cannot be used and the configuration requires it at start
      */
+    /**
+     * An encrypted spool is only forwarded with the keys of every unforwarded record at hand: otherwise the
+     * start fails, naming the keys that are missing, and nothing in the spool is touched.
+     */
+    private static void refuseRecordsWithoutTheirKey(Spool spool, long checkpoint, SpoolKeys keys) {
+        java.util.Map<Long, Long> sealing = spool.sealingKeysAfter(checkpoint);
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        long count = 0;
+        for (java.util.Map.Entry<Long, Long> e : sealing.entrySet()) {
+            long id = e.getKey();
+            if (id != SpoolRecord.NOT_SEALED && (keys == null || !keys.holds((int) id))) {
+                missing.add(SpoolKeys.name((int) id));
+                count += e.getValue();
+            }
+        }
+        if (missing.isEmpty()) {
+            if (keys != null && sealing.containsKey(SpoolRecord.NOT_SEALED)) {
+                LOG.info("spool {} holds {} unforwarded records written before encryption was on; they are"
+                        + " forwarded as they are", spool.dir(), sealing.get(SpoolRecord.NOT_SEALED));
+            }
+            if (keys != null) {
+                LOG.info("spool {}: records sealed with key {} from {}", spool.dir(), SpoolKeys.name(keys.activeId()),
+                        keys.file());
+            }
+            return;
+        }
+        throw new ForwarderException("spool " + spool.dir() + " holds " + count + " unforwarded records sealed"
+                + " with key " + String.join(", ", missing) + (keys == null
+                ? ", but gateway.observability.kafka.spool.encryption.key_file is not set: set it to the key"
+                + " file that holds " + (missing.size() == 1 ? "that key" : "those keys")
+                : ", which " + keys.file() + " does not hold (it holds " + String.join(", ", keys.names())
+                + "): add the key back to that file, below the active one")
+                + "; nothing in the spool was changed");
+    }
+
     public static Forwarder start(ForwarderConfig config) {
         return new Forwarder(config, new MetricRegistry(), true);
     }

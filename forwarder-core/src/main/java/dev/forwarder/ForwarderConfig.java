@@ -154,7 +154,8 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             Duration retainForwarded,
             RollCycle rollCycle,
             int checkpointIntervalMs,
-            int drainTimeoutMs) {
+            int drainTimeoutMs,
+            Optional<Path> encryptionKeyFile) {
     }
 
     /** How much time one roll file of the spool covers; forwarded files are deleted whole. */

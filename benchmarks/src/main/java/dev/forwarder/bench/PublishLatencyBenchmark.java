@@ -45,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * linger.ms=10), {@code max.block.ms} = 1000. With {@code broker=up} a real broker (child process) takes
  * the records and the forwarder forwards them meanwhile; with {@code broker=down} nothing listens: the
  * forwarder spools, and send() blocks once the producer's 32 MiB buffer is full. Sample-time mode reports
- * the latency distribution (p50 .. p99.99) of each call. (a) also runs from four threads at once.
+ * the latency distribution (p50 .. p99.99) of each call. (a) also runs from four threads at once. With
+ * {@code encryption=on} the spool seals each payload with AES-GCM ({@code spool.encryption}).
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PublishLatency} (benchmarks/run.sh runs it
  * with the rest). Each trial writes some GB to a temporary spool, deleted at its end.
@@ -61,6 +62,10 @@ public class PublishLatencyBenchmark {
 
     @Param({"up", "down"})
     public String broker;
+
+    /** {@code on}: {@code spool.encryption} with a 256-bit key (AES-GCM per record); the bare send is the same either way. */
+    @Param({"off", "on"})
+    public String encryption;
 
     private KafkaBroker kafka;
     private Forwarder forwarder;
@@ -83,11 +88,22 @@ public class PublishLatencyBenchmark {
             }
         }
         spool = BenchmarkBroker.tempDir("publish");
+        String sealing = "";
+        if (encryption.equals("on")) {
+            Path keyFile = spool.resolve("bench.keys"); // deleted with the spool
+            byte[] raw = new byte[32];
+            new java.security.SecureRandom().nextBytes(raw);
+            java.nio.file.Files.writeString(keyFile, java.util.Base64.getEncoder().encodeToString(raw) + "\n");
+            java.nio.file.Files.setPosixFilePermissions(keyFile,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            sealing = "  spool.encryption.key_file = \"" + keyFile + "\"\n";
+        }
         forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
                 + "  brokers = \"" + brokers + "\"\n"
                 + "  spool.dir = \"" + spool + "\"\n"
                 + "  startup.require_connection = " + broker.equals("up") + "\n"
                 + "  spool.drain_timeout_ms = 1000\n"
+                + sealing
                 + "}"));
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);

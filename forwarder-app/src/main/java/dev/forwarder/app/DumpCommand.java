@@ -38,6 +38,10 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = "--dead-letter", description = "Dump the dead-letter spool instead.")
     boolean deadLetter;
 
+    @Option(names = "--key-file", paramLabel = "FILE",
+            description = "For an encrypted spool: its spool.encryption.key_file.")
+    Path keyFile;
+
     @Override
     public Integer call() throws Exception {
         DataType only = SpoolFiles.type(type);
@@ -46,7 +50,7 @@ final class DumpCommand implements Callable<Integer> {
         JsonGenerator json = new ObjectMapper().getFactory().createGenerator(stdout);
         json.setRootValueSeparator(null);
         AtomicLong written = new AtomicLong();
-        SpoolFiles.scan(deadLetter ? spoolDir.resolve("dead-letter") : spoolDir, new SpoolFiles.Visitor() {
+        SpoolFiles.scan(deadLetter ? spoolDir.resolve("dead-letter") : spoolDir, keyFile, new SpoolFiles.Visitor() {
             @Override
             public boolean record(SpoolRecord.Entry e) {
                 if (limit >= 0 && written.get() >= limit) {
@@ -82,7 +86,7 @@ final class DumpCommand implements Callable<Integer> {
 
             @Override
             public void corrupt(long index, String reason) {
-                System.err.println("spool record " + index + " is corrupt: " + reason);
+                System.err.println("spool record " + index + " cannot be read: " + reason);
             }
         });
         json.flush();

@@ -49,14 +49,15 @@ final class ReplayCommand implements Callable<Integer> {
         ForwarderConfig.Kafka kafka = settings.kafka();
         Path dir = kafka.spool().dir();
         Header source;
-        try (Spool spool = SpoolFiles.open(dir)) {
+        Path keyFile = kafka.spool().encryptionKeyFile().orElse(null);
+        try (Spool spool = SpoolFiles.open(dir, keyFile)) {
             source = KafkaMessages.sourceIdHeader(spool.sourceId());
         }
         AtomicLong sent = new AtomicLong();
         AtomicReference<Exception> failure = new AtomicReference<>();
         Progress progress = new Progress("replayed");
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(ProducerSettings.producer(kafka))) {
-            SpoolFiles.scan(dir, new SpoolFiles.Visitor() {
+            SpoolFiles.scan(dir, keyFile, new SpoolFiles.Visitor() {
                 @Override
                 public boolean record(SpoolRecord.Entry e) {
                     if (e.appendTimeMs() < from || e.appendTimeMs() >= to || (only != null && e.type() != only)) {
@@ -74,7 +75,7 @@ final class ReplayCommand implements Callable<Integer> {
 
                 @Override
                 public void corrupt(long index, String reason) {
-                    System.err.println("skipping corrupt spool record " + index + ": " + reason);
+                    System.err.println("skipping spool record " + index + ": " + reason);
                 }
             });
             producer.flush();

@@ -3,6 +3,7 @@ package dev.forwarder.app;
 import dev.forwarder.DataType;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolKeys;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,19 +23,25 @@ final class SpoolFiles {
     }
 
     static Spool open(Path dir) throws IOException {
+        return open(dir, null);
+    }
+
+    /** The spool in {@code dir}, opening sealed records with the keys in {@code keyFile} (null: none). */
+    static Spool open(Path dir, Path keyFile) throws IOException {
         if (!Files.isDirectory(dir.resolve("queue"))) {
             throw new IOException("no spool in " + dir + " (expected " + dir.resolve("queue") + ")");
         }
-        return new Spool(dir);
+        SpoolKeys keys = keyFile == null ? null : SpoolKeys.load(keyFile);
+        return new Spool(dir).sealWith(keys);
     }
 
     static long checkpoint(Path dir) throws IOException {
         return Checkpoint.readFile(dir.resolve("checkpoint"));
     }
 
-    /** Visits every record of the spool in {@code dir} from its start. */
-    static void scan(Path dir, Visitor visitor) throws IOException {
-        try (Spool spool = open(dir)) {
+    /** Visits every record of the spool in {@code dir} from its start (sealed ones opened with {@code keyFile}). */
+    static void scan(Path dir, Path keyFile, Visitor visitor) throws IOException {
+        try (Spool spool = open(dir, keyFile)) {
             spool.scan(visitor);
         }
     }

@@ -2,6 +2,7 @@ package dev.forwarder.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicLong;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,21 +41,14 @@ final class StatusCommand implements Callable<Integer> {
                     oldest < 0 ? 0 : Duration.between(Instant.ofEpochMilli(oldest), Instant.now()).toSeconds());
             out.put("spool_bytes", spool.diskBytes());
         }
-        AtomicLong deadLetters = new AtomicLong();
+        long deadLetters = 0;
         if (Files.isDirectory(spoolDir.resolve("dead-letter/queue"))) {
-            SpoolFiles.scan(spoolDir.resolve("dead-letter"), new SpoolFiles.Visitor() {
-                @Override
-                public boolean record(dev.forwarder.internal.spool.SpoolRecord.Entry entry) {
-                    deadLetters.incrementAndGet();
-                    return true;
-                }
-
-                @Override
-                public void corrupt(long index, String reason) {
-                }
-            });
+            try (Spool spool = SpoolFiles.open(spoolDir.resolve("dead-letter"))) {
+                // Headers only: counts sealed dead letters too, without their key.
+                deadLetters = spool.sealingKeysAfter(Checkpoint.NONE).values().stream().mapToLong(Long::longValue).sum();
+            }
         }
-        out.put("dead_letters", deadLetters.get());
+        out.put("dead_letters", deadLetters);
         out.put("forwarder", forwarder());
         if (json) {
             System.out.println(out.toString());

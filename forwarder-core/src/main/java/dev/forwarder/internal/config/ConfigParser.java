@@ -45,7 +45,8 @@ public final class ConfigParser {
             "topics", Set.of("create", "partitions", "replication_factor"),
             "spool", Set.of("dir", "max_bytes", "on_full", "block_timeout_ms", "sync", "sync_interval_ms",
                     "retain_forwarded", "roll_cycle",
-                    "checkpoint_interval_ms", "drain_timeout_ms"));
+                    "checkpoint_interval_ms", "drain_timeout_ms", "encryption"));
+    static final Set<String> ENCRYPTION_KEYS = Set.of("key_file");
     static final Set<String> COMPRESSION = Set.of("none", "gzip", "snappy", "lz4", "zstd");
     static final Set<String> SASL_MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
     static final Set<String> SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
@@ -168,7 +169,8 @@ public final class ConfigParser {
                 duration(KAFKA + ".spool.retain_forwarded"),
                 enumValue(KAFKA + ".spool.roll_cycle", ForwarderConfig.RollCycle.class),
                 integer(KAFKA + ".spool.checkpoint_interval_ms", 1, 3_600_000),
-                integer(KAFKA + ".spool.drain_timeout_ms", 0, 3_600_000));
+                integer(KAFKA + ".spool.drain_timeout_ms", 0, 3_600_000),
+                Optional.ofNullable(file(KAFKA + ".spool.encryption.key_file")));
 
         if (spool.onFull() == ForwarderConfig.OnFull.BLOCK && spool.blockTimeoutMs() == 0) {
             error(KAFKA + ".spool.on_full", "\"block\"", "needs " + KAFKA + ".spool.block_timeout_ms above 0:"
@@ -291,6 +293,10 @@ public final class ConfigParser {
             if (table instanceof com.typesafe.config.ConfigObject object) {
                 unknownKeys(object, KAFKA + "." + nested.getKey(), nested.getValue());
             }
+        }
+        if (user.hasPath(KAFKA + ".spool.encryption")
+                && user.getValue(KAFKA + ".spool.encryption") instanceof com.typesafe.config.ConfigObject encryption) {
+            unknownKeys(encryption, KAFKA + ".spool.encryption", ENCRYPTION_KEYS);
         }
     }
 

@@ -58,7 +58,7 @@ public final class DeadLetters {
     /** Writes a dead letter; returns null, or why it could not be written. */
     String write(SpoolRecord.Entry entry, UUID sourceId, String reason) {
         byte[] note = note(sourceId, entry.index(), reason).getBytes(StandardCharsets.UTF_8);
-        int size = SpoolRecord.encodedSize(entry.keyBytes(), entry.payload(), note);
+        int size = spool.encodedSize(entry.keyBytes(), entry.payload(), note);
         try {
             space.measure();
             if (!space.admits(size)) {

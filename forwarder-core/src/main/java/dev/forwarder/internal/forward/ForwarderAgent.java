@@ -151,9 +151,19 @@ public final class ForwarderAgent implements Agent {
             cp = checkpoint.read();
         }
         sourceIdHeader = KafkaMessages.sourceIdHeader(spool.sourceId());
-        reader = new SpoolReader(spool, (index, reason) -> {
-            wiring.settlements().onFate(index, PublishResult.Status.CORRUPT);
-            window.addCorrupt(index); // counted when it settles: a crash before that reads it again
+        reader = new SpoolReader(spool, new SpoolReader.CorruptRecords() {
+            @Override
+            public void corrupt(long index, String reason) {
+                wiring.settlements().onFate(index, PublishResult.Status.CORRUPT);
+                window.addCorrupt(index); // counted when it settles: a crash before that reads it again
+            }
+
+            @Override
+            public void unreadable(long index, String reason) {
+                lastError = reason + "; forwarding waits here (nothing is skipped or deleted): add the key back"
+                        + " to the key file and restart";
+                LOG.error(lastError);
+            }
         });
         reader.seekAfter(cp);
         lastForceNanos = now();

@@ -9,6 +9,7 @@ import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolLock;
+import dev.forwarder.internal.spool.SpoolKeys;
 import dev.forwarder.internal.spool.SpoolReader;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
@@ -67,15 +68,33 @@ public final class Redrive {
             try (Spool spool = new Spool(dir)) {
                 spoolSource = spool.sourceId();
             }
+            SpoolKeys keys = kafka.spool().encryptionKeyFile().isPresent()
+                    ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get()) : null;
             List<SpoolRecord.Entry> all = new ArrayList<>();
             long[] corrupt = {0};
-            try (Spool deadLetters = new Spool(deadLetterDir);
-                    SpoolReader reader = new SpoolReader(deadLetters, (index, reason) -> corrupt[0]++)) {
+            String[] unreadable = {null};
+            try (Spool deadLetters = new Spool(deadLetterDir).sealWith(keys);
+                    SpoolReader reader = new SpoolReader(deadLetters, new SpoolReader.CorruptRecords() {
+                        @Override
+                        public void corrupt(long index, String reason) {
+                            corrupt[0]++;
+                        }
+
+                        @Override
+                        public void unreadable(long index, String reason) {
+                            unreadable[0] = reason;
+                        }
+                    })) {
                 reader.seekAfter(Checkpoint.NONE);
                 SpoolRecord.Entry e;
                 while ((e = reader.next(System.nanoTime())) != null) {
                     all.add(e);
                 }
+            }
+            if (unreadable[0] != null) {
+                // Rewriting the dead letters without the ones it cannot read would delete them: stop instead.
+                throw new ForwarderException("cannot redrive the dead letters of " + dir + ": dead-letter "
+                        + unreadable[0] + "; nothing was sent or changed");
             }
             List<Integer> selected = new ArrayList<>();
             for (int i = 0; i < all.size(); i++) {
@@ -121,7 +140,7 @@ public final class Redrive {
                 keep.add(all.get(i));
             }
             if (sentAgain > 0) {
-                rewrite(dir, keep);
+                rewrite(dir, keep, keys);
             }
             LOG.info("redrive: {} dead letters selected, {} delivered and removed, {} refused again, {} kept in all"
                     + "{}", selected.size(), sentAgain, failed, keep.size(),
@@ -133,12 +152,12 @@ public final class Redrive {
     }
 
     /** Writes the records to keep to a new dead-letter spool and swaps it in. */
-    private static void rewrite(Path dir, List<SpoolRecord.Entry> keep) throws IOException {
+    private static void rewrite(Path dir, List<SpoolRecord.Entry> keep, SpoolKeys keys) throws IOException {
         Path current = dir.resolve("dead-letter");
         Path fresh = dir.resolve("dead-letter.redrive");
         Path old = dir.resolve("dead-letter.old");
         deleteTree(fresh);
-        try (Spool next = new Spool(fresh)) {
+        try (Spool next = new Spool(fresh).sealWith(keys)) {
             for (SpoolRecord.Entry e : keep) {
                 next.append(e.type(), e.appendTimeMs(), e.keyBytes(), e.payload(),
                         e.note() == null ? null : e.note().getBytes(StandardCharsets.UTF_8));

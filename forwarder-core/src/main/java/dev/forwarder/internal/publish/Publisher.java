@@ -8,7 +8,6 @@ import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
@@ -147,7 +146,7 @@ public final class Publisher {
 
     private PublishResult append(DataType type, String key, byte[] json) {
         byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
-        int size = SpoolRecord.encodedSize(keyBytes, json, null);
+        int size = spool.encodedSize(keyBytes, json, null);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
                     + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");

@@ -53,6 +53,7 @@ public final class Spool implements AutoCloseable {
     private volatile UUID sourceId;
     private final ThreadLocal<ExcerptAppender> appenders;
     private final boolean syncEveryRecord;
+    private volatile SpoolKeys keys;
 
     public Spool(Path dir) throws IOException {
         this(dir, DEFAULT_ROLL_CYCLE);
@@ -132,12 +133,32 @@ public final class Spool implements AutoCloseable {
         return sourceId;
     }
 
+    /**
+     * From now on, payloads are sealed with the active key of {@code keys}, and records sealed with any of its
+     * keys are opened when read ({@code spool.encryption}); null: plain. Set it before appending or reading.
+     */
+    public Spool sealWith(SpoolKeys keys) {
+        this.keys = keys;
+        return this;
+    }
+
+    /** The keys records are sealed and opened with, or null. */
+    public SpoolKeys keys() {
+        return keys;
+    }
+
+    /** The size {@link #append} will take for this record (sealed or not), without Chronicle's header. */
+    public int encodedSize(byte[] key, byte[] payload, byte[] note) {
+        return SpoolRecord.encodedSize(key, payload, note, keys);
+    }
+
     /** Appends one record; returns its index. Thread-safe. */
     public long append(DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note) {
         ExcerptAppender appender = appenders.get();
+        SpoolKeys sealing = keys;
         try (DocumentContext dc = appender.writingDocument()) {
             Bytes<?> bytes = dc.wire().bytes();
-            SpoolRecord.encode(bytes, type, appendTimeMs, key, payload, note);
+            SpoolRecord.encode(bytes, type, appendTimeMs, key, payload, note, sealing);
         }
         if (syncEveryRecord) {
             appender.sync(); // msync of the mapped roll file up to this record
@@ -171,7 +192,32 @@ public final class Spool implements AutoCloseable {
         /** @return false to stop */
         boolean record(SpoolRecord.Entry entry);
 
+        /** A record that cannot be read: corrupt, or sealed with a key not at hand (the reason says which). */
         void corrupt(long index, String reason);
+    }
+
+    /**
+     * The keys that sealed the records after {@code afterIndex} ({@link Checkpoint#NONE}: all), with how many
+     * each sealed; plain records under {@link SpoolRecord#NOT_SEALED}. Reads only each record's header.
+     */
+    public java.util.Map<Long, Long> sealingKeysAfter(long afterIndex) {
+        java.util.Map<Long, Long> counts = new java.util.TreeMap<>();
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            if (afterIndex != Checkpoint.NONE && !tailer.moveToIndex(afterIndex)) {
+                tailer.toStart();
+            }
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return counts;
+                    }
+                    if (afterIndex != Checkpoint.NONE && dc.index() <= afterIndex) {
+                        continue;
+                    }
+                    counts.merge(SpoolRecord.sealingKey(dc.wire().bytes()), 1L, Long::sum);
+                }
+            }
+        }
     }
 
     /**
@@ -187,8 +233,8 @@ public final class Spool implements AutoCloseable {
                     }
                     SpoolRecord.Entry entry;
                     try {
-                        entry = SpoolRecord.decode(dc.index(), dc.wire().bytes());
-                    } catch (SpoolRecord.CorruptRecordException e) {
+                        entry = SpoolRecord.decode(dc.index(), dc.wire().bytes(), keys);
+                    } catch (SpoolRecord.CorruptRecordException | SpoolRecord.UnknownKeyException e) {
                         visitor.corrupt(dc.index(), e.getMessage());
                         continue;
                     }

@@ -34,6 +34,10 @@ public final class SpoolReader implements AutoCloseable {
     /** Told, once per record, about each corrupt record the reader skips (in index order with the others). */
     public interface CorruptRecords {
         void corrupt(long index, String reason);
+
+        /** Reading stopped at an intact record it cannot open (sealed with a key not at hand); said once. */
+        default void unreadable(long index, String reason) {
+        }
     }
 
     private final Spool spool;
@@ -41,6 +45,7 @@ public final class SpoolReader implements AutoCloseable {
     private final ExcerptTailer tailer;
     private final CorruptRecords corrupt;
     private long readFrom = Long.MIN_VALUE;
+    private String unreadable;
     private long stuckSinceNanos;
     private int stuckCycle;
 
@@ -93,13 +98,26 @@ public final class SpoolReader implements AutoCloseable {
                     moveOnFromUnterminatedFile(nowNanos);
                     return null;
                 }
-                readFrom = index + 1;
-                stuckSinceNanos = 0;
                 Bytes<?> bytes = dc.wire().bytes();
                 long start = bytes.readPosition();
                 try {
-                    return SpoolRecord.decode(index, bytes);
+                    SpoolRecord.Entry entry = SpoolRecord.decode(index, bytes, spool.keys());
+                    readFrom = index + 1;
+                    stuckSinceNanos = 0;
+                    unreadable = null;
+                    return entry;
+                } catch (SpoolRecord.UnknownKeyException e) {
+                    // Intact, only not readable with these keys: stay on it (never skip, never quarantine)
+                    // until the keys are fixed and the forwarder restarted. Said once, then waited on.
+                    dc.rollbackOnClose();
+                    if (unreadable == null) {
+                        unreadable = "spool record " + index + " cannot be read: " + e.getMessage();
+                        corrupt.unreadable(index, unreadable);
+                    }
+                    return null;
                 } catch (SpoolRecord.CorruptRecordException e) {
+                    readFrom = index + 1;
+                    stuckSinceNanos = 0;
                     bytes.readPosition(start);
                     Path copy = quarantine(index, bytes.toByteArray(), e.getMessage());
                     LOG.error("spool record {} is corrupt ({}); skipped, copied to {}", index, e.getMessage(), copy);

@@ -34,11 +34,31 @@ import net.openhft.chronicle.bytes.Bytes;
  * <p>The checksum covers everything before it, so a flipped byte anywhere, a torn tail or a document
  * of another layout is detected by {@link #decode} and reported as corrupt, never forwarded.
  * A reader that sees a version it does not know reports the record as corrupt instead of guessing.
+ *
+ * <p><b>Version 2, sealed</b> ({@code spool.encryption}): the same fields, with the header followed by the
+ * id of the key that sealed the payload and the AES-GCM nonce, and the payload sealed (its 16-byte tag
+ * appended, so p is the plain length + 16). The tag authenticates the whole header (with key id and nonce)
+ * and the Kafka key as well; the checksum still covers everything and is checked first, so damage reads as corrupt
+ * whether or not the key is at hand.
+ *
+ * <pre>
+ *       0    24  as version 1, with version 2 and p = sealed payload length
+ *      24     4  key id (first 4 bytes of the key's SHA-256), big-endian
+ *      28    12  nonce
+ *      40     k  key, UTF-8
+ *    40+k     p  payload sealed with AES-GCM (ciphertext, then 16-byte tag)
+ *  40+k+p     n  note, UTF-8
+ *  40+k+p+n   4  CRC-32C of bytes [0, 40+k+p+n)
+ * </pre>
  */
 public final class SpoolRecord {
 
     public static final byte VERSION = 1;
+    public static final byte SEALED_VERSION = 2;
     static final int HEADER_BYTES = 24;
+    static final int SEALED_HEADER_BYTES = HEADER_BYTES + SpoolKeys.KEY_ID_BYTES + SpoolKeys.NONCE_BYTES;
+    /** What sealing adds to a record: the key id, the nonce and the tag. */
+    public static final int SEALING_OVERHEAD = SEALED_HEADER_BYTES - HEADER_BYTES + SpoolKeys.TAG_BYTES;
     static final int TRAILER_BYTES = 4;
     private static final DataType[] TYPES = DataType.values();
 
@@ -54,24 +74,45 @@ public final class SpoolRecord {
                 + (note == null ? 0 : note.length) + TRAILER_BYTES;
     }
 
+    /** The size a record takes in the spool, sealed ({@code keys} set) or not. */
+    public static int encodedSize(byte[] key, byte[] payload, byte[] note, SpoolKeys keys) {
+        return encodedSize(key, payload, note) + (keys == null ? 0 : SEALING_OVERHEAD);
+    }
+
     /** Writes one record at the write position of {@code out}. */
     public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload,
             byte[] note) {
+        encode(out, type, appendTimeMs, key, payload, note, null);
+    }
+
+    /** Writes one record at the write position of {@code out}, its payload sealed if {@code keys} is set. */
+    public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload,
+            byte[] note, SpoolKeys keys) {
         Scratch s = SCRATCH.get();
+        int headerBytes = keys == null ? HEADER_BYTES : SEALED_HEADER_BYTES;
+        int payloadBytes = keys == null ? payload.length : payload.length + SpoolKeys.TAG_BYTES;
         ByteBuffer header = s.header.clear();
-        header.put(VERSION).put((byte) type.ordinal()).putShort((short) 0).putLong(appendTimeMs)
-                .putInt(key == null ? -1 : key.length).putInt(payload.length)
+        header.put(keys == null ? VERSION : SEALED_VERSION).put((byte) type.ordinal()).putShort((short) 0)
+                .putLong(appendTimeMs).putInt(key == null ? -1 : key.length).putInt(payloadBytes)
                 .putInt(note == null ? 0 : note.length);
+        byte[] body = payload;
+        if (keys != null) {
+            header.order(ByteOrder.BIG_ENDIAN).putInt(keys.activeId()).order(ByteOrder.LITTLE_ENDIAN);
+            keys.nextNonce(s.headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES);
+            body = s.sealed(payloadBytes);
+            keys.seal(s.headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, s.headerBytes, SEALED_HEADER_BYTES,
+                    key, payload, body);
+        }
         CRC32C crc = s.crc;
         crc.reset();
-        crc.update(s.headerBytes, 0, HEADER_BYTES);
-        out.write(s.headerBytes, 0, HEADER_BYTES);
+        crc.update(s.headerBytes, 0, headerBytes);
+        out.write(s.headerBytes, 0, headerBytes);
         if (key != null) {
             crc.update(key, 0, key.length);
             out.write(key);
         }
-        crc.update(payload, 0, payload.length);
-        out.write(payload);
+        crc.update(body, 0, payloadBytes);
+        out.write(body, 0, payloadBytes);
         if (note != null) {
             crc.update(note, 0, note.length);
             out.write(note);
@@ -80,11 +121,47 @@ public final class SpoolRecord {
     }
 
     /**
+     * The id of the key that sealed the record at the read position of {@code in} (read without moving it),
+     * or {@link #NOT_SEALED} for a plain record or one too short to say.
+     */
+    public static long sealingKey(Bytes<?> in) {
+        long at = in.readPosition();
+        if (in.readRemaining() < SEALED_HEADER_BYTES || in.readByte(at) != SEALED_VERSION) {
+            return NOT_SEALED;
+        }
+        int b0 = in.readUnsignedByte(at + HEADER_BYTES);
+        int b1 = in.readUnsignedByte(at + HEADER_BYTES + 1);
+        int b2 = in.readUnsignedByte(at + HEADER_BYTES + 2);
+        int b3 = in.readUnsignedByte(at + HEADER_BYTES + 3);
+        return (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+    }
+
+    /** {@link #sealingKey}: the record is not sealed. */
+    public static final long NOT_SEALED = Long.MIN_VALUE;
+
+    /**
      * Reads the record at the read position of {@code in}, which holds exactly one document.
      *
      * @throws CorruptRecordException if the layout or the checksum is wrong
      */
     public static Entry decode(long index, Bytes<?> in) throws CorruptRecordException {
+        try {
+            return decode(index, in, null);
+        } catch (UnknownKeyException e) {
+            throw new CorruptRecordException(e.getMessage());
+        }
+    }
+
+    /**
+     * Reads the record at the read position of {@code in}, which holds exactly one document, opening a
+     * sealed payload with {@code keys}.
+     *
+     * @throws CorruptRecordException if the layout, the checksum or a sealed payload's tag is wrong
+     * @throws UnknownKeyException    if the record is sealed with a key {@code keys} does not hold (or there
+     *                                are none); the record itself is intact
+     */
+    public static Entry decode(long index, Bytes<?> in, SpoolKeys keys) throws CorruptRecordException,
+            UnknownKeyException {
         long size = in.readRemaining();
         if (size < HEADER_BYTES + TRAILER_BYTES) {
             throw new CorruptRecordException("record of " + size + " bytes is shorter than the "
@@ -100,18 +177,23 @@ public final class SpoolRecord {
         int keyLength = header.getInt();
         int payloadLength = header.getInt();
         int noteLength = header.getInt();
-        if (version != VERSION) {
+        if (version != VERSION && version != SEALED_VERSION) {
             throw new CorruptRecordException("unknown layout version " + version);
         }
-        long expected = (long) HEADER_BYTES + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES;
+        boolean sealed = version == SEALED_VERSION;
+        int headerBytes = sealed ? SEALED_HEADER_BYTES : HEADER_BYTES;
+        long expected = (long) headerBytes + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES;
         if (typeOrdinal < 0 || typeOrdinal >= TYPES.length || keyLength < -1 || payloadLength < 0
-                || noteLength < 0 || expected != size) {
+                || noteLength < 0 || expected != size || (sealed && payloadLength < SpoolKeys.TAG_BYTES)) {
             throw new CorruptRecordException("inconsistent header (type " + typeOrdinal + ", key " + keyLength
                     + ", payload " + payloadLength + ", note " + noteLength + " bytes, record " + size + " bytes)");
         }
+        if (sealed) {
+            in.read(s.headerBytes, HEADER_BYTES, SEALED_HEADER_BYTES - HEADER_BYTES);
+        }
         CRC32C crc = s.crc;
         crc.reset();
-        crc.update(s.headerBytes, 0, HEADER_BYTES);
+        crc.update(s.headerBytes, 0, headerBytes);
         byte[] key = null;
         if (keyLength >= 0) {
             key = new byte[keyLength];
@@ -127,6 +209,14 @@ public final class SpoolRecord {
         int stored = in.readInt();
         if (stored != (int) crc.getValue()) {
             throw new CorruptRecordException("checksum mismatch");
+        }
+        if (sealed) {
+            int keyId = ByteBuffer.wrap(s.headerBytes, HEADER_BYTES, SpoolKeys.KEY_ID_BYTES).getInt();
+            if (keys == null || !keys.holds(keyId)) {
+                throw new UnknownKeyException(keyId, keys);
+            }
+            payload = keys.open(keyId, s.headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, s.headerBytes,
+                    SEALED_HEADER_BYTES, key, payload);
         }
         return new Entry(index, TYPES[typeOrdinal], appendTime, key, payload,
                 noteLength == 0 ? null : new String(note, StandardCharsets.UTF_8));
@@ -156,9 +246,43 @@ public final class SpoolRecord {
         }
     }
 
+    /**
+     * A sealed record whose key is not at hand: intact, but unreadable here. Never a reason to skip or
+     * delete it; the message names the key id and the key file.
+     */
+    public static final class UnknownKeyException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int keyId;
+
+        UnknownKeyException(int keyId, SpoolKeys keys) {
+            super(keys == null
+                    ? "record sealed with key " + SpoolKeys.name(keyId) + ", but spool.encryption.key_file is not set"
+                    : "record sealed with key " + SpoolKeys.name(keyId) + ", which " + keys.file()
+                            + " does not hold (it holds " + keys.names() + ")");
+            this.keyId = keyId;
+        }
+
+        public int keyId() {
+            return keyId;
+        }
+    }
+
     private static final class Scratch {
-        final byte[] headerBytes = new byte[HEADER_BYTES];
+        /** Sealed payloads up to this size reuse one buffer per thread; larger ones get their own. */
+        private static final int KEEP = 64 * 1024;
+        final byte[] headerBytes = new byte[SEALED_HEADER_BYTES];
         final ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
         final CRC32C crc = new CRC32C();
+        private byte[] sealed = new byte[0];
+
+        byte[] sealed(int length) {
+            if (length > KEEP) {
+                return new byte[length];
+            }
+            if (sealed.length < length) {
+                sealed = new byte[Math.max(length, Math.min(KEEP, sealed.length * 2))];
+            }
+            return sealed;
+        }
     }
 }

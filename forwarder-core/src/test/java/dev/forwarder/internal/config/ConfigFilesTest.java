@@ -174,6 +174,8 @@ class ConfigFilesTest {
         for (Map.Entry<String, Set<String>> nested : ConfigParser.NESTED_KEYS.entrySet()) {
             nested.getValue().forEach(k -> code.add(ConfigParser.KAFKA + "." + nested.getKey() + "." + k));
         }
+        code.remove(ConfigParser.KAFKA + ".spool.encryption"); // a table: its keys are listed instead
+        ConfigParser.ENCRYPTION_KEYS.forEach(k -> code.add(ConfigParser.KAFKA + ".spool.encryption." + k));
         assertEquals(ConfigValueType.OBJECT, reference.getValue(ConfigParser.KAFKA + ".producer").valueType());
 
         Path readme = Path.of(System.getProperty("user.dir")).getParent().resolve("README.md");
