@@ -6,8 +6,10 @@ import dev.forwarder.InferenceRecord;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.KeyScanner;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
@@ -16,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 
 /**
  * The request path: admit a record (framing, the spool's room), append it, count it, or drop it with a
@@ -86,29 +87,64 @@ public final class Publisher {
 
     /** Serialises a typed record and publishes it. */
     public PublishResult publish(InferenceRecord record) {
-        return awaitIfSync(guarded(() -> {
+        PublishResult refused = enter();
+        if (refused != null) {
+            return refused;
+        }
+        PublishResult result;
+        try {
             byte[] json;
-            String key;
+            byte[] key;
             try {
                 json = codec.serialize(record);
-                key = KafkaMessages.keyOf(record);
+                String text = KafkaMessages.keyOf(record);
+                key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
             } catch (RuntimeException e) {
                 return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
                         "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
             }
-            return append(record.dataType(), key, json);
-        }));
+            result = append(record.dataType(), key, 0, key == null ? -1 : key.length, json);
+        } catch (RuntimeException e) {
+            result = drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
+        } finally {
+            active.decrementAndGet();
+        }
+        return awaitIfSync(result);
     }
 
-    /** Publishes JSON serialised by the caller; only its framing (one {@code {...}} object) is checked. */
+    /**
+     * Publishes JSON serialised by the caller; only its framing (one {@code {...}} object) is checked. The
+     * request path proper: on the usual record it allocates nothing but its result (the key is found by
+     * {@link KeyScanner} and copied straight from {@code json} into the spool).
+     */
     public PublishResult publish(DataType type, byte[] json) {
-        return awaitIfSync(guarded(() -> {
+        PublishResult refused = enter();
+        if (refused != null) {
+            return refused;
+        }
+        PublishResult result;
+        try {
             if (type == null || !looksLikeOneObject(json)) {
-                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
+                result = drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
                         ? "no data type given" : type + " record is not one JSON object");
+            } else {
+                long found = KeyScanner.find(json);
+                if (found == KeyScanner.ASK_JACKSON) {
+                    String text = KafkaMessages.keyOf(json);
+                    byte[] key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+                    result = append(type, key, 0, key == null ? -1 : key.length, json);
+                } else if (found == KeyScanner.NO_KEY) {
+                    result = append(type, null, 0, -1, json);
+                } else {
+                    result = append(type, json, KeyScanner.offset(found), KeyScanner.length(found), json);
+                }
             }
-            return append(type, KafkaMessages.keyOf(json), json);
-        }));
+        } catch (RuntimeException e) {
+            result = drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
+        } finally {
+            active.decrementAndGet();
+        }
+        return awaitIfSync(result);
     }
 
     /**
@@ -123,30 +159,25 @@ public final class Publisher {
     }
 
     /**
-     * What every publish does around its own work: counts the offer, refuses when disabled or closed, and
-     * keeps close() from shutting the spool under an append in progress. Whatever goes wrong is a result.
+     * What every publish does before its own work: counts the offer, and refuses when disabled or closed;
+     * otherwise it enters the section that keeps close() from shutting the spool under an append (the caller
+     * leaves it with {@code active.decrementAndGet()} in a finally) and returns null.
      */
-    private PublishResult guarded(Supplier<PublishResult> publish) {
+    private PublishResult enter() {
         offered.increment();
         if (!accepting) {
             return drop(PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
         }
         active.incrementAndGet();
-        try {
-            if (closed) {
-                return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
-            }
-            return publish.get();
-        } catch (RuntimeException e) {
-            return drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
-        } finally {
+        if (closed) {
             active.decrementAndGet();
+            return drop(PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
         }
+        return null;
     }
 
-    private PublishResult append(DataType type, String key, byte[] json) {
-        byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
-        int size = spool.encodedSize(keyBytes, json, null);
+    private PublishResult append(DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json) {
+        int size = SpoolRecord.encodedSize(keyLength, json.length, 0, spool.keys() != null);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
                     + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");
@@ -155,7 +186,7 @@ public final class Publisher {
         boolean sampled = (ThreadLocalRandom.current().nextInt() & 15) == 0;
         long start = sampled ? System.nanoTime() : 0;
         try {
-            index = spool.append(type, System.currentTimeMillis(), keyBytes, json, null);
+            index = spool.append(type, System.currentTimeMillis(), keySource, keyOffset, keyLength, json, null);
         } catch (RuntimeException | Error e) {
             // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
             return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);

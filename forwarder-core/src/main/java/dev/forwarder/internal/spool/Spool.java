@@ -20,8 +20,8 @@ import net.openhft.chronicle.wire.DocumentContext;
  * The write-ahead log: a Chronicle Queue in {@code <dir>/queue}, of {@link SpoolRecord}s.
  *
  * <p>Appending is a copy into a memory-mapped file: no system call, no lock but Chronicle's own
- * (shared between processes, so several processes may append to one spool). Each thread gets its own
- * appender. A spool has a stable random id, {@code <dir>/source-id}, written once by whichever process
+ * (shared between processes, so several processes may append to one spool). Within a process, threads
+ * take turns on one appender. A spool has a stable random id, {@code <dir>/source-id}, written once by whichever process
  * creates the spool; with a record's index it identifies that record everywhere (the Kafka headers).
  *
  * <p>Misuse: a spool directory belongs to one machine (Chronicle recovers its write lock by process id),
@@ -51,9 +51,14 @@ public final class Spool implements AutoCloseable {
     private final Path dir;
     private final SingleChronicleQueue queue;
     private volatile UUID sourceId;
-    private final ThreadLocal<ExcerptAppender> appenders;
     private final boolean syncEveryRecord;
     private volatile SpoolKeys keys;
+    // One appender for every thread of this process, taken in turn: a thread-local appender per thread
+    // would be made again for every virtual thread and never released (Chronicle keeps each until close).
+    private final java.util.concurrent.locks.ReentrantLock appendLock = new java.util.concurrent.locks.ReentrantLock();
+    private ExcerptAppender appender; // guarded by appendLock; made at the first append
+    private final SpoolRecord.Writer writer = new SpoolRecord.Writer(); // guarded by appendLock
+    private int appendersCreated; // guarded by appendLock
 
     public Spool(Path dir) throws IOException {
         this(dir, DEFAULT_ROLL_CYCLE);
@@ -112,7 +117,6 @@ public final class Spool implements AutoCloseable {
         }
         this.queue = builder.build();
         OwnerOnly.tree(dir.resolve("queue"), false); // the queue's metadata file, just created
-        this.appenders = ThreadLocal.withInitial(queue::createAppender);
     }
 
     /** Sets Chronicle's quiet properties unless the application chose otherwise. Idempotent. */
@@ -154,16 +158,48 @@ public final class Spool implements AutoCloseable {
 
     /** Appends one record; returns its index. Thread-safe. */
     public long append(DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note) {
-        ExcerptAppender appender = appenders.get();
+        return append(type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note);
+    }
+
+    /**
+     * Appends one record whose key is {@code keyLength} bytes of {@code keySource} from {@code keyOffset}
+     * (-1: no key), without copying it out first; returns its index. Thread-safe: threads take turns on the
+     * spool's one appender (the copy into the mapped file is the whole of the turn).
+     */
+    public long append(DataType type, long appendTimeMs, byte[] keySource, int keyOffset, int keyLength,
+            byte[] payload, byte[] note) {
         SpoolKeys sealing = keys;
-        try (DocumentContext dc = appender.writingDocument()) {
-            Bytes<?> bytes = dc.wire().bytes();
-            SpoolRecord.encode(bytes, type, appendTimeMs, key, payload, note, sealing);
+        appendLock.lock();
+        try {
+            ExcerptAppender a = appender;
+            if (a == null) {
+                a = queue.createAppender();
+                // Used by whichever thread holds the lock: Chronicle's check that one thread uses it is off.
+                a.singleThreadedCheckDisabled(true);
+                appender = a;
+                appendersCreated++;
+            }
+            try (DocumentContext dc = a.writingDocument()) {
+                writer.encode(dc.wire().bytes(), type, appendTimeMs, keySource, keyOffset, keyLength, payload, note,
+                        sealing);
+            }
+            if (syncEveryRecord) {
+                a.sync(); // msync of the mapped roll file up to this record
+            }
+            return a.lastIndexAppended();
+        } finally {
+            appendLock.unlock();
         }
-        if (syncEveryRecord) {
-            appender.sync(); // msync of the mapped roll file up to this record
+    }
+
+    /** How many Chronicle appenders this spool made: one, whatever the number of threads (for tests). */
+    int appendersCreated() {
+        appendLock.lock();
+        try {
+            return appendersCreated;
+        } finally {
+            appendLock.unlock();
         }
-        return appender.lastIndexAppended();
     }
 
     /**
@@ -348,12 +384,18 @@ public final class Spool implements AutoCloseable {
         return queue;
     }
 
-    /** Closes the queue, and the closing thread's appender (the only one a thread-local lets us reach). */
+    /** Closes the appender and the queue; appends after this fail (the publisher stops them first). */
     @Override
     public void close() {
-        ExcerptAppender own = appenders.get();
-        appenders.remove();
-        own.close();
+        appendLock.lock();
+        try {
+            if (appender != null) {
+                appender.close();
+                appender = null;
+            }
+        } finally {
+            appendLock.unlock();
+        }
         queue.close();
     }
 

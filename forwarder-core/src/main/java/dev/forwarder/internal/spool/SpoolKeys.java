@@ -36,7 +36,7 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Nonces are 96 bits: a random value drawn when the keys are loaded, with a per-instance counter folded
  * into its low 64 bits, so one instance never repeats a nonce and two instances (processes, restarts) collide
- * only with probability about 2^-96 per pair of records. Thread-safe; one {@link Cipher} per thread.
+ * only with probability about 2^-96 per pair of records. Thread-safe.
  */
 public final class SpoolKeys {
 
@@ -53,7 +53,8 @@ public final class SpoolKeys {
     private final SecretKey active;
     private final byte[] nonceBase = new byte[NONCE_BYTES];
     private final AtomicLong nonceCounter = new AtomicLong();
-    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(SpoolKeys::newCipher);
+    /** For opening only (the forwarder thread, tools); sealing uses the cipher of the spool's writer. */
+    private final ThreadLocal<Cipher> openers = ThreadLocal.withInitial(SpoolKeys::newCipher);
 
     private SpoolKeys(Path file, Map<Integer, SecretKey> byId) {
         this.file = file;
@@ -152,16 +153,18 @@ public final class SpoolKeys {
     /**
      * Seals {@code plain} with the active key into {@code out} (at least {@code plain.length + 16} long).
      *
+     * @param cipher    the caller's own (a Cipher is not thread-safe)
      * @param aad       the header bound to the ciphertext (with the key id and this nonce in it)
-     * @param recordKey the record's Kafka key, bound too, or null
+     * @param keySource the record's Kafka key is {@code keyLength} bytes from {@code keyOffset}, bound too
+     *                  (-1: no key)
      */
-    void seal(byte[] nonce, int nonceOffset, byte[] aad, int aadLength, byte[] recordKey, byte[] plain, byte[] out) {
-        Cipher cipher = ciphers.get();
+    void seal(Cipher cipher, byte[] nonce, int nonceOffset, byte[] aad, int aadLength, byte[] keySource,
+            int keyOffset, int keyLength, byte[] plain, byte[] out) {
         try {
             cipher.init(Cipher.ENCRYPT_MODE, active, new GCMParameterSpec(TAG_BYTES * 8, nonce, nonceOffset, NONCE_BYTES));
             cipher.updateAAD(aad, 0, aadLength);
-            if (recordKey != null) {
-                cipher.updateAAD(recordKey);
+            if (keyLength >= 0) {
+                cipher.updateAAD(keySource, keyOffset, keyLength);
             }
             cipher.doFinal(plain, 0, plain.length, out, 0);
         } catch (GeneralSecurityException e) {
@@ -177,7 +180,7 @@ public final class SpoolKeys {
     byte[] open(int keyId, byte[] nonce, int nonceOffset, byte[] aad, int aadLength, byte[] recordKey, byte[] sealed)
             throws SpoolRecord.CorruptRecordException {
         SecretKey key = byId.get(keyId);
-        Cipher cipher = ciphers.get();
+        Cipher cipher = openers.get();
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, nonce, nonceOffset, NONCE_BYTES));
             cipher.updateAAD(aad, 0, aadLength);
@@ -193,7 +196,7 @@ public final class SpoolKeys {
         }
     }
 
-    private static Cipher newCipher() {
+    static Cipher newCipher() {
         try {
             return Cipher.getInstance("AES/GCM/NoPadding");
         } catch (GeneralSecurityException e) {

@@ -62,62 +62,99 @@ public final class SpoolRecord {
     static final int TRAILER_BYTES = 4;
     private static final DataType[] TYPES = DataType.values();
 
-    // Per thread: the header is assembled here so that the checksum can run over it without copying.
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
     private SpoolRecord() {
     }
 
     /** The size a record takes in the spool, without Chronicle's own 4-byte document header. */
     public static int encodedSize(byte[] key, byte[] payload, byte[] note) {
-        return HEADER_BYTES + (key == null ? 0 : key.length) + payload.length
-                + (note == null ? 0 : note.length) + TRAILER_BYTES;
+        return encodedSize(key == null ? -1 : key.length, payload.length, note == null ? 0 : note.length, false);
     }
 
     /** The size a record takes in the spool, sealed ({@code keys} set) or not. */
     public static int encodedSize(byte[] key, byte[] payload, byte[] note, SpoolKeys keys) {
-        return encodedSize(key, payload, note) + (keys == null ? 0 : SEALING_OVERHEAD);
+        return encodedSize(key == null ? -1 : key.length, payload.length, note == null ? 0 : note.length, keys != null);
     }
 
-    /** Writes one record at the write position of {@code out}. */
+    /** The same from lengths: {@code keyLength} -1 for no key. */
+    public static int encodedSize(int keyLength, int payloadLength, int noteLength, boolean sealed) {
+        return HEADER_BYTES + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES
+                + (sealed ? SEALING_OVERHEAD : 0);
+    }
+
+    /** Writes one record at the write position of {@code out} (with a writer of its own: for tests and tools). */
     public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload,
             byte[] note) {
         encode(out, type, appendTimeMs, key, payload, note, null);
     }
 
-    /** Writes one record at the write position of {@code out}, its payload sealed if {@code keys} is set. */
+    /** As above, its payload sealed if {@code keys} is set. */
     public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload,
             byte[] note, SpoolKeys keys) {
-        Scratch s = SCRATCH.get();
-        int headerBytes = keys == null ? HEADER_BYTES : SEALED_HEADER_BYTES;
-        int payloadBytes = keys == null ? payload.length : payload.length + SpoolKeys.TAG_BYTES;
-        ByteBuffer header = s.header.clear();
-        header.put(keys == null ? VERSION : SEALED_VERSION).put((byte) type.ordinal()).putShort((short) 0)
-                .putLong(appendTimeMs).putInt(key == null ? -1 : key.length).putInt(payloadBytes)
-                .putInt(note == null ? 0 : note.length);
-        byte[] body = payload;
-        if (keys != null) {
-            header.order(ByteOrder.BIG_ENDIAN).putInt(keys.activeId()).order(ByteOrder.LITTLE_ENDIAN);
-            keys.nextNonce(s.headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES);
-            body = s.sealed(payloadBytes);
-            keys.seal(s.headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, s.headerBytes, SEALED_HEADER_BYTES,
-                    key, payload, body);
+        new Writer().encode(out, type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note, keys);
+    }
+
+    /**
+     * What encoding needs besides the record: the header under assembly (so the checksum runs over it without
+     * copying), the checksum, and for sealing a buffer and a cipher. Reused record after record without
+     * allocating; not thread-safe (a {@link Spool} keeps one under its append lock).
+     */
+    public static final class Writer {
+        /** Sealed payloads up to this size reuse one buffer; larger ones get their own. */
+        private static final int KEEP = 64 * 1024;
+        private final byte[] headerBytes = new byte[SEALED_HEADER_BYTES];
+        private final ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
+        private final CRC32C crc = new CRC32C();
+        private byte[] sealed = new byte[0];
+        private javax.crypto.Cipher cipher;
+
+        /**
+         * Writes one record at the write position of {@code out}: its key is {@code keyLength} bytes of
+         * {@code keySource} from {@code keyOffset} (-1: no key), its payload sealed if {@code keys} is set.
+         */
+        public void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] keySource, int keyOffset,
+                int keyLength, byte[] payload, byte[] note, SpoolKeys keys) {
+            int headerLength = keys == null ? HEADER_BYTES : SEALED_HEADER_BYTES;
+            int payloadBytes = keys == null ? payload.length : payload.length + SpoolKeys.TAG_BYTES;
+            ByteBuffer h = header.clear();
+            h.put(keys == null ? VERSION : SEALED_VERSION).put((byte) type.ordinal()).putShort((short) 0)
+                    .putLong(appendTimeMs).putInt(keyLength < 0 ? -1 : keyLength).putInt(payloadBytes)
+                    .putInt(note == null ? 0 : note.length);
+            byte[] body = payload;
+            if (keys != null) {
+                h.order(ByteOrder.BIG_ENDIAN).putInt(keys.activeId()).order(ByteOrder.LITTLE_ENDIAN);
+                keys.nextNonce(headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES);
+                body = sealedBuffer(payloadBytes);
+                if (cipher == null) {
+                    cipher = SpoolKeys.newCipher();
+                }
+                keys.seal(cipher, headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, headerBytes, SEALED_HEADER_BYTES,
+                        keySource, keyOffset, keyLength, payload, body);
+            }
+            crc.reset();
+            crc.update(headerBytes, 0, headerLength);
+            out.write(headerBytes, 0, headerLength);
+            if (keyLength >= 0) {
+                crc.update(keySource, keyOffset, keyLength);
+                out.write(keySource, keyOffset, keyLength);
+            }
+            crc.update(body, 0, payloadBytes);
+            out.write(body, 0, payloadBytes);
+            if (note != null) {
+                crc.update(note, 0, note.length);
+                out.write(note);
+            }
+            out.writeInt((int) crc.getValue());
         }
-        CRC32C crc = s.crc;
-        crc.reset();
-        crc.update(s.headerBytes, 0, headerBytes);
-        out.write(s.headerBytes, 0, headerBytes);
-        if (key != null) {
-            crc.update(key, 0, key.length);
-            out.write(key);
+
+        private byte[] sealedBuffer(int length) {
+            if (length > KEEP) {
+                return new byte[length];
+            }
+            if (sealed.length < length) {
+                sealed = new byte[Math.max(length, Math.min(KEEP, sealed.length * 2))];
+            }
+            return sealed;
         }
-        crc.update(body, 0, payloadBytes);
-        out.write(body, 0, payloadBytes);
-        if (note != null) {
-            crc.update(note, 0, note.length);
-            out.write(note);
-        }
-        out.writeInt((int) crc.getValue());
     }
 
     /**
@@ -167,9 +204,9 @@ public final class SpoolRecord {
             throw new CorruptRecordException("record of " + size + " bytes is shorter than the "
                     + (HEADER_BYTES + TRAILER_BYTES) + "-byte minimum");
         }
-        Scratch s = SCRATCH.get();
-        in.read(s.headerBytes, 0, HEADER_BYTES);
-        ByteBuffer header = s.header.clear();
+        byte[] headerBytes = new byte[SEALED_HEADER_BYTES];
+        in.read(headerBytes, 0, HEADER_BYTES);
+        ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
         byte version = header.get();
         int typeOrdinal = header.get();
         header.getShort();
@@ -181,19 +218,18 @@ public final class SpoolRecord {
             throw new CorruptRecordException("unknown layout version " + version);
         }
         boolean sealed = version == SEALED_VERSION;
-        int headerBytes = sealed ? SEALED_HEADER_BYTES : HEADER_BYTES;
-        long expected = (long) headerBytes + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES;
+        int headerLength = sealed ? SEALED_HEADER_BYTES : HEADER_BYTES;
+        long expected = (long) headerLength + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES;
         if (typeOrdinal < 0 || typeOrdinal >= TYPES.length || keyLength < -1 || payloadLength < 0
                 || noteLength < 0 || expected != size || (sealed && payloadLength < SpoolKeys.TAG_BYTES)) {
             throw new CorruptRecordException("inconsistent header (type " + typeOrdinal + ", key " + keyLength
                     + ", payload " + payloadLength + ", note " + noteLength + " bytes, record " + size + " bytes)");
         }
         if (sealed) {
-            in.read(s.headerBytes, HEADER_BYTES, SEALED_HEADER_BYTES - HEADER_BYTES);
+            in.read(headerBytes, HEADER_BYTES, SEALED_HEADER_BYTES - HEADER_BYTES);
         }
-        CRC32C crc = s.crc;
-        crc.reset();
-        crc.update(s.headerBytes, 0, headerBytes);
+        CRC32C crc = new CRC32C();
+        crc.update(headerBytes, 0, headerLength);
         byte[] key = null;
         if (keyLength >= 0) {
             key = new byte[keyLength];
@@ -211,11 +247,11 @@ public final class SpoolRecord {
             throw new CorruptRecordException("checksum mismatch");
         }
         if (sealed) {
-            int keyId = ByteBuffer.wrap(s.headerBytes, HEADER_BYTES, SpoolKeys.KEY_ID_BYTES).getInt();
+            int keyId = ByteBuffer.wrap(headerBytes, HEADER_BYTES, SpoolKeys.KEY_ID_BYTES).getInt();
             if (keys == null || !keys.holds(keyId)) {
                 throw new UnknownKeyException(keyId, keys);
             }
-            payload = keys.open(keyId, s.headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, s.headerBytes,
+            payload = keys.open(keyId, headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, headerBytes,
                     SEALED_HEADER_BYTES, key, payload);
         }
         return new Entry(index, TYPES[typeOrdinal], appendTime, key, payload,
@@ -264,25 +300,6 @@ public final class SpoolRecord {
 
         public int keyId() {
             return keyId;
-        }
-    }
-
-    private static final class Scratch {
-        /** Sealed payloads up to this size reuse one buffer per thread; larger ones get their own. */
-        private static final int KEEP = 64 * 1024;
-        final byte[] headerBytes = new byte[SEALED_HEADER_BYTES];
-        final ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
-        final CRC32C crc = new CRC32C();
-        private byte[] sealed = new byte[0];
-
-        byte[] sealed(int length) {
-            if (length > KEEP) {
-                return new byte[length];
-            }
-            if (sealed.length < length) {
-                sealed = new byte[Math.max(length, Math.min(KEEP, sealed.length * 2))];
-            }
-            return sealed;
         }
     }
 }

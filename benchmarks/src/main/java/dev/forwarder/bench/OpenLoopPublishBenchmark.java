@@ -1,0 +1,216 @@
+package dev.forwarder.bench;
+
+import dev.forwarder.DataType;
+import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.Records;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The request path at a real rate, without coordinated omission: calls are made at a fixed rate
+ * ({@code rate} per second, one thread), the time of each is fixed in advance, and its latency counts from
+ * that time, so a stall is charged to every call it delays (an HdrHistogram per iteration). Sample-time
+ * benchmarks measure calls back to back and hide such stalls.
+ *
+ * <p>{@code target=publish}: {@code Forwarder.publish(DataType, byte[])} of a ~1 KB chat_inference (the
+ * forwarder forwarding meanwhile when the broker is up); {@code target=send}: a bare {@code KafkaProducer.send()}
+ * of the same bytes with the forwarder's producer settings ({@code max.block.ms} = 1000), in the same run.
+ * {@code broker=down}: nothing listens; the forwarder spools, send() blocks once its buffer is full.
+ * {@code encryption=on}: {@code spool.encryption} (publish only).
+ *
+ * <p>Each measurement iteration is one run of {@code seconds}; the percentiles are printed after it (in
+ * microseconds) and written to {@code benchmarks/results/latest/open-loop.txt}. JMH's own score is the run's
+ * wall time and means nothing here.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar OpenLoopPublish}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(1)
+@Warmup(iterations = 1)
+@Measurement(iterations = 2)
+public class OpenLoopPublishBenchmark {
+
+    @Param({"publish", "send"})
+    public String target;
+
+    @Param({"up", "down"})
+    public String broker;
+
+    @Param({"off"})
+    public String encryption;
+
+    @Param({"20000"})
+    public int rate;
+
+    @Param({"10"})
+    public int seconds;
+
+    private KafkaBroker kafka;
+    private Forwarder forwarder;
+    private KafkaProducer<byte[], byte[]> producer;
+    private Path spool;
+    private byte[] json;
+    private byte[] key;
+    private String topic;
+    private final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    private int iteration;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        String brokers;
+        if (broker.equals("up")) {
+            kafka = BenchmarkBroker.start();
+            brokers = kafka.bootstrapServers();
+        } else {
+            try (ServerSocket s = new ServerSocket(0)) {
+                brokers = "127.0.0.1:" + s.getLocalPort(); // closed again: nothing listens there
+            }
+        }
+        String id = Records.id(UUID.randomUUID(), 1);
+        json = Records.json(DataType.CHAT_INFERENCE, id);
+        key = id.getBytes(StandardCharsets.UTF_8);
+        topic = DataType.CHAT_INFERENCE.topic("bare");
+        if (target.equals("publish")) {
+            spool = BenchmarkBroker.tempDir("open-loop");
+            forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
+                    + "  brokers = \"" + brokers + "\"\n"
+                    + "  spool.dir = \"" + spool + "\"\n"
+                    + "  startup.require_connection = " + broker.equals("up") + "\n"
+                    + "  spool.drain_timeout_ms = 1000\n"
+                    + (encryption.equals("on") ? "  spool.encryption.key_file = \"" + keyFile(spool) + "\"\n" : "")
+                    + "}"));
+        } else {
+            Map<String, Object> props = new HashMap<>();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+            props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
+            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+    }
+
+    private static Path keyFile(Path dir) throws IOException {
+        Path file = dir.resolve("bench.keys"); // deleted with the spool
+        byte[] raw = new byte[32];
+        new SecureRandom().nextBytes(raw);
+        Files.writeString(file, Base64.getEncoder().encodeToString(raw) + "\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        if (producer != null) {
+            producer.close(java.time.Duration.ZERO);
+        }
+        if (forwarder != null) {
+            forwarder.close();
+            BenchmarkBroker.delete(spool);
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Setup(Level.Iteration)
+    public void resetHistogram() {
+        histogram.reset();
+    }
+
+    /** One run: {@code rate × seconds} calls, each at its scheduled time; latency from that time. */
+    @Benchmark
+    public long run() {
+        long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+        long calls = (long) rate * seconds;
+        long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
+        boolean publish = target.equals("publish");
+        long accepted = 0;
+        long giveUp = start + 2 * TimeUnit.SECONDS.toNanos(seconds);
+        for (long i = 0; i < calls; i++) {
+            long scheduled = start + i * interval;
+            long now = System.nanoTime();
+            if (now - giveUp > 0) {
+                // So far behind (send() blocking on a full buffer) that finishing would take hours: the calls
+                // not made are charged what they have waited already, a lower bound of their latency.
+                for (long j = i; j < calls; j++) {
+                    histogram.recordValue(Math.max(0, now - (start + j * interval)));
+                }
+                break;
+            }
+            long wait;
+            while ((wait = scheduled - System.nanoTime()) > 0) {
+                if (wait > 100_000) {
+                    LockSupport.parkNanos(wait - 80_000); // sleep most of the gap, spin the rest
+                }
+            }
+            if (publish) {
+                accepted += forwarder.publish(DataType.CHAT_INFERENCE, json).accepted() ? 1 : 0;
+            } else {
+                try {
+                    producer.send(new ProducerRecord<>(topic, key, json));
+                    accepted++;
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    // broker down, buffer full: send blocked max.block.ms, then gave up
+                }
+            }
+            histogram.recordValue(Math.max(0, System.nanoTime() - scheduled));
+        }
+        return accepted;
+    }
+
+    @TearDown(Level.Iteration)
+    public void report() throws IOException {
+        iteration++;
+        String line = String.format("open-loop target=%s broker=%s encryption=%s rate=%d/s seconds=%d iteration=%d:"
+                        + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus",
+                target, broker, encryption, rate, seconds, iteration, histogram.getTotalCount(),
+                us(50), us(90), us(99), us(99.9), us(99.99), histogram.getMaxValue() / 1000.0);
+        System.out.println();
+        System.out.println(line);
+        Path out = Path.of("benchmarks/results/latest");
+        Files.createDirectories(out);
+        try (PrintStream file = new PrintStream(Files.newOutputStream(out.resolve("open-loop.txt"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true, "UTF-8")) {
+            file.println(line);
+        }
+    }
+
+    private double us(double percentile) {
+        return histogram.getValueAtPercentile(percentile) / 1000.0;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.forwarder.bench;
+
+import dev.forwarder.DataType;
+import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.testkit.Records;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Publishing from virtual threads, one per publish, as a server on virtual threads does per request: rounds of
+ * {@code perRound} publishes (10 rounds: 1,000,000 publishes), each round reporting the publish calls' mean
+ * and percentiles (timed inside each virtual thread), the heap after a GC and the process's open files, so
+ * that growth from round to round shows. Needs JDK 21 or newer (virtual threads); compiled for 17, it finds
+ * them by reflection and fails clearly on an older JDK.
+ *
+ * <p>Broker down (the forwarder spools; {@code spool.max_bytes} = 4 GiB so the rounds fit). Run with a JDK 21+:
+ * {@code /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar VirtualThreadPublish}.
+ * Lines also go to {@code benchmarks/results/latest/virtual-threads.txt}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(1)
+@Warmup(iterations = 0)
+@Measurement(iterations = 10)
+public class VirtualThreadPublishBenchmark {
+
+    @Param({"100000"})
+    public int perRound;
+
+    private Forwarder forwarder;
+    private Path spool;
+    private byte[] json;
+    private final ConcurrentHistogram histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
+    private final AtomicLong accepted = new AtomicLong();
+    private int round;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        String brokers;
+        try (ServerSocket s = new ServerSocket(0)) {
+            brokers = "127.0.0.1:" + s.getLocalPort(); // closed again: nothing listens there
+        }
+        spool = BenchmarkBroker.tempDir("virtual");
+        forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
+                + "  brokers = \"" + brokers + "\"\n"
+                + "  spool.dir = \"" + spool + "\"\n"
+                + "  spool.max_bytes = 4GiB\n"
+                + "  startup.require_connection = false\n"
+                + "  spool.drain_timeout_ms = 0\n"
+                + "}"));
+        json = Records.json(DataType.CHAT_INFERENCE, Records.id(UUID.randomUUID(), 1));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        forwarder.close();
+        BenchmarkBroker.delete(spool);
+    }
+
+    @Setup(Level.Iteration)
+    public void resetHistogram() {
+        histogram.reset();
+        accepted.set(0);
+    }
+
+    /** One round: {@code perRound} virtual threads, each publishing once; returns how many were accepted. */
+    @Benchmark
+    public long round() throws Exception {
+        ExecutorService threads = newVirtualThreadPerTaskExecutor();
+        try {
+            for (int i = 0; i < perRound; i++) {
+                threads.execute(() -> {
+                    long t0 = System.nanoTime();
+                    boolean ok = forwarder.publish(DataType.CHAT_INFERENCE, json).accepted();
+                    histogram.recordValue(System.nanoTime() - t0);
+                    if (ok) {
+                        accepted.incrementAndGet();
+                    }
+                });
+            }
+        } finally {
+            threads.shutdown();
+            threads.awaitTermination(10, TimeUnit.MINUTES);
+        }
+        return accepted.get();
+    }
+
+    @TearDown(Level.Iteration)
+    public void report() throws Exception {
+        round++;
+        long heap = usedHeapAfterGc();
+        String line = String.format("virtual-threads round=%d publishes=%d accepted=%d mean=%.2fus p50=%.2fus"
+                        + " p99=%.2fus p99.9=%.2fus max=%.2fus heap_after_gc=%dMiB open_files=%d java=%s",
+                round, histogram.getTotalCount(), accepted.get(), histogram.getMean() / 1000.0,
+                histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
+                histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0, heap >> 20,
+                openFiles(), System.getProperty("java.version"));
+        System.out.println();
+        System.out.println(line);
+        Path out = Path.of("benchmarks/results/latest");
+        Files.createDirectories(out);
+        try (PrintStream file = new PrintStream(Files.newOutputStream(out.resolve("virtual-threads.txt"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true, "UTF-8")) {
+            file.println(line);
+        }
+    }
+
+    private static ExecutorService newVirtualThreadPerTaskExecutor() {
+        try {
+            return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("virtual threads need JDK 21 or newer; this is "
+                    + System.getProperty("java.version"), e);
+        }
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    private static long openFiles() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}
