@@ -124,6 +124,7 @@ public final class Forwarder implements AutoCloseable {
                     ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get()) : null;
             opened.sealWith(keys);
             openedDeadLetters.sealWith(keys);
+            opened.pretouch();
             if (forward) {
                 refuseRecordsWithoutTheirKey(opened, openedCheckpoint.read(), keys);
                 kafka.securityWarning().ifPresent(LOG::warn);

@@ -25,7 +25,12 @@ public final class BenchmarkMain {
             org.openjdk.jmh.Main.main(args);
             return;
         }
-        Options options = new OptionsBuilder().parent(commandLine).jvmArgsAppend(forkFlags()).build();
+        // Appending here replaces the command line's -jvmArgsAppend: keep those, after the Chronicle flags.
+        java.util.List<String> append = new java.util.ArrayList<>(java.util.List.of(forkFlags()));
+        if (commandLine.getJvmArgsAppend().hasValue()) {
+            append.addAll(commandLine.getJvmArgsAppend().get());
+        }
+        Options options = new OptionsBuilder().parent(commandLine).jvmArgsAppend(append.toArray(new String[0])).build();
         new Runner(options).run();
     }
 

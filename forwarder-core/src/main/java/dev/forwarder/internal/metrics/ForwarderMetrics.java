@@ -52,7 +52,7 @@ import java.util.function.Supplier;
  * {@code spool_backlog_records}, {@code spool_backlog_bytes} (backlog x mean record size),
  * {@code spool_oldest_unforwarded_age_seconds}, {@code spool_checkpoint_index},
  * {@code spool_corrupt_records}, {@code spool_dead_letters}, {@code spool_records_lost}, {@code spool_disk_bytes},
- * {@code spool_append_latency_us} (one publish in 16 sampled) and {@code forwarder_state{state}} (1 for
+ * {@code spool_append_latency_us} (one publish in 64 sampled) and {@code forwarder_state{state}} (1 for
  * the current state). Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard
  * and JMX, labels are the last parts of the name: {@code kafka_writes_success.chat_inference}.
  */

@@ -59,6 +59,10 @@ public final class Spool implements AutoCloseable {
     private ExcerptAppender appender; // guarded by appendLock; made at the first append
     private final SpoolRecord.Writer writer = new SpoolRecord.Writer(); // guarded by appendLock
     private int appendersCreated; // guarded by appendLock
+    // Where this process last appended: the roll cycle and the end of the record in its file (for the pretoucher).
+    private volatile int appendCycle = Integer.MIN_VALUE;
+    private volatile long appendPosition;
+    private Pretoucher pretoucher; // guarded by appendLock
 
     public Spool(Path dir) throws IOException {
         this(dir, DEFAULT_ROLL_CYCLE);
@@ -180,9 +184,11 @@ public final class Spool implements AutoCloseable {
                 appendersCreated++;
             }
             try (DocumentContext dc = a.writingDocument()) {
-                writer.encode(dc.wire().bytes(), type, appendTimeMs, keySource, keyOffset, keyLength, payload, note,
-                        sealing);
+                Bytes<?> bytes = dc.wire().bytes();
+                writer.encode(bytes, type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, sealing);
+                appendPosition = bytes.writePosition();
             }
+            appendCycle = a.cycle();
             if (syncEveryRecord) {
                 a.sync(); // msync of the mapped roll file up to this record
             }
@@ -190,6 +196,29 @@ public final class Spool implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
+    }
+
+    /**
+     * Starts touching the pages ahead of this process's appends on a thread of its own ({@link Pretoucher}), so
+     * that first-write page faults do not land on the request path. Idempotent; stopped by {@link #close}.
+     */
+    public void pretouch() {
+        appendLock.lock();
+        try {
+            if (pretoucher == null) {
+                pretoucher = new Pretoucher(this);
+            }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    int appendCycle() {
+        return appendCycle;
+    }
+
+    long appendPosition() {
+        return appendPosition;
     }
 
     /** How many Chronicle appenders this spool made: one, whatever the number of threads (for tests). */
@@ -389,6 +418,10 @@ public final class Spool implements AutoCloseable {
     public void close() {
         appendLock.lock();
         try {
+            if (pretoucher != null) {
+                pretoucher.close();
+                pretoucher = null;
+            }
             if (appender != null) {
                 appender.close();
                 appender = null;

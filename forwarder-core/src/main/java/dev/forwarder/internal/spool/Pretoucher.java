@@ -1,0 +1,145 @@
+package dev.forwarder.internal.spool;
+
+import java.io.File;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Touches the pages of the current roll file ahead of the appender, on a thread of its own, so that the first
+ * write into each page (a page fault; on file-backed mappings here also a periodic stall of about 20 ms every
+ * 8 MB, in the file system) is paid off the request path. Chronicle's own pretoucher is in its enterprise
+ * edition only.
+ *
+ * <p>How it cannot damage a record: each touch is an atomic compare-and-set of an aligned int from 0 to 0
+ * through a mapping of the same file. Where the appender has written, the value is not 0 and nothing is
+ * written; where it has not, 0 stays 0. Either way the page is faulted in for writing. The touches stay
+ * within the file's length (Chronicle lengthens it a block at a time) and at most {@link #AHEAD} past the
+ * last append, so a sparse roll file gets at most that much more disk than it would anyway.
+ *
+ * <p>Best effort: any failure (the file deleted, a full disk) stops touching that file, never the appends.
+ */
+final class Pretoucher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Pretoucher.class);
+    static final long AHEAD = 16L << 20;
+    private static final long WINDOW = 4L << 20;
+    private static final int PAGE = 4096;
+    private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+
+    private final Spool spool;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private int cycle = Integer.MIN_VALUE;
+    private FileChannel channel;
+    private long touchedUpTo;
+
+    Pretoucher(Spool spool) {
+        this.spool = spool;
+        this.thread = new Thread(this::run, "spool-pretouch-" + spool.dir().getFileName());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                touch();
+            } catch (Throwable e) {
+                // e.g. an InternalError for a SIGBUS on a full disk: give this file up, the appender goes on
+                LOG.debug("pretouching roll file of cycle {} stopped: {}", cycle, e.toString());
+                closeChannel();
+                cycle = spool.appendCycle(); // try again with the next roll file
+            }
+            LockSupport.parkNanos(PERIOD_NANOS);
+        }
+        closeChannel();
+    }
+
+    private void touch() throws java.io.IOException {
+        int current = spool.appendCycle();
+        long position = spool.appendPosition();
+        if (current == Integer.MIN_VALUE) {
+            return; // nothing appended yet
+        }
+        if (current != cycle) {
+            closeChannel();
+            cycle = current;
+            File file = RollFiles.fileFor(spool.queue(), current);
+            channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            touchedUpTo = position;
+        }
+        if (channel == null) {
+            return;
+        }
+        long from = Math.max(touchedUpTo, position);
+        long to = Math.min(position + AHEAD, channel.size());
+        from = (from + PAGE - 1) / PAGE * PAGE;
+        while (running && from < to && spool.appendCycle() == cycle) {
+            long length = Math.min(WINDOW, to - from);
+            MappedByteBuffer window = channel.map(FileChannel.MapMode.READ_WRITE, from, length);
+            try {
+                for (int offset = 0; offset + Integer.BYTES <= length; offset += PAGE) {
+                    INTS.compareAndSet(window, offset, 0, 0);
+                }
+            } finally {
+                unmap(window);
+            }
+            from += length;
+            touchedUpTo = from;
+        }
+    }
+
+    private void closeChannel() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (java.io.IOException ignored) {
+                // nothing was written through it but page touches
+            }
+            channel = null;
+        }
+    }
+
+    private static void unmap(MappedByteBuffer buffer) {
+        try {
+            UnmapHolder.UNSAFE.invokeCleaner(buffer);
+        } catch (Throwable e) {
+            // no access to Unsafe: the mapping goes with the buffer when it is collected
+        }
+    }
+
+    /** Stops the thread (it unmaps and closes what it holds) and waits for it briefly. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class UnmapHolder {
+        static final sun.misc.Unsafe UNSAFE = unsafe();
+
+        private static sun.misc.Unsafe unsafe() {
+            try {
+                java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+                f.setAccessible(true);
+                return (sun.misc.Unsafe) f.get(null);
+            } catch (ReflectiveOperationException e) {
+                return null;
+            }
+        }
+    }
+}
