@@ -1,6 +1,7 @@
 package dev.forwarder.bench;
 
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.KeyScanner;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,7 +16,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Workload: find the Kafka key of a 1 KB pre-serialised chat_inference, once with {@code id} as the first
- * field (the gateway's order) and once with only {@code episode_id}, near the end (the full top-level scan).
+ * field (the gateway's order) and once with only {@code episode_id}, near the end (the full top-level scan);
+ * with Jackson ({@code key*}) and with the scan publish uses ({@code scan*}).
  *
  * <p>Run: {@code mvn -q -pl benchmarks -am package -DskipTests && java -jar benchmarks/target/benchmarks.jar
  * MessageKeyBenchmark}.
@@ -50,5 +52,16 @@ public class MessageKeyBenchmark {
     @Benchmark
     public String keyFromFullScan() {
         return KafkaMessages.keyOf(episodeLast);
+    }
+
+    /** What publish uses: the allocation-free scan ({@code KeyScanner}); Jackson above, for comparison. */
+    @Benchmark
+    public long scanWithIdFirst() {
+        return KeyScanner.find(idFirst);
+    }
+
+    @Benchmark
+    public long scanFull() {
+        return KeyScanner.find(episodeLast);
     }
 }

@@ -33,7 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Publishing from virtual threads, one per publish, as a server on virtual threads does per request: rounds of
- * {@code perRound} publishes (10 rounds: 1,000,000 publishes), each round reporting the publish calls' mean
+ * {@code perRound} publishes (10 rounds: 1,000,000 publishes), the threads started at {@code rate} per second
+ * (a burst of 100,000 at once would only measure the queue in front of the spool), each round reporting the
+ * publish calls' mean
  * and percentiles (timed inside each virtual thread), the heap after a GC and the process's open files, so
  * that growth from round to round shows. Needs JDK 21 or newer (virtual threads); compiled for 17, it finds
  * them by reflection and fails clearly on an older JDK.
@@ -52,6 +54,10 @@ public class VirtualThreadPublishBenchmark {
 
     @Param({"100000"})
     public int perRound;
+
+    /** Virtual threads started per second, each publishing once, as requests arriving at a server. */
+    @Param({"50000"})
+    public int rate;
 
     private Forwarder forwarder;
     private Path spool;
@@ -93,8 +99,16 @@ public class VirtualThreadPublishBenchmark {
     @Benchmark
     public long round() throws Exception {
         ExecutorService threads = newVirtualThreadPerTaskExecutor();
+        long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+        long start = System.nanoTime();
         try {
             for (int i = 0; i < perRound; i++) {
+                long wait;
+                while ((wait = start + i * interval - System.nanoTime()) > 0) {
+                    if (wait > 100_000) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait - 80_000);
+                    }
+                }
                 threads.execute(() -> {
                     long t0 = System.nanoTime();
                     boolean ok = forwarder.publish(DataType.CHAT_INFERENCE, json).accepted();
