@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites against a real Kafka broker (each suite starts the test fixture's broker as a
 # child process) and writes benchmarks/results/latest/{jmh.json,jmh.log,summary.md}.
-#   bash benchmarks/run.sh           the full run: about 15 minutes on a 2-core machine
+#   bash benchmarks/run.sh           the full run: about 25 minutes on a 2-core machine
 #   bash benchmarks/run.sh --smoke   a few seconds, no broker: checks that the benchmarks build and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +20,13 @@ mkdir -p "$out"
 java -jar "$jar" 'PublishLatencyBenchmark|ForwardingThroughputBenchmark|BacklogDrainBenchmark|SpoolAppendBenchmark' \
   -rf json -rff "$out/jmh.json" | tee "$out/jmh.log"
 java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json" | tee "$out/summary.md"
+# The request path at a fixed rate (open loop; lines in $out/open-loop.txt), about 5 minutes.
+rm -f "$out/open-loop.txt" "$out/virtual-threads.txt"
+java -jar "$jar" 'OpenLoopPublishBenchmark' | tee -a "$out/jmh.log" | grep '^open-loop'
+# Virtual threads need JDK 21+: the first one found (or $VT_JAVA), else said and skipped.
+vt_java=${VT_JAVA:-$(ls -d /usr/lib/jvm/*-2[1-9]-* /usr/lib/jvm/*-2[1-9] 2>/dev/null | head -1)/bin/java}
+if [ -x "$vt_java" ]; then
+  "$vt_java" -jar "$jar" 'VirtualThreadPublish' | tee -a "$out/jmh.log" | grep '^virtual-threads'
+else
+  echo "no JDK 21+ found (set VT_JAVA=/path/to/java): VirtualThreadPublishBenchmark not run"
+fi

@@ -3,13 +3,11 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.testkit.JvmResources;
 import dev.forwarder.testkit.Records;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,8 +44,8 @@ class ThreadChurnTest {
                     t.start();
                     t.join();
                 }
-                heap[round] = usedHeapAfterGc();
-                files[round] = openFiles();
+                heap[round] = JvmResources.usedHeapAfterGc();
+                files[round] = JvmResources.openFiles();
             }
             assertEquals(ROUNDS * THREADS_PER_ROUND, accepted.get());
             assertEquals(ROUNDS * THREADS_PER_ROUND, forwarder.status().appended());
@@ -58,21 +56,5 @@ class ThreadChurnTest {
         assertTrue(growth < 8L << 20, "heap grew " + (growth >> 10) + " KiB over " + (ROUNDS - 1) + " rounds of "
                 + THREADS_PER_ROUND + " threads: " + java.util.Arrays.toString(heap));
         assertTrue(files[ROUNDS - 1] - files[0] <= 4, "open files grew: " + java.util.Arrays.toString(files));
-    }
-
-    private static long usedHeapAfterGc() throws InterruptedException {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(50);
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long openFiles() throws java.io.IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
     }
 }

@@ -54,6 +54,48 @@ final class BenchmarkBroker {
         return prefix;
     }
 
+    /** A loopback address where nothing listens (a port taken and released): the broker-down case. */
+    static String nowhere() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return "127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
+    /**
+     * The bare client the forwarder is compared with: a {@code KafkaProducer} with the forwarder's producer
+     * settings (acks=all, idempotence, lz4, linger.ms=10) and {@code max.block.ms} = 1000.
+     */
+    static KafkaProducer<byte[], byte[]> bareProducer(String brokers) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** The line that turns on {@code spool.encryption} with a fresh key in {@code spool} (deleted with it). */
+    static String encryptionSetting(Path spool) throws java.io.IOException {
+        Path file = spool.resolve("bench.keys");
+        byte[] raw = new byte[32];
+        new java.security.SecureRandom().nextBytes(raw);
+        Files.writeString(file, java.util.Base64.getEncoder().encodeToString(raw) + "\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return "  spool.encryption.key_file = \"" + file + "\"\n";
+    }
+
+    /** Prints a result line and appends it to {@code benchmarks/results/latest/<file>}. */
+    static void report(String file, String line) throws java.io.IOException {
+        System.out.println();
+        System.out.println(line);
+        Path out = Path.of("benchmarks/results/latest");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve(file), line + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    }
+
     static Path tempDir(String name) throws java.io.IOException {
         return Files.createTempDirectory("bench-" + name + "-");
     }

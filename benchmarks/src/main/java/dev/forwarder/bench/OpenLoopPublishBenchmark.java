@@ -6,23 +6,14 @@ import dev.forwarder.ForwarderConfig;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -95,9 +86,7 @@ public class OpenLoopPublishBenchmark {
             kafka = BenchmarkBroker.start();
             brokers = kafka.bootstrapServers();
         } else {
-            try (ServerSocket s = new ServerSocket(0)) {
-                brokers = "127.0.0.1:" + s.getLocalPort(); // closed again: nothing listens there
-            }
+            brokers = BenchmarkBroker.nowhere();
         }
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
@@ -110,27 +99,11 @@ public class OpenLoopPublishBenchmark {
                     + "  spool.dir = \"" + spool + "\"\n"
                     + "  startup.require_connection = " + broker.equals("up") + "\n"
                     + "  spool.drain_timeout_ms = 1000\n"
-                    + (encryption.equals("on") ? "  spool.encryption.key_file = \"" + keyFile(spool) + "\"\n" : "")
+                    + (encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "")
                     + "}"));
         } else {
-            Map<String, Object> props = new HashMap<>();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-            props.put(ProducerConfig.ACKS_CONFIG, "all");
-            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-            props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
-            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
-            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+            producer = BenchmarkBroker.bareProducer(brokers);
         }
-    }
-
-    private static Path keyFile(Path dir) throws IOException {
-        Path file = dir.resolve("bench.keys"); // deleted with the spool
-        byte[] raw = new byte[32];
-        new SecureRandom().nextBytes(raw);
-        Files.writeString(file, Base64.getEncoder().encodeToString(raw) + "\n");
-        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        return file;
     }
 
     @TearDown(Level.Trial)
@@ -200,14 +173,7 @@ public class OpenLoopPublishBenchmark {
                         + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus",
                 target, broker, encryption, rate, seconds, iteration, histogram.getTotalCount(),
                 us(50), us(90), us(99), us(99.9), us(99.99), histogram.getMaxValue() / 1000.0);
-        System.out.println();
-        System.out.println(line);
-        Path out = Path.of("benchmarks/results/latest");
-        Files.createDirectories(out);
-        try (PrintStream file = new PrintStream(Files.newOutputStream(out.resolve("open-loop.txt"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true, "UTF-8")) {
-            file.println(line);
-        }
+        BenchmarkBroker.report("open-loop.txt", line);
     }
 
     private double us(double percentile) {

@@ -8,19 +8,14 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -83,21 +78,9 @@ public class PublishLatencyBenchmark {
             kafka = BenchmarkBroker.start();
             brokers = kafka.bootstrapServers();
         } else {
-            try (ServerSocket s = new ServerSocket(0)) {
-                brokers = "127.0.0.1:" + s.getLocalPort(); // closed again: nothing listens there
-            }
+            brokers = BenchmarkBroker.nowhere();
         }
         spool = BenchmarkBroker.tempDir("publish");
-        String sealing = "";
-        if (encryption.equals("on")) {
-            Path keyFile = spool.resolve("bench.keys"); // deleted with the spool
-            byte[] raw = new byte[32];
-            new java.security.SecureRandom().nextBytes(raw);
-            java.nio.file.Files.writeString(keyFile, java.util.Base64.getEncoder().encodeToString(raw) + "\n");
-            java.nio.file.Files.setPosixFilePermissions(keyFile,
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            sealing = "  spool.encryption.key_file = \"" + keyFile + "\"\n";
-        }
         forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
                 + "  brokers = \"" + brokers + "\"\n"
                 + "  spool.dir = \"" + spool + "\"\n"
@@ -105,22 +88,14 @@ public class PublishLatencyBenchmark {
                 + "  spool.drain_timeout_ms = 1000\n"
                 // Room for every record of the trial: a full spool would make these figures those of drops.
                 + "  spool.max_bytes = 16GiB\n"
-                + sealing
+                + (encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "")
                 + "}"));
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);
         topic = DataType.CHAT_INFERENCE.topic("bare");
         record = (ChatInference) new EventCodec().parse(DataType.CHAT_INFERENCE, json);
-
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
-        producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        producer = BenchmarkBroker.bareProducer(brokers);
     }
 
     @TearDown(Level.Trial)

@@ -3,19 +3,14 @@ package dev.forwarder.bench;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
+import dev.forwarder.testkit.JvmResources;
 import dev.forwarder.testkit.Records;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -68,10 +63,7 @@ public class VirtualThreadPublishBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String brokers;
-        try (ServerSocket s = new ServerSocket(0)) {
-            brokers = "127.0.0.1:" + s.getLocalPort(); // closed again: nothing listens there
-        }
+        String brokers = BenchmarkBroker.nowhere();
         spool = BenchmarkBroker.tempDir("virtual");
         forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
                 + "  brokers = \"" + brokers + "\"\n"
@@ -128,21 +120,14 @@ public class VirtualThreadPublishBenchmark {
     @TearDown(Level.Iteration)
     public void report() throws Exception {
         round++;
-        long heap = usedHeapAfterGc();
+        long heap = JvmResources.usedHeapAfterGc();
         String line = String.format("virtual-threads round=%d publishes=%d accepted=%d mean=%.2fus p50=%.2fus"
                         + " p99=%.2fus p99.9=%.2fus max=%.2fus heap_after_gc=%dMiB open_files=%d java=%s",
                 round, histogram.getTotalCount(), accepted.get(), histogram.getMean() / 1000.0,
                 histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
                 histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0, heap >> 20,
-                openFiles(), System.getProperty("java.version"));
-        System.out.println();
-        System.out.println(line);
-        Path out = Path.of("benchmarks/results/latest");
-        Files.createDirectories(out);
-        try (PrintStream file = new PrintStream(Files.newOutputStream(out.resolve("virtual-threads.txt"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true, "UTF-8")) {
-            file.println(line);
-        }
+                JvmResources.openFiles(), System.getProperty("java.version"));
+        BenchmarkBroker.report("virtual-threads.txt", line);
     }
 
     private static ExecutorService newVirtualThreadPerTaskExecutor() {
@@ -151,22 +136,6 @@ public class VirtualThreadPublishBenchmark {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("virtual threads need JDK 21 or newer; this is "
                     + System.getProperty("java.version"), e);
-        }
-    }
-
-    private static long usedHeapAfterGc() throws InterruptedException {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(50);
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long openFiles() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
         }
     }
 }
