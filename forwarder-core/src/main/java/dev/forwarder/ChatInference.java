@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -19,6 +20,9 @@ import java.util.UUID;
  * <p>{@code input} is the function's input object ({@code system}, {@code messages}); {@code output} is
  * the array of content blocks the model produced; {@code tool_params}, {@code inference_params} and
  * {@code extra_body} are free-form JSON; {@code tags} is a string map. {@code snapshot_hash} is optional.
+ * {@code dynamic_tools} and {@code dynamic_provider_tools} are arrays of strings (each a JSON document),
+ * {@code allowed_tools} and {@code tool_choice} strings, {@code parallel_tool_calls} a boolean, as in
+ * TensorZero's table. Null fields are left out of the JSON (the table's default applies).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ChatInference(
@@ -35,6 +39,11 @@ public record ChatInference(
         Map<String, String> tags,
         JsonNode extraBody,
         String snapshotHash,
+        List<String> dynamicTools,
+        List<String> dynamicProviderTools,
+        String allowedTools,
+        String toolChoice,
+        Boolean parallelToolCalls,
         @JsonAnySetter @JsonAnyGetter Map<String, Object> extraFields)
         implements InferenceRecord {
 

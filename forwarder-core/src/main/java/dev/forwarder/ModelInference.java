@@ -39,6 +39,8 @@ public record ModelInference(
         String functionName,
         String variantName,
         String snapshotHash,
+        Long providerCacheReadInputTokens,
+        Long providerCacheWriteInputTokens,
         @JsonAnySetter @JsonAnyGetter Map<String, Object> extraFields)
         implements InferenceRecord {
 

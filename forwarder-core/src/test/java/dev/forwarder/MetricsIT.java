@@ -45,7 +45,8 @@ class MetricsIT {
             }
             // Two records that cannot be serialised: a typed one with an unwritable extra field, and bad JSON.
             ChatInference unwritable = new ChatInference(UUID.randomUUID(), "f", "v", null, null, null, null, null,
-                    null, null, null, null, null, new LinkedHashMap<>(Map.of("handle", new Object())));
+                    null, null, null, null, null, null, null, null, null, null,
+                    new LinkedHashMap<>(Map.of("handle", new Object())));
             assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, forwarder.publish(unwritable).status());
             assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
                     forwarder.publish(DataType.JSON_INFERENCE, "[]").status());

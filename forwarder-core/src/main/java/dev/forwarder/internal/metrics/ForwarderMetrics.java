@@ -65,6 +65,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public static final String SERIALIZATION_ERRORS = "kafka_serialization_errors";
     public static final String WRITE_DURATION_MS = "kafka_write_duration_ms";
     public static final String APPENDED = "spool_records_appended";
+    public static final String IDS_NOT_V7 = "event_ids_not_v7";
     public static final String DROPPED = "spool_records_dropped";
     public static final String BACKLOG_RECORDS = "spool_backlog_records";
     public static final String BACKLOG_BYTES = "spool_backlog_bytes";
@@ -130,6 +131,13 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             }
         }
         appended = registry.counter(APPENDED);
+        // Read from the codecs' process-wide count (typed publishes and HTTP ingest both check ids).
+        registry.counter(IDS_NOT_V7, () -> new com.codahale.metrics.Counter() {
+            @Override
+            public long getCount() {
+                return dev.forwarder.internal.json.EventCodec.nonV7IdsSeen();
+            }
+        });
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
                 String reason = status.name().substring("DROPPED_".length()).toLowerCase(Locale.ROOT);
