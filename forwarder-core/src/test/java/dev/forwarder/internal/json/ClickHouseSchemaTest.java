@@ -111,6 +111,32 @@ class ClickHouseSchemaTest {
                 record(DataType.CHAT_INFERENCE, null, null).getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** ops/clickhouse/forwarder.sql reads every checked column into its queue table, with the same type. */
+    @ParameterizedTest
+    @EnumSource(DataType.class)
+    void theConsumerSqlHasEveryCheckedColumn(DataType type) throws Exception {
+        String sql = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("user.dir"))
+                .getParent().resolve("ops/clickhouse/forwarder.sql"));
+        int start = sql.indexOf("CREATE TABLE IF NOT EXISTS forwarder_" + type.wireName() + "_queue");
+        assertTrue(start >= 0, "no queue table for " + type.wireName());
+        String table = sql.substring(start, sql.indexOf("ENGINE", start));
+        for (ClickHouseSchema.Column c : ClickHouseSchema.COLUMNS.get(type)) {
+            String sqlType = switch (c.type()) {
+                case UUID -> "UUID";
+                case UINT32 -> "UInt32";
+                case STRING -> "String";
+                case BOOL -> "Bool";
+                case DECIMAL_18_9 -> "Decimal(18, 9)";
+                case UINT256 -> "UInt256";
+                case ARRAY_STRING -> "Array(String)";
+                case MAP_STRING_STRING -> "Map(String, String)";
+            };
+            String expected = c.name() + " " + (c.nullable() && c.type() != ClickHouseSchema.Type.MAP_STRING_STRING
+                    && c.type() != ClickHouseSchema.Type.ARRAY_STRING ? "Nullable(" + sqlType + ")" : sqlType);
+            assertTrue(table.contains(expected), type.wireName() + ": expected column \"" + expected + "\" in\n" + table);
+        }
+    }
+
     @Test
     void idsThatAreNotV7AreCountedNotRefused() throws Exception {
         long before = EventCodec.nonV7IdsSeen();
