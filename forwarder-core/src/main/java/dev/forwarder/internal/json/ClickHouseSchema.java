@@ -172,6 +172,70 @@ public final class ClickHouseSchema {
         return nonV7;
     }
 
+    /**
+     * The same rules for the fields of a typed record that its Java types do not already bound, without
+     * building JSON (the typed publish path): integers, {@code snapshot_hash}, {@code cost}, tag values, ids.
+     *
+     * @return how many of its ids are not version 7
+     */
+    static int checkTyped(dev.forwarder.InferenceRecord record) throws InvalidEventException {
+        DataType type = record.dataType();
+        if (record instanceof dev.forwarder.ModelInference m) {
+            uint32(type, "input_tokens", m.inputTokens());
+            uint32(type, "output_tokens", m.outputTokens());
+            uint32(type, "response_time_ms", m.responseTimeMs());
+            uint32(type, "ttft_ms", m.ttftMs());
+            uint32(type, "provider_cache_read_input_tokens", m.providerCacheReadInputTokens());
+            uint32(type, "provider_cache_write_input_tokens", m.providerCacheWriteInputTokens());
+            if (m.cost() != null && m.cost().abs().compareTo(DECIMAL_18_9_LIMIT) >= 0) {
+                throw error(type, "cost", "expected a number below 1,000,000,000 in absolute value"
+                        + " (ClickHouse Decimal(18,9))");
+            }
+            uint256(type, m.snapshotHash());
+            return notV7(m.id()) + notV7(m.inferenceId());
+        } else if (record instanceof dev.forwarder.ChatInference c) {
+            uint32(type, "processing_time_ms", c.processingTimeMs());
+            uint32(type, "ttft_ms", c.ttftMs());
+            uint256(type, c.snapshotHash());
+            tags(type, c.tags());
+            return notV7(c.id()) + notV7(c.episodeId());
+        } else {
+            dev.forwarder.JsonInference j = (dev.forwarder.JsonInference) record;
+            uint32(type, "processing_time_ms", j.processingTimeMs());
+            uint32(type, "ttft_ms", j.ttftMs());
+            uint256(type, j.snapshotHash());
+            tags(type, j.tags());
+            return notV7(j.id()) + notV7(j.episodeId());
+        }
+    }
+
+    private static void uint32(DataType type, String name, Long value) throws InvalidEventException {
+        if (value != null && (value < 0 || value > UINT32_MAX)) {
+            throw error(type, name, "expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got " + value);
+        }
+    }
+
+    private static void uint256(DataType type, String hash) throws InvalidEventException {
+        if (hash != null && (!DECIMAL_INTEGER.matcher(hash).matches() || hash.length() > 78
+                || new BigInteger(hash).compareTo(UINT256_LIMIT) >= 0)) {
+            throw error(type, "snapshot_hash", "expected a decimal integer string below 2^256 (ClickHouse UInt256)");
+        }
+    }
+
+    private static void tags(DataType type, Map<String, String> tags) throws InvalidEventException {
+        if (tags != null) {
+            for (Map.Entry<String, String> tag : tags.entrySet()) {
+                if (tag.getValue() == null) {
+                    throw error(type, "tags." + tag.getKey(), "expected a string (tags cannot be null)");
+                }
+            }
+        }
+    }
+
+    private static int notV7(java.util.UUID id) {
+        return id != null && id.version() != 7 ? 1 : 0;
+    }
+
     private static void uint32(DataType type, String name, JsonNode value) throws InvalidEventException {
         if (!value.isIntegralNumber() || value.bigIntegerValue().signum() < 0
                 || value.bigIntegerValue().compareTo(BigInteger.valueOf(UINT32_MAX)) > 0) {

@@ -78,49 +78,13 @@ public final class EventCodec {
 
     /**
      * The checks of {@link ClickHouseSchema} on the fields of a typed record that its Java types do not
-     * already bound (integers, hashes, cost, tags).
+     * already bound (integers, hashes, cost, tags); a failure is an IllegalArgumentException naming the field.
      */
     private void checkTyped(InferenceRecord record) {
-        ObjectNode fields = mapper.createObjectNode();
-        if (record instanceof ModelInference m) {
-            putId(fields, "id", m.id());
-            putId(fields, "inference_id", m.inferenceId());
-            fields.put("input_tokens", m.inputTokens()).put("output_tokens", m.outputTokens())
-                    .put("response_time_ms", m.responseTimeMs()).put("ttft_ms", m.ttftMs())
-                    .put("provider_cache_read_input_tokens", m.providerCacheReadInputTokens())
-                    .put("provider_cache_write_input_tokens", m.providerCacheWriteInputTokens())
-                    .put("cost", m.cost()).put("snapshot_hash", m.snapshotHash());
-        } else if (record instanceof ChatInference c) {
-            putId(fields, "id", c.id());
-            putId(fields, "episode_id", c.episodeId());
-            fields.put("processing_time_ms", c.processingTimeMs()).put("ttft_ms", c.ttftMs())
-                    .put("snapshot_hash", c.snapshotHash());
-            putTags(fields, c.tags());
-        } else if (record instanceof JsonInference j) {
-            putId(fields, "id", j.id());
-            putId(fields, "episode_id", j.episodeId());
-            fields.put("processing_time_ms", j.processingTimeMs()).put("ttft_ms", j.ttftMs())
-                    .put("snapshot_hash", j.snapshotHash());
-            putTags(fields, j.tags());
-        }
-        fields.properties().removeIf(e -> e.getValue().isNull()); // null fields are left out when written
         try {
-            NON_V7_IDS.add(ClickHouseSchema.check(record.dataType(), fields));
+            NON_V7_IDS.add(ClickHouseSchema.checkTyped(record));
         } catch (InvalidEventException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    private static void putId(ObjectNode fields, String name, UUID id) {
-        if (id != null) {
-            fields.put(name, id.toString());
-        }
-    }
-
-    private void putTags(ObjectNode fields, Map<String, String> tags) {
-        if (tags != null) {
-            ObjectNode node = fields.putObject("tags");
-            tags.forEach(node::put);
         }
     }
 
