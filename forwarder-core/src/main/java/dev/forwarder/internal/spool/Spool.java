@@ -21,8 +21,9 @@ import net.openhft.chronicle.wire.DocumentContext;
  *
  * <p>Appending is a copy into a memory-mapped file: no system call, no lock but Chronicle's own
  * (shared between processes, so several processes may append to one spool). Within a process, threads
- * take turns on one appender. A spool has a stable random id, {@code <dir>/source-id}, written once by whichever process
- * creates the spool; with a record's index it identifies that record everywhere (the Kafka headers).
+ * take turns on one appender. A spool has a stable random id, {@code <dir>/source-id}, written once by
+ * whichever process creates the spool; with a record's index it identifies that record everywhere (the Kafka
+ * headers).
  *
  * <p>Misuse: a spool directory belongs to one machine (Chronicle recovers its write lock by process id),
  * so never put it on a network file system.
@@ -58,7 +59,6 @@ public final class Spool implements AutoCloseable {
     private final java.util.concurrent.locks.ReentrantLock appendLock = new java.util.concurrent.locks.ReentrantLock();
     private ExcerptAppender appender; // guarded by appendLock; made at the first append
     private final SpoolRecord.Writer writer = new SpoolRecord.Writer(); // guarded by appendLock
-    private int appendersCreated; // guarded by appendLock
     // Where this process last appended: the roll cycle and the end of the record in its file (for the pretoucher).
     private volatile int appendCycle = Integer.MIN_VALUE;
     private volatile long appendPosition;
@@ -181,7 +181,6 @@ public final class Spool implements AutoCloseable {
                 // Used by whichever thread holds the lock: Chronicle's check that one thread uses it is off.
                 a.singleThreadedCheckDisabled(true);
                 appender = a;
-                appendersCreated++;
             }
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
@@ -219,16 +218,6 @@ public final class Spool implements AutoCloseable {
 
     long appendPosition() {
         return appendPosition;
-    }
-
-    /** How many Chronicle appenders this spool made: one, whatever the number of threads (for tests). */
-    int appendersCreated() {
-        appendLock.lock();
-        try {
-            return appendersCreated;
-        } finally {
-            appendLock.unlock();
-        }
     }
 
     /**
