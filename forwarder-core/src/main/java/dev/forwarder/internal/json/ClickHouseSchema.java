@@ -130,19 +130,8 @@ public final class ClickHouseSchema {
                         throw error(type, column.name(), "expected true or false");
                     }
                 }
-                case DECIMAL_18_9 -> {
-                    if (!value.isNumber() || value.decimalValue().abs().compareTo(DECIMAL_18_9_LIMIT) >= 0) {
-                        throw error(type, column.name(), "expected a number below 1,000,000,000 in absolute value"
-                                + " (ClickHouse Decimal(18,9))");
-                    }
-                }
-                case UINT256 -> {
-                    if (!value.isTextual() || !DECIMAL_INTEGER.matcher(value.textValue()).matches()
-                            || new BigInteger(value.textValue()).compareTo(UINT256_LIMIT) >= 0) {
-                        throw error(type, column.name(), "expected a decimal integer string below 2^256"
-                                + " (ClickHouse UInt256)");
-                    }
-                }
+                case DECIMAL_18_9 -> decimal18x9(type, column.name(), value.isNumber() ? value.decimalValue() : null);
+                case UINT256 -> uint256(type, column.name(), value.isTextual() ? value.textValue() : null);
                 case ARRAY_STRING -> {
                     if (!value.isArray()) {
                         throw error(type, column.name(), "expected an array of strings");
@@ -187,38 +176,52 @@ public final class ClickHouseSchema {
             uint32(type, "ttft_ms", m.ttftMs());
             uint32(type, "provider_cache_read_input_tokens", m.providerCacheReadInputTokens());
             uint32(type, "provider_cache_write_input_tokens", m.providerCacheWriteInputTokens());
-            if (m.cost() != null && m.cost().abs().compareTo(DECIMAL_18_9_LIMIT) >= 0) {
-                throw error(type, "cost", "expected a number below 1,000,000,000 in absolute value"
-                        + " (ClickHouse Decimal(18,9))");
+            if (m.cost() != null) {
+                decimal18x9(type, "cost", m.cost());
             }
-            uint256(type, m.snapshotHash());
+            if (m.snapshotHash() != null) {
+                uint256(type, "snapshot_hash", m.snapshotHash());
+            }
             return notV7(m.id()) + notV7(m.inferenceId());
         } else if (record instanceof dev.forwarder.ChatInference c) {
             uint32(type, "processing_time_ms", c.processingTimeMs());
             uint32(type, "ttft_ms", c.ttftMs());
-            uint256(type, c.snapshotHash());
+            if (c.snapshotHash() != null) {
+                uint256(type, "snapshot_hash", c.snapshotHash());
+            }
             tags(type, c.tags());
             return notV7(c.id()) + notV7(c.episodeId());
         } else {
             dev.forwarder.JsonInference j = (dev.forwarder.JsonInference) record;
             uint32(type, "processing_time_ms", j.processingTimeMs());
             uint32(type, "ttft_ms", j.ttftMs());
-            uint256(type, j.snapshotHash());
+            if (j.snapshotHash() != null) {
+                uint256(type, "snapshot_hash", j.snapshotHash());
+            }
             tags(type, j.tags());
             return notV7(j.id()) + notV7(j.episodeId());
         }
     }
 
+    /** A UInt32 column; null (absent) passes. */
     private static void uint32(DataType type, String name, Long value) throws InvalidEventException {
         if (value != null && (value < 0 || value > UINT32_MAX)) {
             throw error(type, name, "expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got " + value);
         }
     }
 
-    private static void uint256(DataType type, String hash) throws InvalidEventException {
-        if (hash != null && (!DECIMAL_INTEGER.matcher(hash).matches() || hash.length() > 78
-                || new BigInteger(hash).compareTo(UINT256_LIMIT) >= 0)) {
-            throw error(type, "snapshot_hash", "expected a decimal integer string below 2^256 (ClickHouse UInt256)");
+    /** A UInt256 column, written as a decimal string; {@code text} null: not a string. */
+    private static void uint256(DataType type, String name, String text) throws InvalidEventException {
+        if (text == null || !DECIMAL_INTEGER.matcher(text).matches() || text.length() > 78
+                || new BigInteger(text).compareTo(UINT256_LIMIT) >= 0) {
+            throw error(type, name, "expected a decimal integer string below 2^256 (ClickHouse UInt256)");
+        }
+    }
+
+    /** A Decimal(18,9) column; {@code value} null: not a number. */
+    private static void decimal18x9(DataType type, String name, BigDecimal value) throws InvalidEventException {
+        if (value == null || value.abs().compareTo(DECIMAL_18_9_LIMIT) >= 0) {
+            throw error(type, name, "expected a number below 1,000,000,000 in absolute value (ClickHouse Decimal(18,9))");
         }
     }
 
@@ -237,11 +240,10 @@ public final class ClickHouseSchema {
     }
 
     private static void uint32(DataType type, String name, JsonNode value) throws InvalidEventException {
-        if (!value.isIntegralNumber() || value.bigIntegerValue().signum() < 0
-                || value.bigIntegerValue().compareTo(BigInteger.valueOf(UINT32_MAX)) > 0) {
-            throw error(type, name, "expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got "
-                    + value);
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw error(type, name, "expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got " + value);
         }
+        uint32(type, name, value.longValue());
     }
 
     private static InvalidEventException error(DataType type, String path, String reason) {
