@@ -9,7 +9,6 @@ import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.KeyScanner;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.Map;
@@ -177,7 +176,7 @@ public final class Publisher {
     }
 
     private PublishResult append(DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json) {
-        int size = SpoolRecord.encodedSize(keyLength, json.length, 0, spool.keys() != null);
+        int size = spool.encodedSize(keyLength, json.length, 0);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
                     + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");

@@ -157,7 +157,12 @@ public final class Spool implements AutoCloseable {
 
     /** The size {@link #append} will take for this record (sealed or not), without Chronicle's header. */
     public int encodedSize(byte[] key, byte[] payload, byte[] note) {
-        return SpoolRecord.encodedSize(key, payload, note, keys);
+        return encodedSize(key == null ? -1 : key.length, payload.length, note == null ? 0 : note.length);
+    }
+
+    /** The same from lengths ({@code keyLength} -1: no key). */
+    public int encodedSize(int keyLength, int payloadLength, int noteLength) {
+        return SpoolRecord.encodedSize(keyLength, payloadLength, noteLength, keys != null);
     }
 
     /** Appends one record; returns its index. Thread-safe. */
