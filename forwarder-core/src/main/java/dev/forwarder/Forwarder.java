@@ -469,5 +469,10 @@ public final class Forwarder implements AutoCloseable {
             }
             return spoolClosed ? lastDiskBytes : spool.diskBytes();
         }
+
+        @Override
+        public long capacityBytes() {
+            return config.kafka().spool().maxBytes();
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
@@ -59,9 +60,23 @@ class MetricsIT {
             Map<String, String> labels = Map.of("topic", type.topic(prefix), "data_type", type.wireName());
             assertEquals(SENT.get(type), (int) metrics.value("kafka_writes_success_total", labels), type + " successes");
             assertEquals(0, (int) metrics.value("kafka_writes_failed_total", labels), type + " failures");
+            // A histogram: cumulative buckets ending in +Inf = count, and a sum of the durations.
             assertEquals(SENT.get(type), (int) metrics.value("kafka_write_duration_ms_count", labels), type + " durations");
-            assertTrue(metrics.value("kafka_write_duration_ms", with(labels, "quantile", "0.99")) >= 0);
+            assertEquals(SENT.get(type), (int) metrics.value("kafka_write_duration_ms_bucket", with(labels, "le", "+Inf")));
+            assertTrue(metrics.value("kafka_write_duration_ms_sum", labels) > 0, type + " duration sum");
+            double below = 0;
+            for (String le : List.of("1.0", "10.0", "100.0", "1000.0", "120000.0")) {
+                double bucket = metrics.value("kafka_write_duration_ms_bucket", with(labels, "le", le));
+                assertTrue(bucket >= below, "buckets are cumulative: le=" + le);
+                below = bucket;
+            }
         }
+        assertEquals("histogram", metrics.types().get("kafka_write_duration_ms"));
+        assertEquals("histogram", metrics.types().get("spool_append_latency_us"));
+        assertTrue(metrics.value("spool_append_latency_us_bucket", Map.of("le", "+Inf"))
+                == metrics.value("spool_append_latency_us_count"));
+        assertEquals(config.kafka().spool().maxBytes(), (long) metrics.value("spool_capacity_bytes"));
+        assertEquals(EventCodec.nonV7IdsSeen(), (long) metrics.value("event_ids_not_v7_total"));
         assertEquals(2, (int) metrics.value("kafka_serialization_errors_total"));
         assertEquals(2, (int) metrics.value("spool_records_dropped_total", Map.of("reason", "serialization_error")));
         assertEquals(0, (int) metrics.value("spool_records_dropped_total", Map.of("reason", "spool_full")));
@@ -81,7 +96,8 @@ class MetricsIT {
                 "kafka_writes_failed", "kafka_serialization_errors", "kafka_write_duration_ms", "spool_records_appended",
                 "spool_records_dropped", "spool_backlog_records", "spool_backlog_bytes",
                 "spool_oldest_unforwarded_age_seconds", "spool_checkpoint_index", "spool_corrupt_records",
-                "spool_dead_letters", "spool_disk_bytes", "spool_append_latency_us", "forwarder_state")) {
+                "spool_dead_letters", "spool_disk_bytes", "spool_append_latency_us", "forwarder_state",
+                "kafka_topic_refusals", "event_ids_not_v7", "spool_records_lost", "spool_capacity_bytes")) {
             // Counters are declared with Prometheus's _total suffix in the 0.0.4 text format; the stem is ours.
             assertTrue(metrics.types().containsKey(family) || metrics.types().containsKey(family + "_total"),
                     "family " + family + " missing: " + metrics.types().keySet());

@@ -5,6 +5,7 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
+import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.jmx.JmxReporter;
 import dev.forwarder.DataType;
@@ -19,8 +20,11 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
-import io.prometheus.metrics.model.snapshots.SummarySnapshot;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.LinkedHashMap;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -45,16 +49,21 @@ import java.util.function.Supplier;
  *   kafka_serialization_errors               counter: records that could not be serialised
  *   kafka_topic_refusals{topic,data_type}    counter: sends refused because of the topic (not authorised,
  *                                            invalid name); the forwarder waits, nothing is dropped
- *   kafka_write_duration_ms{topic,data_type} send to acknowledgement, ms (a Dropwizard histogram,
- *                                            exposed as a Prometheus summary with quantiles)
+ *   kafka_write_duration_ms{topic,data_type} histogram: send to acknowledgement, ms
  * </pre>
  * and the spool's own: {@code spool_records_appended}, {@code spool_records_dropped{reason}},
  * {@code spool_backlog_records}, {@code spool_backlog_bytes} (backlog x mean record size),
  * {@code spool_oldest_unforwarded_age_seconds}, {@code spool_checkpoint_index},
  * {@code spool_corrupt_records}, {@code spool_dead_letters}, {@code spool_records_lost}, {@code spool_disk_bytes},
- * {@code spool_append_latency_us} (one publish in 64 sampled) and {@code forwarder_state{state}} (1 for
- * the current state). Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard
- * and JMX, labels are the last parts of the name: {@code kafka_writes_success.chat_inference}.
+ * {@code spool_capacity_bytes} ({@code max_bytes}), {@code spool_append_latency_us} (histogram, one publish
+ * in 64 sampled), {@code event_ids_not_v7} and {@code forwarder_state{state}} (1 for the current state).
+ * Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard and JMX, labels are
+ * the last parts of the name: {@code kafka_writes_success.chat_inference}.
+ *
+ * <p>The two histograms are kept twice: as Dropwizard histograms (a decaying reservoir: quantiles for JMX and
+ * for an application reading the registry) and as Prometheus client histograms with fixed buckets, which
+ * is what the Prometheus exposition shows. Buckets must be cumulative counters to be summed across
+ * instances and to take {@code rate()}; a reservoir forgets, so buckets derived from it could go down.
  */
 public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.internal.publish.Publisher.Observer {
 
@@ -78,6 +87,25 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public static final String APPEND_LATENCY_US = "spool_append_latency_us";
     public static final String STATE = "forwarder_state";
     public static final String TOPIC_REFUSALS = "kafka_topic_refusals";
+    public static final String CAPACITY_BYTES = "spool_capacity_bytes";
+
+    /** Upper bounds (ms) of {@code kafka_write_duration_ms}'s buckets: a local broker to a delivery time-out. */
+    public static final double[] WRITE_DURATION_BUCKETS_MS = {
+        1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000};
+    /** Upper bounds (µs) of {@code spool_append_latency_us}'s buckets: a page-cache copy to a stalled disk. */
+    public static final double[] APPEND_LATENCY_BUCKETS_US = {
+        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000, 1_000_000};
+
+    /** Receives each histogram observation too (the Micrometer binder's distribution summaries). */
+    public interface HistogramListener {
+        void writeDuration(DataType type, double ms);
+
+        void appendLatency(double us);
+    }
+
+    /** A metric as exported: its family name and labels, and the Dropwizard metric holding its value. */
+    public record Exported(String name, Map<String, String> labels, Metric metric) {
+    }
 
     /** What the gauges read; supplied by the forwarder. */
     public interface Source {
@@ -93,10 +121,18 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         long oldestUnforwardedAppendTimeMs();
 
         long diskBytes();
+
+        /** {@code spool.max_bytes}. */
+        long capacityBytes();
     }
 
     private final MetricRegistry registry;
     private final List<DropwizardExports> exporters = new ArrayList<>();
+    private final PrometheusRegistry histograms = new PrometheusRegistry();
+    private final DistributionDataPoint[] writeDurationBuckets = new DistributionDataPoint[DataType.values().length];
+    private final DistributionDataPoint appendLatencyBuckets;
+    private final Map<String, Exported> exported = new LinkedHashMap<>();
+    private final List<HistogramListener> listeners = new CopyOnWriteArrayList<>();
     private final JmxReporter jmx;
     private final Counter connectionsEstablished;
     private final Counter connectionErrors;
@@ -115,6 +151,13 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public ForwarderMetrics(MetricRegistry registry, String topicPrefix, Source source, LongSupplier clockMs) {
         this.registry = registry;
         List<MapperConfig> labels = new ArrayList<>();
+        io.prometheus.metrics.core.metrics.Histogram writeDuration = io.prometheus.metrics.core.metrics.Histogram
+                .builder().name(WRITE_DURATION_MS).help("Send to acknowledgement by Kafka, ms")
+                .labelNames("topic", "data_type").classicOnly().classicUpperBounds(WRITE_DURATION_BUCKETS_MS)
+                .register(histograms);
+        appendLatencyBuckets = io.prometheus.metrics.core.metrics.Histogram.builder().name(APPEND_LATENCY_US)
+                .help("Time of the spool append in publish, µs (one call in 64 sampled)")
+                .classicOnly().classicUpperBounds(APPEND_LATENCY_BUCKETS_US).register(histograms);
         connectionsEstablished = registry.counter(CONNECTIONS_ESTABLISHED);
         connectionErrors = registry.counter(CONNECTION_ERRORS);
         serializationErrors = registry.counter(SERIALIZATION_ERRORS);
@@ -126,6 +169,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             topicRefusals[type.ordinal()] = registry.counter(TOPIC_REFUSALS + "." + type.wireName());
             writeDurationMs[type.ordinal()] = registry.histogram(WRITE_DURATION_MS + "." + type.wireName(),
                     () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+            writeDurationBuckets[type.ordinal()] = writeDuration.labelValues(topic, type.wireName());
             for (String name : List.of(WRITES_SUCCESS, WRITES_FAILED, WRITE_DURATION_MS, TOPIC_REFUSALS)) {
                 labels.add(new MapperConfig(name + "." + type.wireName(), name, tags));
             }
@@ -162,6 +206,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         registry.gauge(CHECKPOINT, () -> source::checkpoint);
         Supplier<Long> disk = cached(source::diskBytes);
         registry.gauge(DISK_BYTES, () -> disk::get);
+        registry.gauge(CAPACITY_BYTES, () -> source::capacityBytes);
         for (ForwarderStatus.State state : ForwarderStatus.State.values()) {
             String name = state.name().toLowerCase(Locale.ROOT);
             registry.gauge(STATE + "." + name, () -> () -> source.state() == state ? 1 : 0);
@@ -170,10 +215,19 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
 
         // The bridge maps each Dropwizard metric to one Prometheus family and refuses two of the same name,
         // so each metric gets an exporter of its own and the families are joined in writePrometheus().
+        // The histograms are exported from the Prometheus client's own (buckets), not through the bridge.
         CustomLabelMapper mapper = new CustomLabelMapper(labels);
-        for (String name : registry.getNames()) {
+        Map<String, MapperConfig> byName = new java.util.HashMap<>();
+        labels.forEach(l -> byName.put(l.getMatch(), l));
+        for (Map.Entry<String, Metric> metric : registry.getMetrics().entrySet()) {
+            String name = metric.getKey();
             if (owned(name)) {
-                exporters.add(new DropwizardExports(registry, (n, m) -> n.equals(name), mapper));
+                MapperConfig label = byName.get(name);
+                exported.put(name, label == null ? new Exported(name, Map.of(), metric.getValue())
+                        : new Exported(label.getName(), label.getLabels(), metric.getValue()));
+                if (!(metric.getValue() instanceof Histogram)) {
+                    exporters.add(new DropwizardExports(registry, (n, m) -> n.equals(name), mapper));
+                }
             }
         }
         jmx = JmxReporter.forRegistry(registry).inDomain("dev.forwarder")
@@ -198,7 +252,21 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     private static boolean owned(String name) {
-        return name.startsWith("kafka_") || name.startsWith("spool_") || name.startsWith(STATE);
+        return name.startsWith("kafka_") || name.startsWith("spool_") || name.startsWith(STATE)
+                || name.equals(IDS_NOT_V7);
+    }
+
+    /** Every metric of the forwarder with the family name and labels it is exported under. */
+    public java.util.Collection<Exported> exported() {
+        return java.util.Collections.unmodifiableCollection(exported.values());
+    }
+
+    public void addHistogramListener(HistogramListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeHistogramListener(HistogramListener listener) {
+        listeners.remove(listener);
     }
 
     /** Writes every metric in the Prometheus text exposition format (version 0.0.4). */
@@ -209,6 +277,9 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
                 families.computeIfAbsent(snapshot.getMetadata().getPrometheusName(), n -> new ArrayList<>())
                         .add(snapshot);
             }
+        }
+        for (MetricSnapshot snapshot : histograms.scrape()) {
+            families.put(snapshot.getMetadata().getPrometheusName(), List.of(snapshot));
         }
         List<MetricSnapshot> joined = new ArrayList<>();
         for (List<MetricSnapshot> family : families.values()) {
@@ -227,8 +298,6 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             return new CounterSnapshot(first.getMetadata(), points(family, CounterSnapshot.CounterDataPointSnapshot.class));
         } else if (first instanceof GaugeSnapshot) {
             return new GaugeSnapshot(first.getMetadata(), points(family, GaugeSnapshot.GaugeDataPointSnapshot.class));
-        } else if (first instanceof SummarySnapshot) {
-            return new SummarySnapshot(first.getMetadata(), points(family, SummarySnapshot.SummaryDataPointSnapshot.class));
         }
         throw new IllegalStateException("cannot join metric family " + first.getMetadata().getName()
                 + " of type " + first.getClass().getSimpleName());
@@ -252,6 +321,11 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         appended.inc();
         if (sampled) {
             appendLatencyUs.update(TimeUnit.NANOSECONDS.toMicros(latencyNanos));
+            double us = latencyNanos / 1_000.0;
+            appendLatencyBuckets.observe(us);
+            for (HistogramListener listener : listeners) {
+                listener.appendLatency(us);
+            }
         }
     }
 
@@ -268,6 +342,11 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public void acknowledged(DataType type, long nanos) {
         writesSuccess[type.ordinal()].inc();
         writeDurationMs[type.ordinal()].update(TimeUnit.NANOSECONDS.toMillis(nanos));
+        double ms = nanos / 1_000_000.0;
+        writeDurationBuckets[type.ordinal()].observe(ms);
+        for (HistogramListener listener : listeners) {
+            listener.writeDuration(type, ms);
+        }
     }
 
     @Override
