@@ -356,6 +356,11 @@ public final class Forwarder implements AutoCloseable {
         return metrics.registry();
     }
 
+    /** For {@link ForwarderMeterBinder}. */
+    ForwarderMetrics metrics() {
+        return metrics;
+    }
+
     /** Writes this forwarder's metrics in the Prometheus text exposition format. */
     public void writePrometheus(OutputStream out) throws IOException {
         metrics.writePrometheus(out);

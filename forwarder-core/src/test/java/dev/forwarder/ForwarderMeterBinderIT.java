@@ -1,0 +1,72 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.PrometheusText;
+import dev.forwarder.testkit.Records;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A Micrometer application sees every forwarder metric, with its labels and values, on its Prometheus scrape. */
+@KafkaTest
+class ForwarderMeterBinderIT {
+
+    @Test
+    void micrometersPrometheusScrapeHasEveryFamilyWithTheForwardersValues(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        String prefix = config.kafka().topicPrefix();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        UUID run = UUID.randomUUID();
+        try (Forwarder forwarder = Forwarder.start(config);
+                ForwarderMeterBinder binder = new ForwarderMeterBinder(forwarder)) {
+            binder.bindTo(registry);
+            for (int i = 0; i < 25; i++) {
+                forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+            }
+            forwarder.publish(DataType.JSON_INFERENCE, "not json");
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (forwarder.status().delivered() < 25 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(25, forwarder.status().delivered(), forwarder.status().toString());
+            Thread.sleep(1_100); // the spool gauges are cached for a second
+
+            PrometheusText scrape = PrometheusText.parse(registry.scrape());
+            for (String family : MetricsIT.FAMILIES) {
+                assertTrue(scrape.types().containsKey(family) || scrape.types().containsKey(family + "_total"),
+                        "family " + family + " missing from Micrometer's scrape: " + scrape.types().keySet());
+            }
+            Map<String, String> chat = Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix),
+                    "data_type", "chat_inference");
+            assertEquals(25, (int) scrape.value("kafka_writes_success_total", chat));
+            assertEquals(0, (int) scrape.value("kafka_writes_success_total",
+                    Map.of("topic", DataType.MODEL_INFERENCE.topic(prefix), "data_type", "model_inference")));
+            assertEquals(25, (int) scrape.value("spool_records_appended_total"));
+            assertEquals(1, (int) scrape.value("spool_records_dropped_total", Map.of("reason", "serialization_error")));
+            assertEquals(0, (int) scrape.value("spool_backlog_records"));
+            assertEquals(config.kafka().spool().maxBytes(), (long) scrape.value("spool_capacity_bytes"));
+            assertEquals(1, (int) scrape.value("forwarder_state", Map.of("state", "forwarding")));
+            assertEquals("histogram", scrape.types().get("kafka_write_duration_ms"));
+            assertEquals(25, (int) scrape.value("kafka_write_duration_ms_count", chat));
+            assertEquals(25, (int) scrape.value("kafka_write_duration_ms_bucket", with(chat, "le", "+Inf")));
+            assertTrue(scrape.value("kafka_write_duration_ms_bucket", with(chat, "le", "120000.0")) == 25);
+            assertTrue(scrape.value("kafka_write_duration_ms_sum", chat) > 0);
+            assertEquals("histogram", scrape.types().get("spool_append_latency_us"));
+        }
+    }
+
+    private static Map<String, String> with(Map<String, String> labels, String key, String value) {
+        Map<String, String> all = new java.util.LinkedHashMap<>(labels);
+        all.put(key, value);
+        return all;
+    }
+}
