@@ -356,6 +356,15 @@ public final class Forwarder implements AutoCloseable {
         return metrics.registry();
     }
 
+    /**
+     * A counter exported with this forwarder's metrics (Prometheus exposition, JMX; Micrometer when bound
+     * after it exists), for a component that records through this forwarder. The family must be a lower-case
+     * Prometheus name that is not one of the forwarder's; the same family and labels give the same counter.
+     */
+    public com.codahale.metrics.Counter counter(String family, java.util.Map<String, String> labels) {
+        return metrics.counter(family, labels);
+    }
+
     /** For {@link ForwarderMeterBinder}. */
     ForwarderMetrics metrics() {
         return metrics;

@@ -127,11 +127,13 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     private final MetricRegistry registry;
-    private final List<DropwizardExports> exporters = new ArrayList<>();
+    private final List<DropwizardExports> exporters = new CopyOnWriteArrayList<>();
     private final PrometheusRegistry histograms = new PrometheusRegistry();
     private final DistributionDataPoint[] writeDurationBuckets = new DistributionDataPoint[DataType.values().length];
     private final DistributionDataPoint appendLatencyBuckets;
-    private final Map<String, Exported> exported = new LinkedHashMap<>();
+    private final Map<String, Exported> exported = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    /** Names registered through {@link #counter(String, Map)}, exported beside the forwarder's own. */
+    private final java.util.Set<String> added = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final List<HistogramListener> listeners = new CopyOnWriteArrayList<>();
     private final JmxReporter jmx;
     private final Counter connectionsEstablished;
@@ -231,7 +233,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             }
         }
         jmx = JmxReporter.forRegistry(registry).inDomain("dev.forwarder")
-                .filter((name, metric) -> owned(name))
+                .filter((name, metric) -> owned(name) || added.contains(name))
                 .build();
         jmx.start();
     }
@@ -257,8 +259,38 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     /** Every metric of the forwarder with the family name and labels it is exported under. */
-    public java.util.Collection<Exported> exported() {
-        return java.util.Collections.unmodifiableCollection(exported.values());
+    public List<Exported> exported() {
+        synchronized (exported) {
+            return List.copyOf(exported.values());
+        }
+    }
+
+    private static final java.util.regex.Pattern FAMILY = java.util.regex.Pattern.compile("[a-z][a-z0-9_]*");
+
+    /**
+     * A counter exported with the forwarder's metrics (Prometheus, JMX, Micrometer when bound after), for a
+     * component that records through this forwarder (the LangChain4j listener's {@code langchain4j_errors}).
+     * The same family and labels give the same counter.
+     */
+    public synchronized Counter counter(String family, Map<String, String> labels) {
+        if (!FAMILY.matcher(family).matches() || family.endsWith("_total") || owned(family)) {
+            throw new IllegalArgumentException("not a family name for an added counter: " + family);
+        }
+        StringBuilder name = new StringBuilder(family);
+        // The Dropwizard (and JMX) name: the family and the label values, as kafka_writes_success.chat_inference.
+        new java.util.TreeMap<>(labels).forEach((k, v) -> name.append('.').append(v.replaceAll("[^A-Za-z0-9_-]", "_")));
+        String key = name.toString();
+        Exported known = exported.get(key);
+        if (known != null) {
+            return (Counter) known.metric();
+        }
+        added.add(key);
+        Counter counter = registry.counter(key);
+        exported.put(key, new Exported(family, Map.copyOf(labels), counter));
+        exporters.add(labels.isEmpty() ? new DropwizardExports(registry, (n, m) -> n.equals(key))
+                : new DropwizardExports(registry, (n, m) -> n.equals(key),
+                        new CustomLabelMapper(List.of(new MapperConfig(key, family, labels)))));
+        return counter;
     }
 
     public void addHistogramListener(HistogramListener listener) {
