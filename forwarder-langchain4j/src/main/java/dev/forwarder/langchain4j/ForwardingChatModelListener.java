@@ -11,6 +11,7 @@ import com.fasterxml.uuid.impl.TimeBasedEpochGenerator;
 import dev.forwarder.ChatInference;
 import dev.forwarder.FinishReason;
 import dev.forwarder.Forwarder;
+import dev.forwarder.InferenceRecord;
 import dev.forwarder.ModelInference;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
@@ -162,7 +163,26 @@ public final class ForwardingChatModelListener implements ChatModelListener {
 
     // ---- the records ----
 
+    /**
+     * The two records a response becomes, as {@link #onResponse} publishes them: the model inference, then
+     * the chat inference (with new ids each time). Timings are measured to now.
+     */
+    public List<InferenceRecord> records(ChatModelResponseContext context) {
+        try {
+            return records(context, System.nanoTime());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a record could not be written as JSON", e);
+        }
+    }
+
     private void record(ChatModelResponseContext context, long nowNanos) throws Exception {
+        for (InferenceRecord record : records(context, nowNanos)) {
+            forwarder.publish(record);
+        }
+    }
+
+    private List<InferenceRecord> records(ChatModelResponseContext context, long nowNanos)
+            throws com.fasterxml.jackson.core.JsonProcessingException {
         Map<Object, Object> attributes = context.attributes();
         ChatRequest request = context.chatRequest();
         ChatResponse response = context.chatResponse();
@@ -205,8 +225,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         ChatInference chat = new ChatInference(chatId, function, variant, episode, chatInput,
                 chatOutput(response.aiMessage()), toolParams, params.isEmpty() ? null : chatCompletion(params),
                 elapsedMs, ttftMs, tags, null, null, null, null, null, null, null, null);
-        forwarder.publish(model);
-        forwarder.publish(chat);
+        return List.of(model, chat);
     }
 
     /** The system text and the messages in TensorZero's stored shape (user and assistant, content blocks). */
@@ -391,7 +410,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
      * messages, parameters and tools, in the shapes above).
      */
     private static String rawRequest(String model, Input input, ObjectNode params, JsonNode toolParams)
-            throws Exception {
+            throws com.fasterxml.jackson.core.JsonProcessingException {
         ObjectNode out = NODES.objectNode();
         out.put("model", model);
         if (input.system() != null) {
@@ -410,7 +429,8 @@ public final class ForwardingChatModelListener implements ChatModelListener {
      * The provider's own body where the model's metadata exposes it ({@code rawHttpResponse()}, or for a
      * stream the {@code data} of each server-sent event, one per line), else the response as JSON.
      */
-    private static String rawResponse(ChatResponse response) throws Exception {
+    private static String rawResponse(ChatResponse response)
+            throws com.fasterxml.jackson.core.JsonProcessingException {
         Object metadata = response.metadata();
         if (Reflected.value(metadata, "rawServerSentEvents") instanceof List<?> events && !events.isEmpty()) {
             StringBuilder out = new StringBuilder();
