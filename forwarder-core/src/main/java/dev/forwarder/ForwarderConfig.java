@@ -75,11 +75,20 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             Startup startup,
             Topics topics,
             Spool spool,
-            Map<String, String> producer) {
+            Map<String, String> producer,
+            Delivery delivery) {
 
         /** The topic of a data type: {@code {topic_prefix}_{data_type}}. */
         public String topic(DataType type) {
             return type.topic(topicPrefix);
+        }
+
+        /**
+         * With {@code delivery = exactly_once}, the compacted topic that holds each spool's committed position
+         * (key: the spool's source id): {@code {topic_prefix}_forwarder_positions}.
+         */
+        public String positionsTopic() {
+            return topicPrefix + "_forwarder_positions";
         }
 
         /**
@@ -166,6 +175,15 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
     }
 
     /** What publish does when the spool is at {@code max_bytes}. */
+    /**
+     * {@code gateway.observability.kafka.delivery}: {@code at_least_once} (records acknowledged one by one; a
+     * crash or a retry can duplicate some) or {@code exactly_once} (records and the spool position committed
+     * together in Kafka transactions; {@code read_committed} consumers see each record once).
+     */
+    public enum Delivery {
+        AT_LEAST_ONCE, EXACTLY_ONCE
+    }
+
     public enum OnFull {
         DROP_NEWEST, DROP_OLDEST, BLOCK
     }

@@ -34,7 +34,7 @@ public final class ConfigParser {
 
     static final Set<String> KAFKA_KEYS = Set.of("enabled", "brokers", "topic_prefix", "compression_type",
             "batch_size", "linger_ms", "request_timeout_ms", "sasl", "security_protocol", "tls", "startup",
-            "topics", "spool", "producer");
+            "topics", "spool", "producer", "delivery");
     /** Known keys of the nested tables; unknown ones there are errors too. */
     static final Map<String, Set<String>> NESTED_KEYS = Map.of(
             "sasl", Set.of("mechanism", "username", "password"),
@@ -181,7 +181,7 @@ public final class ConfigParser {
 
         ForwarderConfig.Kafka kafka = new ForwarderConfig.Kafka(bool(KAFKA + ".enabled"), brokers, topicPrefix,
                 compression, batchSize, lingerMs, requestTimeoutMs, sasl, tls, protocol, startup, topics, spool,
-                producer);
+                producer, enumValue(KAFKA + ".delivery", ForwarderConfig.Delivery.class));
         ForwarderConfig.Http http = new ForwarderConfig.Http(
                 bool("forwarder.http.enabled"),
                 string("forwarder.http.host"),
