@@ -172,9 +172,15 @@ public final class Forwarder implements AutoCloseable {
         ForwarderAgent.ClusterProbe probe = kafka.startup().requireConnection() ? null
                 : () -> ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
         this.agent = new ForwarderAgent(spool, deadLetters, openedDeadLetterGuard, checkpoint, space, kafka,
-                new ForwarderAgent.Wiring(() -> new KafkaProducer<>(ProducerSettings.producer(kafka)), probe,
-                        waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
-                        System::currentTimeMillis));
+                kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE
+                        ? new ForwarderAgent.Wiring(
+                                () -> new KafkaProducer<>(ProducerSettings.transactionalProducer(kafka, spool.sourceId())),
+                                probe, waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
+                                System::currentTimeMillis, source -> dev.forwarder.internal.kafka.Positions.read(kafka,
+                                        source, java.time.Duration.ofMillis(Math.max(kafka.requestTimeoutMs(), 10_000))))
+                        : new ForwarderAgent.Wiring(() -> new KafkaProducer<>(ProducerSettings.producer(kafka)), probe,
+                                waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
+                                System::currentTimeMillis));
         ForwarderAgent room = agent;
         this.publisher = new Publisher(config, spool, space, new Publisher.Room() {
             @Override

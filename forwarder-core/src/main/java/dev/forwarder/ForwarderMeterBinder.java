@@ -41,6 +41,7 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
     public void bindTo(MeterRegistry registry) {
         DistributionSummary[] writeDuration = new DistributionSummary[DataType.values().length];
         DistributionSummary appendLatency = null;
+        DistributionSummary transactionDuration = null;
         for (ForwarderMetrics.Exported metric : metrics.exported()) {
             List<Tag> tags = new ArrayList<>();
             for (Map.Entry<String, String> label : metric.labels().entrySet()) {
@@ -58,12 +59,16 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
             } else if (metric.name().equals(ForwarderMetrics.APPEND_LATENCY_US)) {
                 appendLatency = DistributionSummary.builder(metric.name()).tags(tags)
                         .serviceLevelObjectives(ForwarderMetrics.APPEND_LATENCY_BUCKETS_US).register(registry);
+            } else if (metric.name().equals(ForwarderMetrics.TRANSACTION_DURATION_MS)) {
+                transactionDuration = DistributionSummary.builder(metric.name()).tags(tags)
+                        .serviceLevelObjectives(ForwarderMetrics.TRANSACTION_DURATION_BUCKETS_MS).register(registry);
             } else {
                 throw new IllegalStateException("no Micrometer meter for " + metric.name() + " ("
                         + metric.metric().getClass().getSimpleName() + ")");
             }
         }
         DistributionSummary append = appendLatency;
+        DistributionSummary transaction = transactionDuration;
         ForwarderMetrics.HistogramListener listener = new ForwarderMetrics.HistogramListener() {
             @Override
             public void writeDuration(DataType type, double ms) {
@@ -73,6 +78,11 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
             @Override
             public void appendLatency(double us) {
                 append.record(us);
+            }
+
+            @Override
+            public void transactionDuration(double ms) {
+                transaction.record(ms);
             }
         };
         synchronized (bound) {

@@ -51,7 +51,13 @@ public record ForwarderStatus(
         /** Kafka is disabled in the configuration: records are dropped as DROPPED_DISABLED. */
         DISABLED,
         /** An append-only process ({@link Forwarder#startAppender}): another process forwards the spool. */
-        APPENDING
+        APPENDING,
+        /**
+         * {@code delivery = exactly_once}: another forwarder with this spool's transactional id (a copy of the
+         * spool) took over, and Kafka fenced this one. It forwards nothing more; records stay in the spool.
+         * {@code lastError} says so.
+         */
+        FENCED
     }
 
     /** Sum of all drop reasons. */

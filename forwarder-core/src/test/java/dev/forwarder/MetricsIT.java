@@ -33,7 +33,8 @@ class MetricsIT {
             "kafka_write_duration_ms", "spool_records_appended", "event_ids_not_v7", "spool_records_dropped",
             "spool_backlog_records", "spool_backlog_bytes", "spool_oldest_unforwarded_age_seconds",
             "spool_checkpoint_index", "spool_corrupt_records", "spool_dead_letters", "spool_records_lost",
-            "spool_disk_bytes", "spool_capacity_bytes", "spool_append_latency_us", "forwarder_state");
+            "spool_disk_bytes", "spool_capacity_bytes", "spool_append_latency_us", "forwarder_state",
+            "kafka_transactions_committed", "kafka_transactions_aborted", "kafka_transaction_duration_ms");
 
     private static final Map<DataType, Integer> SENT = Map.of(
             DataType.MODEL_INFERENCE, 10, DataType.CHAT_INFERENCE, 20, DataType.JSON_INFERENCE, 30);

@@ -52,7 +52,7 @@ public final class ConfigParser {
     static final Set<String> SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** Producer settings the delivery guarantee rests on; the pass-through may not change them. */
     static final Set<String> PROTECTED_PRODUCER_KEYS = Set.of("acks", "enable.idempotence",
-            "key.serializer", "value.serializer", "bootstrap.servers");
+            "key.serializer", "value.serializer", "bootstrap.servers", "transactional.id");
 
     private final Config config;
     private final List<String> errors = new ArrayList<>();

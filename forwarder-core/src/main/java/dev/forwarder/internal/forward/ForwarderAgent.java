@@ -44,9 +44,29 @@ public final class ForwarderAgent implements Agent {
         void check() throws Exception;
     }
 
-    /** What the agent needs that is not the spool: the producer, the clock, the listeners. */
+    /** {@code delivery = exactly_once}: where Kafka says a spool's forwarding committed up to. */
+    public interface CommittedPositions {
+        /**
+         * The last spool index committed for this source id, read with {@code read_committed}, or
+         * {@link dev.forwarder.internal.kafka.Positions#NONE}.
+         *
+         * @throws RuntimeException when Kafka cannot be read now
+         */
+        long read(java.util.UUID sourceId);
+    }
+
+    /**
+     * What the agent needs that is not the spool: the producer, the clock, the listeners; with
+     * {@code delivery = exactly_once}, the producers are transactional and {@code positions} reads Kafka's
+     * committed position.
+     */
     public record Wiring(Supplier<Producer<byte[], byte[]>> producers, ClusterProbe probe, Settlements settlements,
-            DeliveryObserver observer, LongSupplier nanoClock, LongSupplier epochMillis) {
+            DeliveryObserver observer, LongSupplier nanoClock, LongSupplier epochMillis, CommittedPositions positions) {
+
+        public Wiring(Supplier<Producer<byte[], byte[]>> producers, ClusterProbe probe, Settlements settlements,
+                DeliveryObserver observer, LongSupplier nanoClock, LongSupplier epochMillis) {
+            this(producers, probe, settlements, observer, nanoClock, epochMillis, null);
+        }
     }
 
     private final Spool spool;
@@ -64,6 +84,14 @@ public final class ForwarderAgent implements Agent {
     private final long deliveryTimeoutNanos;
     private final long forceIntervalNanos;
     private final boolean syncSpoolBeforeCheckpoint;
+    /** {@code delivery = exactly_once}: records go in transactions with the spool position. */
+    private final boolean exactlyOnce;
+    private final Transaction txn = new Transaction();
+    private final long lingerNanos;
+    /** Records this process dead-lettered in a transaction that was then aborted: not sent again. */
+    private final java.util.Set<Long> deadLetteredHere = new java.util.HashSet<>();
+    /** The last spool index Kafka has committed for this source (exactly_once), as this process knows it. */
+    private long committedPosition = dev.forwarder.internal.kafka.Positions.NONE;
 
     private SpoolReader reader;
     /** The producer of the current connection (null while there is none): sends go to it. */
@@ -107,6 +135,11 @@ public final class ForwarderAgent implements Agent {
         this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallTimeoutMs(kafka));
         this.forceIntervalNanos = TimeUnit.MILLISECONDS.toNanos(kafka.spool().checkpointIntervalMs());
         this.syncSpoolBeforeCheckpoint = kafka.spool().sync() != ForwarderConfig.SyncPolicy.NONE;
+        this.exactlyOnce = kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE;
+        if (exactlyOnce && wiring.positions() == null) {
+            throw new IllegalArgumentException("delivery = exactly_once needs the committed positions");
+        }
+        this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(kafka.lingerMs());
         this.state = State.CONNECTING;
     }
 
@@ -155,7 +188,12 @@ public final class ForwarderAgent implements Agent {
             @Override
             public void corrupt(long index, String reason) {
                 wiring.settlements().onFate(index, PublishResult.Status.CORRUPT);
-                window.addCorrupt(index); // counted when it settles: a crash before that reads it again
+                // Counted when it settles: a crash before that reads it again.
+                if (exactlyOnce) {
+                    txn.addCorrupt(index, now());
+                } else {
+                    window.addCorrupt(index);
+                }
             }
 
             @Override
@@ -195,14 +233,16 @@ public final class ForwarderAgent implements Agent {
     /** One duty cycle at {@code now} (nanoseconds of the injected clock); returns the work done. */
     int doWork(long now) {
         int work = settle();
-        if (roomRequested) {
+        if (roomRequested && txn.isEmpty()) { // exactly_once: not in the middle of a transaction
             roomRequested = false;
             work += makeRoom();
         }
         switch (state) {
             case CONNECTING -> work += connect(now);
             case FORWARDING -> {
-                if (window.resendNeeded()) {
+                if (exactlyOnce) {
+                    work += transact(now);
+                } else if (window.resendNeeded()) {
                     work += backOff(now);
                 } else if (stalled(now)) {
                     work += replaceStalledProducer(now);
@@ -210,11 +250,11 @@ public final class ForwarderAgent implements Agent {
                     work += send(now);
                 }
             }
-            case BACKING_OFF -> work += recover(now);
+            case BACKING_OFF -> work += exactlyOnce ? recoverTransactions(now) : recover(now);
             default -> {
             }
         }
-        inFlight = window.size();
+        inFlight = exactlyOnce ? txn.size() : window.size();
         connection.pollMetrics(now);
         if (now - lastForceNanos >= forceIntervalNanos) {
             forceCheckpoint();
@@ -222,7 +262,8 @@ public final class ForwarderAgent implements Agent {
             rollFiles.deleteForwarded(checkpoint.read(), wiring.epochMillis().getAsLong());
         }
         if (draining) {
-            boolean done = state == State.FORWARDING && caughtUp && window.isEmpty();
+            boolean done = (state == State.FORWARDING && caughtUp && window.isEmpty() && txn.isEmpty())
+                    || state == State.FENCED;
             if (done || now - drainDeadlineNanos >= 0) {
                 if (!done) {
                     LOG.warn("drain time-out: {} records sent and unsettled, checkpoint {}; the rest stays in the"
@@ -311,6 +352,9 @@ public final class ForwarderAgent implements Agent {
             }
             default -> {
                 producer = connection.producer();
+                if (exactlyOnce && !startTransactions(now)) {
+                    return 0;
+                }
                 lastLoggedError = null;
                 backoff.reset();
                 transition(State.FORWARDING, "connected to " + kafka.brokers());
@@ -483,6 +527,317 @@ public final class ForwarderAgent implements Agent {
         return 1;
     }
 
+    // ---- delivery = exactly_once ----
+
+    /**
+     * With a new producer: initTransactions (which also ends a transaction an earlier producer of this
+     * transactional id left open: aborted, or committed if it was prepared), then Kafka's committed position
+     * says where to go on. False (producer discarded, back-off scheduled) if that failed.
+     */
+    private boolean startTransactions(long now) {
+        try {
+            producer.initTransactions();
+            long committed = wiring.positions().read(spool.sourceId());
+            if (committed != dev.forwarder.internal.kafka.Positions.NONE && committed > spool.lastIndex()) {
+                forkedFromKafka(committed);
+                return false;
+            }
+            resumeAt(committed, now);
+            return true;
+        } catch (RuntimeException e) {
+            if (fenced(e)) {
+                return false;
+            }
+            String why = "cannot start Kafka transactions: " + Failures.describe(e);
+            connection.discard(why);
+            producer = null;
+            wiring.observer().connectionErrors(1);
+            if (!why.equals(lastLoggedError)) {
+                LOG.warn("{}; spooling meanwhile, retrying with back-off", why);
+                lastLoggedError = why;
+            }
+            lastError = why;
+            backoff.schedule(now);
+            return false;
+        }
+    }
+
+    /**
+     * Kafka committed records of this source id beyond this spool's last record: this spool is an older
+     * copy of the spool that was forwarded (or an OS crash took records with {@code sync = none}). Its next
+     * records would get indexes Kafka already has under this source id and be taken as forwarded. So, as
+     * for a checkpoint ahead of the spool, the spool gets a new source id (a new transactional id and
+     * position); forwarding goes on from the local checkpoint with a new producer.
+     */
+    private void forkedFromKafka(long committed) {
+        String oldId = String.valueOf(spool.sourceId());
+        try {
+            spool.newSourceId();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write a new source id in " + spool.dir(), e);
+        }
+        sourceIdHeader = KafkaMessages.sourceIdHeader(spool.sourceId());
+        LOG.error("Kafka has committed records of spool source {} up to index {}, beyond this spool's last record"
+                + " ({}): this spool is an older copy of the one forwarded, or lost records in an OS crash. Its new"
+                + " records would reuse indexes Kafka already has, so its source id changes to {}; forwarding goes"
+                + " on from the local checkpoint {}", oldId, committed, spool.lastIndex(), spool.sourceId(),
+                checkpoint.read());
+        txn.clear();
+        committedPosition = dev.forwarder.internal.kafka.Positions.NONE;
+        connection.discard("new source id");
+        producer = null;
+    }
+
+    /**
+     * Goes on from the position Kafka committed: the transaction in doubt committed after all (its last
+     * index is the position), or it did not (the position is the one before it: its records are sent again),
+     * or this is a start (the reader goes right after the position, and the local checkpoint, which drives
+     * retention, follows it so that it is never ahead of Kafka's).
+     */
+    private void resumeAt(long committed, long now) {
+        if (!txn.isEmpty() && committed == txn.lastIndex()) {
+            LOG.info("the transaction in doubt (records {}..{}) was committed", txn.items().get(0).index, committed);
+            settleCommitted(now);
+            return;
+        }
+        if (!txn.isEmpty() && committed == committedPosition) {
+            txn.toResend();
+            return;
+        }
+        txn.clear();
+        long cp = checkpoint.read();
+        if (committed != dev.forwarder.internal.kafka.Positions.NONE && committed != cp) {
+            LOG.info("resuming after spool index {}, the position committed in Kafka (local checkpoint {})",
+                    committed, cp);
+            if (committed > cp) {
+                checkpoint.advance(committed);
+                wiring.settlements().onCheckpoint(committed);
+            } else {
+                checkpoint.rewindTo(committed);
+            }
+        }
+        committedPosition = committed;
+        reader.seekAfter(committed == dev.forwarder.internal.kafka.Positions.NONE ? cp : committed);
+        caughtUp = false;
+    }
+
+    /**
+     * One step of forwarding in transactions: sends the records of an aborted transaction again, reads and
+     * sends new ones into the open transaction, and commits it with the spool position once it holds
+     * batch_size records or linger_ms passed since its first (at once when draining and caught up).
+     */
+    private int transact(long now) {
+        if (txn.failure() != null) {
+            return failTransaction(now);
+        }
+        int work = 0;
+        if (txn.resendNeeded()) {
+            begin();
+            for (Transaction.Item item : txn.items()) {
+                if (!item.corrupt() && !item.dead) {
+                    sendInTransaction(item, now);
+                    work++;
+                }
+            }
+            txn.resent();
+        }
+        while (txn.size() < kafka.batchSize() && txn.failure() == null) {
+            SpoolRecord.Entry entry = reader.next(now);
+            if (entry == null) {
+                caughtUp = true;
+                break;
+            }
+            caughtUp = false;
+            work++;
+            Transaction.Item item = txn.add(entry, now);
+            if (deadLetteredHere.contains(entry.index())) {
+                item.dead = true;
+                continue;
+            }
+            begin();
+            sendInTransaction(item, now);
+        }
+        if (txn.failure() != null) {
+            return work + failTransaction(now);
+        }
+        if (!txn.isEmpty() && (txn.size() >= kafka.batchSize() || now - txn.startNanos() >= lingerNanos
+                || (draining && caughtUp))) {
+            work += commit(now);
+        }
+        return work;
+    }
+
+    private void begin() {
+        if (!txn.begun()) {
+            try {
+                producer.beginTransaction();
+                txn.begun(true);
+            } catch (RuntimeException e) {
+                txn.failed(e);
+            }
+        }
+    }
+
+    private void sendInTransaction(Transaction.Item item, long now) {
+        if (txn.failure() != null) {
+            return;
+        }
+        SpoolRecord.Entry e = item.entry;
+        item.sentNanos = now;
+        try {
+            producer.send(KafkaMessages.toProducerRecord(topics[e.type().ordinal()], e.type(), e.keyBytes(),
+                    e.payload(), sourceIdHeader, e.index()), item);
+        } catch (RuntimeException thrown) {
+            item.onCompletion(null, thrown);
+        }
+    }
+
+    /** Writes the position, commits (blocking, at most max.block.ms) and settles the transaction's records. */
+    private int commit(long now) {
+        begin(); // a transaction of corrupt records only has sent nothing yet
+        if (txn.failure() != null) {
+            return failTransaction(now);
+        }
+        try {
+            producer.send(dev.forwarder.internal.kafka.Positions.record(kafka.positionsTopic(), spool.sourceId(),
+                    txn.lastIndex(), txn.size(), wiring.epochMillis().getAsLong()));
+            producer.commitTransaction();
+        } catch (RuntimeException e) {
+            txn.failed(e);
+            return failTransaction(now);
+        }
+        settleCommitted(wiring.nanoClock().getAsLong());
+        return 1;
+    }
+
+    private void settleCommitted(long now) {
+        for (Transaction.Item item : txn.items()) {
+            if (item.corrupt()) {
+                corrupt++;
+                wiring.observer().corrupt();
+            } else if (!item.dead) {
+                delivered++;
+                wiring.observer().acknowledged(item.entry.type(), now - item.sentNanos);
+            }
+        }
+        long last = txn.lastIndex();
+        checkpoint.advance(last);
+        wiring.settlements().onCheckpoint(last);
+        committedPosition = last;
+        wiring.observer().transactionCommitted(now - txn.startNanos());
+        txn.clear();
+        deadLetteredHere.removeIf(index -> index <= last);
+        backoff.reset();
+    }
+
+    /**
+     * A send, the begin or the commit failed. Fenced: stop. A record Kafka refuses for good: dead-letter
+     * it, abort, and send the others again at once. Anything else (the cluster, a time-out, a commit in
+     * doubt): drop the producer (Kafka ends its open transaction when the next one starts) and back off; the
+     * position read then says whether the transaction in doubt committed.
+     */
+    private int failTransaction(long now) {
+        Transaction.Failure failure = txn.failure();
+        Exception error = failure.error();
+        if (fenced(error)) {
+            return 0;
+        }
+        Transaction.Item item = failure.item();
+        if (item != null) {
+            wiring.observer().failed(item.entry.type(), error);
+        }
+        if (item != null && Failures.classify(error) == Failures.Kind.RECORD) {
+            deadLetterInTransaction(item, error);
+            try {
+                producer.abortTransaction();
+                wiring.observer().transactionAborted();
+                txn.toResend();
+                return 1;
+            } catch (RuntimeException e) {
+                if (fenced(e)) {
+                    return 0;
+                }
+                error = e; // the producer is unusable: as below
+            }
+        }
+        lastError = Failures.describe(error);
+        wiring.observer().transactionAborted();
+        connection.discard("transaction failed: " + lastError);
+        producer = null;
+        txn.toResend();
+        long delayMs = backoff.schedule(now);
+        transition(State.BACKING_OFF, "transaction failed (" + lastError + "); starting a new producer and"
+                + " sending its " + txn.size() + " records again in " + delayMs + " ms");
+        return 0;
+    }
+
+    private void deadLetterInTransaction(Transaction.Item item, Exception error) {
+        String reason = Failures.describe(error);
+        String notWritten = deadLetters.write(item.entry, spool.sourceId(), reason);
+        item.dead = true;
+        deadLetteredHere.add(item.index);
+        if (notWritten == null) {
+            deadLettered++;
+            wiring.observer().deadLettered();
+            wiring.settlements().onFate(item.index, PublishResult.Status.DEAD_LETTERED);
+            LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool; the transaction"
+                    + " goes on without it: {}", item.index, item.entry.type(), reason);
+            return;
+        }
+        lost++;
+        wiring.observer().lost(1);
+        wiring.settlements().onFate(item.index, PublishResult.Status.LOST);
+        lastError = notWritten;
+        LOG.error("record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost", item.index,
+                item.entry.type(), reason, notWritten);
+    }
+
+    /** After the back-off: a new producer, initTransactions, the committed position, then forwarding again. */
+    private int recoverTransactions(long now) {
+        if (!backoff.due(now)) {
+            return 0;
+        }
+        if (producer == null) {
+            ProducerConnection.Step step = connection.connect();
+            if (step != ProducerConnection.Step.READY) {
+                if (step == ProducerConnection.Step.FAILED) {
+                    cannotConnect(now);
+                }
+                return 0;
+            }
+            producer = connection.producer();
+            if (!startTransactions(now)) {
+                return 0;
+            }
+        }
+        transition(State.FORWARDING, txn.resendNeeded() ? "sending " + txn.size() + " records again"
+                : "transactions resumed");
+        return 1;
+    }
+
+    /**
+     * Whether Kafka fenced this producer: another one started with the same transactional id (a second
+     * forwarder on a copy of this spool). Then this forwarder stops for good and says so.
+     */
+    private boolean fenced(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof org.apache.kafka.common.errors.ProducerFencedException
+                    || e instanceof org.apache.kafka.common.errors.InvalidProducerEpochException) {
+                String why = "fenced by Kafka: another forwarder started with transactional.id "
+                        + dev.forwarder.internal.kafka.ProducerSettings.transactionalId(spool.sourceId())
+                        + " (a copy of this spool " + spool.dir() + "?); this one forwards nothing more, its"
+                        + " records stay in the spool (" + e.getMessage() + ")";
+                LOG.error(why);
+                lastError = why;
+                connection.discard(why);
+                producer = null;
+                transition(State.FENCED, why);
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** With on_full = drop_oldest, a publisher found the spool full: discard a roll file if still needed. */
     public void requestRoom(int bytes) {
         roomNeeded.accumulateAndGet(bytes, Math::max);
@@ -553,6 +908,14 @@ public final class ForwarderAgent implements Agent {
     /** Closes the producer, settles what completed, forces the checkpoint, applies retention. */
     @Override
     public void onClose() {
+        if (exactlyOnce && producer != null && txn.begun()) {
+            try {
+                producer.abortTransaction(); // else read_committed consumers wait for transaction.timeout.ms
+                wiring.observer().transactionAborted();
+            } catch (RuntimeException e) {
+                LOG.warn("aborting the open transaction at close failed: {}", Failures.describe(e));
+            }
+        }
         try {
             connection.close(window.isEmpty() ? Duration.ofSeconds(5) : Duration.ZERO);
         } catch (RuntimeException e) {

@@ -52,6 +52,14 @@ public final class ClusterCheck {
                     missing.add(new NewTopic(topic, Optional.of(kafka.topics().partitions()), replication));
                 }
             }
+            if (kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE
+                    && !existing.contains(kafka.positionsTopic())) {
+                // One partition: a position per spool, read whole at every start; compacted to the last one.
+                Optional<Short> replication = kafka.topics().replicationFactor() < 0 ? Optional.empty()
+                        : Optional.of((short) kafka.topics().replicationFactor());
+                missing.add(new NewTopic(kafka.positionsTopic(), Optional.of(1), replication)
+                        .configs(Map.of("cleanup.policy", "compact")));
+            }
             if (missing.isEmpty()) {
                 return;
             }

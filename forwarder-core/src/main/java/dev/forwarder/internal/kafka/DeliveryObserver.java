@@ -32,6 +32,14 @@ public interface DeliveryObserver {
     /** {@code count} spooled records were discarded unforwarded to make room (on_full = drop_oldest). */
     void lost(long count);
 
+    /** {@code delivery = exactly_once}: a transaction committed, {@code nanos} after it began. */
+    default void transactionCommitted(long nanos) {
+    }
+
+    /** {@code delivery = exactly_once}: a transaction was aborted (its records are sent again). */
+    default void transactionAborted() {
+    }
+
     DeliveryObserver NONE = new DeliveryObserver() {
         @Override
         public void acknowledged(DataType type, long nanos) {

@@ -91,6 +91,35 @@ public final class ProducerSettings {
         return props;
     }
 
+    /**
+     * {@code delivery = exactly_once}: the producer above, transactional, with a {@code transactional.id}
+     * derived from the spool's source id ({@code forwarder-<source id>}): stable across restarts of the spool,
+     * shared by a copy of it, so that Kafka fences the older of two forwarders on one spool's records.
+     */
+    public static Map<String, Object> transactionalProducer(ForwarderConfig.Kafka kafka, java.util.UUID sourceId) {
+        Map<String, Object> props = producer(kafka);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(sourceId));
+        return props;
+    }
+
+    public static String transactionalId(java.util.UUID sourceId) {
+        return "forwarder-" + sourceId;
+    }
+
+    /** A consumer that reads only committed records (the positions topic). */
+    public static Map<String, Object> readCommittedConsumer(ForwarderConfig.Kafka kafka) {
+        Map<String, Object> props = new HashMap<>(common(kafka));
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+        return props;
+    }
+
     public static Map<String, Object> admin(ForwarderConfig.Kafka kafka) {
         Map<String, Object> props = new HashMap<>(common(kafka));
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());

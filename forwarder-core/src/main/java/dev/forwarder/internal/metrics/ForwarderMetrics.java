@@ -88,10 +88,16 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public static final String STATE = "forwarder_state";
     public static final String TOPIC_REFUSALS = "kafka_topic_refusals";
     public static final String CAPACITY_BYTES = "spool_capacity_bytes";
+    public static final String TRANSACTIONS_COMMITTED = "kafka_transactions_committed";
+    public static final String TRANSACTIONS_ABORTED = "kafka_transactions_aborted";
+    public static final String TRANSACTION_DURATION_MS = "kafka_transaction_duration_ms";
 
     /** Upper bounds (ms) of {@code kafka_write_duration_ms}'s buckets: a local broker to a delivery time-out. */
     public static final double[] WRITE_DURATION_BUCKETS_MS = {
         1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000};
+    /** Upper bounds (ms) of {@code kafka_transaction_duration_ms}'s buckets: begin to commit. */
+    public static final double[] TRANSACTION_DURATION_BUCKETS_MS = {
+        5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000};
     /** Upper bounds (µs) of {@code spool_append_latency_us}'s buckets: a page-cache copy to a stalled disk. */
     public static final double[] APPEND_LATENCY_BUCKETS_US = {
         1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000, 1_000_000};
@@ -101,6 +107,8 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         void writeDuration(DataType type, double ms);
 
         void appendLatency(double us);
+
+        void transactionDuration(double ms);
     }
 
     /** A metric as exported: its family name and labels, and the Dropwizard metric holding its value. */
@@ -131,6 +139,10 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     private final PrometheusRegistry histograms = new PrometheusRegistry();
     private final DistributionDataPoint[] writeDurationBuckets = new DistributionDataPoint[DataType.values().length];
     private final DistributionDataPoint appendLatencyBuckets;
+    private final DistributionDataPoint transactionBuckets;
+    private final Counter transactionsCommitted;
+    private final Counter transactionsAborted;
+    private final Histogram transactionDurationMs;
     private final Map<String, Exported> exported = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     /** Names registered through {@link #counter(String, Map)}, exported beside the forwarder's own. */
     private final java.util.Set<String> added = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -160,6 +172,9 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         appendLatencyBuckets = io.prometheus.metrics.core.metrics.Histogram.builder().name(APPEND_LATENCY_US)
                 .help("Time of the spool append in publish, µs (one call in 64 sampled)")
                 .classicOnly().classicUpperBounds(APPEND_LATENCY_BUCKETS_US).register(histograms);
+        transactionBuckets = io.prometheus.metrics.core.metrics.Histogram.builder().name(TRANSACTION_DURATION_MS)
+                .help("delivery = exactly_once: a transaction's first record to its commit, ms")
+                .classicOnly().classicUpperBounds(TRANSACTION_DURATION_BUCKETS_MS).register(histograms);
         connectionsEstablished = registry.counter(CONNECTIONS_ESTABLISHED);
         connectionErrors = registry.counter(CONNECTION_ERRORS);
         serializationErrors = registry.counter(SERIALIZATION_ERRORS);
@@ -195,6 +210,10 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         deadLetters = registry.counter(DEAD_LETTERS);
         lost = registry.counter(LOST);
         appendLatencyUs = registry.histogram(APPEND_LATENCY_US,
+                () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        transactionsCommitted = registry.counter(TRANSACTIONS_COMMITTED);
+        transactionsAborted = registry.counter(TRANSACTIONS_ABORTED);
+        transactionDurationMs = registry.histogram(TRANSACTION_DURATION_MS,
                 () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
 
         Supplier<Long> backlog = cached(source::backlogRecords);
@@ -399,6 +418,22 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     @Override
     public void connectionErrors(long count) {
         connectionErrors.inc(count);
+    }
+
+    @Override
+    public void transactionCommitted(long nanos) {
+        transactionsCommitted.inc();
+        transactionDurationMs.update(TimeUnit.NANOSECONDS.toMillis(nanos));
+        double ms = nanos / 1_000_000.0;
+        transactionBuckets.observe(ms);
+        for (HistogramListener listener : listeners) {
+            listener.transactionDuration(ms);
+        }
+    }
+
+    @Override
+    public void transactionAborted() {
+        transactionsAborted.inc();
     }
 
     @Override

@@ -1,0 +1,142 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.internal.kafka.Positions;
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.PrometheusText;
+import dev.forwarder.testkit.Records;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code delivery = exactly_once} against a real broker: transactions, the committed position, fencing. */
+@KafkaTest
+class ExactlyOnceIT {
+
+    static ForwarderConfig config(String brokers, Path spool, String prefix, String extra) {
+        return ForwarderIT.config(brokers, spool, "gateway.observability.kafka { delivery = \"exactly_once\","
+                + " topic_prefix = \"" + prefix + "\" }\n" + extra);
+    }
+
+    static Map<String, Object> readCommitted(KafkaBroker broker) {
+        Map<String, Object> props = new HashMap<>(broker.clientProperties());
+        props.put("isolation.level", "read_committed");
+        return props;
+    }
+
+    @Test
+    void recordsArriveOnceInCommittedTransactionsWithTheSpoolPosition(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        String prefix = "eos" + UUID.randomUUID().toString().substring(0, 8);
+        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), prefix,
+                "gateway.observability.kafka.batch_size = 100");
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+        String metrics;
+        long checkpoint;
+        UUID source;
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            for (int i = 0; i < 1_000; i++) {
+                String id = Records.id(run, i);
+                ids.add(id);
+                forwarder.publish(Records.typeOf(i), Records.json(Records.typeOf(i), id));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (forwarder.status().backlog() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, forwarder.status().backlog(), forwarder.status().toString());
+            assertEquals(1_000, forwarder.status().delivered());
+            checkpoint = forwarder.status().checkpoint();
+            source = sourceId(dir.resolve("spool"));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            forwarder.writePrometheus(out);
+            metrics = out.toString(StandardCharsets.UTF_8);
+        }
+        Delivered delivered = Delivered.read(readCommitted(broker), prefix, ids.size());
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
+        assertEquals(0, delivered.duplicates());
+        assertEquals(ids.size(), delivered.messages());
+        PrometheusText parsed = PrometheusText.parse(metrics);
+        assertTrue(parsed.value("kafka_transactions_committed_total") >= 10, "1000 records in transactions of at most 100");
+        assertEquals(0, (int) parsed.value("kafka_transactions_aborted_total"));
+        assertTrue(parsed.value("kafka_transaction_duration_ms_count") >= 10);
+        // Kafka's committed position for this spool is the local checkpoint.
+        assertEquals(checkpoint, Positions.read(config.kafka(), source, Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void aSecondForwarderOnACopyOfTheSpoolFencesTheFirst(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        String prefix = "fence" + UUID.randomUUID().toString().substring(0, 8);
+        Path original = dir.resolve("spool");
+        Path copy = dir.resolve("copy");
+        UUID run = UUID.randomUUID();
+        try (Forwarder first = Forwarder.start(config(broker.bootstrapServers(), original, prefix, ""))) {
+            first.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, 0)));
+            awaitDelivered(first, 1);
+        }
+        // The spool moved to another host (the copy) while the old process still runs (a pause, a partition).
+        copyTree(original, copy);
+        try (Forwarder older = Forwarder.start(config(broker.bootstrapServers(), original, prefix, ""))) {
+            awaitState(older, ForwarderStatus.State.FORWARDING);
+            try (Forwarder newer = Forwarder.start(config(broker.bootstrapServers(), copy, prefix, ""))) {
+                newer.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, 2)));
+                awaitDelivered(newer, 1);
+                older.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, 3)));
+                awaitState(older, ForwarderStatus.State.FENCED);
+                ForwarderStatus fenced = older.status();
+                assertTrue(fenced.lastError().contains("fenced by Kafka: another forwarder started with"
+                        + " transactional.id forwarder-"), fenced.lastError());
+                assertEquals(1, fenced.backlog(), "the fenced forwarder's record stays in its spool");
+                assertEquals(ForwarderStatus.State.FORWARDING, newer.status().state());
+            }
+        }
+    }
+
+    private static void awaitState(Forwarder forwarder, ForwarderStatus.State state) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (forwarder.status().state() != state && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(state, forwarder.status().state(), forwarder.status().toString());
+    }
+
+    private static void awaitDelivered(Forwarder forwarder, long count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (forwarder.status().delivered() < count && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(count, forwarder.status().delivered(), forwarder.status().toString());
+    }
+
+    static UUID sourceId(Path spool) throws java.io.IOException {
+        return UUID.fromString(Files.readString(spool.resolve("source-id")).trim());
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("lock")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
