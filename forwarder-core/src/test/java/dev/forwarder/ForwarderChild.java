@@ -3,7 +3,8 @@ package dev.forwarder;
 import java.nio.file.Path;
 
 /**
- * A forwarder in a process of its own, for the crash tests: {@code brokers spoolDir topicPrefix mode}.
+ * A forwarder in a process of its own, for the crash tests: {@code brokers spoolDir topicPrefix mode
+ * [extra configuration]}.
  * Mode {@code run} forwards until killed; mode {@code drain} forwards until the backlog is empty, closes
  * and exits 0, printing its final status.
  */
@@ -20,7 +21,7 @@ public final class ForwarderChild {
                 + "  startup.timeout_ms = 30000\n"
                 + "  spool.drain_timeout_ms = 60000\n"
                 + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on new topics
-                + "}\n");
+                + "}\n" + (args.length > 4 ? args[4] : ""));
         try (Forwarder forwarder = Forwarder.start(config)) {
             System.out.println("started pid " + ProcessHandle.current().pid());
             while (true) {

@@ -1,0 +1,127 @@
+package dev.forwarder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.JavaProcess;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Records;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code delivery = exactly_once}: the forwarder runs in a child JVM and is SIGKILLed {@value #KILLS} times
+ * mid-stream while another process keeps appending to its spool, and the broker is SIGKILLed and restarted
+ * under a running forwarder once. A {@code read_committed} consumer then reads every accepted record exactly
+ * once; a {@code read_uncommitted} one reads more, showing that transactions were cut off and aborted (so
+ * that the test would fail if the records were not written in transactions).
+ */
+@KafkaTest
+class ExactlyOnceCrashIT {
+
+    private static final int KILLS = 5;
+    /** Long transactions (linger_ms), each record sent to the broker at once: a kill finds one open. */
+    private static final String EXACTLY_ONCE = "gateway.observability.kafka { delivery = \"exactly_once\","
+            + " linger_ms = 300, producer { \"linger.ms\" = 5 } }";
+
+    @Test
+    void everyAcceptedRecordIsReadOnceByReadCommittedConsumersAfterKills(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        String prefix = "eoscrash" + UUID.randomUUID().toString().substring(0, 8);
+        UUID run = UUID.randomUUID();
+        List<String> ids = new CopyOnWriteArrayList<>();
+        AtomicBoolean appending = new AtomicBoolean(true);
+        Path log = dir.resolve("forwarder.log");
+
+        Thread appender;
+        try (Spool spool = new Spool(spoolDir)) {
+            appender = new Thread(() -> {
+                long seq = 0;
+                while (appending.get()) {
+                    for (int i = 0; i < 50; i++, seq++) {
+                        String id = Records.id(run, seq);
+                        byte[] json = Records.json(Records.typeOf(seq), id);
+                        spool.append(Records.typeOf(seq), System.currentTimeMillis(),
+                                KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8), json, null);
+                        ids.add(id);
+                    }
+                    sleep(10);
+                }
+            }, "test-appender");
+            appender.start();
+
+            long lastCheckpoint = Checkpoint.NONE;
+            for (int kill = 0; kill < KILLS; kill++) {
+                Process child = JavaProcess.start(ForwarderChild.class, log,
+                        broker.bootstrapServers(), spoolDir.toString(), prefix, "run", EXACTLY_ONCE);
+                lastCheckpoint = awaitProgress(child, spoolDir, lastCheckpoint, log);
+                if (kill == 2) {
+                    // The broker dies under a forwarder in the middle of its transactions, and comes back.
+                    broker.kill();
+                    sleep(2_000);
+                    broker.start();
+                    lastCheckpoint = awaitProgress(child, spoolDir, lastCheckpoint, log);
+                }
+                sleep(ThreadLocalRandom.current().nextInt(50, 400));
+                child.destroyForcibly().waitFor();
+                lastCheckpoint = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
+                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint
+                        + " with " + ids.size() + " records appended");
+            }
+            appending.set(false);
+            appender.join();
+        }
+
+        Process last = JavaProcess.start(ForwarderChild.class, log, broker.bootstrapServers(), spoolDir.toString(),
+                prefix, "drain", EXACTLY_ONCE);
+        assertTrue(last.waitFor(180, TimeUnit.SECONDS), "final forwarder did not drain");
+        assertEquals(0, last.exitValue(), Files.readString(log));
+
+        Delivered committed = Delivered.read(ExactlyOnceIT.readCommitted(broker), prefix, ids.size());
+        Delivered everything = Delivered.read(broker.clientProperties(), prefix, ids.size());
+        System.out.println("offered " + ids.size() + "; read_committed: " + committed.messages() + " messages, "
+                + committed.duplicates() + " duplicates; read_uncommitted: " + everything.messages()
+                + " messages (" + (everything.messages() - committed.messages()) + " of aborted transactions)");
+        assertEquals(List.of(), List.copyOf(committed.missing(ids)), "records lost");
+        assertEquals(0, committed.duplicates(), "duplicates for a read_committed consumer");
+        assertEquals(ids.size(), committed.messages(), "only offered records, each once");
+        assertTrue(everything.messages() > committed.messages(),
+                "no aborted data in the topics: were the records written in transactions at all?");
+    }
+
+    /** Waits until the child moves the checkpoint (commits a transaction) past {@code since}. */
+    private static long awaitProgress(Process child, Path spoolDir, long since, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        long cp;
+        do {
+            sleep(20);
+            cp = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
+            assertTrue(child.isAlive(), "forwarder child died by itself:\n" + Files.readString(log));
+        } while (cp == since && System.nanoTime() < deadline);
+        assertTrue(cp != since, "the child committed nothing within 90 s:\n" + Files.readString(log));
+        return cp;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
