@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -45,6 +46,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code drainBacklog}: the records already spooled (as after an outage); a forwarder is started on
  *       the spool and the time until everything is acknowledged is measured, start-up included.
  * </ul>
+ * The forwarder runs with {@code delivery = at_least_once} and {@code exactly_once} (transactions of up to
+ * batch_size = 1000 records or linger_ms = 10, each committed with the spool position).
  * Scores are nanoseconds per record (single-shot, {@value #RECORDS} records per invocation): records/s is
  * 1e9 / score, and the ratio to the bare producer is bareProducer / forwarder.
  *
@@ -88,11 +91,12 @@ public class ForwardingThroughputBenchmark {
             return BenchmarkBroker.freshTopics(kafka);
         }
 
-        ForwarderConfig config(Path spool, String prefix) {
+        ForwarderConfig config(Path spool, String prefix, String delivery) {
             return ForwarderConfig.parse("gateway.observability.kafka {\n"
                     + "  brokers = \"" + kafka.bootstrapServers() + "\"\n"
                     + "  topic_prefix = \"" + prefix + "\"\n"
                     + "  spool.dir = \"" + spool + "\"\n"
+                    + "  delivery = \"" + delivery + "\"\n"
                     + "}");
         }
     }
@@ -126,13 +130,16 @@ public class ForwardingThroughputBenchmark {
     /** A started forwarder on a fresh spool and fresh topics, per iteration. */
     @State(Scope.Thread)
     public static class ForwarderRun {
+        /** {@code gateway.observability.kafka.delivery}. */
+        @Param({"at_least_once", "exactly_once"})
+        public String delivery;
         Forwarder forwarder;
         Path spool;
 
         @Setup(Level.Iteration)
         public void setUp(Broker broker) throws Exception {
             spool = BenchmarkBroker.tempDir("forward");
-            forwarder = Forwarder.start(broker.config(spool, broker.freshTopics()));
+            forwarder = Forwarder.start(broker.config(spool, broker.freshTopics(), delivery));
         }
 
         @TearDown(Level.Iteration)
@@ -145,6 +152,8 @@ public class ForwardingThroughputBenchmark {
     /** A spool already holding every record (a backlog), and the configuration to drain it, per iteration. */
     @State(Scope.Thread)
     public static class BacklogRun {
+        @Param({"at_least_once", "exactly_once"})
+        public String delivery;
         Path spool;
         ForwarderConfig config;
         long lastIndex;
@@ -152,7 +161,7 @@ public class ForwardingThroughputBenchmark {
         @Setup(Level.Iteration)
         public void setUp(Broker broker) throws Exception {
             spool = BenchmarkBroker.tempDir("backlog");
-            config = broker.config(spool, broker.freshTopics());
+            config = broker.config(spool, broker.freshTopics(), delivery);
             try (Spool s = new Spool(spool)) {
                 for (int i = 0; i < RECORDS; i++) {
                     lastIndex = s.append(broker.types[i], System.currentTimeMillis(), broker.keys[i],
