@@ -91,8 +91,9 @@ public class ForwardingThroughputBenchmark {
             return BenchmarkBroker.freshTopics(kafka);
         }
 
-        ForwarderConfig config(Path spool, String prefix, String delivery) {
+        ForwarderConfig config(Path spool, String prefix, String delivery, int batchSize) {
             return ForwarderConfig.parse("gateway.observability.kafka {\n"
+                    + "  batch_size = " + batchSize + "\n"
                     + "  brokers = \"" + kafka.bootstrapServers() + "\"\n"
                     + "  topic_prefix = \"" + prefix + "\"\n"
                     + "  spool.dir = \"" + spool + "\"\n"
@@ -133,13 +134,16 @@ public class ForwardingThroughputBenchmark {
         /** {@code gateway.observability.kafka.delivery}. */
         @Param({"at_least_once", "exactly_once"})
         public String delivery;
+        /** {@code batch_size}: with exactly_once, also the most records per transaction. */
+        @Param({"1000", "5000"})
+        public int batchSize;
         Forwarder forwarder;
         Path spool;
 
         @Setup(Level.Iteration)
         public void setUp(Broker broker) throws Exception {
             spool = BenchmarkBroker.tempDir("forward");
-            forwarder = Forwarder.start(broker.config(spool, broker.freshTopics(), delivery));
+            forwarder = Forwarder.start(broker.config(spool, broker.freshTopics(), delivery, batchSize));
         }
 
         @TearDown(Level.Iteration)
@@ -161,7 +165,7 @@ public class ForwardingThroughputBenchmark {
         @Setup(Level.Iteration)
         public void setUp(Broker broker) throws Exception {
             spool = BenchmarkBroker.tempDir("backlog");
-            config = broker.config(spool, broker.freshTopics(), delivery);
+            config = broker.config(spool, broker.freshTopics(), delivery, 1000);
             try (Spool s = new Spool(spool)) {
                 for (int i = 0; i < RECORDS; i++) {
                     lastIndex = s.append(broker.types[i], System.currentTimeMillis(), broker.keys[i],

@@ -1,0 +1,484 @@
+package dev.forwarder.internal.forward;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.forwarder.DataType;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.internal.kafka.DeliveryObserver;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.Positions;
+import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.SpaceGuard;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolDamage;
+import dev.forwarder.internal.spool.SpoolRecord;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The seeded simulation of {@code delivery = exactly_once}: the real spool, checkpoint, reader, dead letters
+ * and agent against a simulated transactional Kafka (what read_committed consumers see, the committed
+ * positions, producer epochs) and a simulated clock. Each seed draws publishes (some records Kafka refuses
+ * for good), duty cycles, a broker that goes away (sends and commits time out; a commit may take effect
+ * although it timed out: a commit in doubt; an abort or initTransactions may time out), corrupt records,
+ * a spool that fills up under each {@code on_full}, and crashes at any step (the open transaction is left
+ * to the next producer of the transactional id). Then the faults are healed, the spool is drained, and:
+ *
+ * <ul>
+ *   <li>no record is committed twice (what a read_committed consumer reads has no duplicate);
+ *   <li>every accepted record that Kafka did not refuse is committed, unless counted lost (drop_oldest);
+ *       nothing committed was not accepted, no refused record is committed, and the dead-letter spool holds
+ *       only refused records;
+ *   <li>per key, committed records follow spool order;
+ *   <li>the committed position of the spool is its checkpoint, and the checkpoint its last record.
+ * </ul>
+ *
+ * {@code -Dsim.seed=N} replays a seed; {@code -Dsim.seeds=N} runs N (300 by default, in CI).
+ */
+class ExactlyOnceSimulationTest {
+
+    private static final String[] KEYS = {"k0", "k1", "k2", "k3", "k4"};
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void noRecordIsCommittedTwiceAndNoneIsLostUnderRandomFaults() throws Exception {
+        String one = System.getProperty("sim.seed");
+        if (one != null) {
+            run(Long.parseLong(one));
+            return;
+        }
+        int seeds = Integer.getInteger("sim.seeds", 1000) * 3 / 10;
+        long start = System.nanoTime();
+        ch.qos.logback.classic.Logger core = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
+        ch.qos.logback.classic.Level before = core.getLevel();
+        core.setLevel(ch.qos.logback.classic.Level.OFF);
+        try {
+            for (long seed = 1; seed <= seeds; seed++) {
+                run(seed);
+            }
+        } finally {
+            core.setLevel(before);
+        }
+        System.out.printf("exactly-once simulation: %d seeds passed in %d ms%n", seeds,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    }
+
+    private void run(long seed) throws Exception {
+        Throwable[] failure = new Throwable[1];
+        Thread runner = new Thread(() -> {
+            Path dir = tmp.resolve("seed-" + seed);
+            try (Simulation sim = new Simulation(seed, dir)) {
+                sim.run();
+            } catch (Throwable e) {
+                failure[0] = new AssertionError("exactly-once simulation seed " + seed + " failed (replay: -Dsim.seed="
+                        + seed + "): " + e.getMessage(), e);
+            } finally {
+                deleteTree(dir);
+            }
+        }, "eos-simulation-seed-" + seed);
+        runner.start();
+        runner.join();
+        if (failure[0] instanceof Error e) {
+            throw e;
+        }
+    }
+
+    private static final class Simulation implements AutoCloseable {
+        final long seed;
+        final Random rnd;
+        final Path dir;
+        final long[] clock = {TimeUnit.SECONDS.toNanos(1)};
+        final long epochBase = 1_800_000_000_000L;
+        final ForwarderConfig.Kafka kafka;
+        final ForwarderConfig.OnFull onFull;
+        final long block = 64 << 10;
+        final long maxBytes;
+
+        // The simulated cluster: what read_committed consumers see, and the committed positions.
+        final List<Long> committed = new ArrayList<>();
+        final List<String> committedKeys = new ArrayList<>();
+        final Map<UUID, Long> positions = new HashMap<>();
+        int epoch;
+        boolean brokerDown;
+        SimProducer producer;
+
+        // The simulated process.
+        Spool spool;
+        Spool deadLetterSpool;
+        Checkpoint checkpoint;
+        SpaceGuard space;
+        SpaceGuard deadLetterSpace;
+        ForwarderAgent agent;
+
+        long nextId;
+        final Set<Long> accepted = new HashSet<>();
+        final Set<Long> poison = new HashSet<>();
+        long lost;
+        int crashes;
+
+        Simulation(long seed, Path dir) throws IOException {
+            this.seed = seed;
+            this.rnd = new Random(seed);
+            this.dir = dir;
+            this.onFull = ForwarderConfig.OnFull.values()[rnd.nextInt(2)]; // drop_newest or drop_oldest
+            this.maxBytes = block * (8 + rnd.nextInt(24));
+            this.kafka = ForwarderConfig.parse("gateway.observability.kafka { delivery = exactly_once, batch_size = "
+                    + (1 + rnd.nextInt(6)) + ", linger_ms = " + rnd.nextInt(20) + ", spool { dir = \"" + dir
+                    + "\", on_full = " + onFull.name().toLowerCase() + ", checkpoint_interval_ms = "
+                    + (100 + rnd.nextInt(1000)) + " } }").kafka();
+            deadLetterSpool = new Spool(dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false,
+                    this::epochMillis);
+            deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> 1L << 40);
+            open();
+        }
+
+        long now() {
+            return clock[0];
+        }
+
+        long epochMillis() {
+            return epochBase + TimeUnit.NANOSECONDS.toMillis(clock[0]);
+        }
+
+        void open() throws IOException {
+            spool = new Spool(dir, TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
+            checkpoint = new Checkpoint(dir.resolve("checkpoint"));
+            space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40);
+            agent = new ForwarderAgent(spool, deadLetterSpool, deadLetterSpace, checkpoint, space, kafka,
+                    new ForwarderAgent.Wiring(this::newProducer, null, Settlements.NONE, DeliveryObserver.NONE,
+                            this::now, this::epochMillis, this::readPosition));
+            agent.onStart();
+        }
+
+        SimProducer newProducer() {
+            producer = new SimProducer();
+            return producer;
+        }
+
+        long readPosition(UUID source) {
+            if (brokerDown && rnd.nextInt(3) == 0) {
+                throw new TimeoutException("reading the positions topic timed out");
+            }
+            return positions.getOrDefault(source, Positions.NONE);
+        }
+
+        void run() throws Exception {
+            int steps = 150 + rnd.nextInt(250);
+            for (int step = 0; step < steps; step++) {
+                int action = rnd.nextInt(100);
+                if (action < 35) {
+                    publish(1 + rnd.nextInt(4));
+                } else if (action < 70) {
+                    cycles(1 + rnd.nextInt(4));
+                } else if (action < 82) {
+                    clock[0] += TimeUnit.MILLISECONDS.toNanos(rnd.nextInt(300));
+                } else if (action < 88) {
+                    brokerDown = !brokerDown;
+                } else if (action < 90) {
+                    SpoolDamage.appendGarbage(spool, ("damage of seed " + seed).getBytes(StandardCharsets.UTF_8));
+                } else if (action < 94) {
+                    crash();
+                } else {
+                    space.measure();
+                }
+            }
+            heal();
+            check();
+        }
+
+        void publish(int n) {
+            for (int i = 0; i < n; i++) {
+                long id = nextId++;
+                boolean isPoison = rnd.nextInt(30) == 0;
+                String key = KEYS[rnd.nextInt(KEYS.length)];
+                byte[] json = ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (isPoison ? ",\"poison\":true" : "")
+                        + ",\"pad\":\"" + "x".repeat(rnd.nextInt(400)) + "\"}").getBytes(StandardCharsets.UTF_8);
+                byte[] keyBytes = KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8);
+                int size = SpoolRecord.encodedSize(keyBytes, json, null);
+                if (!space.admits(size)) {
+                    if (onFull == ForwarderConfig.OnFull.DROP_OLDEST && agent.canDiscard()) {
+                        agent.requestRoom(size);
+                        cycles(2);
+                        space.measure();
+                    }
+                    if (!space.admits(size)) {
+                        continue; // dropped, never appended
+                    }
+                }
+                spool.append(DataType.CHAT_INFERENCE, epochMillis(), keyBytes, json, null);
+                space.appended(size);
+                accepted.add(id);
+                if (isPoison) {
+                    poison.add(id);
+                }
+            }
+        }
+
+        void cycles(int n) {
+            for (int i = 0; i < n; i++) {
+                agent.doWork(now());
+                clock[0] += TimeUnit.MICROSECONDS.toNanos(rnd.nextInt(3000));
+            }
+        }
+
+        /** The process dies: its producer's open transaction stays open until the next producer's init. */
+        void crash() throws IOException {
+            crashes++;
+            if (producer != null) {
+                producer.dead = true;
+            }
+            producer = null;
+            lost += agent.lost();
+            agent.closeReaderAfterCrash();
+            space.close();
+            checkpoint.close();
+            spool.close();
+            open();
+        }
+
+        void heal() {
+            brokerDown = false;
+            for (int i = 0; i < 200_000; i++) {
+                agent.doWork(now());
+                clock[0] += TimeUnit.MILLISECONDS.toNanos(5);
+                if (agent.inFlight() == 0 && spool.countAfter(checkpoint.read()) == 0
+                        && checkpoint.read() == spool.lastIndex()) {
+                    lost += agent.lost();
+                    return;
+                }
+            }
+            fail("the spool did not drain after the faults were healed: state " + agent.state() + ", in flight "
+                    + agent.inFlight() + ", checkpoint " + checkpoint.read() + ", last index " + spool.lastIndex()
+                    + ", last error " + agent.lastError());
+        }
+
+        void check() {
+            Set<Long> inTopic = new HashSet<>();
+            for (long id : committed) {
+                if (!inTopic.add(id)) {
+                    fail("record " + id + " was committed twice (" + crashes + " crashes)");
+                }
+                if (!accepted.contains(id)) {
+                    fail("record " + id + " is committed but was never accepted");
+                }
+                if (poison.contains(id)) {
+                    fail("record " + id + " is committed although Kafka refuses it");
+                }
+            }
+            Set<Long> deadLetters = readDeadLetters();
+            for (long id : deadLetters) {
+                if (!poison.contains(id)) {
+                    fail("record " + id + " is in the dead-letter spool but Kafka never refused it");
+                }
+            }
+            long missing = 0;
+            for (long id : accepted) {
+                if (!inTopic.contains(id) && !deadLetters.contains(id)) {
+                    missing++;
+                }
+            }
+            if (missing > lost) {
+                fail(missing + " accepted records are neither committed nor dead-lettered, but only " + lost
+                        + " were counted lost (on_full " + onFull + ")");
+            }
+            Map<String, Long> last = new HashMap<>();
+            for (int i = 0; i < committed.size(); i++) {
+                Long before = last.put(committedKeys.get(i), committed.get(i));
+                if (before != null && before > committed.get(i)) {
+                    fail("key " + committedKeys.get(i) + ": record " + committed.get(i) + " committed after " + before);
+                }
+            }
+            long position = positions.getOrDefault(spool.sourceId(), Positions.NONE);
+            if (spool.lastIndex() >= 0 && position != checkpoint.read()) {
+                fail("the committed position " + position + " is not the checkpoint " + checkpoint.read());
+            }
+        }
+
+        Set<Long> readDeadLetters() {
+            Set<Long> ids = new HashSet<>();
+            dev.forwarder.internal.spool.SpoolReader reader = new dev.forwarder.internal.spool.SpoolReader(
+                    deadLetterSpool, (index, reason) -> fail("corrupt dead letter " + index + ": " + reason));
+            reader.seekAfter(Checkpoint.NONE);
+            SpoolRecord.Entry e;
+            while ((e = reader.next(now())) != null) {
+                ids.add(ForwarderSimulationTest.idOf(e.payload()));
+            }
+            reader.close();
+            return ids;
+        }
+
+        @Override
+        public void close() throws IOException {
+            space.close();
+            deadLetterSpace.close();
+            checkpoint.close();
+            deadLetterSpool.close();
+            spool.close();
+        }
+
+        /**
+         * A transactional producer of the simulated cluster. Sends are buffered in the open transaction and
+         * become visible at its commit; a newer producer's initTransactions fences this one.
+         */
+        final class SimProducer extends MockProducer<byte[], byte[]> {
+            boolean dead;
+            private int myEpoch = -1;
+            private boolean open;
+            private boolean failed;
+            private final List<Long> ids = new ArrayList<>();
+            private final List<String> keys = new ArrayList<>();
+            private final Map<UUID, Long> txnPositions = new HashMap<>();
+
+            SimProducer() {
+                super(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+            }
+
+            private void check() {
+                if (dead) {
+                    throw new IllegalStateException("the process is gone");
+                }
+                if (myEpoch != epoch) {
+                    throw new org.apache.kafka.common.errors.ProducerFencedException("fenced (epoch " + myEpoch
+                            + " < " + epoch + ")");
+                }
+            }
+
+            @Override
+            public synchronized void initTransactions() {
+                if (brokerDown && rnd.nextInt(2) == 0) {
+                    throw new TimeoutException("Timeout expired while initializing transactional state");
+                }
+                epoch++; // ends the open transaction of an earlier producer: it never commits
+                myEpoch = epoch;
+            }
+
+            @Override
+            public synchronized void beginTransaction() {
+                check();
+                if (open) {
+                    throw new IllegalStateException("TransactionalId: Invalid transition attempted from state"
+                            + " IN_TRANSACTION to state IN_TRANSACTION");
+                }
+                open = true;
+                failed = false;
+                ids.clear();
+                keys.clear();
+                txnPositions.clear();
+            }
+
+            @Override
+            public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+                check();
+                if (!open) {
+                    throw new IllegalStateException("no transaction open");
+                }
+                if (failed) {
+                    throw new KafkaException("Cannot perform send because at least one previous transactional or"
+                            + " idempotent request has failed with errors.");
+                }
+                if (record.topic().equals(kafka.positionsTopic())) {
+                    UUID source = UUID.fromString(new String(record.key(), StandardCharsets.UTF_8));
+                    String value = new String(record.value(), StandardCharsets.UTF_8);
+                    int at = value.indexOf("\"spool_index\":") + 14;
+                    txnPositions.put(source, Long.parseLong(value.substring(at, value.indexOf(',', at))));
+                    return CompletableFuture.completedFuture(null);
+                }
+                long id = ForwarderSimulationTest.idOf(record.value());
+                Exception error = ForwarderSimulationTest.poisonPayload(record.value())
+                        ? new RecordTooLargeException("the record is too large")
+                        : brokerDown && rnd.nextInt(3) == 0 ? new TimeoutException("Expiring record: broker down") : null;
+                if (error != null) {
+                    failed = true;
+                    callback.onCompletion(null, error);
+                    return CompletableFuture.failedFuture(error);
+                }
+                ids.add(id);
+                keys.add(new String(record.key(), StandardCharsets.UTF_8));
+                callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(), 0), 0, 0, 0, 0, 0), null);
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public synchronized void commitTransaction() {
+                check();
+                if (failed) {
+                    throw new KafkaException("Cannot execute transactional method because we are in an error state");
+                }
+                if (brokerDown) {
+                    if (rnd.nextBoolean()) {
+                        apply(); // the commit took effect, its answer was lost: in doubt
+                    }
+                    throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(true)");
+                }
+                apply();
+            }
+
+            private void apply() {
+                committed.addAll(ids);
+                committedKeys.addAll(keys);
+                positions.putAll(txnPositions);
+                open = false;
+                ids.clear();
+                keys.clear();
+                txnPositions.clear();
+            }
+
+            @Override
+            public synchronized void abortTransaction() {
+                check();
+                if (brokerDown && rnd.nextInt(3) == 0) {
+                    throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(false)");
+                }
+                open = false;
+                failed = false;
+                ids.clear();
+                keys.clear();
+                txnPositions.clear();
+            }
+
+            @Override
+            public synchronized void close(Duration timeout) {
+                dead = true; // its open transaction is never committed
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
