@@ -3,23 +3,18 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
-import dev.forwarder.testkit.Records;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,27 +38,12 @@ class ExactlyOnceCrashIT {
             throws Exception {
         Path spoolDir = dir.resolve("spool");
         String prefix = "eoscrash" + UUID.randomUUID().toString().substring(0, 8);
-        UUID run = UUID.randomUUID();
-        List<String> ids = new CopyOnWriteArrayList<>();
-        AtomicBoolean appending = new AtomicBoolean(true);
         Path log = dir.resolve("forwarder.log");
+        List<String> ids;
 
-        Thread appender;
         try (Spool spool = new Spool(spoolDir)) {
-            appender = new Thread(() -> {
-                long seq = 0;
-                while (appending.get()) {
-                    for (int i = 0; i < 50; i++, seq++) {
-                        String id = Records.id(run, seq);
-                        byte[] json = Records.json(Records.typeOf(seq), id);
-                        spool.append(Records.typeOf(seq), System.currentTimeMillis(),
-                                KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8), json, null);
-                        ids.add(id);
-                    }
-                    sleep(10);
-                }
-            }, "test-appender");
-            appender.start();
+            BackgroundAppender appender = new BackgroundAppender(spool, 50);
+            ids = appender.ids;
 
             long lastCheckpoint = Checkpoint.NONE;
             for (int kill = 0; kill < KILLS; kill++) {
@@ -83,8 +63,7 @@ class ExactlyOnceCrashIT {
                 System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint
                         + " with " + ids.size() + " records appended");
             }
-            appending.set(false);
-            appender.join();
+            appender.close();
         }
 
         Process last = JavaProcess.start(ForwarderChild.class, log, broker.bootstrapServers(), spoolDir.toString(),

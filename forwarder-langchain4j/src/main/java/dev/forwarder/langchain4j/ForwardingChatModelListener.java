@@ -295,8 +295,17 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         return NODES.objectNode().put("type", "text").put("text", text);
     }
 
-    /** {@code chat_inference.output}: text, and tool calls with parsed arguments (null if not JSON). */
+    /** {@code chat_inference.output}: thought, text, and tool calls with parsed arguments (null if not JSON). */
     private static ArrayNode chatOutput(AiMessage ai) {
+        return output(ai, true);
+    }
+
+    /** {@code model_inference.output}: as the provider gave it (tool arguments as text). */
+    private static ArrayNode modelOutput(AiMessage ai) {
+        return output(ai, false);
+    }
+
+    private static ArrayNode output(AiMessage ai, boolean parsedToolCalls) {
         ArrayNode out = NODES.arrayNode();
         if (ai == null) {
             return out;
@@ -309,28 +318,13 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         }
         for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
             ObjectNode block = out.addObject().put("type", "tool_call");
-            block.set("arguments", parsedOrNull(call.arguments()));
-            block.put("id", call.id()).put("name", call.name()).put("raw_arguments", call.arguments())
-                    .put("raw_name", call.name());
-        }
-        return out;
-    }
-
-    /** {@code model_inference.output}: as the provider gave it (tool arguments as text). */
-    private static ArrayNode modelOutput(AiMessage ai) {
-        ArrayNode out = NODES.arrayNode();
-        if (ai == null) {
-            return out;
-        }
-        if (ai.thinking() != null) {
-            out.addObject().put("type", "thought").put("text", ai.thinking());
-        }
-        if (ai.text() != null) {
-            out.add(text(ai.text()));
-        }
-        for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
-            out.addObject().put("type", "tool_call").put("id", call.id()).put("name", call.name())
-                    .put("arguments", call.arguments());
+            if (parsedToolCalls) {
+                block.set("arguments", parsedOrNull(call.arguments()));
+                block.put("id", call.id()).put("name", call.name()).put("raw_arguments", call.arguments())
+                        .put("raw_name", call.name());
+            } else {
+                block.put("id", call.id()).put("name", call.name()).put("arguments", call.arguments());
+            }
         }
         return out;
     }

@@ -303,7 +303,7 @@ public final class ForwarderAgent implements Agent {
                 corrupt++;
                 wiring.observer().corrupt();
             } else {
-                deadLetter(head); // failed for a reason of its own
+                deadLetter(head.entry, head.attempt().error()); // failed for a reason of its own
             }
             advancedTo = head.index;
             settled++;
@@ -318,23 +318,27 @@ public final class ForwarderAgent implements Agent {
         return settled;
     }
 
-    private void deadLetter(DeliveryWindow.Slot slot) {
-        String reason = Failures.describe(slot.attempt().error());
-        String notWritten = deadLetters.write(slot.entry, spool.sourceId(), reason);
+    /**
+     * Moves a record Kafka refused for good to the dead-letter spool, counted and told to a waiting
+     * publisher; if the dead-letter spool cannot take it, it is counted lost with the reason.
+     */
+    private void deadLetter(SpoolRecord.Entry entry, Exception error) {
+        String reason = Failures.describe(error);
+        String notWritten = deadLetters.write(entry, spool.sourceId(), reason);
         if (notWritten == null) {
             deadLettered++;
             wiring.observer().deadLettered();
-            wiring.settlements().onFate(slot.index, PublishResult.Status.DEAD_LETTERED);
-            LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}", slot.index,
-                    slot.entry.type(), reason);
+            wiring.settlements().onFate(entry.index(), PublishResult.Status.DEAD_LETTERED);
+            LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}", entry.index(),
+                    entry.type(), reason);
             return;
         }
         lost++;
         wiring.observer().lost(1);
-        wiring.settlements().onFate(slot.index, PublishResult.Status.LOST);
+        wiring.settlements().onFate(entry.index(), PublishResult.Status.LOST);
         lastError = notWritten;
-        LOG.error("record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost", slot.index,
-                slot.entry.type(), reason, notWritten);
+        LOG.error("record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost", entry.index(),
+                entry.type(), reason, notWritten);
     }
 
     /** Gets a producer (the cluster check first when start-up did not run it), with back-off. */
@@ -747,7 +751,10 @@ public final class ForwarderAgent implements Agent {
             wiring.observer().failed(item.entry.type(), error);
         }
         if (item != null && Failures.classify(error) == Failures.Kind.RECORD) {
-            deadLetterInTransaction(item, error);
+            // Dead-lettered now, and not sent again by this process; the transaction goes on without it.
+            deadLetter(item.entry, error);
+            item.dead = true;
+            deadLetteredHere.add(item.index);
             try {
                 producer.abortTransaction();
                 wiring.observer().transactionAborted();
@@ -769,27 +776,6 @@ public final class ForwarderAgent implements Agent {
         transition(State.BACKING_OFF, "transaction failed (" + lastError + "); starting a new producer and"
                 + " sending its " + txn.size() + " records again in " + delayMs + " ms");
         return 0;
-    }
-
-    private void deadLetterInTransaction(Transaction.Item item, Exception error) {
-        String reason = Failures.describe(error);
-        String notWritten = deadLetters.write(item.entry, spool.sourceId(), reason);
-        item.dead = true;
-        deadLetteredHere.add(item.index);
-        if (notWritten == null) {
-            deadLettered++;
-            wiring.observer().deadLettered();
-            wiring.settlements().onFate(item.index, PublishResult.Status.DEAD_LETTERED);
-            LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool; the transaction"
-                    + " goes on without it: {}", item.index, item.entry.type(), reason);
-            return;
-        }
-        lost++;
-        wiring.observer().lost(1);
-        wiring.settlements().onFate(item.index, PublishResult.Status.LOST);
-        lastError = notWritten;
-        LOG.error("record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost", item.index,
-                item.entry.type(), reason, notWritten);
     }
 
     /** After the back-off: a new producer, initTransactions, the committed position, then forwarding again. */

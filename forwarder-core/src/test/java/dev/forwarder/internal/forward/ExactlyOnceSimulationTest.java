@@ -219,8 +219,7 @@ class ExactlyOnceSimulationTest {
                 long id = nextId++;
                 boolean isPoison = rnd.nextInt(30) == 0;
                 String key = KEYS[rnd.nextInt(KEYS.length)];
-                byte[] json = ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (isPoison ? ",\"poison\":true" : "")
-                        + ",\"pad\":\"" + "x".repeat(rnd.nextInt(400)) + "\"}").getBytes(StandardCharsets.UTF_8);
+                byte[] json = ForwarderSimulationTest.recordJson(id, key, isPoison, rnd);
                 byte[] keyBytes = KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8);
                 int size = SpoolRecord.encodedSize(keyBytes, json, null);
                 if (!space.admits(size)) {
@@ -286,29 +285,9 @@ class ExactlyOnceSimulationTest {
                 if (!inTopic.add(id)) {
                     fail("record " + id + " was committed twice (" + crashes + " crashes)");
                 }
-                if (!accepted.contains(id)) {
-                    fail("record " + id + " is committed but was never accepted");
-                }
-                if (poison.contains(id)) {
-                    fail("record " + id + " is committed although Kafka refuses it");
-                }
             }
-            Set<Long> deadLetters = readDeadLetters();
-            for (long id : deadLetters) {
-                if (!poison.contains(id)) {
-                    fail("record " + id + " is in the dead-letter spool but Kafka never refused it");
-                }
-            }
-            long missing = 0;
-            for (long id : accepted) {
-                if (!inTopic.contains(id) && !deadLetters.contains(id)) {
-                    missing++;
-                }
-            }
-            if (missing > lost) {
-                fail(missing + " accepted records are neither committed nor dead-lettered, but only " + lost
-                        + " were counted lost (on_full " + onFull + ")");
-            }
+            ForwarderSimulationTest.checkWhereRecordsWent(inTopic,
+                    ForwarderSimulationTest.readDeadLetters(deadLetterSpool, now()), accepted, poison, lost, onFull);
             Map<String, Long> last = new HashMap<>();
             for (int i = 0; i < committed.size(); i++) {
                 Long before = last.put(committedKeys.get(i), committed.get(i));
@@ -320,19 +299,6 @@ class ExactlyOnceSimulationTest {
             if (spool.lastIndex() >= 0 && position != checkpoint.read()) {
                 fail("the committed position " + position + " is not the checkpoint " + checkpoint.read());
             }
-        }
-
-        Set<Long> readDeadLetters() {
-            Set<Long> ids = new HashSet<>();
-            dev.forwarder.internal.spool.SpoolReader reader = new dev.forwarder.internal.spool.SpoolReader(
-                    deadLetterSpool, (index, reason) -> fail("corrupt dead letter " + index + ": " + reason));
-            reader.seekAfter(Checkpoint.NONE);
-            SpoolRecord.Entry e;
-            while ((e = reader.next(now())) != null) {
-                ids.add(ForwarderSimulationTest.idOf(e.payload()));
-            }
-            reader.close();
-            return ids;
         }
 
         @Override

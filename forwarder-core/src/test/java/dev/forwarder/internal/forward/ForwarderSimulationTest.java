@@ -296,8 +296,7 @@ class ForwarderSimulationTest {
                 long id = nextId++;
                 boolean isPoison = rnd.nextInt(40) == 0;
                 String key = KEYS[rnd.nextInt(KEYS.length)];
-                byte[] json = ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (isPoison ? ",\"poison\":true" : "")
-                        + ",\"pad\":\"" + "x".repeat(rnd.nextInt(400)) + "\"}").getBytes(StandardCharsets.UTF_8);
+                byte[] json = recordJson(id, key, isPoison, rnd);
                 boolean fromSecond = rnd.nextInt(4) == 0;
                 Spool target = fromSecond ? second : spool;
                 SpaceGuard guard = fromSecond ? secondSpace : space;
@@ -462,30 +461,8 @@ class ForwarderSimulationTest {
             for (Message m : topic) {
                 inTopic.add(m.id);
             }
-            Set<Long> inDeadLetters = readDeadLetters();
-            for (long id : inTopic) {
-                if (!accepted.contains(id)) {
-                    fail("record " + id + " is in the topic but was never accepted");
-                }
-                if (poison.contains(id)) {
-                    fail("poison record " + id + " is in the topic");
-                }
-            }
-            for (long id : inDeadLetters) {
-                if (!poison.contains(id)) {
-                    fail("record " + id + " is in the dead-letter spool but Kafka never refused it for good");
-                }
-            }
-            long missing = 0;
-            for (long id : accepted) {
-                if (!inTopic.contains(id) && !inDeadLetters.contains(id)) {
-                    missing++;
-                }
-            }
-            if (missing > lost) {
-                fail(missing + " accepted records are neither in the topic nor dead-lettered, but only " + lost
-                        + " were counted lost (on_full " + onFull + ")");
-            }
+            Set<Long> inDeadLetters = readDeadLetters(deadLetterSpool, now());
+            checkWhereRecordsWent(inTopic, inDeadLetters, accepted, poison, lost, onFull);
             if (delivered + deadLettered + lost + corrupt != accepted.size() + damaged) {
                 fail("the counts do not add up: delivered " + delivered + " + dead-lettered " + deadLettered
                         + " + lost " + lost + " + corrupt " + corrupt + " != accepted " + accepted.size()
@@ -533,19 +510,6 @@ class ForwarderSimulationTest {
                     fail("key " + m.key + ": record " + m.id + " first appeared after record " + before);
                 }
             }
-        }
-
-        Set<Long> readDeadLetters() {
-            Set<Long> ids = new HashSet<>();
-            dev.forwarder.internal.spool.SpoolReader reader = new dev.forwarder.internal.spool.SpoolReader(
-                    deadLetterSpool, (index, reason) -> fail("corrupt dead letter " + index + ": " + reason));
-            reader.seekAfter(Checkpoint.NONE);
-            SpoolRecord.Entry e;
-            while ((e = reader.next(now())) != null) {
-                ids.add(idOf(e.payload()));
-            }
-            reader.close();
-            return ids;
         }
 
         void closeFiles() throws IOException {
@@ -640,6 +604,57 @@ class ForwarderSimulationTest {
     }
 
     record Message(long id, int partition, String key) {
+    }
+
+    /** A record of the simulations: its id, a key, maybe the poison mark, and up to 400 bytes of padding. */
+    static byte[] recordJson(long id, String key, boolean poison, Random rnd) {
+        return ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (poison ? ",\"poison\":true" : "")
+                + ",\"pad\":\"" + "x".repeat(rnd.nextInt(400)) + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Only accepted records that Kafka does not refuse are in the topic, only refused ones are dead letters,
+     * and every accepted record is in one of the two unless counted lost.
+     */
+    static void checkWhereRecordsWent(Set<Long> inTopic, Set<Long> inDeadLetters, Set<Long> accepted,
+            Set<Long> poison, long lost, ForwarderConfig.OnFull onFull) {
+        for (long id : inTopic) {
+            if (!accepted.contains(id)) {
+                fail("record " + id + " is in the topic but was never accepted");
+            }
+            if (poison.contains(id)) {
+                fail("poison record " + id + " is in the topic");
+            }
+        }
+        for (long id : inDeadLetters) {
+            if (!poison.contains(id)) {
+                fail("record " + id + " is in the dead-letter spool but Kafka never refused it for good");
+            }
+        }
+        long missing = 0;
+        for (long id : accepted) {
+            if (!inTopic.contains(id) && !inDeadLetters.contains(id)) {
+                missing++;
+            }
+        }
+        if (missing > lost) {
+            fail(missing + " accepted records are neither in the topic nor dead-lettered, but only " + lost
+                    + " were counted lost (on_full " + onFull + ")");
+        }
+    }
+
+    /** The ids in the dead-letter spool. */
+    static Set<Long> readDeadLetters(Spool deadLetterSpool, long nowNanos) {
+        Set<Long> ids = new HashSet<>();
+        dev.forwarder.internal.spool.SpoolReader reader = new dev.forwarder.internal.spool.SpoolReader(
+                deadLetterSpool, (index, reason) -> fail("corrupt dead letter " + index + ": " + reason));
+        reader.seekAfter(Checkpoint.NONE);
+        SpoolRecord.Entry e;
+        while ((e = reader.next(nowNanos)) != null) {
+            ids.add(idOf(e.payload()));
+        }
+        reader.close();
+        return ids;
     }
 
     static long idOf(byte[] json) {
