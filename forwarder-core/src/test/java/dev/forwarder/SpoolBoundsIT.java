@@ -38,6 +38,10 @@ class SpoolBoundsIT {
             System.out.println("SKIPPED: cannot mount a tmpfs for the disk-full test: " + why);
             Assumptions.abort("cannot mount a tmpfs (needs root): " + why);
         }
+        // No thread of the forwarder may die of the full disk (a mapped page that cannot be backed faults).
+        List<String> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
         try {
             // Ballast leaves little room, so that the disk, not max_bytes, is what fills up.
             Path ballast = mount.resolve("ballast");
@@ -85,7 +89,9 @@ class SpoolBoundsIT {
             assertEquals(status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
             Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), appended.size());
             assertEquals(List.of(), List.copyOf(delivered.missing(appended)), "appended records lost");
+            assertEquals(List.of(), uncaught, "threads that died of an uncaught exception");
         } finally {
+            Thread.setDefaultUncaughtExceptionHandler(before);
             new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor();
         }
     }

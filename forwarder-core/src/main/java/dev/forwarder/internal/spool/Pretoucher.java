@@ -98,12 +98,17 @@ final class Pretoucher implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the roll file. A touch of a page the disk could not back (SIGBUS) is reported by the JVM as an
+     * InternalError at this thread's next native call, which can be this close: caught here too, or the
+     * thread would die of it (seen on a full tmpfs).
+     */
     private void closeChannel() {
         if (channel != null) {
             try {
                 channel.close();
-            } catch (java.io.IOException ignored) {
-                // nothing was written through it but page touches
+            } catch (java.io.IOException | InternalError e) {
+                LOG.debug("closing the pretouched roll file: {}", e.toString());
             }
             channel = null;
         }
