@@ -53,13 +53,14 @@ final class Pretoucher implements AutoCloseable {
         while (running) {
             try {
                 touch();
+                LockSupport.parkNanos(PERIOD_NANOS); // a native call: a pending fault can surface here too
             } catch (Throwable e) {
                 // e.g. an InternalError for a SIGBUS on a full disk: give this file up, the appender goes on
                 LOG.debug("pretouching roll file of cycle {} stopped: {}", cycle, e.toString());
                 closeChannel();
                 cycle = spool.appendCycle(); // try again with the next roll file
+                LockSupport.parkNanos(PERIOD_NANOS);
             }
-            LockSupport.parkNanos(PERIOD_NANOS);
         }
         closeChannel();
     }
