@@ -40,7 +40,7 @@ class SpoolBoundsIT {
         }
         // No thread of the forwarder may die of the full disk (a mapped page that cannot be backed faults).
         List<String> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.UncaughtExceptionHandler previousHandler = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
         try {
             // Ballast leaves little room, so that the disk, not max_bytes, is what fills up.
@@ -91,7 +91,7 @@ class SpoolBoundsIT {
             assertEquals(List.of(), List.copyOf(delivered.missing(appended)), "appended records lost");
             assertEquals(List.of(), uncaught, "threads that died of an uncaught exception");
         } finally {
-            Thread.setDefaultUncaughtExceptionHandler(before);
+            Thread.setDefaultUncaughtExceptionHandler(previousHandler);
             new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor();
         }
     }
