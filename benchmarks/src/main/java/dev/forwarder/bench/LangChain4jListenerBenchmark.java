@@ -3,12 +3,10 @@ package dev.forwarder.bench;
 import dev.forwarder.ChatInference;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
-import dev.forwarder.ForwarderConfig;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.ModelInference;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.langchain4j.ForwardingChatModelListener;
-import dev.forwarder.testkit.KafkaBroker;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -21,11 +19,9 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -67,11 +63,10 @@ public class LangChain4jListenerBenchmark {
     @Param({"up", "down"})
     public String broker;
 
-    private KafkaBroker kafka;
+    private PublishRig rig;
     private Forwarder forwarder;
     private ForwardingChatModelListener listener;
     private KafkaProducer<byte[], byte[]> producer;
-    private Path spool;
     private ChatRequest request;
     private ChatResponse response;
     private byte[] modelJson;
@@ -81,21 +76,9 @@ public class LangChain4jListenerBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String brokers;
-        if (broker.equals("up")) {
-            kafka = BenchmarkBroker.start();
-            brokers = kafka.bootstrapServers();
-        } else {
-            brokers = BenchmarkBroker.nowhere();
-        }
-        spool = BenchmarkBroker.tempDir("langchain4j");
-        forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + brokers + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "  startup.require_connection = " + broker.equals("up") + "\n"
-                + "  spool.drain_timeout_ms = 1000\n"
-                + "  spool.max_bytes = 16GiB\n"
-                + "}"));
+        rig = new PublishRig(broker, "langchain4j", spool -> "");
+        forwarder = rig.forwarder;
+        producer = rig.producer;
         listener = new ForwardingChatModelListener(forwarder, "support_bot");
         String question = "I ordered a pair of running shoes three weeks ago and the tracking page has said "
                 + "'label created' ever since. The order number is 48213-77. I would like to know whether the "
@@ -128,21 +111,11 @@ public class LangChain4jListenerBenchmark {
         modelKey = ((ModelInference) records.get(0)).id().toString().getBytes(StandardCharsets.UTF_8);
         chatKey = ((ChatInference) records.get(1)).id().toString().getBytes(StandardCharsets.UTF_8);
         System.out.println("records: model_inference " + modelJson.length + " B, chat_inference " + chatJson.length + " B");
-        producer = BenchmarkBroker.bareProducer(brokers);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        producer.close(java.time.Duration.ZERO);
-        long dropped = forwarder.status().dropped().values().stream().mapToLong(Long::longValue).sum();
-        forwarder.close();
-        if (dropped > 0) {
-            System.out.println("WARNING: " + dropped + " publishes were dropped; the listener figures mix in drops");
-        }
-        BenchmarkBroker.delete(spool);
-        if (kafka != null) {
-            kafka.close();
-        }
+        rig.close();
     }
 
     @Benchmark

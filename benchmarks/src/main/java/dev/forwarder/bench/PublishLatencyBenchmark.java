@@ -3,13 +3,10 @@ package dev.forwarder.bench;
 import dev.forwarder.ChatInference;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
-import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
-import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -62,10 +59,9 @@ public class PublishLatencyBenchmark {
     @Param({"off", "on"})
     public String encryption;
 
-    private KafkaBroker kafka;
+    private PublishRig rig;
     private Forwarder forwarder;
     private KafkaProducer<byte[], byte[]> producer;
-    private Path spool;
     private byte[] json;
     private byte[] key;
     private String topic;
@@ -73,43 +69,20 @@ public class PublishLatencyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String brokers;
-        if (broker.equals("up")) {
-            kafka = BenchmarkBroker.start();
-            brokers = kafka.bootstrapServers();
-        } else {
-            brokers = BenchmarkBroker.nowhere();
-        }
-        spool = BenchmarkBroker.tempDir("publish");
-        forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + brokers + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "  startup.require_connection = " + broker.equals("up") + "\n"
-                + "  spool.drain_timeout_ms = 1000\n"
-                // Room for every record of the trial: a full spool would make these figures those of drops.
-                + "  spool.max_bytes = 16GiB\n"
-                + (encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "")
-                + "}"));
+        rig = new PublishRig(broker, "publish",
+                spool -> encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "");
+        forwarder = rig.forwarder;
+        producer = rig.producer;
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);
         topic = DataType.CHAT_INFERENCE.topic("bare");
         record = (ChatInference) new EventCodec().parse(DataType.CHAT_INFERENCE, json);
-        producer = BenchmarkBroker.bareProducer(brokers);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        producer.close(java.time.Duration.ZERO);
-        long dropped = forwarder.status().dropped().values().stream().mapToLong(Long::longValue).sum();
-        forwarder.close();
-        if (dropped > 0) {
-            System.out.println("WARNING: " + dropped + " publishes were dropped; the forwarder figures mix in drops");
-        }
-        BenchmarkBroker.delete(spool);
-        if (kafka != null) {
-            kafka.close();
-        }
+        rig.close();
     }
 
     @Benchmark

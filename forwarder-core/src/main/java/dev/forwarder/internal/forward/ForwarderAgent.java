@@ -512,15 +512,8 @@ public final class ForwarderAgent implements Agent {
             producer = null;
             producerBroken = false;
         }
-        if (producer == null) {
-            ProducerConnection.Step step = connection.connect();
-            if (step != ProducerConnection.Step.READY) {
-                if (step == ProducerConnection.Step.FAILED) {
-                    cannotConnect(now);
-                }
-                return 0;
-            }
-            producer = connection.producer();
+        if (producer == null && !reconnect(now)) {
+            return 0;
         }
         List<DeliveryWindow.Slot> resend = window.takeResendable();
         if (!produceAll(resend, now)) {
@@ -783,18 +776,8 @@ public final class ForwarderAgent implements Agent {
         if (!backoff.due(now)) {
             return 0;
         }
-        if (producer == null) {
-            ProducerConnection.Step step = connection.connect();
-            if (step != ProducerConnection.Step.READY) {
-                if (step == ProducerConnection.Step.FAILED) {
-                    cannotConnect(now);
-                }
-                return 0;
-            }
-            producer = connection.producer();
-            if (!startTransactions(now)) {
-                return 0;
-            }
+        if (producer == null && (!reconnect(now) || !startTransactions(now))) {
+            return 0;
         }
         transition(State.FORWARDING, txn.resendNeeded() ? "sending " + txn.size() + " records again"
                 : "transactions resumed");
@@ -822,6 +805,19 @@ public final class ForwarderAgent implements Agent {
             }
         }
         return false;
+    }
+
+    /** One step towards a new producer after a failure; false while there is none (a failure is counted). */
+    private boolean reconnect(long now) {
+        ProducerConnection.Step step = connection.connect();
+        if (step != ProducerConnection.Step.READY) {
+            if (step == ProducerConnection.Step.FAILED) {
+                cannotConnect(now);
+            }
+            return false;
+        }
+        producer = connection.producer();
+        return true;
     }
 
     /** With on_full = drop_oldest, a publisher found the spool full: discard a roll file if still needed. */
