@@ -1,20 +1,20 @@
 package dev.forwarder;
 
+import com.codahale.metrics.MetricRegistry;
+import dev.forwarder.internal.forward.ForwarderAgent;
+import dev.forwarder.internal.forward.ForwarderRunner;
+import dev.forwarder.internal.forward.Settlements;
+import dev.forwarder.internal.kafka.ClusterCheck;
+import dev.forwarder.internal.kafka.ProducerSettings;
+import dev.forwarder.internal.metrics.ForwarderMetrics;
+import dev.forwarder.internal.publish.Publisher;
+import dev.forwarder.internal.publish.SyncWaiters;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
 import dev.forwarder.internal.spool.SpoolLock;
 import dev.forwarder.internal.spool.SpoolRecord;
-import dev.forwarder.internal.forward.ForwarderAgent;
-import dev.forwarder.internal.forward.ForwarderRunner;
-import dev.forwarder.internal.forward.Settlements;
-import dev.forwarder.internal.kafka.ClusterCheck;
-import dev.forwarder.internal.publish.Publisher;
-import dev.forwarder.internal.publish.SyncWaiters;
-import dev.forwarder.internal.kafka.ProducerSettings;
-import com.codahale.metrics.MetricRegistry;
-import dev.forwarder.internal.metrics.ForwarderMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +68,7 @@ public final class Forwarder implements AutoCloseable {
     private volatile boolean closed;
     /** The backlog when the spool was closed (it cannot be read after). */
     private volatile long lastBacklog;
+
     private volatile boolean spoolClosed;
     private volatile long lastOldest = -1;
     private volatile long lastDiskBytes;
@@ -76,8 +77,8 @@ public final class Forwarder implements AutoCloseable {
         this.config = config;
         this.forwarding = forward;
         this.accepting = config.enabled() && config.kafka().enabled();
-        this.metrics = new ForwarderMetrics(registry, config.kafka().topicPrefix(), new MetricsSource(),
-                System::currentTimeMillis);
+        this.metrics = new ForwarderMetrics(
+                registry, config.kafka().topicPrefix(), new MetricsSource(), System::currentTimeMillis);
         if (!accepting) {
             spool = null;
             deadLetters = null;
@@ -107,21 +108,34 @@ public final class Forwarder implements AutoCloseable {
             }
             acquired = forward ? SpoolLock.acquire(dir) : null;
             long blockSize = SpaceGuard.blockSizeFor(dir, kafka.spool().maxBytes());
-            opened = new Spool(dir, Spool.rollCycle(kafka.spool().rollCycle()), blockSize,
+            opened = new Spool(
+                    dir,
+                    Spool.rollCycle(kafka.spool().rollCycle()),
+                    blockSize,
                     kafka.spool().sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD);
             openedDeadLetters = new Spool(dir.resolve("dead-letter"), Spool.DEFAULT_ROLL_CYCLE, blockSize);
-            openedDeadLetterGuard = SpaceGuard.measuredByCaller(openedDeadLetters, kafka.spool().maxBytes(), blockSize,
-                    SpaceGuard.usableSpaceOf(dir));
-            openedGuard = new SpaceGuard(opened, kafka.spool().maxBytes(), blockSize,
-                    kafka.spool().sync() == ForwarderConfig.SyncPolicy.INTERVAL ? kafka.spool().syncIntervalMs() : 0);
+            openedDeadLetterGuard = SpaceGuard.measuredByCaller(
+                    openedDeadLetters, kafka.spool().maxBytes(), blockSize, SpaceGuard.usableSpaceOf(dir));
+            openedGuard = new SpaceGuard(
+                    opened,
+                    kafka.spool().maxBytes(),
+                    blockSize,
+                    kafka.spool().sync() == ForwarderConfig.SyncPolicy.INTERVAL
+                            ? kafka.spool().syncIntervalMs()
+                            : 0);
             if (!openedGuard.admits(0)) {
-                LOG.warn("spool {} starts full: {} MiB usable on its disk, {} MiB of max_bytes {} MiB in use;"
-                        + " records are refused until there is room", dir, openedGuard.usableBytes() >> 20,
-                        openedGuard.spoolBytes() >> 20, kafka.spool().maxBytes() >> 20);
+                LOG.warn(
+                        "spool {} starts full: {} MiB usable on its disk, {} MiB of max_bytes {} MiB in use;"
+                                + " records are refused until there is room",
+                        dir,
+                        openedGuard.usableBytes() >> 20,
+                        openedGuard.spoolBytes() >> 20,
+                        kafka.spool().maxBytes() >> 20);
             }
             openedCheckpoint = new Checkpoint(dir.resolve("checkpoint"));
             SpoolKeys keys = kafka.spool().encryptionKeyFile().isPresent()
-                    ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get()) : null;
+                    ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get())
+                    : null;
             opened.sealWith(keys);
             openedDeadLetters.sealWith(keys);
             opened.pretouch();
@@ -169,30 +183,54 @@ public final class Forwarder implements AutoCloseable {
         }
         Checkpoint cp = openedCheckpoint;
         SyncWaiters waiters = config.asyncWrites() ? null : new SyncWaiters(cp::read);
-        ForwarderAgent.ClusterProbe probe = kafka.startup().requireConnection() ? null
+        ForwarderAgent.ClusterProbe probe = kafka.startup().requireConnection()
+                ? null
                 : () -> ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
-        this.agent = new ForwarderAgent(spool, deadLetters, openedDeadLetterGuard, checkpoint, space, kafka,
+        this.agent = new ForwarderAgent(
+                spool,
+                deadLetters,
+                openedDeadLetterGuard,
+                checkpoint,
+                space,
+                kafka,
                 kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE
                         ? new ForwarderAgent.Wiring(
-                                () -> new KafkaProducer<>(ProducerSettings.transactionalProducer(kafka, spool.sourceId())),
-                                probe, waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
-                                System::currentTimeMillis, source -> dev.forwarder.internal.kafka.Positions.read(kafka,
-                                        source, java.time.Duration.ofMillis(Math.max(kafka.requestTimeoutMs(), 10_000))))
-                        : new ForwarderAgent.Wiring(() -> new KafkaProducer<>(ProducerSettings.producer(kafka)), probe,
-                                waiters == null ? Settlements.NONE : waiters, metrics, System::nanoTime,
+                                () -> new KafkaProducer<>(
+                                        ProducerSettings.transactionalProducer(kafka, spool.sourceId())),
+                                probe,
+                                waiters == null ? Settlements.NONE : waiters,
+                                metrics,
+                                System::nanoTime,
+                                System::currentTimeMillis,
+                                source -> dev.forwarder.internal.kafka.Positions.read(
+                                        kafka,
+                                        source,
+                                        java.time.Duration.ofMillis(Math.max(kafka.requestTimeoutMs(), 10_000))))
+                        : new ForwarderAgent.Wiring(
+                                () -> new KafkaProducer<>(ProducerSettings.producer(kafka)),
+                                probe,
+                                waiters == null ? Settlements.NONE : waiters,
+                                metrics,
+                                System::nanoTime,
                                 System::currentTimeMillis));
         ForwarderAgent room = agent;
-        this.publisher = new Publisher(config, spool, space, new Publisher.Room() {
-            @Override
-            public boolean canDiscard() {
-                return room.canDiscard();
-            }
+        this.publisher = new Publisher(
+                config,
+                spool,
+                space,
+                new Publisher.Room() {
+                    @Override
+                    public boolean canDiscard() {
+                        return room.canDiscard();
+                    }
 
-            @Override
-            public void requestRoom(int bytes) {
-                room.requestRoom(bytes);
-            }
-        }, waiters, metrics);
+                    @Override
+                    public void requestRoom(int bytes) {
+                        room.requestRoom(bytes);
+                    }
+                },
+                waiters,
+                metrics);
         this.runner = new ForwarderRunner(agent);
     }
 
@@ -219,21 +257,28 @@ public final class Forwarder implements AutoCloseable {
         }
         if (missing.isEmpty()) {
             if (keys != null && sealing.containsKey(SpoolRecord.NOT_SEALED)) {
-                LOG.info("spool {} holds {} unforwarded records written before encryption was on; they are"
-                        + " forwarded as they are", spool.dir(), sealing.get(SpoolRecord.NOT_SEALED));
+                LOG.info(
+                        "spool {} holds {} unforwarded records written before encryption was on; they are"
+                                + " forwarded as they are",
+                        spool.dir(),
+                        sealing.get(SpoolRecord.NOT_SEALED));
             }
             if (keys != null) {
-                LOG.info("spool {}: records sealed with key {} from {}", spool.dir(), SpoolKeys.name(keys.activeId()),
+                LOG.info(
+                        "spool {}: records sealed with key {} from {}",
+                        spool.dir(),
+                        SpoolKeys.name(keys.activeId()),
                         keys.file());
             }
             return;
         }
         throw new ForwarderException("spool " + spool.dir() + " holds " + count + " unforwarded records sealed"
-                + " with key " + String.join(", ", missing) + (keys == null
-                ? ", but gateway.observability.kafka.spool.encryption.key_file is not set: set it to the key"
-                + " file that holds " + (missing.size() == 1 ? "that key" : "those keys")
-                : ", which " + keys.file() + " does not hold (it holds " + String.join(", ", keys.names())
-                + "): add the key back to that file, below the active one")
+                + " with key " + String.join(", ", missing)
+                + (keys == null
+                        ? ", but gateway.observability.kafka.spool.encryption.key_file is not set: set it to the key"
+                                + " file that holds " + (missing.size() == 1 ? "that key" : "those keys")
+                        : ", which " + keys.file() + " does not hold (it holds " + String.join(", ", keys.names())
+                                + "): add the key back to that file, below the active one")
                 + "; nothing in the spool was changed");
     }
 
@@ -272,8 +317,8 @@ public final class Forwarder implements AutoCloseable {
      */
     public static RedriveResult redrive(ForwarderConfig config, java.time.Instant since, DataType type) {
         ForwarderConfig.Kafka kafka = config.kafka();
-        return dev.forwarder.internal.forward.Redrive.run(kafka, since, type,
-                () -> new KafkaProducer<>(ProducerSettings.producer(kafka)));
+        return dev.forwarder.internal.forward.Redrive.run(
+                kafka, since, type, () -> new KafkaProducer<>(ProducerSettings.producer(kafka)));
     }
 
     /**
@@ -319,7 +364,8 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    private static final dev.forwarder.internal.json.EventCodec VALIDATOR = new dev.forwarder.internal.json.EventCodec();
+    private static final dev.forwarder.internal.json.EventCodec VALIDATOR =
+            new dev.forwarder.internal.json.EventCodec();
 
     /** As {@link #publish(DataType, byte[])}, for JSON held as a string. */
     public PublishResult publish(DataType type, String json) {
@@ -344,17 +390,39 @@ public final class Forwarder implements AutoCloseable {
         long offered = publisher.offered();
         long appended = publisher.appended();
         if (!accepting) {
-            return new ForwarderStatus(ForwarderStatus.State.DISABLED, offered, appended, drops,
-                    0, 0, 0, 0, 0, Checkpoint.NONE, 0, null);
+            return new ForwarderStatus(
+                    ForwarderStatus.State.DISABLED, offered, appended, drops, 0, 0, 0, 0, 0, Checkpoint.NONE, 0, null);
         }
         long cp = forwarding || spoolClosed ? checkpoint.read() : checkpoint.reread();
         long backlog = spoolClosed ? lastBacklog : spool.countAfter(cp);
         if (!forwarding) {
-            return new ForwarderStatus(closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING,
-                    offered, appended, drops, 0, 0, 0, 0, backlog, cp, 0, null);
+            return new ForwarderStatus(
+                    closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING,
+                    offered,
+                    appended,
+                    drops,
+                    0,
+                    0,
+                    0,
+                    0,
+                    backlog,
+                    cp,
+                    0,
+                    null);
         }
-        return new ForwarderStatus(agent.state(), offered, appended, drops, agent.delivered(),
-                agent.deadLettered(), agent.corrupt(), agent.lost(), backlog, cp, agent.inFlight(), agent.lastError());
+        return new ForwarderStatus(
+                agent.state(),
+                offered,
+                appended,
+                drops,
+                agent.delivered(),
+                agent.deadLettered(),
+                agent.corrupt(),
+                agent.lost(),
+                backlog,
+                cp,
+                agent.inFlight(),
+                agent.lastError());
     }
 
     /** The registry holding this forwarder's metrics. */
@@ -450,7 +518,9 @@ public final class Forwarder implements AutoCloseable {
             if (!accepting) {
                 return ForwarderStatus.State.DISABLED;
             }
-            return agent == null ? (closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING) : agent.state();
+            return agent == null
+                    ? (closed ? ForwarderStatus.State.CLOSED : ForwarderStatus.State.APPENDING)
+                    : agent.state();
         }
 
         @Override

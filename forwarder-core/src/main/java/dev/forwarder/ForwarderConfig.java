@@ -145,12 +145,10 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
     }
 
     /** {@code gateway.observability.kafka.startup}. */
-    public record Startup(boolean requireConnection, int timeoutMs) {
-    }
+    public record Startup(boolean requireConnection, int timeoutMs) {}
 
     /** {@code gateway.observability.kafka.topics}; replication factor -1 means the broker's default. */
-    public record Topics(boolean create, int partitions, int replicationFactor) {
-    }
+    public record Topics(boolean create, int partitions, int replicationFactor) {}
 
     /** {@code gateway.observability.kafka.spool}. */
     public record Spool(
@@ -164,12 +162,13 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             RollCycle rollCycle,
             int checkpointIntervalMs,
             int drainTimeoutMs,
-            Optional<Path> encryptionKeyFile) {
-    }
+            Optional<Path> encryptionKeyFile) {}
 
     /** How much time one roll file of the spool covers; forwarded files are deleted whole. */
     public enum RollCycle {
-        HOURLY, DAILY, FIVE_MINUTELY,
+        HOURLY,
+        DAILY,
+        FIVE_MINUTELY,
         /** One file a second: only for tests of retention. */
         TEST_SECONDLY
     }
@@ -181,21 +180,32 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
      * together in Kafka transactions; {@code read_committed} consumers see each record once).
      */
     public enum Delivery {
-        AT_LEAST_ONCE, EXACTLY_ONCE
+        AT_LEAST_ONCE,
+        EXACTLY_ONCE
     }
 
     public enum OnFull {
-        DROP_NEWEST, DROP_OLDEST, BLOCK
+        DROP_NEWEST,
+        DROP_OLDEST,
+        BLOCK
     }
 
     /** When spooled records are forced to the storage device. */
     public enum SyncPolicy {
-        NONE, INTERVAL, EVERY_RECORD
+        NONE,
+        INTERVAL,
+        EVERY_RECORD
     }
 
     /** {@code forwarder.http}; the token never appears in {@link #toString()}. */
-    public record Http(boolean enabled, String host, int port, String token, long maxBodyBytes,
-            boolean allowUnauthenticated, int maxConcurrent) {
+    public record Http(
+            boolean enabled,
+            String host,
+            int port,
+            String token,
+            long maxBodyBytes,
+            boolean allowUnauthenticated,
+            int maxConcurrent) {
         @Override
         public String toString() {
             return "Http[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token="

@@ -12,8 +12,10 @@ public final class ForwarderConfigException extends RuntimeException {
     private final List<String> errors;
 
     public ForwarderConfigException(List<String> errors) {
-        super(errors.size() == 1 ? "invalid configuration: " + errors.get(0)
-                : "invalid configuration, " + errors.size() + " errors:\n  " + String.join("\n  ", errors));
+        super(
+                errors.size() == 1
+                        ? "invalid configuration: " + errors.get(0)
+                        : "invalid configuration, " + errors.size() + " errors:\n  " + String.join("\n  ", errors));
         this.errors = List.copyOf(errors);
     }
 

@@ -49,19 +49,29 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
             }
             if (metric.metric() instanceof com.codahale.metrics.Counter counter) {
                 FunctionCounter.builder(metric.name(), counter, com.codahale.metrics.Counter::getCount)
-                        .tags(tags).register(registry);
+                        .tags(tags)
+                        .register(registry);
             } else if (metric.metric() instanceof com.codahale.metrics.Gauge<?> gauge) {
-                Gauge.builder(metric.name(), gauge, ForwarderMeterBinder::number).tags(tags).register(registry);
+                Gauge.builder(metric.name(), gauge, ForwarderMeterBinder::number)
+                        .tags(tags)
+                        .register(registry);
             } else if (metric.name().equals(ForwarderMetrics.WRITE_DURATION_MS)) {
-                DataType type = DataType.fromWireName(metric.labels().get("data_type")).orElseThrow();
-                writeDuration[type.ordinal()] = DistributionSummary.builder(metric.name()).tags(tags)
-                        .serviceLevelObjectives(ForwarderMetrics.WRITE_DURATION_BUCKETS_MS).register(registry);
+                DataType type =
+                        DataType.fromWireName(metric.labels().get("data_type")).orElseThrow();
+                writeDuration[type.ordinal()] = DistributionSummary.builder(metric.name())
+                        .tags(tags)
+                        .serviceLevelObjectives(ForwarderMetrics.WRITE_DURATION_BUCKETS_MS)
+                        .register(registry);
             } else if (metric.name().equals(ForwarderMetrics.APPEND_LATENCY_US)) {
-                appendLatency = DistributionSummary.builder(metric.name()).tags(tags)
-                        .serviceLevelObjectives(ForwarderMetrics.APPEND_LATENCY_BUCKETS_US).register(registry);
+                appendLatency = DistributionSummary.builder(metric.name())
+                        .tags(tags)
+                        .serviceLevelObjectives(ForwarderMetrics.APPEND_LATENCY_BUCKETS_US)
+                        .register(registry);
             } else if (metric.name().equals(ForwarderMetrics.TRANSACTION_DURATION_MS)) {
-                transactionDuration = DistributionSummary.builder(metric.name()).tags(tags)
-                        .serviceLevelObjectives(ForwarderMetrics.TRANSACTION_DURATION_BUCKETS_MS).register(registry);
+                transactionDuration = DistributionSummary.builder(metric.name())
+                        .tags(tags)
+                        .serviceLevelObjectives(ForwarderMetrics.TRANSACTION_DURATION_BUCKETS_MS)
+                        .register(registry);
             } else {
                 throw new IllegalStateException("no Micrometer meter for " + metric.name() + " ("
                         + metric.metric().getClass().getSimpleName() + ")");

@@ -9,8 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 final class JsonNulls {
 
-    private JsonNulls() {
-    }
+    private JsonNulls() {}
 
     static <T extends JsonNode> T absentIfNull(T node) {
         return node == null || node.isNull() ? null : node;

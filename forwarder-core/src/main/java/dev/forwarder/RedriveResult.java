@@ -8,5 +8,4 @@ package dev.forwarder;
  * @param refused   of those, refused by Kafka again (they stay, with their first reason)
  * @param remaining dead letters in the dead-letter spool afterwards
  */
-public record RedriveResult(long selected, long delivered, long refused, long remaining) {
-}
+public record RedriveResult(long selected, long delivered, long refused, long remaining) {}

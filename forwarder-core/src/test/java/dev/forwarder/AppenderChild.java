@@ -9,11 +9,11 @@ import java.nio.file.Path;
  */
 public final class AppenderChild {
 
-    private AppenderChild() {
-    }
+    private AppenderChild() {}
 
     public static void main(String[] args) {
-        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + Path.of(args[0]) + "\"");
+        ForwarderConfig config =
+                ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + Path.of(args[0]) + "\"");
         String writer = args[1];
         int count = Integer.parseInt(args[2]);
         int rejected = 0;

@@ -21,23 +21,29 @@ final class BackgroundAppender implements AutoCloseable {
 
     BackgroundAppender(Spool spool, int burst) {
         UUID run = UUID.randomUUID();
-        thread = new Thread(() -> {
-            long seq = 0;
-            while (appending.get()) {
-                for (int i = 0; i < burst; i++, seq++) {
-                    String id = Records.id(run, seq);
-                    byte[] json = Records.json(Records.typeOf(seq), id);
-                    spool.append(Records.typeOf(seq), System.currentTimeMillis(),
-                            KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8), json, null);
-                    ids.add(id);
-                }
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "test-appender");
+        thread = new Thread(
+                () -> {
+                    long seq = 0;
+                    while (appending.get()) {
+                        for (int i = 0; i < burst; i++, seq++) {
+                            String id = Records.id(run, seq);
+                            byte[] json = Records.json(Records.typeOf(seq), id);
+                            spool.append(
+                                    Records.typeOf(seq),
+                                    System.currentTimeMillis(),
+                                    KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8),
+                                    json,
+                                    null);
+                            ids.add(id);
+                        }
+                        try {
+                            Thread.sleep(10);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "test-appender");
         thread.start();
     }
 

@@ -28,7 +28,9 @@ class BacklogRestartIT {
     @Test
     void resumesFromTheCheckpointNotTheStartOfTheSpool(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), spool,
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(),
+                spool,
                 "gateway.observability.kafka.startup.require_connection = false\n"
                         + "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
         String prefix = config.kafka().topicPrefix();
@@ -49,7 +51,9 @@ class BacklogRestartIT {
 
         // 2. Kafka down: 100,000 records spooled; the forwarder cannot deliver and is closed with them.
         broker.stop();
-        ForwarderConfig quickClose = ForwarderIT.config(broker.bootstrapServers(), spool,
+        ForwarderConfig quickClose = ForwarderIT.config(
+                broker.bootstrapServers(),
+                spool,
                 "gateway.observability.kafka { topic_prefix = \"" + prefix + "\", startup.require_connection = false,"
                         + " spool.drain_timeout_ms = 500 }");
         try (Forwarder forwarder = Forwarder.start(quickClose)) {

@@ -23,7 +23,9 @@ class BrokerOutageIT {
 
     @Test
     void everythingArrivesAfterTheBrokerComesBack(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"),
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(),
+                dir.resolve("spool"),
                 "gateway.observability.kafka.spool.drain_timeout_ms = 120000");
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
@@ -68,15 +70,19 @@ class BrokerOutageIT {
             forwarder.close();
             status = forwarder.status();
         }
-        System.out.printf("published %d records; worst publish latency %.1f us overall, %.1f us while the broker"
-                + " was down%n", ids.size(), worstNanos / 1e3, worstDuringOutageNanos / 1e3);
+        System.out.printf(
+                "published %d records; worst publish latency %.1f us overall, %.1f us while the broker" + " was down%n",
+                ids.size(), worstNanos / 1e3, worstDuringOutageNanos / 1e3);
 
-        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), ids.size());
-        System.out.println("delivered " + delivered.messages() + " messages, " + delivered.duplicates() + " duplicates");
+        Delivered delivered =
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), ids.size());
+        System.out.println(
+                "delivered " + delivered.messages() + " messages, " + delivered.duplicates() + " duplicates");
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)), "records lost in the outage");
         assertEquals(ids.size(), delivered.distinct());
         assertEquals(ids.size(), status.appended());
         assertEquals(0, status.backlog(), "drained");
-        assertEquals(status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
+        assertEquals(
+                status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
     }
 }

@@ -29,11 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
 class CorruptSpoolIT {
 
     @Test
-    void damagedRecordsAreQuarantinedAndEveryIntactRecordArrives(KafkaBroker broker, @TempDir Path dir) throws Exception {
+    void damagedRecordsAreQuarantinedAndEveryIntactRecordArrives(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
         Path spool = dir.resolve("spool");
         int closedPort = Ports.unused();
         // 1. Spool 300 records while Kafka is away.
-        ForwarderConfig offline = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
+        ForwarderConfig offline = ForwarderIT.config(
+                "127.0.0.1:" + closedPort,
+                spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 100,"
                         + " spool.roll_cycle = test_secondly }");
         String prefix = offline.kafka().topicPrefix();
@@ -45,13 +48,16 @@ class CorruptSpoolIT {
                     Thread.sleep(1100); // records 150.. go to the next roll file (one a second here)
                 }
                 String id = Records.id(run, i);
-                assertTrue(forwarder.publish(Records.typeOf(i), Records.json(Records.typeOf(i), id)).accepted());
+                assertTrue(forwarder
+                        .publish(Records.typeOf(i), Records.json(Records.typeOf(i), id))
+                        .accepted());
                 ids.add(id);
             }
         }
         List<Path> rollFiles;
         try (Stream<Path> files = Files.list(spool.resolve("queue"))) {
-            rollFiles = files.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
+            rollFiles =
+                    files.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
         }
         List<byte[]> contents = new ArrayList<>();
         for (Path file : rollFiles) {
@@ -79,7 +85,9 @@ class CorruptSpoolIT {
             }
         }
         // 3. Start again with Kafka there.
-        ForwarderConfig online = ForwarderIT.config(broker.bootstrapServers(), spool,
+        ForwarderConfig online = ForwarderIT.config(
+                broker.bootstrapServers(),
+                spool,
                 "gateway.observability.kafka { topic_prefix = \"" + prefix + "\", spool.drain_timeout_ms = 60000 }");
         ForwarderStatus status;
         int intactCount = 300 - damaged.size() - truncated.size();
@@ -90,8 +98,13 @@ class CorruptSpoolIT {
                 Thread.sleep(100);
             }
             assertEquals(ForwarderStatus.State.FORWARDING, forwarder.status().state(), "still running");
-            assertTrue(forwarder.publish(DataType.CHAT_INFERENCE,
-                    Records.json(DataType.CHAT_INFERENCE, Records.id(run, 1000))).accepted(), "and still accepting");
+            assertTrue(
+                    forwarder
+                            .publish(
+                                    DataType.CHAT_INFERENCE,
+                                    Records.json(DataType.CHAT_INFERENCE, Records.id(run, 1000)))
+                            .accepted(),
+                    "and still accepting");
             forwarder.close();
             status = forwarder.status();
         }
@@ -107,7 +120,8 @@ class CorruptSpoolIT {
             assertEquals(0, delivered.count(id), "a damaged record was sent");
         }
         try (Stream<Path> quarantined = Files.list(spool.resolve("quarantine"))) {
-            List<Path> records = quarantined.filter(p -> p.toString().endsWith(".record")).toList();
+            List<Path> records =
+                    quarantined.filter(p -> p.toString().endsWith(".record")).toList();
             assertEquals(4, records.size(), "one quarantine copy per damaged record");
             for (Path record : records) {
                 String reason = Files.readString(Path.of(record.toString().replace(".record", ".reason")));

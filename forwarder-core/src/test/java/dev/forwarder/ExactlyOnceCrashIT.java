@@ -47,8 +47,14 @@ class ExactlyOnceCrashIT {
 
             long lastCheckpoint = Checkpoint.NONE;
             for (int kill = 0; kill < KILLS; kill++) {
-                Process child = JavaProcess.start(ForwarderChild.class, log,
-                        broker.bootstrapServers(), spoolDir.toString(), prefix, "run", EXACTLY_ONCE);
+                Process child = JavaProcess.start(
+                        ForwarderChild.class,
+                        log,
+                        broker.bootstrapServers(),
+                        spoolDir.toString(),
+                        prefix,
+                        "run",
+                        EXACTLY_ONCE);
                 lastCheckpoint = awaitProgress(child, spoolDir, lastCheckpoint, log);
                 if (kill == 2) {
                     // The broker dies under a forwarder in the middle of its transactions, and comes back.
@@ -60,14 +66,20 @@ class ExactlyOnceCrashIT {
                 sleep(ThreadLocalRandom.current().nextInt(50, 400));
                 child.destroyForcibly().waitFor();
                 lastCheckpoint = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint
-                        + " with " + ids.size() + " records appended");
+                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint + " with "
+                        + ids.size() + " records appended");
             }
             appender.close();
         }
 
-        Process last = JavaProcess.start(ForwarderChild.class, log, broker.bootstrapServers(), spoolDir.toString(),
-                prefix, "drain", EXACTLY_ONCE);
+        Process last = JavaProcess.start(
+                ForwarderChild.class,
+                log,
+                broker.bootstrapServers(),
+                spoolDir.toString(),
+                prefix,
+                "drain",
+                EXACTLY_ONCE);
         assertTrue(last.waitFor(180, TimeUnit.SECONDS), "final forwarder did not drain");
         assertEquals(0, last.exitValue(), Files.readString(log));
 
@@ -79,7 +91,8 @@ class ExactlyOnceCrashIT {
         assertEquals(List.of(), List.copyOf(committed.missing(ids)), "records lost");
         assertEquals(0, committed.duplicates(), "duplicates for a read_committed consumer");
         assertEquals(ids.size(), committed.messages(), "only offered records, each once");
-        assertTrue(everything.messages() > committed.messages(),
+        assertTrue(
+                everything.messages() > committed.messages(),
                 "no aborted data in the topics: were the records written in transactions at all?");
     }
 

@@ -28,8 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ExactlyOnceIT {
 
     static ForwarderConfig config(String brokers, Path spool, String prefix, String extra) {
-        return ForwarderIT.config(brokers, spool, "gateway.observability.kafka { delivery = \"exactly_once\","
-                + " topic_prefix = \"" + prefix + "\" }\n" + extra);
+        return ForwarderIT.config(
+                brokers,
+                spool,
+                "gateway.observability.kafka { delivery = \"exactly_once\"," + " topic_prefix = \"" + prefix + "\" }\n"
+                        + extra);
     }
 
     static Map<String, Object> readCommitted(KafkaBroker broker) {
@@ -42,7 +45,10 @@ class ExactlyOnceIT {
     void recordsArriveOnceInCommittedTransactionsWithTheSpoolPosition(KafkaBroker broker, @TempDir Path dir)
             throws Exception {
         String prefix = "eos" + UUID.randomUUID().toString().substring(0, 8);
-        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), prefix,
+        ForwarderConfig config = config(
+                broker.bootstrapServers(),
+                dir.resolve("spool"),
+                prefix,
                 "gateway.observability.kafka.batch_size = 100");
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
@@ -72,7 +78,9 @@ class ExactlyOnceIT {
         assertEquals(0, delivered.duplicates());
         assertEquals(ids.size(), delivered.messages());
         PrometheusText parsed = PrometheusText.parse(metrics);
-        assertTrue(parsed.value("kafka_transactions_committed_total") >= 10, "1000 records in transactions of at most 100");
+        assertTrue(
+                parsed.value("kafka_transactions_committed_total") >= 10,
+                "1000 records in transactions of at most 100");
         assertEquals(0, (int) parsed.value("kafka_transactions_aborted_total"));
         assertTrue(parsed.value("kafka_transaction_duration_ms_count") >= 10);
         // Kafka's committed position for this spool is the local checkpoint.
@@ -99,8 +107,11 @@ class ExactlyOnceIT {
                 older.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, 3)));
                 awaitState(older, ForwarderStatus.State.FENCED);
                 ForwarderStatus fenced = older.status();
-                assertTrue(fenced.lastError().contains("fenced by Kafka: another forwarder started with"
-                        + " transactional.id forwarder-"), fenced.lastError());
+                assertTrue(
+                        fenced.lastError()
+                                .contains("fenced by Kafka: another forwarder started with"
+                                        + " transactional.id forwarder-"),
+                        fenced.lastError());
                 assertEquals(1, fenced.backlog(), "the fenced forwarder's record stays in its spool");
                 assertEquals(ForwarderStatus.State.FORWARDING, newer.status().state());
             }

@@ -10,8 +10,7 @@ import java.nio.file.Path;
  */
 public final class ForwarderChild {
 
-    private ForwarderChild() {
-    }
+    private ForwarderChild() {}
 
     public static void main(String[] args) throws Exception {
         ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka {\n"

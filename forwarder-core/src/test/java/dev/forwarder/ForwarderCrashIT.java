@@ -3,9 +3,9 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
@@ -43,28 +43,36 @@ class ForwarderCrashIT {
             Path log = dir.resolve("forwarder.log");
             long lastCheckpoint = Checkpoint.NONE;
             for (int kill = 0; kill < KILLS; kill++) {
-                Process child = JavaProcess.start(ForwarderChild.class, log,
-                        broker.bootstrapServers(), spoolDir.toString(), prefix, "run");
+                Process child = JavaProcess.start(
+                        ForwarderChild.class, log, broker.bootstrapServers(), spoolDir.toString(), prefix, "run");
                 // Mid-stream: wait until this incarnation has moved the checkpoint, then a little more.
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 long cp;
                 do {
                     sleep(20);
                     cp = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-                    assertTrue(child.isAlive(), "forwarder child died by itself; see " + log + ":\n" + Files.readString(log));
+                    assertTrue(
+                            child.isAlive(),
+                            "forwarder child died by itself; see " + log + ":\n" + Files.readString(log));
                 } while (cp == lastCheckpoint && System.nanoTime() < deadline);
-                assertTrue(cp != lastCheckpoint, "the child forwarded nothing within 60 s; see " + Files.readString(log));
+                assertTrue(
+                        cp != lastCheckpoint, "the child forwarded nothing within 60 s; see " + Files.readString(log));
                 sleep(ThreadLocalRandom.current().nextInt(50, 400));
                 child.destroyForcibly().waitFor();
                 lastCheckpoint = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint
-                        + " with " + ids.size() + " records appended");
+                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint + " with "
+                        + ids.size() + " records appended");
             }
             appender.close();
         }
 
-        Process last = JavaProcess.start(ForwarderChild.class, dir.resolve("forwarder.log"),
-                broker.bootstrapServers(), spoolDir.toString(), prefix, "drain");
+        Process last = JavaProcess.start(
+                ForwarderChild.class,
+                dir.resolve("forwarder.log"),
+                broker.bootstrapServers(),
+                spoolDir.toString(),
+                prefix,
+                "drain");
         assertTrue(last.waitFor(180, TimeUnit.SECONDS), "final forwarder did not drain");
         assertEquals(0, last.exitValue(), Files.readString(dir.resolve("forwarder.log")));
 
@@ -75,7 +83,8 @@ class ForwarderCrashIT {
                 + " kills (bound " + KILLS * window + ")");
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)), "records lost");
         assertEquals(ids.size(), delivered.distinct(), "only offered ids arrive");
-        assertTrue(delivered.duplicates() <= KILLS * window,
+        assertTrue(
+                delivered.duplicates() <= KILLS * window,
                 delivered.duplicates() + " duplicates exceed " + KILLS + " kills x window " + window);
     }
 

@@ -52,12 +52,14 @@ class ForwarderIT {
             EventCodec codec = new EventCodec();
             for (DataType type : DataType.values()) {
                 InferenceRecord golden = assertDoesNotThrowParse(codec, type);
-                assertEquals(PublishResult.Status.ACCEPTED, forwarder.publish(golden).status());
+                assertEquals(
+                        PublishResult.Status.ACCEPTED, forwarder.publish(golden).status());
             }
             forwarder.close(); // drains
             status = forwarder.status();
         }
-        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 3003);
+        Delivered delivered =
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 3003);
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)), "ids that never arrived");
         assertEquals(3003, delivered.messages(), "a clean run delivers each record exactly once");
         assertEquals(1001, delivered.count(DataType.MODEL_INFERENCE));
@@ -80,19 +82,25 @@ class ForwarderIT {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"interval", "every_record"})
     void theSyncPoliciesDeliverToo(String sync, KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"),
+        ForwarderConfig config = config(
+                broker.bootstrapServers(),
+                dir.resolve("spool"),
                 "gateway.observability.kafka.spool { sync = " + sync + ", sync_interval_ms = 50 }");
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
         try (Forwarder forwarder = Forwarder.start(config)) {
             for (int i = 0; i < 300; i++) {
                 String id = Records.id(run, i);
-                assertEquals(PublishResult.Status.ACCEPTED, forwarder.publish(Records.typeOf(i),
-                        Records.json(Records.typeOf(i), id)).status());
+                assertEquals(
+                        PublishResult.Status.ACCEPTED,
+                        forwarder
+                                .publish(Records.typeOf(i), Records.json(Records.typeOf(i), id))
+                                .status());
                 ids.add(id);
             }
         }
-        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 300);
+        Delivered delivered =
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 300);
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
     }
 
@@ -100,13 +108,18 @@ class ForwarderIT {
     void droppedRecordsAreCountedWithTheirReason(KafkaBroker broker, @TempDir Path dir) {
         ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), "");
         try (Forwarder forwarder = Forwarder.start(config)) {
-            assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+            assertEquals(
+                    PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
                     forwarder.publish(DataType.CHAT_INFERENCE, "[1,2]").status());
-            assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+            assertEquals(
+                    PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
                     forwarder.publish(DataType.CHAT_INFERENCE, (String) null).status());
-            assertEquals(PublishResult.Status.ACCEPTED, forwarder.publish(DataType.CHAT_INFERENCE, " {} ").status());
+            assertEquals(
+                    PublishResult.Status.ACCEPTED,
+                    forwarder.publish(DataType.CHAT_INFERENCE, " {} ").status());
             forwarder.close();
-            assertEquals(PublishResult.Status.DROPPED_CLOSED,
+            assertEquals(
+                    PublishResult.Status.DROPPED_CLOSED,
                     forwarder.publish(DataType.CHAT_INFERENCE, "{}").status());
             ForwarderStatus s = forwarder.status();
             assertEquals(4, s.offered());
@@ -122,7 +135,10 @@ class ForwarderIT {
         ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), "");
         try (Forwarder first = Forwarder.start(config)) {
             ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
-            assertTrue(e.getMessage().contains("already being forwarded by process " + ProcessHandle.current().pid()),
+            assertTrue(
+                    e.getMessage()
+                            .contains("already being forwarded by process "
+                                    + ProcessHandle.current().pid()),
                     e.getMessage());
         }
         // Released at close: the spool can be taken again.
@@ -131,10 +147,12 @@ class ForwarderIT {
 
     @Test
     void disabledConfigurationDropsAndCounts(@TempDir Path dir) {
-        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.enabled = false\n"
-                + "gateway.observability.kafka.spool.dir = \"" + dir + "\"");
+        ForwarderConfig config = ForwarderConfig.parse(
+                "gateway.observability.enabled = false\n" + "gateway.observability.kafka.spool.dir = \"" + dir + "\"");
         try (Forwarder forwarder = Forwarder.start(config)) {
-            assertEquals(PublishResult.Status.DROPPED_DISABLED, forwarder.publish(DataType.JSON_INFERENCE, "{}").status());
+            assertEquals(
+                    PublishResult.Status.DROPPED_DISABLED,
+                    forwarder.publish(DataType.JSON_INFERENCE, "{}").status());
             assertEquals(1, forwarder.status().dropped().get(PublishResult.Status.DROPPED_DISABLED));
         }
     }

@@ -42,13 +42,16 @@ class ForwarderMeterBinderIT {
 
             PrometheusText scrape = PrometheusText.parse(registry.scrape());
             for (String family : MetricsIT.FAMILIES) {
-                assertTrue(scrape.types().containsKey(family) || scrape.types().containsKey(family + "_total"),
-                        "family " + family + " missing from Micrometer's scrape: " + scrape.types().keySet());
+                assertTrue(
+                        scrape.types().containsKey(family) || scrape.types().containsKey(family + "_total"),
+                        "family " + family + " missing from Micrometer's scrape: "
+                                + scrape.types().keySet());
             }
-            Map<String, String> chat = Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix),
-                    "data_type", "chat_inference");
+            Map<String, String> chat =
+                    Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix), "data_type", "chat_inference");
             assertEquals(25, (int) scrape.value("kafka_writes_success_total", chat));
-            assertEquals(0, (int) scrape.value("kafka_writes_success_total",
+            assertEquals(0, (int) scrape.value(
+                    "kafka_writes_success_total",
                     Map.of("topic", DataType.MODEL_INFERENCE.topic(prefix), "data_type", "model_inference")));
             assertEquals(25, (int) scrape.value("spool_records_appended_total"));
             assertEquals(1, (int) scrape.value("spool_records_dropped_total", Map.of("reason", "serialization_error")));

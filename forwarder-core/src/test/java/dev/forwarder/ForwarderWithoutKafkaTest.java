@@ -23,15 +23,18 @@ class ForwarderWithoutKafkaTest {
     @Test
     void aBrokerNameThatDoesNotResolveKeepsTheForwarderTryingAndSaysWhy(@TempDir Path dir) throws Exception {
         try (Forwarder forwarder = Forwarder.start(config(dir, "kafka-that-does-not-resolve-yet.invalid:9092"))) {
-            assertTrue(forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
+            assertTrue(
+                    forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (forwarder.status().lastError() == null && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
             ForwarderStatus status = forwarder.status();
             assertNotNull(status.lastError(), "the cause is shown");
-            assertTrue(status.lastError().contains("kafka-that-does-not-resolve-yet.invalid")
-                    || status.lastError().contains("resolvable"), status.lastError());
+            assertTrue(
+                    status.lastError().contains("kafka-that-does-not-resolve-yet.invalid")
+                            || status.lastError().contains("resolvable"),
+                    status.lastError());
             assertEquals(ForwarderStatus.State.CONNECTING, status.state(), "still trying, not dead");
             Thread.sleep(300);
             assertEquals(ForwarderStatus.State.CONNECTING, forwarder.status().state());
@@ -69,7 +72,9 @@ class ForwarderWithoutKafkaTest {
             t.join(30_000);
         }
         assertEquals(List.of(), errors);
-        assertEquals(List.of(ForwarderStatus.State.CLOSED, ForwarderStatus.State.CLOSED), seen,
+        assertEquals(
+                List.of(ForwarderStatus.State.CLOSED, ForwarderStatus.State.CLOSED),
+                seen,
                 "both returned after the close was done");
         assertEquals(1, forwarder.status().backlog(), "the record stays for the next start");
     }
@@ -91,8 +96,9 @@ class ForwarderWithoutKafkaTest {
         forwarder.close();
         publisher.join(60_000);
         assertEquals(PublishResult.Status.TIMED_OUT, result[0].status());
-        assertTrue(result[0].detail().contains("closed"), "ended by the close, not by request_timeout_ms: "
-                + result[0].detail());
+        assertTrue(
+                result[0].detail().contains("closed"),
+                "ended by the close, not by request_timeout_ms: " + result[0].detail());
         assertEquals(1, forwarder.status().backlog(), "the record stays in the spool");
     }
 }

@@ -28,16 +28,34 @@ import org.junit.jupiter.api.io.TempDir;
 class MetricsIT {
 
     /** Every family of README "Metrics", written out here so that a metric missing from the exposition fails. */
-    static final List<String> FAMILIES = List.of("kafka_connections_established", "kafka_connection_errors",
-            "kafka_writes_success", "kafka_writes_failed", "kafka_topic_refusals", "kafka_serialization_errors",
-            "kafka_write_duration_ms", "spool_records_appended", "event_ids_not_v7", "spool_records_dropped",
-            "spool_backlog_records", "spool_backlog_bytes", "spool_oldest_unforwarded_age_seconds",
-            "spool_checkpoint_index", "spool_corrupt_records", "spool_dead_letters", "spool_records_lost",
-            "spool_disk_bytes", "spool_capacity_bytes", "spool_append_latency_us", "forwarder_state",
-            "kafka_transactions_committed", "kafka_transactions_aborted", "kafka_transaction_duration_ms");
+    static final List<String> FAMILIES = List.of(
+            "kafka_connections_established",
+            "kafka_connection_errors",
+            "kafka_writes_success",
+            "kafka_writes_failed",
+            "kafka_topic_refusals",
+            "kafka_serialization_errors",
+            "kafka_write_duration_ms",
+            "spool_records_appended",
+            "event_ids_not_v7",
+            "spool_records_dropped",
+            "spool_backlog_records",
+            "spool_backlog_bytes",
+            "spool_oldest_unforwarded_age_seconds",
+            "spool_checkpoint_index",
+            "spool_corrupt_records",
+            "spool_dead_letters",
+            "spool_records_lost",
+            "spool_disk_bytes",
+            "spool_capacity_bytes",
+            "spool_append_latency_us",
+            "forwarder_state",
+            "kafka_transactions_committed",
+            "kafka_transactions_aborted",
+            "kafka_transaction_duration_ms");
 
-    private static final Map<DataType, Integer> SENT = Map.of(
-            DataType.MODEL_INFERENCE, 10, DataType.CHAT_INFERENCE, 20, DataType.JSON_INFERENCE, 30);
+    private static final Map<DataType, Integer> SENT =
+            Map.of(DataType.MODEL_INFERENCE, 10, DataType.CHAT_INFERENCE, 20, DataType.JSON_INFERENCE, 30);
 
     @Test
     void countersEqualWhatHappenedAndEveryMetricIsExposedWithItsLabels(KafkaBroker broker, @TempDir Path dir)
@@ -54,11 +72,31 @@ class MetricsIT {
                 }
             }
             // Two records that cannot be serialised: a typed one with an unwritable extra field, and bad JSON.
-            ChatInference unwritable = new ChatInference(UUID.randomUUID(), "f", "v", null, null, null, null, null,
-                    null, null, null, null, null, null, null, null, null, null,
+            ChatInference unwritable = new ChatInference(
+                    UUID.randomUUID(),
+                    "f",
+                    "v",
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
                     new LinkedHashMap<>(Map.of("handle", new Object())));
-            assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, forwarder.publish(unwritable).status());
-            assertEquals(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+            assertEquals(
+                    PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                    forwarder.publish(unwritable).status());
+            assertEquals(
+                    PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
                     forwarder.publish(DataType.JSON_INFERENCE, "[]").status());
             awaitBacklog(forwarder, 0, 60);
             assertJmx("kafka_writes_success.json_inference", 30L);
@@ -67,11 +105,14 @@ class MetricsIT {
         }
         for (DataType type : DataType.values()) {
             Map<String, String> labels = Map.of("topic", type.topic(prefix), "data_type", type.wireName());
-            assertEquals(SENT.get(type), (int) metrics.value("kafka_writes_success_total", labels), type + " successes");
+            assertEquals(
+                    SENT.get(type), (int) metrics.value("kafka_writes_success_total", labels), type + " successes");
             assertEquals(0, (int) metrics.value("kafka_writes_failed_total", labels), type + " failures");
             // A histogram: cumulative buckets ending in +Inf = count, and a sum of the durations.
-            assertEquals(SENT.get(type), (int) metrics.value("kafka_write_duration_ms_count", labels), type + " durations");
-            assertEquals(SENT.get(type), (int) metrics.value("kafka_write_duration_ms_bucket", with(labels, "le", "+Inf")));
+            assertEquals(
+                    SENT.get(type), (int) metrics.value("kafka_write_duration_ms_count", labels), type + " durations");
+            assertEquals(
+                    SENT.get(type), (int) metrics.value("kafka_write_duration_ms_bucket", with(labels, "le", "+Inf")));
             assertTrue(metrics.value("kafka_write_duration_ms_sum", labels) > 0, type + " duration sum");
             double below = 0;
             for (String le : List.of("1.0", "10.0", "100.0", "1000.0", "120000.0")) {
@@ -103,7 +144,8 @@ class MetricsIT {
         assertTrue(metrics.value("spool_append_latency_us_count") >= 0);
         for (String family : FAMILIES) {
             // Counters are declared with Prometheus's _total suffix in the 0.0.4 text format; the stem is ours.
-            assertTrue(metrics.types().containsKey(family) || metrics.types().containsKey(family + "_total"),
+            assertTrue(
+                    metrics.types().containsKey(family) || metrics.types().containsKey(family + "_total"),
                     "family " + family + " missing: " + metrics.types().keySet());
         }
         assertEquals(60, Delivered.read(broker.clientProperties(), prefix, 60).distinct());
@@ -112,12 +154,15 @@ class MetricsIT {
     @Test
     void anOutageShowsAsFailuresAndConnectionErrorsThenAReconnection(KafkaBroker broker, @TempDir Path dir)
             throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"),
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(),
+                dir.resolve("spool"),
                 "gateway.observability.kafka.spool.drain_timeout_ms = 60000\n"
                         // Sends in flight expire (and count as failures) after 15 s instead of the 60 s default.
                         + "gateway.observability.kafka.producer { \"delivery.timeout.ms\" = 15000 }");
         String prefix = config.kafka().topicPrefix();
-        Map<String, String> chat = Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix), "data_type", "chat_inference");
+        Map<String, String> chat =
+                Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix), "data_type", "chat_inference");
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config)) {
             for (int i = 0; i < 100; i++) {
@@ -138,7 +183,8 @@ class MetricsIT {
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (System.nanoTime() < deadline) {
                 during = scrape(forwarder);
-                if (during.value("kafka_writes_failed_total", chat) > 0 && during.value("kafka_connection_errors_total") > 0) {
+                if (during.value("kafka_writes_failed_total", chat) > 0
+                        && during.value("kafka_connection_errors_total") > 0) {
                     break;
                 }
                 Thread.sleep(500);
@@ -154,7 +200,8 @@ class MetricsIT {
             Thread.sleep(1200); // the connection metrics are polled twice a second
             PrometheusText after = scrape(forwarder);
             assertEquals(200, (int) after.value("kafka_writes_success_total", chat), "each record acknowledged once");
-            assertTrue(after.value("kafka_connections_established_total") > establishedBefore,
+            assertTrue(
+                    after.value("kafka_connections_established_total") > establishedBefore,
                     "a connection established after the broker came back");
         }
     }
@@ -182,7 +229,10 @@ class MetricsIT {
     private static void assertJmx(String metric, long expected) throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         Set<ObjectName> names = server.queryNames(new ObjectName("dev.forwarder:name=" + metric + ",*"), null);
-        assertEquals(1, names.size(), "one MBean for " + metric + ": " + server.queryNames(new ObjectName("dev.forwarder:*"), null));
+        assertEquals(
+                1,
+                names.size(),
+                "one MBean for " + metric + ": " + server.queryNames(new ObjectName("dev.forwarder:*"), null));
         assertEquals(expected, server.getAttribute(names.iterator().next(), "Count"));
     }
 }

@@ -39,8 +39,9 @@ class PoisonRecordIT {
             // Random text: lz4 cannot shrink it under the broker's 20,000-byte limit.
             byte[] noise = new byte[45_000];
             new java.util.Random(7).nextBytes(noise);
-            String big = "{\"id\":\"" + poisonId + "\",\"function_name\":\"f\",\"input\":{\"messages\":[{\"role\":\"user\","
-                    + "\"content\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}]}}";
+            String big =
+                    "{\"id\":\"" + poisonId + "\",\"function_name\":\"f\",\"input\":{\"messages\":[{\"role\":\"user\","
+                            + "\"content\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}]}}";
             PublishResult poison = forwarder.publish(DataType.CHAT_INFERENCE, big);
             assertTrue(poison.accepted());
             poisonIndex = poison.spoolIndex();
@@ -52,9 +53,11 @@ class PoisonRecordIT {
         }
         assertEquals(1, status.deadLettered(), status.toString());
         assertEquals(20, status.delivered());
-        assertEquals(status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
+        assertEquals(
+                status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
 
-        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 20);
+        Delivered delivered =
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 20);
         assertEquals(List.of(), List.copyOf(delivered.missing(small)), "records after the poison one were delivered");
         assertEquals(0, delivered.count(poisonId));
 
@@ -64,28 +67,39 @@ class PoisonRecordIT {
         }
         assertEquals(1, dead.size(), "a dead letter was written");
         assertEquals(poisonId, dead.get(0).key());
-        assertTrue(dead.get(0).note().contains("RecordTooLargeException"), dead.get(0).note());
+        assertTrue(
+                dead.get(0).note().contains("RecordTooLargeException"),
+                dead.get(0).note());
         assertTrue(new String(dead.get(0).payload(), StandardCharsets.UTF_8).contains(poisonId));
 
         // Redrive: refused while a forwarder runs on the spool, naming it.
         try (Forwarder running = Forwarder.start(config)) {
-            ForwarderException busy = org.junit.jupiter.api.Assertions.assertThrows(ForwarderException.class,
-                    () -> Forwarder.redrive(config, null, null));
-            assertTrue(busy.getMessage().contains(String.valueOf(ProcessHandle.current().pid())), busy.getMessage());
+            ForwarderException busy = org.junit.jupiter.api.Assertions.assertThrows(
+                    ForwarderException.class, () -> Forwarder.redrive(config, null, null));
+            assertTrue(
+                    busy.getMessage()
+                            .contains(String.valueOf(ProcessHandle.current().pid())),
+                    busy.getMessage());
         }
         // Still too large: refused again, and kept.
         RedriveResult again = Forwarder.redrive(config, null, DataType.CHAT_INFERENCE);
         assertEquals(new RedriveResult(1, 0, 1, 1), again);
         // The cause fixed (the topic takes larger messages now): delivered, with its original headers, and removed.
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(broker.clientProperties())) {
+        try (org.apache.kafka.clients.admin.Admin admin =
+                org.apache.kafka.clients.admin.Admin.create(broker.clientProperties())) {
             admin.incrementalAlterConfigs(java.util.Map.of(
-                    new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
-                    List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-                            new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "200000"),
-                            org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+                            new org.apache.kafka.common.config.ConfigResource(
+                                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
+                            List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                                    new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "200000"),
+                                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get();
         }
-        assertEquals(new RedriveResult(0, 0, 0, 1), Forwarder.redrive(config, null, DataType.MODEL_INFERENCE),
+        assertEquals(
+                new RedriveResult(0, 0, 0, 1),
+                Forwarder.redrive(config, null, DataType.MODEL_INFERENCE),
                 "the type filter selects nothing");
         assertEquals(new RedriveResult(1, 1, 0, 0), Forwarder.redrive(config, null, null));
         assertEquals(new RedriveResult(0, 0, 0, 0), Forwarder.redrive(config, null, null), "nothing left to send");
@@ -96,7 +110,8 @@ class PoisonRecordIT {
         List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> arrived =
                 dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 21);
         List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> redriven = arrived.stream()
-                .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals(poisonId)).toList();
+                .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals(poisonId))
+                .toList();
         assertEquals(1, redriven.size(), "the dead letter arrived once");
         assertEquals(String.valueOf(poisonIndex), header(redriven.get(0), "spool_index"));
         assertEquals(source, header(redriven.get(0), "source_id"));
@@ -108,8 +123,9 @@ class PoisonRecordIT {
 
     private static String publishSmall(Forwarder forwarder, UUID run, int seq) {
         String id = Records.id(run, seq);
-        assertTrue(forwarder.publish(DataType.CHAT_INFERENCE,
-                "{\"id\":\"" + id + "\",\"function_name\":\"f\"}").accepted());
+        assertTrue(forwarder
+                .publish(DataType.CHAT_INFERENCE, "{\"id\":\"" + id + "\",\"function_name\":\"f\"}")
+                .accepted());
         return id;
     }
 }

@@ -28,29 +28,37 @@ class RetentionIT {
     @Test
     void forwardedRollFilesAreDeletedAndDiskUseDrops(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), spool,
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(),
+                spool,
                 "gateway.observability.kafka.spool { roll_cycle = test_secondly, checkpoint_interval_ms = 200 }");
         Run run = publishOverSeconds(config, 4);
         // After close: the checkpoint is forced, then files behind it are deleted.
         List<Path> left = rollFiles(spool);
         assertTrue(left.size() <= 1, "only the checkpoint's own roll file may stay, found " + left);
         assertTrue(bytes(spool) < run.peakBytes(), "disk use dropped: " + bytes(spool) + " < " + run.peakBytes());
-        assertEquals(run.ids().size(), Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(),
-                run.ids().size()).distinct());
+        assertEquals(
+                run.ids().size(),
+                Delivered.read(
+                                broker.clientProperties(),
+                                config.kafka().topicPrefix(),
+                                run.ids().size())
+                        .distinct());
     }
 
     @Test
     void withARetentionForwardedFilesStay(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), spool,
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(),
+                spool,
                 "gateway.observability.kafka.spool { roll_cycle = test_secondly, checkpoint_interval_ms = 200,"
                         + " retain_forwarded = 1h }");
         publishOverSeconds(config, 3);
         assertTrue(rollFiles(spool).size() >= 3, "files kept for the retention: " + rollFiles(spool));
     }
 
-    private record Run(List<String> ids, long peakBytes) {
-    }
+    private record Run(List<String> ids, long peakBytes) {}
 
     private static Run publishOverSeconds(ForwarderConfig config, int seconds) throws Exception {
         UUID run = UUID.randomUUID();
@@ -63,7 +71,9 @@ class RetentionIT {
             while (System.currentTimeMillis() < end) {
                 for (int i = 0; i < 20; i++, seq++) {
                     String id = Records.id(run, seq);
-                    assertTrue(forwarder.publish(Records.typeOf(seq), Records.json(Records.typeOf(seq), id)).accepted());
+                    assertTrue(forwarder
+                            .publish(Records.typeOf(seq), Records.json(Records.typeOf(seq), id))
+                            .accepted());
                     ids.add(id);
                 }
                 Thread.sleep(50);

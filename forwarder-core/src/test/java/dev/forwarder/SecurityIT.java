@@ -39,9 +39,11 @@ class SecurityIT {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"PLAIN, alice", "SCRAM-SHA-256, bob", "SCRAM-SHA-512, carol"})
     void theRightCredentialsDeliverOverTls(String mechanism, String user, KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(broker.saslSslBootstrapServers(), dir.resolve("spool"),
-                sasl(mechanism, user, user + "-secret")
-                        + "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"");
+        ForwarderConfig config = ForwarderIT.config(
+                broker.saslSslBootstrapServers(),
+                dir.resolve("spool"),
+                sasl(mechanism, user, user + "-secret") + "gateway.observability.kafka.tls.ca_file = \""
+                        + broker.caFile() + "\"");
         assertEquals("SASL_SSL", config.kafka().securityProtocol());
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -51,7 +53,10 @@ class SecurityIT {
             forwarder.close();
             assertEquals(5, forwarder.status().delivered());
         }
-        assertEquals(5, Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5).distinct());
+        assertEquals(
+                5,
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5)
+                        .distinct());
     }
 
     /**
@@ -62,10 +67,16 @@ class SecurityIT {
     void saslAloneUsesTlsWithTheJvmDefaultTrustStore(KafkaBroker broker, @TempDir Path dir) throws Exception {
         String prefix = "t" + UUID.randomUUID().toString().substring(0, 8);
         Path output = dir.resolve("child.log");
-        Process child = JavaProcess.start(List.of("-Djavax.net.ssl.trustStore=" + broker.caTrustStore(),
+        Process child = JavaProcess.start(
+                List.of(
+                        "-Djavax.net.ssl.trustStore=" + broker.caTrustStore(),
                         "-Djavax.net.ssl.trustStorePassword=" + TestCertificates.PASSWORD,
                         "-Djavax.net.ssl.trustStoreType=PKCS12"),
-                SaslOnlyChild.class, output, broker.saslSslBootstrapServers(), dir.resolve("spool").toString(), prefix);
+                SaslOnlyChild.class,
+                output,
+                broker.saslSslBootstrapServers(),
+                dir.resolve("spool").toString(),
+                prefix);
         assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child did not finish");
         String log = Files.readString(output);
         assertEquals(0, child.exitValue(), log);
@@ -76,9 +87,11 @@ class SecurityIT {
     }
 
     @Test
-    void saslAloneAgainstAListenerWithoutTlsFailsSayingTlsWasExpectedAndHowToOptOut(KafkaBroker broker,
-            @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(broker.saslBootstrapServers(), dir.resolve("spool"),
+    void saslAloneAgainstAListenerWithoutTlsFailsSayingTlsWasExpectedAndHowToOptOut(
+            KafkaBroker broker, @TempDir Path dir) {
+        ForwarderConfig config = ForwarderIT.config(
+                broker.saslBootstrapServers(),
+                dir.resolve("spool"),
                 sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.startup.timeout_ms = 10000");
         ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
         assertTrue(e.getMessage().contains("TLS"), e.getMessage());
@@ -89,7 +102,9 @@ class SecurityIT {
 
     @Test
     void clearTextSaslIsPossibleExplicitlyAndWarnedAboutAtStart(KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(broker.saslBootstrapServers(), dir.resolve("spool"),
+        ForwarderConfig config = ForwarderIT.config(
+                broker.saslBootstrapServers(),
+                dir.resolve("spool"),
                 sasl("SCRAM-SHA-512", "carol", "carol-secret")
                         + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"");
         ListAppender<ILoggingEvent> logs = captureLogs();
@@ -101,23 +116,31 @@ class SecurityIT {
         } finally {
             ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
         }
-        assertTrue(logs.list.stream().anyMatch(event -> event.getLevel() == Level.WARN
-                && event.getFormattedMessage().contains("SASL_PLAINTEXT")
-                && event.getFormattedMessage().contains("unencrypted")), "no warning about clear text");
+        assertTrue(
+                logs.list.stream()
+                        .anyMatch(event -> event.getLevel() == Level.WARN
+                                && event.getFormattedMessage().contains("SASL_PLAINTEXT")
+                                && event.getFormattedMessage().contains("unencrypted")),
+                "no warning about clear text");
     }
 
     @Test
     void aWrongPasswordStopsTheStartAndAppearsNowhere(KafkaBroker broker, @TempDir Path dir) {
         String password = "Wr0ng-pa55word-" + UUID.randomUUID();
-        ForwarderConfig config = ForwarderIT.config(broker.saslSslBootstrapServers(), dir.resolve("spool"),
+        ForwarderConfig config = ForwarderIT.config(
+                broker.saslSslBootstrapServers(),
+                dir.resolve("spool"),
                 sasl("SCRAM-SHA-256", "bob", password)
                         + "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"\n"
                         + "gateway.observability.kafka.startup.timeout_ms = 15000");
         ListAppender<ILoggingEvent> logs = captureLogs();
         try {
             ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
-            assertTrue(e.getMessage().startsWith("authentication to Kafka at " + broker.saslSslBootstrapServers()
-                    + " as user \"bob\" (SCRAM-SHA-256) failed"), e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .startsWith("authentication to Kafka at " + broker.saslSslBootstrapServers()
+                                    + " as user \"bob\" (SCRAM-SHA-256) failed"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("check gateway.observability.kafka.sasl"), e.getMessage());
             assertFalse(e.getMessage().contains(password), "password in the exception");
             assertFalse(config.toString().contains(password), "password in toString");
@@ -133,37 +156,47 @@ class SecurityIT {
     @Test
     void anUnreachableClusterStopsTheStartWithinTheTimeOut(@TempDir Path dir) throws Exception {
         int port = Ports.unused();
-        ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + port, dir.resolve("spool"),
-                "gateway.observability.kafka.startup.timeout_ms = 2000");
+        ForwarderConfig config = ForwarderIT.config(
+                "127.0.0.1:" + port, dir.resolve("spool"), "gateway.observability.kafka.startup.timeout_ms = 2000");
         long t0 = System.nanoTime();
         ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(e.getMessage().startsWith("no Kafka broker reachable at 127.0.0.1:" + port + " within 2000 ms"),
+        assertTrue(
+                e.getMessage().startsWith("no Kafka broker reachable at 127.0.0.1:" + port + " within 2000 ms"),
                 e.getMessage());
         assertTrue(e.getMessage().contains("startup.require_connection = false"), e.getMessage());
         assertTrue(ms < 2000 + 10_000, "took " + ms + " ms");
 
         // With require_connection off it starts at once, spools, and delivers once a broker appears there.
-        ForwarderConfig lenient = ForwarderIT.config("127.0.0.1:" + port, dir.resolve("spool"),
+        ForwarderConfig lenient = ForwarderIT.config(
+                "127.0.0.1:" + port,
+                dir.resolve("spool"),
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 60000 }");
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(lenient)) {
             for (int i = 0; i < 10; i++) {
-                assertTrue(forwarder.publish(DataType.JSON_INFERENCE,
-                        Records.json(DataType.JSON_INFERENCE, Records.id(run, i))).accepted());
+                assertTrue(forwarder
+                        .publish(DataType.JSON_INFERENCE, Records.json(DataType.JSON_INFERENCE, Records.id(run, i)))
+                        .accepted());
             }
             try (KafkaBroker late = KafkaBroker.builder().port(port).build()) {
                 late.start();
                 forwarder.close();
-                assertEquals(10, forwarder.status().delivered(), forwarder.status().toString());
-                assertEquals(10, Delivered.read(late.clientProperties(), lenient.kafka().topicPrefix(), 10).distinct());
+                assertEquals(
+                        10, forwarder.status().delivered(), forwarder.status().toString());
+                assertEquals(
+                        10,
+                        Delivered.read(late.clientProperties(), lenient.kafka().topicPrefix(), 10)
+                                .distinct());
             }
         }
     }
 
     @Test
     void tlsWithTheRightCaDeliversAndWithAWrongCaFailsClearly(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.sslBootstrapServers(), dir.resolve("spool"),
+        ForwarderConfig config = ForwarderIT.config(
+                broker.sslBootstrapServers(),
+                dir.resolve("spool"),
                 "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"");
         assertEquals("SSL", config.kafka().securityProtocol());
         UUID run = UUID.randomUUID();
@@ -174,29 +207,38 @@ class SecurityIT {
             forwarder.close();
             assertEquals(5, forwarder.status().delivered());
         }
-        assertEquals(5, Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5).distinct());
+        assertEquals(
+                5,
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 5)
+                        .distinct());
 
         Path otherCa = TestCertificates.ca(dir.resolve("other-ca"), "someone-else");
-        ForwarderConfig wrong = ForwarderIT.config(broker.sslBootstrapServers(), dir.resolve("spool2"),
+        ForwarderConfig wrong = ForwarderIT.config(
+                broker.sslBootstrapServers(),
+                dir.resolve("spool2"),
                 "gateway.observability.kafka.tls.ca_file = \"" + otherCa + "\"\n"
                         + "gateway.observability.kafka.startup.timeout_ms = 10000");
         ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(wrong));
-        assertTrue(e.getMessage().startsWith("TLS handshake with Kafka at " + broker.sslBootstrapServers()
-                + " failed"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("TLS handshake with Kafka at " + broker.sslBootstrapServers() + " failed"),
+                e.getMessage());
         assertTrue(e.getMessage().contains("gateway.observability.kafka.tls"), e.getMessage());
     }
 
     /** {@code brokers spoolDir topicPrefix}: a sasl block only, 7 records, printed what it used and delivered. */
     public static final class SaslOnlyChild {
         public static void main(String[] args) {
-            ForwarderConfig config = ForwarderIT.config(args[0], Path.of(args[1]),
+            ForwarderConfig config = ForwarderIT.config(
+                    args[0],
+                    Path.of(args[1]),
                     sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.topic_prefix = " + args[2]);
             System.out.println("security_protocol " + config.kafka().securityProtocol() + ", tls block "
                     + (config.kafka().tls().isPresent() ? "present" : "absent"));
             UUID run = UUID.randomUUID();
             try (Forwarder forwarder = Forwarder.start(config)) {
                 for (int i = 0; i < 7; i++) {
-                    forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+                    forwarder.publish(
+                            DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
                 }
                 forwarder.close();
                 System.out.println("delivered " + forwarder.status().delivered());

@@ -36,15 +36,17 @@ class SeveralWritersIT {
     @Test
     void twoAppenderProcessesOneForwarderEverythingInOrder(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), spool,
-                "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(), spool, "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
         try (Forwarder forwarder = Forwarder.start(config)) {
             ForwarderException second = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
             assertTrue(second.getMessage().contains("already being forwarded by process"), second.getMessage());
 
-            Process a = JavaProcess.start(AppenderChild.class, dir.resolve("a.log"), spool.toString(), "a", "" + PER_WRITER);
-            Process b = JavaProcess.start(AppenderChild.class, dir.resolve("b.log"), spool.toString(), "b", "" + PER_WRITER);
+            Process a = JavaProcess.start(
+                    AppenderChild.class, dir.resolve("a.log"), spool.toString(), "a", "" + PER_WRITER);
+            Process b = JavaProcess.start(
+                    AppenderChild.class, dir.resolve("b.log"), spool.toString(), "b", "" + PER_WRITER);
             assertTrue(a.waitFor(120, TimeUnit.SECONDS) && b.waitFor(120, TimeUnit.SECONDS), "appenders finished");
             assertEquals(0, a.exitValue(), Files.readString(dir.resolve("a.log")));
             assertEquals(0, b.exitValue(), Files.readString(dir.resolve("b.log")));
@@ -53,11 +55,15 @@ class SeveralWritersIT {
                 Thread.sleep(100);
             }
             forwarder.close();
-            assertEquals(2 * PER_WRITER, forwarder.status().delivered(), forwarder.status().toString());
+            assertEquals(
+                    2 * PER_WRITER,
+                    forwarder.status().delivered(),
+                    forwarder.status().toString());
         }
 
         ObjectMapper json = new ObjectMapper();
-        List<ConsumerRecord<byte[], byte[]>> records = TopicReader.readAll(broker.clientProperties(), topic, 2 * PER_WRITER);
+        List<ConsumerRecord<byte[], byte[]>> records =
+                TopicReader.readAll(broker.clientProperties(), topic, 2 * PER_WRITER);
         Set<String> seen = new HashSet<>();
         Map<String, Long> lastIndexByKey = new HashMap<>();
         Map<String, Integer> lastSeqByWriterKey = new HashMap<>();
@@ -68,10 +74,12 @@ class SeveralWritersIT {
             int seq = value.get("seq").asInt();
             assertTrue(seen.add(writer + ":" + seq), "duplicate " + writer + ":" + seq);
             assertEquals("key-" + (seq % 10), key);
-            long index = Long.parseLong(new String(r.headers().lastHeader(KafkaMessages.HEADER_SPOOL_INDEX).value(),
-                    StandardCharsets.UTF_8));
+            long index = Long.parseLong(new String(
+                    r.headers().lastHeader(KafkaMessages.HEADER_SPOOL_INDEX).value(), StandardCharsets.UTF_8));
             Long previous = lastIndexByKey.put(key, index);
-            assertTrue(previous == null || previous < index, "key " + key + " out of spool order: " + previous + " then " + index);
+            assertTrue(
+                    previous == null || previous < index,
+                    "key " + key + " out of spool order: " + previous + " then " + index);
             Integer previousSeq = lastSeqByWriterKey.put(writer + key, seq);
             assertTrue(previousSeq == null || previousSeq < seq, "writer " + writer + " out of order on " + key);
         }

@@ -32,7 +32,8 @@ class SpoolBoundsIT {
         Path mount = dir.resolve("tmpfs");
         Files.createDirectories(mount);
         Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String why = new String(mounting.getInputStream().readAllBytes()).trim();
         if (mounting.waitFor() != 0) {
             System.out.println("SKIPPED: cannot mount a tmpfs for the disk-full test: " + why);
@@ -46,7 +47,9 @@ class SpoolBoundsIT {
             // Ballast leaves little room, so that the disk, not max_bytes, is what fills up.
             Path ballast = mount.resolve("ballast");
             Files.write(ballast, new byte[24 << 20]);
-            ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), mount.resolve("spool"),
+            ForwarderConfig config = ForwarderIT.config(
+                    broker.bootstrapServers(),
+                    mount.resolve("spool"),
                     "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
             UUID run = UUID.randomUUID();
             List<String> appended = new ArrayList<>();
@@ -75,7 +78,9 @@ class SpoolBoundsIT {
                 int before = appended.size();
                 for (int i = 0; i < 1000; i++, seq++) {
                     String id = Records.id(run, seq);
-                    if (forwarder.publish(Records.typeOf(seq), Records.json(Records.typeOf(seq), id)).accepted()) {
+                    if (forwarder
+                            .publish(Records.typeOf(seq), Records.json(Records.typeOf(seq), id))
+                            .accepted()) {
                         appended.add(id);
                     }
                 }
@@ -86,8 +91,11 @@ class SpoolBoundsIT {
             System.out.println("disk full: " + status.appended() + " appended, " + status.droppedTotal()
                     + " dropped as spool full, " + status.delivered() + " delivered");
             assertEquals(status.offered(), status.appended() + status.droppedTotal());
-            assertEquals(status.appended(), status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
-            Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), appended.size());
+            assertEquals(
+                    status.appended(),
+                    status.delivered() + status.deadLettered() + status.corrupt() + status.backlog());
+            Delivered delivered =
+                    Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), appended.size());
             assertEquals(List.of(), List.copyOf(delivered.missing(appended)), "appended records lost");
             assertEquals(List.of(), uncaught, "threads that died of an uncaught exception");
         } finally {
@@ -103,7 +111,9 @@ class SpoolBoundsIT {
         Path spool = dir.resolve("spool");
         // Kafka is away (nothing listens there), so nothing is forwarded or deleted: the spool only grows.
         int closedPort = Ports.unused();
-        ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
+        ForwarderConfig config = ForwarderIT.config(
+                "127.0.0.1:" + closedPort,
+                spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
                         + " spool.max_bytes = 48MiB }");
         UUID run = UUID.randomUUID();
@@ -112,8 +122,8 @@ class SpoolBoundsIT {
             int seq = 0;
             long dropped = 0;
             while (dropped < 100 && seq < 500_000) {
-                PublishResult r = forwarder.publish(Records.typeOf(seq),
-                        Records.json(Records.typeOf(seq), Records.id(run, seq)));
+                PublishResult r =
+                        forwarder.publish(Records.typeOf(seq), Records.json(Records.typeOf(seq), Records.id(run, seq)));
                 seq++;
                 if (r.dropped()) {
                     assertEquals(PublishResult.Status.DROPPED_SPOOL_FULL, r.status());
@@ -135,7 +145,9 @@ class SpoolBoundsIT {
         }
 
         // on_full = block: publish waits up to block_timeout_ms for room, then drops.
-        ForwarderConfig blocking = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
+        ForwarderConfig blocking = ForwarderIT.config(
+                "127.0.0.1:" + closedPort,
+                spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
                         + " spool.max_bytes = 48MiB, spool.on_full = block, spool.block_timeout_ms = 300 }");
         try (Forwarder forwarder = Forwarder.start(blocking)) {
@@ -144,7 +156,8 @@ class SpoolBoundsIT {
             long waitedMs = 0;
             for (int seq = 1_000_000; seq < 1_100_000; seq++) {
                 long t0 = System.nanoTime();
-                r = forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, seq)));
+                r = forwarder.publish(
+                        DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, seq)));
                 waitedMs = (System.nanoTime() - t0) / 1_000_000;
                 if (r.dropped()) {
                     break;
@@ -163,7 +176,9 @@ class SpoolBoundsIT {
         Path spool = dir.resolve("spool");
         int closedPort = Ports.unused();
         // Kafka away, one roll file a second: the oldest seconds must make room for the newest.
-        ForwarderConfig config = ForwarderIT.config("127.0.0.1:" + closedPort, spool,
+        ForwarderConfig config = ForwarderIT.config(
+                "127.0.0.1:" + closedPort,
+                spool,
                 "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
                         + " spool { max_bytes = 48MiB, on_full = drop_oldest, roll_cycle = test_secondly } }");
         UUID run = UUID.randomUUID();
@@ -187,14 +202,18 @@ class SpoolBoundsIT {
         assertTrue(s.lost() > 0, "the oldest records made room");
         assertTrue(largest <= maxBytes, "spool files reached " + largest + " bytes, over max_bytes " + maxBytes);
         assertEquals(s.offered(), s.appended() + s.droppedTotal());
-        assertEquals(s.appended(), s.delivered() + s.deadLettered() + s.corrupt() + s.lost() + s.backlog(),
+        assertEquals(
+                s.appended(),
+                s.delivered() + s.deadLettered() + s.corrupt() + s.lost() + s.backlog(),
                 "appended = delivered + dead letters + corrupt + lost + backlog");
         assertTrue(s.droppedTotal() < s.lost(), "mostly the oldest went, not the newest");
     }
 
     private static long bytes(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            return files.filter(Files::isRegularFile)
+                    .mapToLong(p -> p.toFile().length())
+                    .sum();
         }
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
-import dev.forwarder.internal.spool.SpoolRecord;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
@@ -43,8 +42,8 @@ class SpoolEncryptionIT {
     private static final String MARKER = "The quick brown fox jumps over the lazy dog.";
 
     @Test
-    void anEncryptedSpoolHoldsNoPlaintextForwardsSurvivesRotationAndRefusesAWrongKey(KafkaBroker broker,
-            @TempDir Path dir) throws Exception {
+    void anEncryptedSpoolHoldsNoPlaintextForwardsSurvivesRotationAndRefusesAWrongKey(
+            KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spoolDir = dir.resolve("spool");
         String keyA = newKey();
         String keyB = newKey();
@@ -62,15 +61,16 @@ class SpoolEncryptionIT {
 
         // 2. A wrong key, or none, refuses to start; the spool is untouched.
         Path wrong = keyFile(dir, "wrong.keys", newKey());
-        ForwarderException refused = assertThrows(ForwarderException.class,
-                () -> Forwarder.start(config(broker, spoolDir, wrong)));
-        assertTrue(refused.getMessage().contains("30 unforwarded records sealed with key " + SpoolKeys.name(idA)),
+        ForwarderException refused =
+                assertThrows(ForwarderException.class, () -> Forwarder.start(config(broker, spoolDir, wrong)));
+        assertTrue(
+                refused.getMessage().contains("30 unforwarded records sealed with key " + SpoolKeys.name(idA)),
                 refused.getMessage());
         assertTrue(refused.getMessage().contains(wrong.toString()), refused.getMessage());
         assertTrue(refused.getMessage().contains("nothing in the spool was changed"), refused.getMessage());
         assertFalse(refused.getMessage().contains(keyA), refused.getMessage());
-        ForwarderException none = assertThrows(ForwarderException.class,
-                () -> Forwarder.start(config(broker, spoolDir, null)));
+        ForwarderException none =
+                assertThrows(ForwarderException.class, () -> Forwarder.start(config(broker, spoolDir, null)));
         assertTrue(none.getMessage().contains("spool.encryption.key_file is not set"), none.getMessage());
         assertEquals(Map.of((long) idA, 30L), sealingKeys(spoolDir));
         assertEquals(Checkpoint.NONE, Checkpoint.readFile(spoolDir.resolve("checkpoint")));
@@ -78,9 +78,10 @@ class SpoolEncryptionIT {
         // 3. A key file others can read is refused, naming it.
         Path wide = keyFile(dir, "wide.keys", keyA);
         Files.setPosixFilePermissions(wide, PosixFilePermissions.fromString("rw-r-----"));
-        ForwarderException open = assertThrows(ForwarderException.class,
-                () -> Forwarder.start(config(broker, spoolDir, wide)));
-        assertTrue(open.getMessage().contains(wide.toString()) && open.getMessage().contains("chmod 600"),
+        ForwarderException open =
+                assertThrows(ForwarderException.class, () -> Forwarder.start(config(broker, spoolDir, wide)));
+        assertTrue(
+                open.getMessage().contains(wide.toString()) && open.getMessage().contains("chmod 600"),
                 open.getMessage());
 
         // 4. Rotation: B first, A kept below it. New records are sealed with B; all 60 are forwarded.
@@ -107,12 +108,15 @@ class SpoolEncryptionIT {
         Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
         assertEquals(java.util.Set.of(), delivered.missing(ids));
         assertEquals(0, delivered.duplicates());
-        List<ConsumerRecord<byte[], byte[]>> chat = TopicReader.readAll(broker.clientProperties(),
-                DataType.CHAT_INFERENCE.topic(prefix), 1, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> chat = TopicReader.readAll(
+                broker.clientProperties(), DataType.CHAT_INFERENCE.topic(prefix), 1, Duration.ofSeconds(30));
         for (ConsumerRecord<byte[], byte[]> r : chat) {
             String value = new String(r.value(), StandardCharsets.UTF_8);
-            assertTrue(value.equals(new String(Records.json(DataType.CHAT_INFERENCE,
-                    new String(r.key(), StandardCharsets.UTF_8)), StandardCharsets.UTF_8)), value);
+            assertTrue(
+                    value.equals(new String(
+                            Records.json(DataType.CHAT_INFERENCE, new String(r.key(), StandardCharsets.UTF_8)),
+                            StandardCharsets.UTF_8)),
+                    value);
         }
     }
 
@@ -141,8 +145,11 @@ class SpoolEncryptionIT {
                 Thread.sleep(50);
             }
             ForwarderStatus status = forwarder.status();
-            assertTrue(status.lastError() != null && status.lastError().contains("sealed with key "
-                    + SpoolKeys.name(idC)) && status.lastError().contains("nothing is skipped"), status.toString());
+            assertTrue(
+                    status.lastError() != null
+                            && status.lastError().contains("sealed with key " + SpoolKeys.name(idC))
+                            && status.lastError().contains("nothing is skipped"),
+                    status.toString());
             while (forwarder.status().delivered() < 5 && System.nanoTime() < deadline) {
                 Thread.sleep(50); // the five before it are delivered (a new topic can take a while)...
             }
@@ -184,7 +191,9 @@ class SpoolEncryptionIT {
     }
 
     private static ForwarderConfig config(KafkaBroker broker, Path spool, Path keys) {
-        return ForwarderIT.config(broker.bootstrapServers(), spool,
+        return ForwarderIT.config(
+                broker.bootstrapServers(),
+                spool,
                 keys == null ? "" : "gateway.observability.kafka.spool.encryption.key_file = \"" + keys + "\"");
     }
 

@@ -51,7 +51,8 @@ class SpoolPermissionsTest {
             rollFiles = files.filter(p -> p.toString().endsWith(".cq4")).toList();
         }
         assertTrue(rollFiles.size() >= 2, "records over two roll files: " + rollFiles);
-        for (String made : new String[] {"checkpoint", "forwarder.lock", "source-id", "appended-bytes", "dead-letter"}) {
+        for (String made :
+                new String[] {"checkpoint", "forwarder.lock", "source-id", "appended-bytes", "dead-letter"}) {
             assertTrue(Files.exists(spool.resolve(made)), made + " was created");
         }
         assertEquals(List.of(), notOwnerOnly(spool), "under umask " + umask);
@@ -62,11 +63,13 @@ class SpoolPermissionsTest {
         Path spool = dir.resolve("spool");
         ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + spool + "\"");
         try (Forwarder appender = Forwarder.startAppender(config)) {
-            assertTrue(appender.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
+            assertTrue(
+                    appender.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
         }
         try (Stream<Path> paths = Files.walk(spool)) {
             for (Path p : paths.toList()) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+                Files.setPosixFilePermissions(
+                        p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
             }
         }
         assertTrue(!notOwnerOnly(spool).isEmpty());
@@ -82,7 +85,9 @@ class SpoolPermissionsTest {
         Files.setPosixFilePermissions(spool, PosixFilePermissions.fromString("rwxrwxrwx"));
         ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + spool + "\"");
         ForwarderException refused = assertThrows(ForwarderException.class, () -> Forwarder.startAppender(config));
-        assertTrue(refused.getMessage().contains(spool.toString()) && refused.getMessage().contains("writable by other users"),
+        assertTrue(
+                refused.getMessage().contains(spool.toString())
+                        && refused.getMessage().contains("writable by other users"),
                 refused.getMessage());
     }
 }

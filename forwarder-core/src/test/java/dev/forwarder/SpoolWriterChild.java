@@ -8,8 +8,7 @@ import java.nio.file.Path;
  */
 public final class SpoolWriterChild {
 
-    private SpoolWriterChild() {
-    }
+    private SpoolWriterChild() {}
 
     public static void main(String[] args) throws Exception {
         ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka { brokers = \"127.0.0.1:1\","

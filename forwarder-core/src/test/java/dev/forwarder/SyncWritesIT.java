@@ -29,15 +29,18 @@ class SyncWritesIT {
 
     @Test
     void publishReturnsOnlyOnceTheRecordIsReadable(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"),
-                "gateway.observability.async_writes = false\n"
-                        + "gateway.observability.kafka.request_timeout_ms = " + REQUEST_TIMEOUT_MS);
+        ForwarderConfig config = ForwarderIT.config(
+                broker.bootstrapServers(),
+                dir.resolve("spool"),
+                "gateway.observability.async_writes = false\n" + "gateway.observability.kafka.request_timeout_ms = "
+                        + REQUEST_TIMEOUT_MS);
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
         UUID run = UUID.randomUUID();
-        try (Forwarder forwarder = Forwarder.start(config); Admin admin = broker.admin()) {
+        try (Forwarder forwarder = Forwarder.start(config);
+                Admin admin = broker.admin()) {
             for (int i = 0; i < 20; i++) {
-                PublishResult r = forwarder.publish(DataType.CHAT_INFERENCE,
-                        Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+                PublishResult r = forwarder.publish(
+                        DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
                 assertEquals(PublishResult.Status.ACKNOWLEDGED, r.status(), r.detail());
                 // Readable now: the high watermark (what consumers can read) already covers it.
                 assertEquals(i + 1, visibleMessages(admin, topic), "record " + i + " not yet readable");
@@ -45,8 +48,8 @@ class SyncWritesIT {
 
             broker.kill();
             long t0 = System.nanoTime();
-            PublishResult r = forwarder.publish(DataType.CHAT_INFERENCE,
-                    Records.json(DataType.CHAT_INFERENCE, Records.id(run, 20)));
+            PublishResult r = forwarder.publish(
+                    DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, 20)));
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             assertEquals(PublishResult.Status.TIMED_OUT, r.status());
             assertTrue(r.accepted(), "a timed-out record is still in the spool");
@@ -57,20 +60,24 @@ class SyncWritesIT {
             broker.start();
             forwarder.close();
         }
-        Delivered delivered = Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 21);
+        Delivered delivered =
+                Delivered.read(broker.clientProperties(), config.kafka().topicPrefix(), 21);
         assertEquals(1, delivered.count(Records.id(run, 20)), "the timed-out record was delivered after all");
         assertEquals(21, delivered.distinct());
     }
 
     private static long visibleMessages(Admin admin, String topic) throws Exception {
-        TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS)
+        TopicDescription description = admin.describeTopics(List.of(topic))
+                .allTopicNames()
+                .get(10, TimeUnit.SECONDS)
                 .get(topic);
         Map<TopicPartition, OffsetSpec> latest = description.partitions().stream()
                 .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
         ListOffsetsResult offsets = admin.listOffsets(latest);
         long total = 0;
         for (TopicPartition partition : latest.keySet()) {
-            total += offsets.partitionResult(partition).get(10, TimeUnit.SECONDS).offset();
+            total +=
+                    offsets.partitionResult(partition).get(10, TimeUnit.SECONDS).offset();
         }
         return total;
     }

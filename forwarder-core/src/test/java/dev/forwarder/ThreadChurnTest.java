@@ -24,9 +24,8 @@ class ThreadChurnTest {
 
     @Test
     void shortLivedThreadsLeaveNoHeapAndNoFilesBehind(@TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
-                + "}\n");
+        ForwarderConfig config = ForwarderConfig.parse(
+                "gateway.observability.kafka {\n" + "  spool.dir = \"" + dir.resolve("spool") + "\"\n" + "}\n");
         UUID run = UUID.randomUUID();
         AtomicInteger accepted = new AtomicInteger();
         long[] heap = new long[ROUNDS];
@@ -37,7 +36,9 @@ class ThreadChurnTest {
                     int seq = round * THREADS_PER_ROUND + i;
                     Thread t = new Thread(() -> {
                         DataType type = Records.typeOf(seq);
-                        if (forwarder.publish(type, Records.json(type, Records.id(run, seq))).accepted()) {
+                        if (forwarder
+                                .publish(type, Records.json(type, Records.id(run, seq)))
+                                .accepted()) {
                             accepted.incrementAndGet();
                         }
                     });
@@ -53,8 +54,10 @@ class ThreadChurnTest {
         // After the first round (class loading, the first mappings), nothing may accumulate: 3,000 leaked
         // appenders are well over 8 MiB; the record bytes themselves live in the mapped files, not the heap.
         long growth = heap[ROUNDS - 1] - heap[0];
-        assertTrue(growth < 8L << 20, "heap grew " + (growth >> 10) + " KiB over " + (ROUNDS - 1) + " rounds of "
-                + THREADS_PER_ROUND + " threads: " + java.util.Arrays.toString(heap));
+        assertTrue(
+                growth < 8L << 20,
+                "heap grew " + (growth >> 10) + " KiB over " + (ROUNDS - 1) + " rounds of " + THREADS_PER_ROUND
+                        + " threads: " + java.util.Arrays.toString(heap));
         assertTrue(files[ROUNDS - 1] - files[0] <= 4, "open files grew: " + java.util.Arrays.toString(files));
     }
 }

@@ -41,7 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g"})
 @Warmup(iterations = 0)
 @Measurement(iterations = 2, batchSize = 1)
 public class BacklogDrainBenchmark {
@@ -84,8 +86,12 @@ public class BacklogDrainBenchmark {
         try (Spool s = new Spool(spool)) {
             for (int i = 0; i < backlog; i++) {
                 String id = Records.id(run, i);
-                lastIndex = s.append(Records.typeOf(i), System.currentTimeMillis(),
-                        id.getBytes(StandardCharsets.UTF_8), Records.json(Records.typeOf(i), id), null);
+                lastIndex = s.append(
+                        Records.typeOf(i),
+                        System.currentTimeMillis(),
+                        id.getBytes(StandardCharsets.UTF_8),
+                        Records.json(Records.typeOf(i), id),
+                        null);
             }
         }
         System.gc();
@@ -110,7 +116,11 @@ public class BacklogDrainBenchmark {
                 // Indexes of one roll cycle are consecutive; measure the heap at 1/4, 1/2 and 3/4.
                 if (first >= 0 && nextQuarter < 4 && cp - first >= (long) backlog * nextQuarter / 4) {
                     System.gc();
-                    peak = Math.max(peak, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+                    peak = Math.max(
+                            peak,
+                            ManagementFactory.getMemoryMXBean()
+                                    .getHeapMemoryUsage()
+                                    .getUsed());
                     nextQuarter++;
                 }
                 LockSupport.parkNanos(1_000_000);
@@ -118,5 +128,4 @@ public class BacklogDrainBenchmark {
         }
         heap.liveHeapMiB = peak >> 20;
     }
-
 }

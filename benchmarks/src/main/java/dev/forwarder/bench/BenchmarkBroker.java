@@ -3,6 +3,8 @@ package dev.forwarder.bench;
 import dev.forwarder.DataType;
 import dev.forwarder.testkit.KafkaBroker;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -11,8 +13,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * The broker the benchmarks measure against: the test fixture's real Kafka broker, a child JVM on a free
@@ -20,8 +20,7 @@ import java.nio.file.Path;
  */
 final class BenchmarkBroker {
 
-    private BenchmarkBroker() {
-    }
+    private BenchmarkBroker() {}
 
     static KafkaBroker start() {
         KafkaBroker broker = KafkaBroker.builder().build();
@@ -37,7 +36,9 @@ final class BenchmarkBroker {
      */
     static String freshTopics(KafkaBroker kafka) throws Exception {
         String prefix = "b" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String[] topics = java.util.Arrays.stream(DataType.values()).map(t -> t.topic(prefix)).toArray(String[]::new);
+        String[] topics = java.util.Arrays.stream(DataType.values())
+                .map(t -> t.topic(prefix))
+                .toArray(String[]::new);
         kafka.createTopics(3, topics);
         Map<String, Object> props = new HashMap<>(kafka.clientProperties());
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
@@ -92,8 +93,12 @@ final class BenchmarkBroker {
         System.out.println(line);
         Path out = Path.of("benchmarks/results/latest");
         Files.createDirectories(out);
-        Files.writeString(out.resolve(file), line + "\n", StandardCharsets.UTF_8,
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(
+                out.resolve(file),
+                line + "\n",
+                StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
     }
 
     static Path tempDir(String name) throws java.io.IOException {
@@ -105,7 +110,8 @@ final class BenchmarkBroker {
             return;
         }
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         }
     }
 }

@@ -15,13 +15,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  */
 public final class BenchmarkMain {
 
-    private BenchmarkMain() {
-    }
+    private BenchmarkMain() {}
 
     public static void main(String[] args) throws Exception {
         CommandLineOptions commandLine = new CommandLineOptions(args);
-        if (commandLine.shouldHelp() || commandLine.shouldList() || commandLine.shouldListWithParams()
-                || commandLine.shouldListProfilers() || commandLine.shouldListResultFormats()) {
+        if (commandLine.shouldHelp()
+                || commandLine.shouldList()
+                || commandLine.shouldListWithParams()
+                || commandLine.shouldListProfilers()
+                || commandLine.shouldListResultFormats()) {
             org.openjdk.jmh.Main.main(args);
             return;
         }
@@ -30,7 +32,10 @@ public final class BenchmarkMain {
         if (commandLine.getJvmArgsAppend().hasValue()) {
             append.addAll(commandLine.getJvmArgsAppend().get());
         }
-        Options options = new OptionsBuilder().parent(commandLine).jvmArgsAppend(append.toArray(new String[0])).build();
+        Options options = new OptionsBuilder()
+                .parent(commandLine)
+                .jvmArgsAppend(append.toArray(new String[0]))
+                .build();
         new Runner(options).run();
     }
 

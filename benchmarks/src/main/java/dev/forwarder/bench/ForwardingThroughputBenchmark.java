@@ -137,6 +137,7 @@ public class ForwardingThroughputBenchmark {
         /** {@code batch_size}: with exactly_once, also the most records per transaction. */
         @Param({"1000", "5000"})
         public int batchSize;
+
         Forwarder forwarder;
         Path spool;
 
@@ -158,6 +159,7 @@ public class ForwardingThroughputBenchmark {
     public static class BacklogRun {
         @Param({"at_least_once", "exactly_once"})
         public String delivery;
+
         Path spool;
         ForwarderConfig config;
         long lastIndex;
@@ -168,8 +170,8 @@ public class ForwardingThroughputBenchmark {
             config = broker.config(spool, broker.freshTopics(), delivery, 1000);
             try (Spool s = new Spool(spool)) {
                 for (int i = 0; i < RECORDS; i++) {
-                    lastIndex = s.append(broker.types[i], System.currentTimeMillis(), broker.keys[i],
-                            broker.payloads[i], null);
+                    lastIndex = s.append(
+                            broker.types[i], System.currentTimeMillis(), broker.keys[i], broker.payloads[i], null);
                 }
             }
         }
@@ -184,8 +186,8 @@ public class ForwardingThroughputBenchmark {
     @OperationsPerInvocation(RECORDS)
     public void bareProducer(Broker broker, BareRun run) {
         for (int i = 0; i < RECORDS; i++) {
-            run.producer.send(new ProducerRecord<>(run.topics[broker.types[i].ordinal()], broker.keys[i],
-                    broker.payloads[i]));
+            run.producer.send(
+                    new ProducerRecord<>(run.topics[broker.types[i].ordinal()], broker.keys[i], broker.payloads[i]));
         }
         run.producer.flush();
     }
@@ -214,5 +216,4 @@ public class ForwardingThroughputBenchmark {
             LockSupport.parkNanos(1_000_000);
         }
     }
-
 }

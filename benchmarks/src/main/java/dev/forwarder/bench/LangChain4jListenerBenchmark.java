@@ -91,26 +91,35 @@ public class LangChain4jListenerBenchmark {
                 + "should arrive within three working days and you will get a new tracking link by email. "
                 + "If you would rather have a refund, reply to that email and it will go to your card.";
         request = ChatRequest.builder()
-                .messages(SystemMessage.from("You are the customer support assistant of a shoe shop."),
+                .messages(
+                        SystemMessage.from("You are the customer support assistant of a shoe shop."),
                         UserMessage.from(question))
-                .parameters(ChatRequestParameters.builder().modelName("gpt-4o-mini").temperature(0.2)
-                        .maxOutputTokens(400).build())
+                .parameters(ChatRequestParameters.builder()
+                        .modelName("gpt-4o-mini")
+                        .temperature(0.2)
+                        .maxOutputTokens(400)
+                        .build())
                 .build();
-        response = ChatResponse.builder().aiMessage(AiMessage.from(answer)).id("chatcmpl-B7")
-                .modelName("gpt-4o-mini-2024-07-18").tokenUsage(new TokenUsage(96, 82))
-                .finishReason(FinishReason.STOP).build();
+        response = ChatResponse.builder()
+                .aiMessage(AiMessage.from(answer))
+                .id("chatcmpl-B7")
+                .modelName("gpt-4o-mini-2024-07-18")
+                .tokenUsage(new TokenUsage(96, 82))
+                .finishReason(FinishReason.STOP)
+                .build();
 
         // The same two records, serialised once, for the bare producer.
         Map<Object, Object> attributes = new HashMap<>();
         listener.onRequest(new ChatModelRequestContext(request, ModelProvider.OPEN_AI, attributes));
-        List<InferenceRecord> records = listener.records(
-                new ChatModelResponseContext(response, request, ModelProvider.OPEN_AI, attributes));
+        List<InferenceRecord> records =
+                listener.records(new ChatModelResponseContext(response, request, ModelProvider.OPEN_AI, attributes));
         EventCodec codec = new EventCodec();
         modelJson = codec.serialize(records.get(0));
         chatJson = codec.serialize(records.get(1));
         modelKey = ((ModelInference) records.get(0)).id().toString().getBytes(StandardCharsets.UTF_8);
         chatKey = ((ChatInference) records.get(1)).id().toString().getBytes(StandardCharsets.UTF_8);
-        System.out.println("records: model_inference " + modelJson.length + " B, chat_inference " + chatJson.length + " B");
+        System.out.println(
+                "records: model_inference " + modelJson.length + " B, chat_inference " + chatJson.length + " B");
     }
 
     @TearDown(Level.Trial)

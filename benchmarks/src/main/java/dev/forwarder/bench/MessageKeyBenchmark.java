@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class MessageKeyBenchmark {
@@ -34,7 +36,8 @@ public class MessageKeyBenchmark {
     private final byte[] episodeLast = record("", ",\"episode_id\":\"0192f3a1-6a00-7000-8000-0123456789ab\"");
 
     private static byte[] record(String head, String tail) {
-        StringBuilder json = new StringBuilder("{").append(head)
+        StringBuilder json = new StringBuilder("{")
+                .append(head)
                 .append("\"function_name\":\"chat\",\"variant_name\":\"a\",\"input\":{\"messages\":[");
         while (json.length() < 950) {
             json.append("{\"role\":\"user\",\"content\":\"lorem ipsum dolor sit amet\"},");

@@ -169,10 +169,22 @@ public class OpenLoopPublishBenchmark {
     @TearDown(Level.Iteration)
     public void report() throws IOException {
         iteration++;
-        String line = String.format("open-loop target=%s broker=%s encryption=%s rate=%d/s seconds=%d iteration=%d:"
+        String line = String.format(
+                "open-loop target=%s broker=%s encryption=%s rate=%d/s seconds=%d iteration=%d:"
                         + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus",
-                target, broker, encryption, rate, seconds, iteration, histogram.getTotalCount(),
-                us(50), us(90), us(99), us(99.9), us(99.99), histogram.getMaxValue() / 1000.0);
+                target,
+                broker,
+                encryption,
+                rate,
+                seconds,
+                iteration,
+                histogram.getTotalCount(),
+                us(50),
+                us(90),
+                us(99),
+                us(99.9),
+                us(99.99),
+                histogram.getMaxValue() / 1000.0);
         BenchmarkBroker.report("open-loop.txt", line);
     }
 

@@ -69,8 +69,8 @@ public class PublishLatencyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        rig = new PublishRig(broker, "publish",
-                spool -> encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "");
+        rig = new PublishRig(
+                broker, "publish", spool -> encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "");
         forwarder = rig.forwarder;
         producer = rig.producer;
         String id = Records.id(UUID.randomUUID(), 1);

@@ -48,7 +48,9 @@ final class PublishRig implements AutoCloseable {
     @Override
     public void close() throws Exception {
         producer.close(java.time.Duration.ZERO);
-        long dropped = forwarder.status().dropped().values().stream().mapToLong(Long::longValue).sum();
+        long dropped = forwarder.status().dropped().values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
         forwarder.close();
         if (dropped > 0) {
             System.out.println("WARNING: " + dropped + " publishes were dropped; the forwarder figures mix in drops");

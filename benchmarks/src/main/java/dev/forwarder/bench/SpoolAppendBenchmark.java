@@ -1,8 +1,8 @@
 package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
-import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -15,8 +15,7 @@ import java.util.Map;
  */
 public final class Summary {
 
-    private Summary() {
-    }
+    private Summary() {}
 
     public static void main(String[] args) throws Exception {
         JsonNode results = new ObjectMapper().readTree(new File(args[0]));
@@ -28,44 +27,73 @@ public final class Summary {
             String cls = r.get("benchmark").asText().replaceAll("^.*\\.(\\w+)\\.\\w+$", "$1");
             StringBuilder key = new StringBuilder(cls + "." + name);
             if (r.has("params")) {
-                r.get("params").fields().forEachRemaining(p -> key.append(' ').append(p.getKey()).append('=')
-                        .append(p.getValue().asText()));
+                r.get("params")
+                        .fields()
+                        .forEachRemaining(p -> key.append(' ')
+                                .append(p.getKey())
+                                .append('=')
+                                .append(p.getValue().asText()));
             }
             byName.put(key.toString(), r);
             jvm = r.get("vmName").asText() + " " + r.get("jdkVersion").asText();
         }
-        md.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
-                .append(Math.round(physicalMemoryGiB())).append(" GiB, ").append(System.getProperty("os.name"))
-                .append(' ').append(System.getProperty("os.arch")).append("; ").append(jvm).append(".\n\n");
+        md.append("Machine: ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" cores, ")
+                .append(Math.round(physicalMemoryGiB()))
+                .append(" GiB, ")
+                .append(System.getProperty("os.name"))
+                .append(' ')
+                .append(System.getProperty("os.arch"))
+                .append("; ")
+                .append(jvm)
+                .append(".\n\n");
 
         md.append("### Publish latency (sample time, µs)\n\n");
         md.append("| call | broker | p50 | p99 | p99.9 | p99.99 |\n|---|---|---:|---:|---:|---:|\n");
         for (Map.Entry<String, JsonNode> e : byName.entrySet()) {
-            if (!e.getKey().startsWith("PublishLatencyBenchmark.") && !e.getKey().startsWith("SpoolAppendBenchmark.")) {
+            if (!e.getKey().startsWith("PublishLatencyBenchmark.")
+                    && !e.getKey().startsWith("SpoolAppendBenchmark.")) {
                 continue;
             }
             JsonNode p = e.getValue().get("primaryMetric").get("scorePercentiles");
             String[] parts = e.getKey().split(" ");
             String broker = parts.length > 1 ? parts[1].replace("broker=", "").replace("sync=", "sync ") : "none";
-            md.append("| ").append(parts[0].replaceAll("^\\w+\\.", "")).append(" | ").append(broker).append(" | ")
-                    .append(us(p.get("50.0"))).append(" | ").append(us(p.get("99.0"))).append(" | ")
-                    .append(us(p.get("99.9"))).append(" | ").append(us(p.get("99.99"))).append(" |\n");
+            md.append("| ")
+                    .append(parts[0].replaceAll("^\\w+\\.", ""))
+                    .append(" | ")
+                    .append(broker)
+                    .append(" | ")
+                    .append(us(p.get("50.0")))
+                    .append(" | ")
+                    .append(us(p.get("99.0")))
+                    .append(" | ")
+                    .append(us(p.get("99.9")))
+                    .append(" | ")
+                    .append(us(p.get("99.99")))
+                    .append(" |\n");
         }
         for (String broker : new String[] {"up", "down"}) {
             JsonNode fwd = byName.get("PublishLatencyBenchmark.forwarderPublishPreSerialised broker=" + broker);
             JsonNode bare = byName.get("PublishLatencyBenchmark.kafkaProducerSend broker=" + broker);
             if (fwd != null && bare != null) {
                 double ratio = p(bare, "99.0") / p(fwd, "99.0");
-                md.append(String.format(Locale.ROOT, "%nBroker %s: KafkaProducer.send() p99 / forwarder publish p99 ="
-                        + " **%.1fx** (target: at least 5x); forwarder publish p99 = %s µs (target: under 2 µs).%n",
-                        broker, ratio, us(fwd.get("primaryMetric").get("scorePercentiles").get("99.0"))));
+                md.append(String.format(
+                        Locale.ROOT,
+                        "%nBroker %s: KafkaProducer.send() p99 / forwarder publish p99 ="
+                                + " **%.1fx** (target: at least 5x); forwarder publish p99 = %s µs (target: under 2 µs).%n",
+                        broker,
+                        ratio,
+                        us(fwd.get("primaryMetric").get("scorePercentiles").get("99.0"))));
             }
         }
 
         md.append("\n### Forwarding throughput (records/s, acks=all, lz4, 1 KB records)\n\n");
         md.append("| path | records/s | vs bare producer |\n|---|---:|---:|\n");
         JsonNode bare = byName.get("ForwardingThroughputBenchmark.bareProducer");
-        double bareRate = bare == null ? Double.NaN : 1e9 / bare.get("primaryMetric").get("score").asDouble();
+        double bareRate = bare == null
+                ? Double.NaN
+                : 1e9 / bare.get("primaryMetric").get("score").asDouble();
         for (String name : new String[] {"bareProducer", "forwarder", "drainBacklog"}) {
             JsonNode r = byName.get("ForwardingThroughputBenchmark." + name);
             if (r != null) {
@@ -81,15 +109,23 @@ public final class Summary {
             }
             long backlog = Long.parseLong(e.getKey().replaceAll(".*backlog=", ""));
             double seconds = e.getValue().get("primaryMetric").get("score").asDouble() / 1e9;
-            JsonNode heap = e.getValue().path("secondaryMetrics").path("liveHeapMiB").path("score");
-            md.append(String.format(Locale.ROOT, "| %,d | %,.0f | %s |%n", backlog, backlog / seconds,
+            JsonNode heap =
+                    e.getValue().path("secondaryMetrics").path("liveHeapMiB").path("score");
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %,d | %,.0f | %s |%n",
+                    backlog,
+                    backlog / seconds,
                     heap.isMissingNode() ? "n/a" : String.format(Locale.ROOT, "%.0f", heap.asDouble())));
         }
         System.out.print(md);
     }
 
     private static double p(JsonNode result, String percentile) {
-        return result.get("primaryMetric").get("scorePercentiles").get(percentile).asDouble();
+        return result.get("primaryMetric")
+                .get("scorePercentiles")
+                .get(percentile)
+                .asDouble();
     }
 
     private static String us(JsonNode ns) {
@@ -98,7 +134,8 @@ public final class Summary {
     }
 
     private static double physicalMemoryGiB() {
-        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        java.lang.management.OperatingSystemMXBean os =
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
             return sun.getTotalMemorySize() / (double) (1L << 30);
         }

@@ -103,7 +103,8 @@ public class VirtualThreadPublishBenchmark {
                 }
                 threads.execute(() -> {
                     long t0 = System.nanoTime();
-                    boolean ok = forwarder.publish(DataType.CHAT_INFERENCE, json).accepted();
+                    boolean ok =
+                            forwarder.publish(DataType.CHAT_INFERENCE, json).accepted();
                     histogram.recordValue(System.nanoTime() - t0);
                     if (ok) {
                         accepted.incrementAndGet();
@@ -121,21 +122,30 @@ public class VirtualThreadPublishBenchmark {
     public void report() throws Exception {
         round++;
         long heap = JvmResources.usedHeapAfterGc();
-        String line = String.format("virtual-threads round=%d publishes=%d accepted=%d mean=%.2fus p50=%.2fus"
+        String line = String.format(
+                "virtual-threads round=%d publishes=%d accepted=%d mean=%.2fus p50=%.2fus"
                         + " p99=%.2fus p99.9=%.2fus max=%.2fus heap_after_gc=%dMiB open_files=%d java=%s",
-                round, histogram.getTotalCount(), accepted.get(), histogram.getMean() / 1000.0,
-                histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
-                histogram.getValueAtPercentile(99.9) / 1000.0, histogram.getMaxValue() / 1000.0, heap >> 20,
-                JvmResources.openFiles(), System.getProperty("java.version"));
+                round,
+                histogram.getTotalCount(),
+                accepted.get(),
+                histogram.getMean() / 1000.0,
+                histogram.getValueAtPercentile(50) / 1000.0,
+                histogram.getValueAtPercentile(99) / 1000.0,
+                histogram.getValueAtPercentile(99.9) / 1000.0,
+                histogram.getMaxValue() / 1000.0,
+                heap >> 20,
+                JvmResources.openFiles(),
+                System.getProperty("java.version"));
         BenchmarkBroker.report("virtual-threads.txt", line);
     }
 
     private static ExecutorService newVirtualThreadPerTaskExecutor() {
         try {
-            return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+            return (ExecutorService)
+                    Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("virtual threads need JDK 21 or newer; this is "
-                    + System.getProperty("java.version"), e);
+            throw new IllegalStateException(
+                    "virtual threads need JDK 21 or newer; this is " + System.getProperty("java.version"), e);
         }
     }
 }

@@ -12,8 +12,7 @@ final class ConfigFiles {
 
     static final String BROKERS = "gateway.observability.kafka.brokers";
 
-    private ConfigFiles() {
-    }
+    private ConfigFiles() {}
 
     /** The tree as written (no defaults); empty when no file is given. */
     static Config tree(Path file) {

@@ -24,20 +24,30 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"A self-contained show: an embedded Kafka, synthetic inference traffic of all three types,"
-                + " a broker outage in the middle, recovery, and a final account read back from Kafka with a consumer"
-                + " (offered, delivered, dropped, duplicates, lost, time to drain).",
-            "Exit status 0 when every accepted record arrived."})
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "A self-contained show: an embedded Kafka, synthetic inference traffic of all three types,"
+                    + " a broker outage in the middle, recovery, and a final account read back from Kafka with a consumer"
+                    + " (offered, delivered, dropped, duplicates, lost, time to drain).",
+            "Exit status 0 when every accepted record arrived."
+        })
 final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--records", defaultValue = "20000", description = "Records to publish (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--records",
+            defaultValue = "20000",
+            description = "Records to publish (default: ${DEFAULT-VALUE}).")
     int records;
 
     @Option(names = "--rate", defaultValue = "2000", description = "Records per second (default: ${DEFAULT-VALUE}).")
     int rate;
 
-    @Option(names = "--outage", defaultValue = "4", description = "Seconds the broker is down (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--outage",
+            defaultValue = "4",
+            description = "Seconds the broker is down (default: ${DEFAULT-VALUE}).")
     int outageSeconds;
 
     @Option(names = "--short", description = "A quick run: 3000 records at 1500/s, a 2 s outage.")
@@ -126,7 +136,8 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("  offered      %,d%n", end.offered());
         System.out.printf("  accepted     %,d (into the spool)%n", accepted.size());
         System.out.printf("  dropped      %,d%n", dropped);
-        System.out.printf("  delivered    %,d distinct records read back from Kafka (%,d messages)%n", arrived.size(), messages);
+        System.out.printf(
+                "  delivered    %,d distinct records read back from Kafka (%,d messages)%n", arrived.size(), messages);
         System.out.printf("  duplicates   %,d%n", messages - arrived.size());
         System.out.printf("  lost         %,d%n", lost);
         System.out.printf("  drain time   %.1f s after the traffic stopped%n", drainSeconds);
@@ -162,8 +173,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void report(ForwarderStatus s) {
-        say(String.format("  appended %,d  delivered %,d  backlog %,d  in flight %,d  state %s", s.appended(),
-                s.delivered(), s.backlog(), s.inFlight(), s.state()));
+        say(String.format(
+                "  appended %,d  delivered %,d  backlog %,d  in flight %,d  state %s",
+                s.appended(), s.delivered(), s.backlog(), s.inFlight(), s.state()));
     }
 
     private static void say(String line) {
@@ -173,19 +185,23 @@ final class DemoCommand implements Callable<Integer> {
 
     static byte[] record(DataType type, String id) {
         String body = switch (type) {
-            case MODEL_INFERENCE -> "\"inference_id\":\"" + id + "\",\"raw_request\":\"{\\\"model\\\":\\\"gpt-4o-mini\\\"}\","
-                    + "\"raw_response\":\"{\\\"choices\\\":[]}\",\"input_messages\":\"[]\",\"output\":\"[]\","
-                    + "\"model_name\":\"gpt-4o-mini\",\"model_provider_name\":\"openai\",\"input_tokens\":120,"
-                    + "\"output_tokens\":48,\"response_time_ms\":640,\"ttft_ms\":210,\"cached\":false,"
-                    + "\"finish_reason\":\"stop\"";
-            case CHAT_INFERENCE -> "\"function_name\":\"support_chat\",\"variant_name\":\"baseline\",\"episode_id\":\""
-                    + id + "\",\"input\":{\"system\":\"You are helpful.\",\"messages\":[{\"role\":\"user\",\"content\":"
-                    + "[{\"type\":\"text\",\"text\":\"Where is my order?\"}]}]},\"output\":[{\"type\":\"text\",\"text\":"
-                    + "\"It ships tomorrow.\"}],\"processing_time_ms\":702,\"ttft_ms\":230,\"tags\":{\"tenant\":\"acme\"}";
-            case JSON_INFERENCE -> "\"function_name\":\"extract_order\",\"variant_name\":\"strict\",\"episode_id\":\"" + id
-                    + "\",\"input\":{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
-                    + "\"Order 1234, two lamps\"}]}]},\"output\":{\"raw\":\"{\\\"order\\\":1234}\",\"parsed\":"
-                    + "{\"order\":1234}},\"processing_time_ms\":515,\"tags\":{}";
+            case MODEL_INFERENCE ->
+                "\"inference_id\":\"" + id + "\",\"raw_request\":\"{\\\"model\\\":\\\"gpt-4o-mini\\\"}\","
+                        + "\"raw_response\":\"{\\\"choices\\\":[]}\",\"input_messages\":\"[]\",\"output\":\"[]\","
+                        + "\"model_name\":\"gpt-4o-mini\",\"model_provider_name\":\"openai\",\"input_tokens\":120,"
+                        + "\"output_tokens\":48,\"response_time_ms\":640,\"ttft_ms\":210,\"cached\":false,"
+                        + "\"finish_reason\":\"stop\"";
+            case CHAT_INFERENCE ->
+                "\"function_name\":\"support_chat\",\"variant_name\":\"baseline\",\"episode_id\":\""
+                        + id
+                        + "\",\"input\":{\"system\":\"You are helpful.\",\"messages\":[{\"role\":\"user\",\"content\":"
+                        + "[{\"type\":\"text\",\"text\":\"Where is my order?\"}]}]},\"output\":[{\"type\":\"text\",\"text\":"
+                        + "\"It ships tomorrow.\"}],\"processing_time_ms\":702,\"ttft_ms\":230,\"tags\":{\"tenant\":\"acme\"}";
+            case JSON_INFERENCE ->
+                "\"function_name\":\"extract_order\",\"variant_name\":\"strict\",\"episode_id\":\"" + id
+                        + "\",\"input\":{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+                        + "\"Order 1234, two lamps\"}]}]},\"output\":{\"raw\":\"{\\\"order\\\":1234}\",\"parsed\":"
+                        + "{\"order\":1234}},\"processing_time_ms\":515,\"tags\":{}";
         };
         return ("{\"id\":\"" + id + "\"," + body + "}").getBytes(StandardCharsets.UTF_8);
     }

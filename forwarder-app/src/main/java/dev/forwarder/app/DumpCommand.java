@@ -1,10 +1,9 @@
 package dev.forwarder.app;
 
-import dev.forwarder.internal.forward.DeadLetters;
-
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.DataType;
+import dev.forwarder.internal.forward.DeadLetters;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -17,10 +16,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "dump", mixinStandardHelpOptions = true,
-        description = {"Print spooled records as NDJSON, one object a line:",
+@Command(
+        name = "dump",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Print spooled records as NDJSON, one object a line:",
             "{\"spool_index\", \"data_type\", \"append_time\", \"key\", \"record\"} (and \"reason\" for dead letters).",
-            "Corrupt records are reported on standard error."})
+            "Corrupt records are reported on standard error."
+        })
 final class DumpCommand implements Callable<Integer> {
 
     @Option(names = "--spool", required = true, paramLabel = "DIR", description = "The spool directory.")
@@ -29,7 +32,10 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = "--type", paramLabel = "T", description = "Only this data type.")
     String type;
 
-    @Option(names = "--since", paramLabel = "TIME", description = "Only records appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
+    @Option(
+            names = "--since",
+            paramLabel = "TIME",
+            description = "Only records appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
     String since;
 
     @Option(names = "--limit", paramLabel = "N", defaultValue = "-1", description = "At most N records.")
@@ -38,7 +44,9 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = "--dead-letter", description = "Dump the dead-letter spool instead.")
     boolean deadLetter;
 
-    @Option(names = "--key-file", paramLabel = "FILE",
+    @Option(
+            names = "--key-file",
+            paramLabel = "FILE",
             description = "For an encrypted spool: its spool.encryption.key_file.")
     Path keyFile;
 
@@ -63,7 +71,9 @@ final class DumpCommand implements Callable<Integer> {
                     json.writeStartObject();
                     json.writeNumberField("spool_index", e.index());
                     json.writeStringField("data_type", e.type().wireName());
-                    json.writeStringField("append_time", Instant.ofEpochMilli(e.appendTimeMs()).toString());
+                    json.writeStringField(
+                            "append_time",
+                            Instant.ofEpochMilli(e.appendTimeMs()).toString());
                     json.writeStringField("key", e.key());
                     if (e.note() != null) {
                         DeadLetters.Origin origin = DeadLetters.origin(e.note());

@@ -64,8 +64,8 @@ final class EmbeddedKafka implements AutoCloseable {
                 props.store(out, "embedded Kafka of the forwarder");
             }
             ByteArrayOutputStream log = new ByteArrayOutputStream();
-            int status = kafka.tools.StorageTool.execute(new String[] {
-                "format", "-t", CLUSTER_ID, "-c", file.toString(), "--ignore-formatted"},
+            int status = kafka.tools.StorageTool.execute(
+                    new String[] {"format", "-t", CLUSTER_ID, "-c", file.toString(), "--ignore-formatted"},
                     new PrintStream(log, true, StandardCharsets.UTF_8));
             if (status != 0) {
                 throw new IOException("formatting the embedded Kafka's storage in " + dataDir + " failed: " + log);

@@ -62,8 +62,10 @@ final class HttpIngest implements AutoCloseable {
         this.forwarder = forwarder;
         this.settings = settings;
         this.ingestSlots = new java.util.concurrent.Semaphore(settings.maxConcurrent());
-        this.expectedAuthorization = settings.token() == null || settings.token().isEmpty() ? null
-                : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
+        this.expectedAuthorization =
+                settings.token() == null || settings.token().isEmpty()
+                        ? null
+                        : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
         this.server = new Server();
         ServerConnector connector = new ServerConnector(server);
         connector.setHost(settings.host());
@@ -122,8 +124,10 @@ final class HttpIngest implements AutoCloseable {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             forwarder.writePrometheus(out);
             response.setStatus(200);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE,
-                    dev.forwarder.internal.metrics.ForwarderMetrics.prometheusContentType());
+            response.getHeaders()
+                    .put(
+                            HttpHeader.CONTENT_TYPE,
+                            dev.forwarder.internal.metrics.ForwarderMetrics.prometheusContentType());
             response.write(true, ByteBuffer.wrap(out.toByteArray()), callback);
             return;
         }
@@ -146,8 +150,14 @@ final class HttpIngest implements AutoCloseable {
     private void ingest(String typeName, Request request, Response response, Callback callback) throws IOException {
         Optional<DataType> type = DataType.fromWireName(typeName);
         if (type.isEmpty()) {
-            reply(response, callback, 404, error("unknown data type \"" + typeName + "\"; known: "
-                    + Arrays.stream(DataType.values()).map(DataType::wireName).toList()));
+            reply(
+                    response,
+                    callback,
+                    404,
+                    error("unknown data type \"" + typeName + "\"; known: "
+                            + Arrays.stream(DataType.values())
+                                    .map(DataType::wireName)
+                                    .toList()));
             return;
         }
         if (!accepting) {
@@ -157,8 +167,12 @@ final class HttpIngest implements AutoCloseable {
         }
         long declared = request.getLength();
         if (declared > settings.maxBodyBytes()) {
-            reply(response, callback, 413, error("body of " + declared + " bytes is over the limit of "
-                    + settings.maxBodyBytes() + " bytes (forwarder.http.max_body_bytes)"));
+            reply(
+                    response,
+                    callback,
+                    413,
+                    error("body of " + declared + " bytes is over the limit of " + settings.maxBodyBytes()
+                            + " bytes (forwarder.http.max_body_bytes)"));
             return;
         }
         // At most max_concurrent bodies in memory at once: beyond, 503 at once, before reading the body.
@@ -167,8 +181,12 @@ final class HttpIngest implements AutoCloseable {
             // sending, gets this answer instead of a reset connection.
             discardAtMost(Request.asInputStream(request), settings.maxBodyBytes() + 1);
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-            reply(response, callback, 503, error("too many ingest requests at once (forwarder.http.max_concurrent = "
-                    + settings.maxConcurrent() + "); try again"));
+            reply(
+                    response,
+                    callback,
+                    503,
+                    error("too many ingest requests at once (forwarder.http.max_concurrent = "
+                            + settings.maxConcurrent() + "); try again"));
             return;
         }
         try {
@@ -182,11 +200,16 @@ final class HttpIngest implements AutoCloseable {
             throws IOException {
         byte[] body = readAtMost(Request.asInputStream(request), request.getLength(), settings.maxBodyBytes());
         if (body == null) {
-            reply(response, callback, 413, error("body is over the limit of " + settings.maxBodyBytes()
-                    + " bytes (forwarder.http.max_body_bytes)"));
+            reply(
+                    response,
+                    callback,
+                    413,
+                    error("body is over the limit of " + settings.maxBodyBytes()
+                            + " bytes (forwarder.http.max_body_bytes)"));
             return;
         }
-        String contentType = Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE)).orElse("");
+        String contentType = Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE))
+                .orElse("");
         boolean ndjson = contentType.startsWith("application/x-ndjson");
         List<Line> records = ndjson ? lines(body) : List.of(new Line(1, body));
         if (records.isEmpty()) {
@@ -227,8 +250,7 @@ final class HttpIngest implements AutoCloseable {
     }
 
     /** One line of an NDJSON body, numbered from 1 as an editor shows it. */
-    private record Line(int number, byte[] bytes) {
-    }
+    private record Line(int number, byte[] bytes) {}
 
     /** The non-blank lines of an NDJSON body. */
     private static List<Line> lines(byte[] body) {

@@ -6,14 +6,19 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "kafka", mixinStandardHelpOptions = true,
+@Command(
+        name = "kafka",
+        mixinStandardHelpOptions = true,
         description = "Run the embedded single-node Kafka alone, for local development (PLAINTEXT on 127.0.0.1).")
 final class KafkaCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "9092", description = "Listener port (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = "forwarder-data/kafka",
+    @Option(
+            names = "--data",
+            paramLabel = "DIR",
+            defaultValue = "forwarder-data/kafka",
             description = "Data directory (default: ${DEFAULT-VALUE}).")
     Path data;
 

@@ -12,17 +12,28 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "redrive", mixinStandardHelpOptions = true,
-        description = {"Send dead-lettered records to Kafka again, in order, with their original source_id and"
-                + " spool_index headers, and remove those Kafka acknowledged from the dead-letter spool (a record"
-                + " refused again stays). Run it after fixing the cause (e.g. a raised max.message.bytes), with"
-                + " the forwarder of that spool stopped."})
+@Command(
+        name = "redrive",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Send dead-lettered records to Kafka again, in order, with their original source_id and"
+                    + " spool_index headers, and remove those Kafka acknowledged from the dead-letter spool (a record"
+                    + " refused again stays). Run it after fixing the cause (e.g. a raised max.message.bytes), with"
+                    + " the forwarder of that spool stopped."
+        })
 final class RedriveCommand implements Callable<Integer> {
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The forwarder's configuration (brokers, spool.dir, security).")
+    @Option(
+            names = "--config",
+            required = true,
+            paramLabel = "FILE",
+            description = "The forwarder's configuration (brokers, spool.dir, security).")
     Path config;
 
-    @Option(names = "--since", paramLabel = "TIME", description = "Only records first appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
+    @Option(
+            names = "--since",
+            paramLabel = "TIME",
+            description = "Only records first appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
     String since;
 
     @Option(names = "--type", paramLabel = "T", description = "Only this data type.")

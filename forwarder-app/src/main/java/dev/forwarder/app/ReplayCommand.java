@@ -3,10 +3,10 @@ package dev.forwarder.app;
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderConfigException;
-import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.spool.SpoolRecord;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.ProducerSettings;
+import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,16 +16,28 @@ import org.apache.kafka.common.header.Header;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "replay", mixinStandardHelpOptions = true,
-        description = {"Send retained spool records to Kafka again, in order, with their original source_id and"
-                + " spool_index headers (so consumers can tell them from new ones). The forwarder's checkpoint"
-                + " is not touched. Shows progress on a terminal."})
+@Command(
+        name = "replay",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Send retained spool records to Kafka again, in order, with their original source_id and"
+                    + " spool_index headers (so consumers can tell them from new ones). The forwarder's checkpoint"
+                    + " is not touched. Shows progress on a terminal."
+        })
 final class ReplayCommand implements Callable<Integer> {
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The forwarder's configuration (brokers, spool.dir, security).")
+    @Option(
+            names = "--config",
+            required = true,
+            paramLabel = "FILE",
+            description = "The forwarder's configuration (brokers, spool.dir, security).")
     Path config;
 
-    @Option(names = "--since", required = true, paramLabel = "TIME", description = "Records appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
+    @Option(
+            names = "--since",
+            required = true,
+            paramLabel = "TIME",
+            description = "Records appended at or after TIME (2026-11-26T10:00:00Z, or an age: 15m, 2h).")
     String since;
 
     @Option(names = "--until", paramLabel = "TIME", description = "... and before TIME.")
@@ -63,8 +75,10 @@ final class ReplayCommand implements Callable<Integer> {
                     if (e.appendTimeMs() < from || e.appendTimeMs() >= to || (only != null && e.type() != only)) {
                         return true;
                     }
-                    producer.send(KafkaMessages.toProducerRecord(kafka.topic(e.type()), e.type(), e.keyBytes(),
-                            e.payload(), source, e.index()), (metadata, error) -> {
+                    producer.send(
+                            KafkaMessages.toProducerRecord(
+                                    kafka.topic(e.type()), e.type(), e.keyBytes(), e.payload(), source, e.index()),
+                            (metadata, error) -> {
                                 if (error != null) {
                                     failure.compareAndSet(null, error);
                                 }

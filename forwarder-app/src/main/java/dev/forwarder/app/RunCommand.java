@@ -11,18 +11,27 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Forward a spool to Kafka and serve HTTP ingest, metrics and status.",
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Forward a spool to Kafka and serve HTTP ingest, metrics and status.",
             "With no brokers configured (no --config, or a file without gateway.observability.kafka.brokers),"
                     + " an embedded single-node Kafka starts on 127.0.0.1:9092 with its data in forwarder-data/kafka.",
-            "SIGTERM or Ctrl-C: stop accepting, drain within spool.drain_timeout_ms, persist the checkpoint, exit 0."})
+            "SIGTERM or Ctrl-C: stop accepting, drain within spool.drain_timeout_ms, persist the checkpoint, exit 0."
+        })
 final class RunCommand implements Callable<Integer> {
 
-    @Option(names = "--config", paramLabel = "FILE",
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
             description = "Configuration: tensorzero.toml, HOCON (.conf) or JSON (.json).")
     Path config;
 
-    @Option(names = "--kafka-data", paramLabel = "DIR", defaultValue = "forwarder-data/kafka",
+    @Option(
+            names = "--kafka-data",
+            paramLabel = "DIR",
+            defaultValue = "forwarder-data/kafka",
             description = "Data directory of the embedded Kafka (default: ${DEFAULT-VALUE}).")
     Path kafkaData;
 
@@ -62,8 +71,8 @@ final class RunCommand implements Callable<Integer> {
             http.start();
         }
         ForwarderConfig.Kafka kafka = settings.kafka();
-        System.out.println("Forwarding spool " + kafka.spool().dir().toAbsolutePath() + " to Kafka at " + kafka.brokers()
-                + " (topics " + kafka.topicPrefix() + "_{model,chat,json}_inference)");
+        System.out.println("Forwarding spool " + kafka.spool().dir().toAbsolutePath() + " to Kafka at "
+                + kafka.brokers() + " (topics " + kafka.topicPrefix() + "_{model,chat,json}_inference)");
         if (http != null) {
             System.out.println("HTTP on http://" + settings.http().host() + ":" + http.port()
                     + "  POST /v1/events/{data_type}, GET /metrics /status /health/live /health/ready");

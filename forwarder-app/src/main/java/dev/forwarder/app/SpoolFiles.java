@@ -4,7 +4,6 @@ import dev.forwarder.DataType;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
-import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +14,10 @@ import java.time.format.DateTimeParseException;
 /** Reading a spool directory from the command line, while a forwarder runs on it or not. */
 final class SpoolFiles {
 
-    private SpoolFiles() {
-    }
+    private SpoolFiles() {}
 
     /** What one step of a scan saw. */
-    interface Visitor extends Spool.Visitor {
-    }
+    interface Visitor extends Spool.Visitor {}
 
     static Spool open(Path dir) throws IOException {
         return open(dir, null);
@@ -71,7 +68,8 @@ final class SpoolFiles {
         if (name == null) {
             return null;
         }
-        return DataType.fromWireName(name).orElseThrow(() -> new IllegalArgumentException("unknown data type \""
-                + name + "\"; use model_inference, chat_inference or json_inference"));
+        return DataType.fromWireName(name)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "unknown data type \"" + name + "\"; use model_inference, chat_inference or json_inference"));
     }
 }

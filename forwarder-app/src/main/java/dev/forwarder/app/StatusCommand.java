@@ -10,13 +10,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Backlog, checkpoint, oldest unforwarded record and dead letters of a spool, running or stopped.",
-            "Drop counts live in the running process: see its GET /status or /metrics."})
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Backlog, checkpoint, oldest unforwarded record and dead letters of a spool, running or stopped.",
+            "Drop counts live in the running process: see its GET /status or /metrics."
+        })
 final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--spool", required = true, paramLabel = "DIR", description = "The spool directory.")
@@ -36,16 +39,24 @@ final class StatusCommand implements Callable<Integer> {
             out.put("source_id", spool.sourceId().toString());
             out.put("checkpoint", checkpoint);
             out.put("backlog_records", backlog);
-            out.put("oldest_unforwarded", oldest < 0 ? null : Instant.ofEpochMilli(oldest).toString());
-            out.put("oldest_unforwarded_age_seconds",
-                    oldest < 0 ? 0 : Duration.between(Instant.ofEpochMilli(oldest), Instant.now()).toSeconds());
+            out.put(
+                    "oldest_unforwarded",
+                    oldest < 0 ? null : Instant.ofEpochMilli(oldest).toString());
+            out.put(
+                    "oldest_unforwarded_age_seconds",
+                    oldest < 0
+                            ? 0
+                            : Duration.between(Instant.ofEpochMilli(oldest), Instant.now())
+                                    .toSeconds());
             out.put("spool_bytes", spool.diskBytes());
         }
         long deadLetters = 0;
         if (Files.isDirectory(spoolDir.resolve("dead-letter/queue"))) {
             try (Spool spool = SpoolFiles.open(spoolDir.resolve("dead-letter"))) {
                 // Headers only: counts sealed dead letters too, without their key.
-                deadLetters = spool.sealingKeysAfter(Checkpoint.NONE).values().stream().mapToLong(Long::longValue).sum();
+                deadLetters = spool.sealingKeysAfter(Checkpoint.NONE).values().stream()
+                        .mapToLong(Long::longValue)
+                        .sum();
             }
         }
         out.put("dead_letters", deadLetters);
@@ -53,7 +64,9 @@ final class StatusCommand implements Callable<Integer> {
         if (json) {
             System.out.println(out.toString());
         } else {
-            out.fields().forEachRemaining(e -> System.out.printf("%-32s %s%n", e.getKey(), e.getValue().asText()));
+            out.fields()
+                    .forEachRemaining(e -> System.out.printf(
+                            "%-32s %s%n", e.getKey(), e.getValue().asText()));
         }
         return 0;
     }
@@ -65,8 +78,10 @@ final class StatusCommand implements Callable<Integer> {
             return "none has run";
         }
         String pid = Files.readString(lock, StandardCharsets.UTF_8).trim();
-        boolean alive = !pid.isEmpty() && ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+        boolean alive = !pid.isEmpty()
+                && ProcessHandle.of(Long.parseLong(pid))
+                        .map(ProcessHandle::isAlive)
+                        .orElse(false);
         return alive ? "running, pid " + pid : "not running (last pid " + (pid.isEmpty() ? "?" : pid) + ")";
     }
-
 }

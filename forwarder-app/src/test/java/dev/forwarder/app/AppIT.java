@@ -41,22 +41,25 @@ class AppIT {
     private static final Path JAR = Path.of("target/forwarder.jar");
     private static final String TOKEN = "app-it-token";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** A running `forwarder run` and where it listens. */
-    private record App(Process process, int port, Path log) {
-    }
+    private record App(Process process, int port, Path log) {}
 
     private static Path config(Path dir, KafkaBroker broker, String prefix, int port) throws IOException {
         Path file = dir.resolve("forwarder.conf");
-        Files.writeString(file, "gateway.observability.kafka {\n"
-                + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
-                + "  topic_prefix = \"" + prefix + "\"\n"
-                + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
-                + "  spool.drain_timeout_ms = 30000\n"
-                + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on new topics
-                + "}\n"
-                + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8KiB }\n");
+        Files.writeString(
+                file,
+                "gateway.observability.kafka {\n"
+                        + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
+                        + "  topic_prefix = \"" + prefix + "\"\n"
+                        + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
+                        + "  spool.drain_timeout_ms = 30000\n"
+                        + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on
+                        // new topics
+                        + "}\n"
+                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8KiB }\n");
         return file;
     }
 
@@ -65,12 +68,15 @@ class AppIT {
     }
 
     private static App start(Path config, int port, Path log, List<String> jvm, String... extra) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvm);
         command.addAll(List.of("-jar", JAR.toString(), "run", "--config", config.toString()));
         command.addAll(List.of(extra));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             if (Files.exists(log) && Files.readString(log).contains("Ctrl-C or SIGTERM to stop.")) {
@@ -91,7 +97,8 @@ class AppIT {
 
     private HttpResponse<String> post(App app, String type, String contentType, String body, String token)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/v1/events/" + type))
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + app.port() + "/v1/events/" + type))
                 .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
@@ -101,7 +108,8 @@ class AppIT {
     }
 
     private HttpResponse<String> get(App app, String path, String token) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path)).GET();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path))
+                .GET();
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -136,7 +144,8 @@ class AppIT {
                     + "\",\"input_tokens\":\"many\"}\n";
             r = post(app, "model_inference", "application/x-ndjson", bad, TOKEN);
             assertEquals(400, r.statusCode(), r.body());
-            assertEquals("line 3: model_inference field \"input_tokens\": expected an integer, got a string",
+            assertEquals(
+                    "line 3: model_inference field \"input_tokens\": expected an integer, got a string",
                     JSON.readTree(r.body()).get("error").asText());
 
             r = post(app, "feedback", "application/json", "{}", TOKEN);
@@ -147,8 +156,13 @@ class AppIT {
             assertEquals(413, r.statusCode(), r.body());
             assertTrue(JSON.readTree(r.body()).get("error").asText().contains("forwarder.http.max_body_bytes"));
 
-            assertEquals(401, post(app, "chat_inference", "application/json", one, null).statusCode());
-            assertEquals(401, post(app, "chat_inference", "application/json", one, "wrong").statusCode());
+            assertEquals(
+                    401,
+                    post(app, "chat_inference", "application/json", one, null).statusCode());
+            assertEquals(
+                    401,
+                    post(app, "chat_inference", "application/json", one, "wrong")
+                            .statusCode());
             assertEquals(401, get(app, "/status", null).statusCode());
 
             assertEquals(200, get(app, "/health/live", null).statusCode());
@@ -169,22 +183,40 @@ class AppIT {
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
         assertEquals(4, delivered.messages());
 
-        Process status = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "status", "--spool", dir.resolve("spool").toString(), "--json").start();
+        Process status = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        JAR.toString(),
+                        "status",
+                        "--spool",
+                        dir.resolve("spool").toString(),
+                        "--json")
+                .start();
         JsonNode s = JSON.readTree(status.getInputStream().readAllBytes());
         assertEquals(0, status.waitFor());
         assertEquals(0, s.get("backlog_records").asInt());
         assertTrue(s.get("forwarder").asText().startsWith("not running"));
 
-        Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "dump", "--spool", dir.resolve("spool").toString(), "--type", "model_inference").start();
-        List<String> lines = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        Process dump = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        JAR.toString(),
+                        "dump",
+                        "--spool",
+                        dir.resolve("spool").toString(),
+                        "--type",
+                        "model_inference")
+                .start();
+        List<String> lines = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines()
+                .toList();
         assertEquals(0, dump.waitFor());
         assertEquals(3, lines.size(), String.join("\n", lines));
         for (String line : lines) {
             JsonNode record = JSON.readTree(line);
             assertEquals("model_inference", record.get("data_type").asText());
-            assertEquals(record.get("key").asText(), record.get("record").get("id").asText());
+            assertEquals(
+                    record.get("key").asText(), record.get("record").get("id").asText());
         }
     }
 
@@ -210,7 +242,8 @@ class AppIT {
                         batch.append("{\"id\":\"").append(id).append("\",\"function_name\":\"f\"}\n");
                     }
                     try {
-                        HttpResponse<String> r = post(app, "chat_inference", "application/x-ndjson", batch.toString(), TOKEN);
+                        HttpResponse<String> r =
+                                post(app, "chat_inference", "application/x-ndjson", batch.toString(), TOKEN);
                         if (r.statusCode() == 202) {
                             accepted.addAll(ids);
                         }
@@ -236,9 +269,15 @@ class AppIT {
     @Test
     void theDemoRunsEndToEndAndItsAccountAddsUp(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("demo.log");
-        Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "demo", "--short").redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        Process demo = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        JAR.toString(),
+                        "demo",
+                        "--short")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         assertTrue(demo.waitFor(240, TimeUnit.SECONDS), "demo did not finish");
         String out = Files.readString(log);
         assertEquals(0, demo.exitValue(), out);
@@ -256,11 +295,14 @@ class AppIT {
     }
 
     private static Process command(Path dir, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString()));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("command.log").toFile())).start();
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        dir.resolve("command.log").toFile()))
+                .start();
     }
 
     private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r, String name) {
@@ -273,7 +315,8 @@ class AppIT {
         String prefix = "rp" + UUID.randomUUID().toString().substring(0, 8);
         int port = freePort();
         Path config = config(dir, broker, prefix, port);
-        Files.writeString(config, Files.readString(config) + "gateway.observability.kafka.spool.retain_forwarded = 1h\n");
+        Files.writeString(
+                config, Files.readString(config) + "gateway.observability.kafka.spool.retain_forwarded = 1h\n");
         App app = start(config, port, dir.resolve("app.log"));
         UUID run = UUID.randomUUID();
         try {
@@ -281,17 +324,26 @@ class AppIT {
             for (int i = 0; i < 20; i++) {
                 ndjson.append("{\"id\":\"").append(Records.id(run, i)).append("\",\"model_name\":\"m\"}\n");
             }
-            assertEquals(202, post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN).statusCode());
+            assertEquals(
+                    202,
+                    post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN)
+                            .statusCode());
         } finally {
             assertEquals(0, stop(app), Files.readString(app.log()));
         }
         String topic = prefix + "_model_inference";
-        assertEquals(20, dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 20).size());
+        assertEquals(
+                20,
+                dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 20)
+                        .size());
         long checkpoint = dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint"));
 
-        Process replay = command(dir, "replay", "--config", config.toString(), "--since", "1h", "--type", "model_inference");
+        Process replay =
+                command(dir, "replay", "--config", config.toString(), "--since", "1h", "--type", "model_inference");
         assertEquals(0, replay.waitFor(), Files.readString(dir.resolve("command.log")));
-        assertEquals(checkpoint, dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint")),
+        assertEquals(
+                checkpoint,
+                dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint")),
                 "replay does not touch the checkpoint");
 
         List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> all =
@@ -305,13 +357,15 @@ class AppIT {
         assertEquals(20, copies.size());
         for (var c : copies.entrySet()) {
             assertEquals(2, c.getValue().size(), c.getKey());
-            assertEquals(c.getValue().get(0), c.getValue().get(1), "the copy carries the original's headers: " + c.getKey());
+            assertEquals(
+                    c.getValue().get(0), c.getValue().get(1), "the copy carries the original's headers: " + c.getKey());
         }
 
         // redrive from the command line: no dead letters here, so nothing is sent and it says so.
         Process redrive = command(dir, "redrive", "--config", config.toString(), "--type", "model_inference");
         assertEquals(0, redrive.waitFor(), Files.readString(dir.resolve("command.log")));
-        assertTrue(Files.readString(dir.resolve("command.log")).contains("redrive: 0 dead letters sent again"),
+        assertTrue(
+                Files.readString(dir.resolve("command.log")).contains("redrive: 0 dead letters sent again"),
                 Files.readString(dir.resolve("command.log")));
         Process bad = command(dir, "redrive", "--config", config.toString(), "--type", "feedback");
         assertEquals(2, bad.waitFor());
@@ -323,12 +377,15 @@ class AppIT {
         int port = freePort();
         Path file = dir.resolve("forwarder.conf");
         // Kafka away (nothing listens there), so everything stays in a spool of the smallest size allowed.
-        Files.writeString(file, "gateway.observability.kafka {\n"
-                + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
-                + "  startup.require_connection = false\n"
-                + "  spool { dir = \"" + dir.resolve("spool") + "\", max_bytes = 16MiB, drain_timeout_ms = 500 }\n"
-                + "}\n"
-                + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 4MiB }\n");
+        Files.writeString(
+                file,
+                "gateway.observability.kafka {\n"
+                        + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
+                        + "  startup.require_connection = false\n"
+                        + "  spool { dir = \"" + dir.resolve("spool")
+                        + "\", max_bytes = 16MiB, drain_timeout_ms = 500 }\n"
+                        + "}\n"
+                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 4MiB }\n");
         App app = start(file, port, dir.resolve("app.log"));
         UUID run = UUID.randomUUID();
         String pad = "x".repeat(100_000);
@@ -338,8 +395,11 @@ class AppIT {
             for (int post = 0; post < 40 && full == null; post++) {
                 StringBuilder ndjson = new StringBuilder();
                 for (int i = 0; i < 30; i++) {
-                    ndjson.append("{\"id\":\"").append(Records.id(run, post * 30L + i)).append("\",\"pad\":\"")
-                            .append(pad).append("\"}\n");
+                    ndjson.append("{\"id\":\"")
+                            .append(Records.id(run, post * 30L + i))
+                            .append("\",\"pad\":\"")
+                            .append(pad)
+                            .append("\"}\n");
                 }
                 HttpResponse<String> r = post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN);
                 if (r.statusCode() == 503) {
@@ -360,8 +420,11 @@ class AppIT {
                 Thread.sleep(300);
                 StringBuilder more = new StringBuilder();
                 for (int i = 0; i < 30; i++) {
-                    more.append("{\"id\":\"").append(Records.id(run, 10_000L + round * 30L + i)).append("\",\"pad\":\"")
-                            .append(pad).append("\"}\n");
+                    more.append("{\"id\":\"")
+                            .append(Records.id(run, 10_000L + round * 30L + i))
+                            .append("\",\"pad\":\"")
+                            .append(pad)
+                            .append("\"}\n");
                 }
                 HttpResponse<String> r = post(app, "model_inference", "application/x-ndjson", more.toString(), TOKEN);
                 acceptedTotal += JSON.readTree(r.body()).get("accepted").asLong();
@@ -370,10 +433,15 @@ class AppIT {
             }
             assertEquals(503, ready, "not ready while the spool is full");
             JsonNode status = JSON.readTree(get(app, "/status", TOKEN).body());
-            assertEquals(acceptedTotal, status.get("appended").asLong(), "what the answers said was accepted is in the spool");
+            assertEquals(
+                    acceptedTotal,
+                    status.get("appended").asLong(),
+                    "what the answers said was accepted is in the spool");
             assertTrue(status.get("dropped").get("DROPPED_SPOOL_FULL").asLong() >= 1);
-            assertEquals(status.get("offered").asLong(), status.get("appended").asLong()
-                    + status.get("dropped").get("DROPPED_SPOOL_FULL").asLong());
+            assertEquals(
+                    status.get("offered").asLong(),
+                    status.get("appended").asLong()
+                            + status.get("dropped").get("DROPPED_SPOOL_FULL").asLong());
         } finally {
             assertEquals(0, stop(app), Files.readString(app.log()));
         }
@@ -382,15 +450,20 @@ class AppIT {
     @Test
     void ingestOpenToTheNetworkWithoutATokenRefusesToStart(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("forwarder.conf");
-        Files.writeString(file, "gateway.observability.kafka { brokers = \"127.0.0.1:" + freePort() + "\","
-                + " startup.require_connection = false, spool.dir = \"" + dir.resolve("spool") + "\" }\n"
-                + "forwarder.http { host = \"0.0.0.0\", port = " + freePort() + " }\n");
+        Files.writeString(
+                file,
+                "gateway.observability.kafka { brokers = \"127.0.0.1:" + freePort() + "\","
+                        + " startup.require_connection = false, spool.dir = \"" + dir.resolve("spool") + "\" }\n"
+                        + "forwarder.http { host = \"0.0.0.0\", port = " + freePort() + " }\n");
         Process run = command(dir, "run", "--config", file.toString());
         assertTrue(run.waitFor(60, TimeUnit.SECONDS), "it did not stop");
         String log = Files.readString(dir.resolve("command.log"));
         assertTrue(run.exitValue() != 0, log);
-        assertTrue(log.contains("forwarder.http.host") && log.contains("forwarder.http.token")
-                && log.contains("forwarder.http.allow_unauthenticated"), log);
+        assertTrue(
+                log.contains("forwarder.http.host")
+                        && log.contains("forwarder.http.token")
+                        && log.contains("forwarder.http.allow_unauthenticated"),
+                log);
     }
 
     @Test
@@ -406,7 +479,8 @@ class AppIT {
         assertFalse(out.contains("# warning"), out);
 
         Files.delete(dir.resolve("command.log"));
-        Path clear = Files.writeString(dir.resolve("clear.conf"),
+        Path clear = Files.writeString(
+                dir.resolve("clear.conf"),
                 sasl + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"\n");
         check = command(dir, "check-config", clear.toString());
         assertTrue(check.waitFor(60, TimeUnit.SECONDS));
@@ -423,14 +497,18 @@ class AppIT {
     void manyLargeBodiesAtOnceDoNotExhaustTheHeap(@TempDir Path dir) throws Exception {
         int port = freePort();
         Path file = dir.resolve("forwarder.conf");
-        Files.writeString(file, "gateway.observability.kafka { brokers = \"127.0.0.1:" + freePort() + "\","
-                + " startup.require_connection = false, spool { dir = \"" + dir.resolve("spool") + "\","
-                + " drain_timeout_ms = 500 } }\n"
-                + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\" }\n"); // 10 MiB bodies, 4 at once
+        Files.writeString(
+                file,
+                "gateway.observability.kafka { brokers = \"127.0.0.1:" + freePort() + "\","
+                        + " startup.require_connection = false, spool { dir = \"" + dir.resolve("spool") + "\","
+                        + " drain_timeout_ms = 500 } }\n"
+                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN
+                        + "\" }\n"); // 10 MiB bodies, 4 at once
         App app = start(file, port, dir.resolve("app.log"), List.of("-Xmx256m"));
         // One line of 10 MB whose record is invalid at its very end: read whole, parsed whole, then refused (400).
         byte[] body = ("{\"id\":\"0190c000-0000-7000-8000-000000000001\",\"pad\":\"" + "x".repeat(10_000_000)
-                + "\",\"input_tokens\":\"many\"}").getBytes(StandardCharsets.UTF_8);
+                        + "\",\"input_tokens\":\"many\"}")
+                .getBytes(StandardCharsets.UTF_8);
         List<Integer> statuses = new CopyOnWriteArrayList<>();
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         try {
@@ -438,11 +516,14 @@ class AppIT {
             for (int i = 0; i < 50; i++) {
                 Thread t = new Thread(() -> {
                     try {
-                        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                                + "/v1/events/model_inference")).header("Content-Type", "application/json")
+                        HttpRequest request = HttpRequest.newBuilder(
+                                        URI.create("http://127.0.0.1:" + port + "/v1/events/model_inference"))
+                                .header("Content-Type", "application/json")
                                 .header("Authorization", "Bearer " + TOKEN)
-                                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-                        statuses.add(http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                .build();
+                        statuses.add(http.send(request, HttpResponse.BodyHandlers.ofString())
+                                .statusCode());
                     } catch (Exception e) {
                         failures.add(e);
                     }

@@ -21,18 +21,22 @@ import org.junit.jupiter.api.Test;
  */
 class OpsFilesTest {
 
-    private static final Path OPS = Path.of(System.getProperty("user.dir")).getParent().resolve("ops");
+    private static final Path OPS =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("ops");
     private static final Path UNIT = OPS.resolve("systemd/forwarder.service");
 
     @Test
     void theServiceUnitVerifiesWithoutAWarning() throws Exception {
         String tool = systemdAnalyze();
-        Process verify = new ProcessBuilder(tool, "verify", UNIT.toString()).redirectErrorStream(true).start();
+        Process verify = new ProcessBuilder(tool, "verify", UNIT.toString())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(verify.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, verify.exitValue(), out);
         // verify only warns (exit 0) about a value it cannot parse: any line about the unit is a failure.
-        assertEquals("", out.lines().filter(l -> l.contains("forwarder.service")).reduce("", (a, b) -> a + b + "\n"));
+        assertEquals(
+                "", out.lines().filter(l -> l.contains("forwarder.service")).reduce("", (a, b) -> a + b + "\n"));
     }
 
     @Test
@@ -41,13 +45,15 @@ class OpsFilesTest {
         Matcher stop = Pattern.compile("(?m)^TimeoutStopSec=(\\d+)$").matcher(unit);
         assertTrue(stop.find(), "TimeoutStopSec missing");
         Config example = ConfigFactory.parseFile(OPS.resolve("forwarder.conf").toFile())
-                .withFallback(ConfigFactory.defaultReference()).resolve();
+                .withFallback(ConfigFactory.defaultReference())
+                .resolve();
         long drainMs = example.getLong("gateway.observability.kafka.spool.drain_timeout_ms");
         long stopMs = Long.parseLong(stop.group(1)) * 1000;
         // The drain, then closing the producer and forcing the checkpoint: at least 15 s more than the drain.
         assertTrue(stopMs >= drainMs + 15_000, "TimeoutStopSec " + stopMs + " ms vs drain " + drainMs + " ms");
         assertTrue(unit.contains("\nStateDirectory=forwarder\n") && unit.contains("\nStateDirectoryMode=0700\n"));
-        assertTrue(example.getString("gateway.observability.kafka.spool.dir").startsWith("/var/lib/forwarder/"),
+        assertTrue(
+                example.getString("gateway.observability.kafka.spool.dir").startsWith("/var/lib/forwarder/"),
                 "the example's spool is not under the unit's StateDirectory");
         assertTrue(unit.contains("\nRestart=on-failure\n") && unit.contains("\nUser=forwarder\n"));
     }
@@ -59,9 +65,12 @@ class OpsFilesTest {
                 return candidate;
             }
         }
-        Process install = new ProcessBuilder("apt-get", "install", "-y", "-q", "systemd").inheritIO().start();
+        Process install = new ProcessBuilder("apt-get", "install", "-y", "-q", "systemd")
+                .inheritIO()
+                .start();
         install.waitFor(600, TimeUnit.SECONDS);
-        assertTrue(Files.isExecutable(Path.of("/usr/bin/systemd-analyze")),
+        assertTrue(
+                Files.isExecutable(Path.of("/usr/bin/systemd-analyze")),
                 "systemd-analyze is missing and apt-get could not install the systemd package");
         return "/usr/bin/systemd-analyze";
     }

@@ -41,26 +41,38 @@ import org.junit.jupiter.api.io.TempDir;
 @KafkaTest
 class PrometheusIT {
 
-    private static final Path OPS = Path.of(System.getProperty("user.dir")).getParent().resolve("ops");
+    private static final Path OPS =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("ops");
     private static final Path JAR = Path.of("target/forwarder.jar");
     private static final String TOKEN = "prometheus-it-token";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void promtoolChecksTheRulesAndEveryAlertsUnitTestPasses() throws Exception {
         Path promtool = installed("promtool");
-        String check = run(promtool.toString(), "check", "rules", OPS.resolve("prometheus/alerts.yml").toString());
+        String check = run(
+                promtool.toString(),
+                "check",
+                "rules",
+                OPS.resolve("prometheus/alerts.yml").toString());
         assertTrue(check.contains("SUCCESS: 10 rules found"), check);
-        String test = run(promtool.toString(), "test", "rules", OPS.resolve("prometheus/alerts-test.yml").toString());
+        String test = run(
+                promtool.toString(),
+                "test",
+                "rules",
+                OPS.resolve("prometheus/alerts-test.yml").toString());
         assertTrue(test.contains("SUCCESS"), test);
         // Every alert of the rules has a unit test that shows it firing.
         String rules = Files.readString(OPS.resolve("prometheus/alerts.yml"));
         String tests = Files.readString(OPS.resolve("prometheus/alerts-test.yml"));
         for (String alert : names(rules, "- alert: ")) {
-            assertTrue(tests.contains("alertname: " + alert + "\n        exp_alerts:\n          - exp_labels"),
+            assertTrue(
+                    tests.contains("alertname: " + alert + "\n        exp_alerts:\n          - exp_labels"),
                     alert + " has no unit test where it fires");
-            assertTrue(tests.contains("alertname: " + alert + "\n        exp_alerts: []"),
+            assertTrue(
+                    tests.contains("alertname: " + alert + "\n        exp_alerts: []"),
                     alert + " has no unit test where it does not fire");
         }
     }
@@ -72,26 +84,43 @@ class PrometheusIT {
         int appPort = Ports.unused();
         int promPort = Ports.unused();
         Path config = dir.resolve("forwarder.conf");
-        Files.writeString(config, "gateway.observability.kafka {\n"
-                + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
-                + "  topic_prefix = \"prom" + UUID.randomUUID().toString().substring(0, 8) + "\"\n"
-                + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
-                + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
-                + "}\n"
-                + "forwarder.http { port = " + appPort + ", token = \"" + TOKEN + "\" }\n");
+        Files.writeString(
+                config,
+                "gateway.observability.kafka {\n"
+                        + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
+                        + "  topic_prefix = \"prom"
+                        + UUID.randomUUID().toString().substring(0, 8) + "\"\n"
+                        + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
+                        + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
+                        + "}\n"
+                        + "forwarder.http { port = " + appPort + ", token = \"" + TOKEN + "\" }\n");
         Path promConfig = dir.resolve("prometheus.yml");
-        Files.writeString(promConfig, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                + "rule_files:\n  - " + OPS.resolve("prometheus/alerts.yml") + "\n"
-                + "scrape_configs:\n  - job_name: forwarder\n    metrics_path: /metrics\n"
-                + "    authorization:\n      credentials: " + TOKEN + "\n"
-                + "    static_configs:\n      - targets: ['127.0.0.1:" + appPort + "']\n");
+        Files.writeString(
+                promConfig,
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                        + "rule_files:\n  - " + OPS.resolve("prometheus/alerts.yml") + "\n"
+                        + "scrape_configs:\n  - job_name: forwarder\n    metrics_path: /metrics\n"
+                        + "    authorization:\n      credentials: " + TOKEN + "\n"
+                        + "    static_configs:\n      - targets: ['127.0.0.1:" + appPort + "']\n");
         Path appLog = dir.resolve("app.log");
-        Process app = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "run", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(appLog.toFile()).start();
-        Process prometheus = new ProcessBuilder(prometheusBinary.toString(), "--config.file=" + promConfig,
-                "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + promPort)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        Process app = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        JAR.toString(),
+                        "run",
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(appLog.toFile())
+                .start();
+        Process prometheus = new ProcessBuilder(
+                        prometheusBinary.toString(),
+                        "--config.file=" + promConfig,
+                        "--storage.tsdb.path=" + dir.resolve("tsdb"),
+                        "--web.listen-address=127.0.0.1:" + promPort)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("prometheus.log").toFile())
+                .start();
         AtomicBoolean publishing = new AtomicBoolean(true);
         AtomicInteger accepted = new AtomicInteger();
         Thread publisher = new Thread(() -> publish(appPort, publishing, accepted), "publisher");
@@ -99,12 +128,15 @@ class PrometheusIT {
             awaitLog(app, appLog, "Ctrl-C or SIGTERM to stop.");
             publisher.start();
             String base = "http://127.0.0.1:" + promPort;
-            assertEquals(1.0, awaitValue(base, "up{job=\"forwarder\"}", 60), "Prometheus scrapes the forwarder: "
-                    + Files.readString(dir.resolve("prometheus.log")));
+            assertEquals(
+                    1.0,
+                    awaitValue(base, "up{job=\"forwarder\"}", 60),
+                    "Prometheus scrapes the forwarder: " + Files.readString(dir.resolve("prometheus.log")));
             assertTrue(awaitValue(base, "sum(kafka_writes_success_total)", 60) > 0, "records delivered");
 
             List<String> failed = new ArrayList<>();
-            JsonNode dashboard = JSON.readTree(OPS.resolve("grafana/forwarder.json").toFile());
+            JsonNode dashboard =
+                    JSON.readTree(OPS.resolve("grafana/forwarder.json").toFile());
             int queries = 0;
             for (JsonNode panel : dashboard.get("panels")) {
                 assertTrue(panel.path("targets").size() > 0, "panel " + panel.get("title") + " has no query");
@@ -151,7 +183,8 @@ class PrometheusIT {
                 try {
                     HttpRequest request = HttpRequest.newBuilder(
                                     URI.create("http://127.0.0.1:" + port + "/v1/events/" + type.wireName()))
-                            .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
+                            .header("Authorization", "Bearer " + TOKEN)
+                            .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofByteArray(Records.json(type, Records.id(run, seq++))))
                             .build();
                     if (http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() == 202) {
@@ -168,8 +201,8 @@ class PrometheusIT {
     }
 
     private JsonNode get(String url) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), url + ": " + response.body());
         return JSON.readTree(response.body());
     }
@@ -195,7 +228,9 @@ class PrometheusIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (true) {
             JsonNode result = awaitSeries(base, expr, seconds);
-            double value = result.isEmpty() ? Double.NaN : result.get(0).get("value").get(1).asDouble();
+            double value = result.isEmpty()
+                    ? Double.NaN
+                    : result.get(0).get("value").get(1).asDouble();
             if (value > 0 || System.nanoTime() > deadline) {
                 return value;
             }
@@ -217,7 +252,9 @@ class PrometheusIT {
 
     private static Set<String> names(String text, String prefix) {
         Set<String> names = new LinkedHashSet<>();
-        text.lines().map(String::strip).filter(l -> l.startsWith(prefix))
+        text.lines()
+                .map(String::strip)
+                .filter(l -> l.startsWith(prefix))
                 .forEach(l -> names.add(l.substring(prefix.length()).strip()));
         return names;
     }
@@ -239,20 +276,24 @@ class PrometheusIT {
         if (!Files.isExecutable(binary)) {
             String out = "";
             for (String[] step : new String[][] {
-                    {"apt-get", "install", "-y", "-q", "prometheus"}, {"apt-get", "update", "-q"},
-                    {"apt-get", "install", "-y", "-q", "prometheus"}}) {
+                {"apt-get", "install", "-y", "-q", "prometheus"},
+                {"apt-get", "update", "-q"},
+                {"apt-get", "install", "-y", "-q", "prometheus"}
+            }) {
                 if (Files.isExecutable(binary)) {
                     break;
                 }
                 try {
-                    Process install = new ProcessBuilder(step).redirectErrorStream(true).start();
+                    Process install =
+                            new ProcessBuilder(step).redirectErrorStream(true).start();
                     out += new String(install.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                     install.waitFor(600, TimeUnit.SECONDS);
                 } catch (IOException e) {
                     out += e + "\n";
                 }
             }
-            Assumptions.assumeTrue(Files.isExecutable(binary),
+            Assumptions.assumeTrue(
+                    Files.isExecutable(binary),
                     tool + " is missing and apt-get install prometheus failed, so the real-Prometheus test"
                             + " cannot run:\n" + out);
         }

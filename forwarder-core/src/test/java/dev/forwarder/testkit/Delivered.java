@@ -20,8 +20,7 @@ public final class Delivered {
     private final Map<DataType, Integer> countsByType = new HashMap<>();
     private int messages;
 
-    private Delivered() {
-    }
+    private Delivered() {}
 
     /** Reads all three topics until at least {@code expected} messages arrived in total (or 90 s pass). */
     public static Delivered read(Map<String, Object> clientProps, String topicPrefix, int expected) {
@@ -29,7 +28,9 @@ public final class Delivered {
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         // Topics are read one after another: wait on the last for whatever the others lacked.
         for (DataType type : DataType.values()) {
-            List<ConsumerRecord<byte[], byte[]>> records = TopicReader.readAll(clientProps, type.topic(topicPrefix),
+            List<ConsumerRecord<byte[], byte[]>> records = TopicReader.readAll(
+                    clientProps,
+                    type.topic(topicPrefix),
                     type == DataType.JSON_INFERENCE ? Math.max(0, expected - d.messages) : 0,
                     Duration.ofNanos(Math.max(Duration.ofSeconds(5).toNanos(), deadline - System.nanoTime())));
             for (ConsumerRecord<byte[], byte[]> r : records) {

@@ -8,8 +8,7 @@ import java.io.UncheckedIOException;
 /** The golden messages: TensorZero's documented examples with realistic values, one per data type. */
 public final class Golden {
 
-    private Golden() {
-    }
+    private Golden() {}
 
     /** The golden message of {@code type}, as the bytes of its file under {@code /golden}. */
     public static byte[] json(DataType type) {

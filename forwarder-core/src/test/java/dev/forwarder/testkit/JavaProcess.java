@@ -12,8 +12,7 @@ import java.util.List;
  */
 public final class JavaProcess {
 
-    private JavaProcess() {
-    }
+    private JavaProcess() {}
 
     public static Process start(Class<?> main, Path output, String... args) throws IOException {
         return start((String) null, main, output, args);

@@ -9,8 +9,7 @@ import java.util.stream.Stream;
 /** What this JVM holds, for tests and benchmarks that check nothing accumulates: live heap, open files. */
 public final class JvmResources {
 
-    private JvmResources() {
-    }
+    private JvmResources() {}
 
     /** The heap in use after asking for a full collection (the least of three tries, so garbage is out). */
     public static long usedHeapAfterGc() throws InterruptedException {
@@ -18,7 +17,9 @@ public final class JvmResources {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(50);
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+            used = Math.min(
+                    used,
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         }
         return used;
     }

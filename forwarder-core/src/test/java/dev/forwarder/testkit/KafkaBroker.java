@@ -57,8 +57,8 @@ public final class KafkaBroker implements AutoCloseable {
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly),
-                "kafka-broker-reaper"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "kafka-broker-reaper"));
     }
 
     private final Path dataDir;
@@ -108,15 +108,22 @@ public final class KafkaBroker implements AutoCloseable {
             Path properties = writeServerProperties();
             List<String> command = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xms128m", "-Xmx768m", "-XX:+UseSerialGC",
+                    "-Xms128m",
+                    "-Xmx768m",
+                    "-XX:+UseSerialGC",
                     "-Djava.awt.headless=true",
-                    "-cp", classPath(),
+                    "-cp",
+                    classPath(),
                     KafkaBrokerMain.class.getName(),
-                    properties.toString(), clusterId, logDir().toString()));
+                    properties.toString(),
+                    clusterId,
+                    logDir().toString()));
             if (sasl) {
                 command.addAll(List.of(
-                        "--add-scram", "SCRAM-SHA-256=[name=" + SCRAM_256_USER + ",password=" + SCRAM_256_USER + "-secret]",
-                        "--add-scram", "SCRAM-SHA-512=[name=" + SCRAM_512_USER + ",password=" + SCRAM_512_USER + "-secret]"));
+                        "--add-scram",
+                                "SCRAM-SHA-256=[name=" + SCRAM_256_USER + ",password=" + SCRAM_256_USER + "-secret]",
+                        "--add-scram",
+                                "SCRAM-SHA-512=[name=" + SCRAM_512_USER + ",password=" + SCRAM_512_USER + "-secret]"));
             }
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
@@ -202,7 +209,8 @@ public final class KafkaBroker implements AutoCloseable {
      */
     public String saslSslBootstrapServers() {
         if (saslSslPort < 0) {
-            throw new IllegalStateException("this broker was built without SASL_SSL; use builder().sasl(true).tls(true)");
+            throw new IllegalStateException(
+                    "this broker was built without SASL_SSL; use builder().sasl(true).tls(true)");
         }
         return "127.0.0.1:" + saslSslPort;
     }
@@ -233,8 +241,9 @@ public final class KafkaBroker implements AutoCloseable {
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, saslBootstrapServers());
         props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
         props.put(SaslConfigs.SASL_MECHANISM, mechanism);
-        props.put(SaslConfigs.SASL_JAAS_CONFIG, module + " required username=\"" + user
-                + "\" password=\"" + password + "\";");
+        props.put(
+                SaslConfigs.SASL_JAAS_CONFIG,
+                module + " required username=\"" + user + "\" password=\"" + password + "\";");
         return props;
     }
 
@@ -243,7 +252,8 @@ public final class KafkaBroker implements AutoCloseable {
         try (Admin admin = admin()) {
             for (String topic : topics) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all()
+                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+                            .all()
                             .get(30, TimeUnit.SECONDS);
                 } catch (java.util.concurrent.ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
@@ -299,7 +309,10 @@ public final class KafkaBroker implements AutoCloseable {
                             + " during start; its log:\n" + tail(logFile(), 40));
                 }
                 try {
-                    if (!admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).isEmpty()) {
+                    if (!admin.describeCluster()
+                            .nodes()
+                            .get(2, TimeUnit.SECONDS)
+                            .isEmpty()) {
                         return;
                     }
                 } catch (Exception notYet) {
@@ -311,8 +324,8 @@ public final class KafkaBroker implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         kill();
-        throw new IllegalStateException("Kafka broker not ready within " + START_TIMEOUT.toSeconds()
-                + " s; its log:\n" + tail(logFile(), 40));
+        throw new IllegalStateException(
+                "Kafka broker not ready within " + START_TIMEOUT.toSeconds() + " s; its log:\n" + tail(logFile(), 40));
     }
 
     private Path writeServerProperties() throws IOException {
@@ -333,7 +346,9 @@ public final class KafkaBroker implements AutoCloseable {
         if (tls) {
             listeners += ",SSL://127.0.0.1:" + sslPort;
             advertised += ",SSL://127.0.0.1:" + sslPort;
-            p.put("listener.name.ssl.ssl.keystore.location", dataDir.resolve("tls/broker.p12").toString());
+            p.put(
+                    "listener.name.ssl.ssl.keystore.location",
+                    dataDir.resolve("tls/broker.p12").toString());
             p.put("listener.name.ssl.ssl.keystore.type", "PKCS12");
             p.put("listener.name.ssl.ssl.keystore.password", TestCertificates.PASSWORD);
             p.put("listener.name.ssl.ssl.key.password", TestCertificates.PASSWORD);
@@ -342,14 +357,17 @@ public final class KafkaBroker implements AutoCloseable {
             listeners += ",SASL_SSL://127.0.0.1:" + saslSslPort;
             advertised += ",SASL_SSL://127.0.0.1:" + saslSslPort;
             saslUsers(p, "sasl_ssl");
-            p.put("listener.name.sasl_ssl.ssl.keystore.location", dataDir.resolve("tls/broker.p12").toString());
+            p.put(
+                    "listener.name.sasl_ssl.ssl.keystore.location",
+                    dataDir.resolve("tls/broker.p12").toString());
             p.put("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12");
             p.put("listener.name.sasl_ssl.ssl.keystore.password", TestCertificates.PASSWORD);
             p.put("listener.name.sasl_ssl.ssl.key.password", TestCertificates.PASSWORD);
         }
         p.put("listeners", listeners);
         p.put("advertised.listeners", advertised);
-        p.put("listener.security.protocol.map",
+        p.put(
+                "listener.security.protocol.map",
                 "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL");
         p.put("log.dirs", logDir().toString());
         p.put("num.partitions", "1");
@@ -369,7 +387,8 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
         p.putAll(extraProperties);
         Path file = dataDir.resolve("server.properties");
-        String text = p.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))
+        String text = p.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue().replace("\\", "\\\\"))
                 .collect(Collectors.joining("\n", "", "\n"));
         Files.writeString(file, text, StandardCharsets.UTF_8);
         return file;
@@ -377,12 +396,15 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** The PLAIN user and the SCRAM mechanisms on one SASL listener (SCRAM users are made at start). */
     private static void saslUsers(Map<String, String> p, String listener) {
-        p.put("listener.name." + listener + ".plain.sasl.jaas.config",
-                "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + PLAIN_USER
-                        + "=\"" + PLAIN_USER + "-secret\";");
-        p.put("listener.name." + listener + ".scram-sha-256.sasl.jaas.config",
+        p.put(
+                "listener.name." + listener + ".plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + PLAIN_USER + "=\""
+                        + PLAIN_USER + "-secret\";");
+        p.put(
+                "listener.name." + listener + ".scram-sha-256.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
-        p.put("listener.name." + listener + ".scram-sha-512.sasl.jaas.config",
+        p.put(
+                "listener.name." + listener + ".scram-sha-512.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     }
 
@@ -410,7 +432,8 @@ public final class KafkaBroker implements AutoCloseable {
             return;
         }
         try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             // best effort: a temp directory left behind is not worth failing a test for
         }

@@ -35,23 +35,31 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
     private static KafkaBroker broker(ExtensionContext context) {
         Class<?> testClass = context.getRequiredTestClass();
         ExtensionContext.Store store = classContext(context).getStore(NAMESPACE);
-        return store.getOrComputeIfAbsent(testClass, c -> {
-            KafkaTest settings = AnnotationSupport.findAnnotation(testClass, KafkaTest.class).orElse(null);
-            KafkaBroker.Builder builder = KafkaBroker.builder();
-            if (settings != null) {
-                builder.sasl(settings.sasl()).tls(settings.tls());
-                for (String property : settings.brokerProperties()) {
-                    int eq = property.indexOf('=');
-                    if (eq < 1) {
-                        throw new IllegalArgumentException("brokerProperties entry must be key=value: " + property);
-                    }
-                    builder.brokerProperty(property.substring(0, eq).trim(), property.substring(eq + 1).trim());
-                }
-            }
-            KafkaBroker broker = builder.build();
-            broker.start();
-            return new CloseableBroker(broker);
-        }, CloseableBroker.class).broker();
+        return store.getOrComputeIfAbsent(
+                        testClass,
+                        c -> {
+                            KafkaTest settings = AnnotationSupport.findAnnotation(testClass, KafkaTest.class)
+                                    .orElse(null);
+                            KafkaBroker.Builder builder = KafkaBroker.builder();
+                            if (settings != null) {
+                                builder.sasl(settings.sasl()).tls(settings.tls());
+                                for (String property : settings.brokerProperties()) {
+                                    int eq = property.indexOf('=');
+                                    if (eq < 1) {
+                                        throw new IllegalArgumentException(
+                                                "brokerProperties entry must be key=value: " + property);
+                                    }
+                                    builder.brokerProperty(
+                                            property.substring(0, eq).trim(),
+                                            property.substring(eq + 1).trim());
+                                }
+                            }
+                            KafkaBroker broker = builder.build();
+                            broker.start();
+                            return new CloseableBroker(broker);
+                        },
+                        CloseableBroker.class)
+                .broker();
     }
 
     private static ExtensionContext classContext(ExtensionContext context) {

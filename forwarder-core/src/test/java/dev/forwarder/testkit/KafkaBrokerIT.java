@@ -37,7 +37,8 @@ class KafkaBrokerIT {
             send(broker.clientProperties(), "survivors", "after-restart");
             broker.restart(); // SIGTERM, then start again
             List<String> values = TopicReader.readAll(broker.clientProperties(), "survivors", 2).stream()
-                    .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
+                    .map(r -> new String(r.value(), StandardCharsets.UTF_8))
+                    .toList();
             assertEquals(List.of("before-kill", "after-restart"), values);
         }
     }
@@ -47,12 +48,23 @@ class KafkaBrokerIT {
         try (KafkaBroker broker = KafkaBroker.builder().sasl(true).build()) {
             broker.start();
             send(broker.saslClientProperties("PLAIN", KafkaBroker.PLAIN_USER, "alice-secret"), "sasl", "plain");
-            send(broker.saslClientProperties("SCRAM-SHA-256", KafkaBroker.SCRAM_256_USER, "bob-secret"), "sasl", "s256");
-            send(broker.saslClientProperties("SCRAM-SHA-512", KafkaBroker.SCRAM_512_USER, "carol-secret"), "sasl", "s512");
-            assertEquals(3, TopicReader.readAll(broker.clientProperties(), "sasl", 3).size());
+            send(
+                    broker.saslClientProperties("SCRAM-SHA-256", KafkaBroker.SCRAM_256_USER, "bob-secret"),
+                    "sasl",
+                    "s256");
+            send(
+                    broker.saslClientProperties("SCRAM-SHA-512", KafkaBroker.SCRAM_512_USER, "carol-secret"),
+                    "sasl",
+                    "s512");
+            assertEquals(
+                    3, TopicReader.readAll(broker.clientProperties(), "sasl", 3).size());
 
-            ExecutionException wrong = assertThrows(ExecutionException.class, () ->
-                    send(broker.saslClientProperties("SCRAM-SHA-256", KafkaBroker.SCRAM_256_USER, "nope"), "sasl", "x"));
+            ExecutionException wrong = assertThrows(
+                    ExecutionException.class,
+                    () -> send(
+                            broker.saslClientProperties("SCRAM-SHA-256", KafkaBroker.SCRAM_256_USER, "nope"),
+                            "sasl",
+                            "x"));
             assertTrue(wrong.getCause() instanceof SaslAuthenticationException, String.valueOf(wrong.getCause()));
         }
     }
@@ -60,12 +72,16 @@ class KafkaBrokerIT {
     @Test
     void brokerDiesWithItsParentEvenOnSigkill(@TempDir Path data) throws Exception {
         Process host = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                BrokerHost.class.getName(), data.toString())
-                .redirectErrorStream(true).start();
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                        BrokerHost.class.getName(),
+                        data.toString())
+                .redirectErrorStream(true)
+                .start();
         long brokerPid;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             do {
                 line = out.readLine();

@@ -20,8 +20,7 @@ import java.util.List;
  */
 public final class KafkaBrokerMain {
 
-    private KafkaBrokerMain() {
-    }
+    private KafkaBrokerMain() {}
 
     public static void main(String[] args) throws Exception {
         exitWhenParentDies();
@@ -29,8 +28,8 @@ public final class KafkaBrokerMain {
         String clusterId = args[1];
         Path logDir = Path.of(args[2]);
         if (!Files.exists(logDir.resolve("meta.properties"))) {
-            List<String> format = new ArrayList<>(List.of(
-                    "format", "-t", clusterId, "-c", properties.toString(), "--ignore-formatted"));
+            List<String> format = new ArrayList<>(
+                    List.of("format", "-t", clusterId, "-c", properties.toString(), "--ignore-formatted"));
             format.addAll(Arrays.asList(args).subList(3, args.length));
             int status = kafka.tools.StorageTool.execute(format.toArray(String[]::new), System.out);
             if (status != 0) {
@@ -42,17 +41,19 @@ public final class KafkaBrokerMain {
     }
 
     private static void exitWhenParentDies() {
-        Thread watchdog = new Thread(() -> {
-            try (InputStream in = System.in) {
-                while (in.read() >= 0) {
-                    // the parent never writes; anything read is ignored
-                }
-            } catch (IOException ignored) {
-                // a broken pipe means the same as end of input
-            }
-            System.err.println("parent process gone: stopping the broker");
-            Runtime.getRuntime().halt(3);
-        }, "parent-watchdog");
+        Thread watchdog = new Thread(
+                () -> {
+                    try (InputStream in = System.in) {
+                        while (in.read() >= 0) {
+                            // the parent never writes; anything read is ignored
+                        }
+                    } catch (IOException ignored) {
+                        // a broken pipe means the same as end of input
+                    }
+                    System.err.println("parent process gone: stopping the broker");
+                    Runtime.getRuntime().halt(3);
+                },
+                "parent-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
     }

@@ -8,8 +8,7 @@ import java.net.ServerSocket;
 /** Loopback ports for tests. */
 public final class Ports {
 
-    private Ports() {
-    }
+    private Ports() {}
 
     /** A loopback port nothing listens on (just freed): a Kafka address that does not answer. */
     public static int unused() {

@@ -20,19 +20,18 @@ public final class PrometheusText {
 
     private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
-    private static final Pattern TYPE = Pattern.compile("# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)");
+    private static final Pattern TYPE =
+            Pattern.compile("# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)");
     private static final Pattern HELP = Pattern.compile("# HELP (" + NAME + ") .*|# HELP (" + NAME + ")");
     private static final Set<String> SUFFIXES = Set.of("", "_total", "_count", "_sum", "_bucket", "_created", "_info");
 
     /** One sample line. */
-    public record Sample(String name, Map<String, String> labels, double value) {
-    }
+    public record Sample(String name, Map<String, String> labels, double value) {}
 
     private final List<Sample> samples = new ArrayList<>();
     private final Map<String, String> types = new HashMap<>();
 
-    private PrometheusText() {
-    }
+    private PrometheusText() {}
 
     public static PrometheusText parse(String text) {
         PrometheusText result = new PrometheusText();
@@ -91,7 +90,8 @@ public final class PrometheusText {
             while (line.charAt(pos) != '}') {
                 Matcher label = LABEL_NAME.matcher(line).region(pos, line.length());
                 if (!label.lookingAt() || line.charAt(label.end()) != '=' || line.charAt(label.end() + 1) != '"') {
-                    throw new IllegalArgumentException("line " + lineNo + ": malformed label at column " + pos + ": " + line);
+                    throw new IllegalArgumentException(
+                            "line " + lineNo + ": malformed label at column " + pos + ": " + line);
                 }
                 StringBuilder value = new StringBuilder();
                 int p = label.end() + 2;
@@ -149,8 +149,10 @@ public final class PrometheusText {
 
     /** The value of the one sample with this name and exactly these labels. */
     public double value(String name, Map<String, String> labels) {
-        return samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(labels))
-                .mapToDouble(Sample::value).findFirst()
+        return samples.stream()
+                .filter(s -> s.name().equals(name) && s.labels().equals(labels))
+                .mapToDouble(Sample::value)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no sample " + name + labels + " in:\n" + dump()));
     }
 

@@ -9,8 +9,7 @@ public final class Records {
 
     private static final String FILLER = "The quick brown fox jumps over the lazy dog. ".repeat(16);
 
-    private Records() {
-    }
+    private Records() {}
 
     /** A distinct id per (run, sequence number), readable in failure messages. */
     public static String id(UUID run, long seq) {
@@ -25,15 +24,18 @@ public final class Records {
     /** A ~1 KB JSON record of {@code type} with id {@code id}. */
     public static byte[] json(DataType type, String id) {
         String body = switch (type) {
-            case MODEL_INFERENCE -> "\"inference_id\":\"" + id + "\",\"raw_request\":\"" + FILLER
-                    + "\",\"raw_response\":\"ok\",\"model_name\":\"gpt-4\",\"model_provider_name\":\"openai\","
-                    + "\"input_tokens\":100,\"output_tokens\":200,\"response_time_ms\":500,\"cached\":false";
-            case CHAT_INFERENCE -> "\"function_name\":\"chat\",\"variant_name\":\"a\",\"episode_id\":\"" + id
-                    + "\",\"input\":{\"messages\":[{\"role\":\"user\",\"content\":\"" + FILLER + "\"}]},"
-                    + "\"output\":[{\"type\":\"text\",\"text\":\"ok\"}],\"processing_time_ms\":12,\"tags\":{}";
-            case JSON_INFERENCE -> "\"function_name\":\"extract\",\"variant_name\":\"a\",\"episode_id\":\"" + id
-                    + "\",\"input\":{\"messages\":[{\"role\":\"user\",\"content\":\"" + FILLER + "\"}]},"
-                    + "\"output\":{\"raw\":\"{}\",\"parsed\":{}},\"processing_time_ms\":12,\"tags\":{}";
+            case MODEL_INFERENCE ->
+                "\"inference_id\":\"" + id + "\",\"raw_request\":\"" + FILLER
+                        + "\",\"raw_response\":\"ok\",\"model_name\":\"gpt-4\",\"model_provider_name\":\"openai\","
+                        + "\"input_tokens\":100,\"output_tokens\":200,\"response_time_ms\":500,\"cached\":false";
+            case CHAT_INFERENCE ->
+                "\"function_name\":\"chat\",\"variant_name\":\"a\",\"episode_id\":\"" + id
+                        + "\",\"input\":{\"messages\":[{\"role\":\"user\",\"content\":\"" + FILLER + "\"}]},"
+                        + "\"output\":[{\"type\":\"text\",\"text\":\"ok\"}],\"processing_time_ms\":12,\"tags\":{}";
+            case JSON_INFERENCE ->
+                "\"function_name\":\"extract\",\"variant_name\":\"a\",\"episode_id\":\"" + id
+                        + "\",\"input\":{\"messages\":[{\"role\":\"user\",\"content\":\"" + FILLER + "\"}]},"
+                        + "\"output\":{\"raw\":\"{}\",\"parsed\":{}},\"processing_time_ms\":12,\"tags\":{}";
         };
         return ("{\"id\":\"" + id + "\"," + body + "}").getBytes(StandardCharsets.UTF_8);
     }

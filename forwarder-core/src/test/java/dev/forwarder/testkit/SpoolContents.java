@@ -8,8 +8,7 @@ import java.util.List;
 /** Every record of a spool, in order; a corrupt one fails the test that reads it. */
 public final class SpoolContents {
 
-    private SpoolContents() {
-    }
+    private SpoolContents() {}
 
     public static List<SpoolRecord.Entry> of(Spool spool) {
         List<SpoolRecord.Entry> entries = new ArrayList<>();

@@ -15,17 +15,42 @@ public final class TestCertificates {
     /** The password of every store made here (test material only). */
     public static final String PASSWORD = "test-store-secret";
 
-    private TestCertificates() {
-    }
+    private TestCertificates() {}
 
     /** Makes {@code dir/ca.p12} and {@code dir/ca.pem}: a self-signed CA named {@code cn}. */
     public static Path ca(Path dir, String cn) throws IOException {
         Files.createDirectories(dir);
-        keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=" + cn,
-                "-ext", "bc:c", "-validity", "3650", "-keystore", dir.resolve("ca.p12").toString(),
-                "-storetype", "PKCS12", "-storepass", PASSWORD);
-        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", dir.resolve("ca.p12").toString(),
-                "-storepass", PASSWORD, "-file", dir.resolve("ca.pem").toString());
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "ca",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-dname",
+                "CN=" + cn,
+                "-ext",
+                "bc:c",
+                "-validity",
+                "3650",
+                "-keystore",
+                dir.resolve("ca.p12").toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD);
+        keytool(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "ca",
+                "-keystore",
+                dir.resolve("ca.p12").toString(),
+                "-storepass",
+                PASSWORD,
+                "-file",
+                dir.resolve("ca.pem").toString());
         return dir.resolve("ca.pem");
     }
 
@@ -37,19 +62,88 @@ public final class TestCertificates {
         ca(dir, "forwarder-test-ca");
         String store = dir.resolve("broker.p12").toString();
         String san = "SAN=dns:localhost,ip:127.0.0.1";
-        keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
-                "-ext", san, "-validity", "3650", "-keystore", store, "-storetype", "PKCS12", "-storepass", PASSWORD);
-        keytool("-certreq", "-alias", "broker", "-keystore", store, "-storepass", PASSWORD,
-                "-file", dir.resolve("broker.csr").toString());
-        keytool("-gencert", "-alias", "ca", "-keystore", dir.resolve("ca.p12").toString(), "-storepass", PASSWORD,
-                "-infile", dir.resolve("broker.csr").toString(), "-outfile", dir.resolve("broker.pem").toString(),
-                "-rfc", "-ext", san, "-validity", "3650");
-        keytool("-importcert", "-alias", "ca", "-file", dir.resolve("ca.pem").toString(), "-keystore", store,
-                "-storepass", PASSWORD, "-noprompt");
-        keytool("-importcert", "-alias", "broker", "-file", dir.resolve("broker.pem").toString(), "-keystore", store,
-                "-storepass", PASSWORD, "-noprompt");
-        keytool("-importcert", "-alias", "ca", "-file", dir.resolve("ca.pem").toString(), "-keystore",
-                dir.resolve("ca-trust.p12").toString(), "-storetype", "PKCS12", "-storepass", PASSWORD, "-noprompt");
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "broker",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                san,
+                "-validity",
+                "3650",
+                "-keystore",
+                store,
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD);
+        keytool(
+                "-certreq",
+                "-alias",
+                "broker",
+                "-keystore",
+                store,
+                "-storepass",
+                PASSWORD,
+                "-file",
+                dir.resolve("broker.csr").toString());
+        keytool(
+                "-gencert",
+                "-alias",
+                "ca",
+                "-keystore",
+                dir.resolve("ca.p12").toString(),
+                "-storepass",
+                PASSWORD,
+                "-infile",
+                dir.resolve("broker.csr").toString(),
+                "-outfile",
+                dir.resolve("broker.pem").toString(),
+                "-rfc",
+                "-ext",
+                san,
+                "-validity",
+                "3650");
+        keytool(
+                "-importcert",
+                "-alias",
+                "ca",
+                "-file",
+                dir.resolve("ca.pem").toString(),
+                "-keystore",
+                store,
+                "-storepass",
+                PASSWORD,
+                "-noprompt");
+        keytool(
+                "-importcert",
+                "-alias",
+                "broker",
+                "-file",
+                dir.resolve("broker.pem").toString(),
+                "-keystore",
+                store,
+                "-storepass",
+                PASSWORD,
+                "-noprompt");
+        keytool(
+                "-importcert",
+                "-alias",
+                "ca",
+                "-file",
+                dir.resolve("ca.pem").toString(),
+                "-keystore",
+                dir.resolve("ca-trust.p12").toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD,
+                "-noprompt");
     }
 
     private static void keytool(String... args) throws IOException {

@@ -16,20 +16,19 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /** Reads a topic back with a real consumer, from the beginning of every partition. */
 public final class TopicReader {
 
-    private TopicReader() {
-    }
+    private TopicReader() {}
 
     /**
      * Reads every message of {@code topic}, waiting (up to 60 s) until at least {@code expected} have
      * arrived, then until the end offsets of all partitions are reached.
      */
-    public static List<ConsumerRecord<byte[], byte[]>> readAll(Map<String, Object> clientProps, String topic,
-            int expected) {
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(
+            Map<String, Object> clientProps, String topic, int expected) {
         return readAll(clientProps, topic, expected, Duration.ofSeconds(60));
     }
 
-    public static List<ConsumerRecord<byte[], byte[]>> readAll(Map<String, Object> clientProps, String topic,
-            int expected, Duration timeout) {
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(
+            Map<String, Object> clientProps, String topic, int expected, Duration timeout) {
         Map<String, Object> props = new java.util.HashMap<>(clientProps);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -42,8 +41,11 @@ public final class TopicReader {
             List<TopicPartition> partitions = List.of();
             while (partitions.isEmpty() && System.nanoTime() < deadline) {
                 List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-                partitions = infos == null ? List.of() : infos.stream()
-                        .map(p -> new TopicPartition(p.topic(), p.partition())).collect(Collectors.toList());
+                partitions = infos == null
+                        ? List.of()
+                        : infos.stream()
+                                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                                .collect(Collectors.toList());
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);

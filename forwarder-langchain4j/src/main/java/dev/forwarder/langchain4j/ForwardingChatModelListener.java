@@ -25,8 +25,8 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
 import dev.langchain4j.model.ModelProvider;
-import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.ChatRequestOptions;
+import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
@@ -44,7 +44,6 @@ import dev.langchain4j.model.chat.response.PartialToolCallContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.TokenUsage;
 import java.lang.reflect.Method;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -92,6 +91,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
     private static final TimeBasedEpochGenerator IDS = Generators.timeBasedEpochGenerator();
     /** Attribute keys private to this listener (not strings, so no application key can collide). */
     private static final Object STARTED_NANOS = new Object();
+
     private static final Object STREAM = new Object();
 
     private final Forwarder forwarder;
@@ -140,7 +140,8 @@ public final class ForwardingChatModelListener implements ChatModelListener {
     public void onError(ChatModelErrorContext context) {
         try {
             String provider = providerName(context.modelProvider());
-            errors.computeIfAbsent(provider, p -> forwarder.counter("langchain4j_errors", Map.of("provider", p))).inc();
+            errors.computeIfAbsent(provider, p -> forwarder.counter("langchain4j_errors", Map.of("provider", p)))
+                    .inc();
         } catch (RuntimeException e) {
             failed(e);
         }
@@ -153,7 +154,10 @@ public final class ForwardingChatModelListener implements ChatModelListener {
      *
      * @param attributes listener attributes of this call ({@link #FUNCTION_NAME} and the others), may be empty
      */
-    public void chat(StreamingChatModel model, ChatRequest request, Map<Object, Object> attributes,
+    public void chat(
+            StreamingChatModel model,
+            ChatRequest request,
+            Map<Object, Object> attributes,
             StreamingChatResponseHandler handler) {
         Stream stream = new Stream();
         Map<Object, Object> all = new LinkedHashMap<>(attributes);
@@ -213,31 +217,67 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         }
         chatInput.set("messages", input.messages());
 
-        ModelInference model = new ModelInference(modelInferenceId, chatId,
-                rawRequest(modelName, input, params, toolParams), rawResponse(response),
-                input.system(), JSON.writeValueAsString(input.messages()),
-                JSON.writeValueAsString(modelOutput(response.aiMessage())), modelName,
+        ModelInference model = new ModelInference(
+                modelInferenceId,
+                chatId,
+                rawRequest(modelName, input, params, toolParams),
+                rawResponse(response),
+                input.system(),
+                JSON.writeValueAsString(input.messages()),
+                JSON.writeValueAsString(modelOutput(response.aiMessage())),
+                modelName,
                 providerName(context.modelProvider()),
-                usage == null || usage.inputTokenCount() == null ? null : usage.inputTokenCount().longValue(),
-                usage == null || usage.outputTokenCount() == null ? null : usage.outputTokenCount().longValue(),
-                elapsedMs, ttftMs, false, finishReason(response.finishReason()), null, function, variant, null,
-                null, null, null);
-        ChatInference chat = new ChatInference(chatId, function, variant, episode, chatInput,
-                chatOutput(response.aiMessage()), toolParams, params.isEmpty() ? null : chatCompletion(params),
-                elapsedMs, ttftMs, tags, null, null, null, null, null, null, null, null);
+                usage == null || usage.inputTokenCount() == null
+                        ? null
+                        : usage.inputTokenCount().longValue(),
+                usage == null || usage.outputTokenCount() == null
+                        ? null
+                        : usage.outputTokenCount().longValue(),
+                elapsedMs,
+                ttftMs,
+                false,
+                finishReason(response.finishReason()),
+                null,
+                function,
+                variant,
+                null,
+                null,
+                null,
+                null);
+        ChatInference chat = new ChatInference(
+                chatId,
+                function,
+                variant,
+                episode,
+                chatInput,
+                chatOutput(response.aiMessage()),
+                toolParams,
+                params.isEmpty() ? null : chatCompletion(params),
+                elapsedMs,
+                ttftMs,
+                tags,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
         return List.of(model, chat);
     }
 
     /** The system text and the messages in TensorZero's stored shape (user and assistant, content blocks). */
-    private record Input(String system, ArrayNode messages) {
-    }
+    private record Input(String system, ArrayNode messages) {}
 
     private static Input input(List<ChatMessage> messages) {
         StringBuilder system = null;
         ArrayNode out = NODES.arrayNode();
         for (ChatMessage message : messages) {
             if (message instanceof SystemMessage s) {
-                system = system == null ? new StringBuilder(s.text()) : system.append('\n').append(s.text());
+                system = system == null
+                        ? new StringBuilder(s.text())
+                        : system.append('\n').append(s.text());
                 continue;
             }
             String role;
@@ -253,16 +293,23 @@ public final class ForwardingChatModelListener implements ChatModelListener {
                     content.add(text(ai.text()));
                 }
                 for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
-                    content.add(NODES.objectNode().put("type", "tool_call").put("id", call.id())
-                            .put("name", call.name()).put("arguments", call.arguments()));
+                    content.add(NODES.objectNode()
+                            .put("type", "tool_call")
+                            .put("id", call.id())
+                            .put("name", call.name())
+                            .put("arguments", call.arguments()));
                 }
             } else if (message instanceof ToolExecutionResultMessage result) {
                 role = "user";
-                content.add(NODES.objectNode().put("type", "tool_result").put("id", result.id())
-                        .put("name", result.toolName()).put("result", result.text()));
+                content.add(NODES.objectNode()
+                        .put("type", "tool_result")
+                        .put("id", result.id())
+                        .put("name", result.toolName())
+                        .put("result", result.text()));
             } else {
                 role = "user";
-                content.add(NODES.objectNode().put("type", "unknown")
+                content.add(NODES.objectNode()
+                        .put("type", "unknown")
                         .set("data", NODES.objectNode().put("message_type", String.valueOf(message.type()))));
             }
             // Consecutive messages of one role are one TensorZero message (tool results after tool results).
@@ -283,11 +330,16 @@ public final class ForwardingChatModelListener implements ChatModelListener {
             return text(t.text());
         }
         if (content instanceof ImageContent image && image.image().url() != null) {
-            return NODES.objectNode().put("type", "file").put("url", image.image().url().toString())
-                    .put("mime_type", Optional.ofNullable(image.image().mimeType()).orElse("image/*"));
+            return NODES.objectNode()
+                    .put("type", "file")
+                    .put("url", image.image().url().toString())
+                    .put(
+                            "mime_type",
+                            Optional.ofNullable(image.image().mimeType()).orElse("image/*"));
         }
         // Audio, video, PDF, inline images: not carried (their bytes do not belong in an event record).
-        return NODES.objectNode().put("type", "unknown")
+        return NODES.objectNode()
+                .put("type", "unknown")
                 .set("data", NODES.objectNode().put("content_type", String.valueOf(content.type())));
     }
 
@@ -320,7 +372,9 @@ public final class ForwardingChatModelListener implements ChatModelListener {
             ObjectNode block = out.addObject().put("type", "tool_call");
             if (parsedToolCalls) {
                 block.set("arguments", parsedOrNull(call.arguments()));
-                block.put("id", call.id()).put("name", call.name()).put("raw_arguments", call.arguments())
+                block.put("id", call.id())
+                        .put("name", call.name())
+                        .put("raw_arguments", call.arguments())
                         .put("raw_name", call.name());
             } else {
                 block.put("id", call.id()).put("name", call.name()).put("arguments", call.arguments());
@@ -388,13 +442,19 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         for (ToolSpecification tool : tools) {
             ObjectNode t = available.addObject();
             t.put("description", tool.description() == null ? "" : tool.description());
-            t.set("parameters", tool.parameters() == null
-                    ? NODES.objectNode().put("type", "object").set("properties", NODES.objectNode())
-                    : JSON.valueToTree(JsonSchemaElementUtils.toMap(tool.parameters())));
+            t.set(
+                    "parameters",
+                    tool.parameters() == null
+                            ? NODES.objectNode().put("type", "object").set("properties", NODES.objectNode())
+                            : JSON.valueToTree(JsonSchemaElementUtils.toMap(tool.parameters())));
             t.put("name", tool.name());
             t.put("strict", false);
         }
-        out.put("tool_choice", request.toolChoice() == null ? "auto" : request.toolChoice().name().toLowerCase(Locale.ROOT));
+        out.put(
+                "tool_choice",
+                request.toolChoice() == null
+                        ? "auto"
+                        : request.toolChoice().name().toLowerCase(Locale.ROOT));
         out.putNull("parallel_tool_calls");
         return out;
     }
@@ -423,8 +483,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
      * The provider's own body where the model's metadata exposes it ({@code rawHttpResponse()}, or for a
      * stream the {@code data} of each server-sent event, one per line), else the response as JSON.
      */
-    private static String rawResponse(ChatResponse response)
-            throws com.fasterxml.jackson.core.JsonProcessingException {
+    private static String rawResponse(ChatResponse response) throws com.fasterxml.jackson.core.JsonProcessingException {
         Object metadata = response.metadata();
         if (Reflected.value(metadata, "rawServerSentEvents") instanceof List<?> events && !events.isEmpty()) {
             StringBuilder out = new StringBuilder();
@@ -443,10 +502,13 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         out.put("id", response.id());
         out.put("model", response.modelName());
         out.set("output", modelOutput(response.aiMessage()));
-        out.put("finish_reason", response.finishReason() == null ? null : response.finishReason().name());
+        out.put(
+                "finish_reason",
+                response.finishReason() == null ? null : response.finishReason().name());
         TokenUsage usage = response.tokenUsage();
         if (usage != null) {
-            out.putObject("usage").put("input_tokens", usage.inputTokenCount())
+            out.putObject("usage")
+                    .put("input_tokens", usage.inputTokenCount())
                     .put("output_tokens", usage.outputTokenCount());
         }
         return JSON.writeValueAsString(out);
@@ -495,8 +557,10 @@ public final class ForwardingChatModelListener implements ChatModelListener {
             try {
                 return UUID.fromString(value.toString());
             } catch (IllegalArgumentException e) {
-                LOG.warn("listener attribute {} is not a UUID ({}); the call is recorded in a new episode",
-                        EPISODE_ID, e.getMessage());
+                LOG.warn(
+                        "listener attribute {} is not a UUID ({}); the call is recorded in a new episode",
+                        EPISODE_ID,
+                        e.getMessage());
             }
         }
         return IDS.generate();

@@ -16,7 +16,6 @@ import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.TopicReader;
 import dev.langchain4j.agent.tool.ToolSpecification;
-import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -67,18 +66,33 @@ class ForwardingChatModelListenerIT {
                 + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
                 + "}\n");
         String metrics;
-        try (StubOpenAi stub = new StubOpenAi(); Forwarder forwarder = Forwarder.start(config)) {
+        try (StubOpenAi stub = new StubOpenAi();
+                Forwarder forwarder = Forwarder.start(config)) {
             ForwardingChatModelListener listener = new ForwardingChatModelListener(forwarder, "weather_bot");
-            ChatModel model = OpenAiChatModel.builder().baseUrl(stub.baseUrl()).apiKey("sk-test")
-                    .modelName("gpt-4o-mini").temperature(0.3).maxTokens(100).seed(42).maxRetries(0)
-                    .listeners(List.of(listener)).build();
-            StreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(stub.baseUrl())
-                    .apiKey("sk-test").modelName("gpt-4o-mini").listeners(List.of(listener)).build();
+            ChatModel model = OpenAiChatModel.builder()
+                    .baseUrl(stub.baseUrl())
+                    .apiKey("sk-test")
+                    .modelName("gpt-4o-mini")
+                    .temperature(0.3)
+                    .maxTokens(100)
+                    .seed(42)
+                    .maxRetries(0)
+                    .listeners(List.of(listener))
+                    .build();
+            StreamingChatModel streaming = OpenAiStreamingChatModel.builder()
+                    .baseUrl(stub.baseUrl())
+                    .apiKey("sk-test")
+                    .modelName("gpt-4o-mini")
+                    .listeners(List.of(listener))
+                    .build();
 
             // 1. A plain answer, with the function, episode and tags given per call.
-            ChatResponse paris = model.chat(ChatRequest.builder().messages(
-                            SystemMessage.from("You are a geography tutor."),
-                            UserMessage.from("What is the capital of France?")).build(),
+            ChatResponse paris = model.chat(
+                    ChatRequest.builder()
+                            .messages(
+                                    SystemMessage.from("You are a geography tutor."),
+                                    UserMessage.from("What is the capital of France?"))
+                            .build(),
                     ChatRequestOptions.builder()
                             .addListenerAttribute(ForwardingChatModelListener.FUNCTION_NAME, "geography")
                             .addListenerAttribute(ForwardingChatModelListener.EPISODE_ID, EPISODE.toString())
@@ -87,22 +101,40 @@ class ForwardingChatModelListenerIT {
             assertEquals("Paris.", paris.aiMessage().text());
 
             // 2. A tool call, and 3. the answer after the tool's result.
-            ToolSpecification weather = ToolSpecification.builder().name("get_weather")
-                    .description("The weather in a city").parameters(JsonObjectSchema.builder()
-                            .addStringProperty("city", "the city").required("city").build()).build();
+            ToolSpecification weather = ToolSpecification.builder()
+                    .name("get_weather")
+                    .description("The weather in a city")
+                    .parameters(JsonObjectSchema.builder()
+                            .addStringProperty("city", "the city")
+                            .required("city")
+                            .build())
+                    .build();
             UserMessage question = UserMessage.from("What is the weather in Paris?");
-            ChatResponse call = model.chat(ChatRequest.builder().messages(question).toolSpecifications(weather).build());
+            ChatResponse call = model.chat(ChatRequest.builder()
+                    .messages(question)
+                    .toolSpecifications(weather)
+                    .build());
             assertTrue(call.aiMessage().hasToolExecutionRequests());
-            ChatResponse sunny = model.chat(ChatRequest.builder().messages(question, call.aiMessage(),
-                            ToolExecutionResultMessage.from(call.aiMessage().toolExecutionRequests().get(0), "sunny, 21 °C"))
-                    .toolSpecifications(weather).build());
+            ChatResponse sunny = model.chat(ChatRequest.builder()
+                    .messages(
+                            question,
+                            call.aiMessage(),
+                            ToolExecutionResultMessage.from(
+                                    call.aiMessage().toolExecutionRequests().get(0), "sunny, 21 °C"))
+                    .toolSpecifications(weather)
+                    .build());
             assertEquals("It is sunny in Paris.", sunny.aiMessage().text());
 
             // 4. A streamed answer, watched by the listener for its first token.
             CompletableFuture<ChatResponse> streamed = new CompletableFuture<>();
             List<String> tokens = new ArrayList<>();
-            listener.chat(streaming, ChatRequest.builder().messages(UserMessage.from("Say hello in French")).build(),
-                    Map.of(ForwardingChatModelListener.VARIANT_NAME, "streaming"), new StreamingChatResponseHandler() {
+            listener.chat(
+                    streaming,
+                    ChatRequest.builder()
+                            .messages(UserMessage.from("Say hello in French"))
+                            .build(),
+                    Map.of(ForwardingChatModelListener.VARIANT_NAME, "streaming"),
+                    new StreamingChatResponseHandler() {
                         @Override
                         public void onPartialResponse(String partialResponse) {
                             tokens.add(partialResponse);
@@ -118,7 +150,9 @@ class ForwardingChatModelListenerIT {
                             streamed.completeExceptionally(error);
                         }
                     });
-            assertEquals("Bonjour tout le monde", streamed.get(30, TimeUnit.SECONDS).aiMessage().text());
+            assertEquals(
+                    "Bonjour tout le monde",
+                    streamed.get(30, TimeUnit.SECONDS).aiMessage().text());
             assertEquals(List.of("Bonjour", " tout le monde"), tokens, "the application's handler saw every token");
 
             // 5. A call the provider fails: nothing recorded, one error counted.
@@ -164,7 +198,11 @@ class ForwardingChatModelListenerIT {
             assertFalse(model.get("cached").asBoolean());
             assertTrue(model.get("response_time_ms").asLong() >= 0);
             assertEquals(model.get("response_time_ms"), chat.get("processing_time_ms"));
-            byAnswer.put(chat.get("output").get(0).path("text").asText(chat.get("output").get(0).path("type").asText()),
+            byAnswer.put(
+                    chat.get("output")
+                            .get(0)
+                            .path("text")
+                            .asText(chat.get("output").get(0).path("type").asText()),
                     new JsonNode[] {model, chat});
         }
 
@@ -174,19 +212,28 @@ class ForwardingChatModelListenerIT {
         assertEquals("gpt-4o-mini", plain[1].get("variant_name").asText());
         assertEquals(EPISODE.toString(), plain[1].get("episode_id").asText());
         assertEquals(Map.of("user", "u-17"), JSON.convertValue(plain[1].get("tags"), Map.class));
-        assertEquals(JSON.readTree("{\"system\":\"You are a geography tutor.\",\"messages\":[{\"role\":\"user\","
-                + "\"content\":[{\"type\":\"text\",\"text\":\"What is the capital of France?\"}]}]}"), plain[1].get("input"));
+        assertEquals(
+                JSON.readTree("{\"system\":\"You are a geography tutor.\",\"messages\":[{\"role\":\"user\","
+                        + "\"content\":[{\"type\":\"text\",\"text\":\"What is the capital of France?\"}]}]}"),
+                plain[1].get("input"));
         assertEquals(JSON.readTree("[{\"type\":\"text\",\"text\":\"Paris.\"}]"), plain[1].get("output"));
-        assertEquals(JSON.readTree("{\"chat_completion\":{\"temperature\":0.3,\"max_tokens\":100,\"seed\":42}}"),
+        assertEquals(
+                JSON.readTree("{\"chat_completion\":{\"temperature\":0.3,\"max_tokens\":100,\"seed\":42}}"),
                 plain[1].get("inference_params"));
         assertFalse(plain[1].has("tool_params"));
         assertFalse(plain[1].has("ttft_ms"));
-        assertEquals(String.format(StubOpenAi.ANSWER, "Paris."), plain[0].get("raw_response").asText(),
+        assertEquals(
+                String.format(StubOpenAi.ANSWER, "Paris."),
+                plain[0].get("raw_response").asText(),
                 "the provider's own response body");
         assertEquals("You are a geography tutor.", plain[0].get("system").asText());
-        assertEquals(JSON.readTree("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is the capital of France?\"}]}]"),
+        assertEquals(
+                JSON.readTree(
+                        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is the capital of France?\"}]}]"),
                 JSON.readTree(plain[0].get("input_messages").asText()));
-        assertEquals(JSON.readTree("[{\"type\":\"text\",\"text\":\"Paris.\"}]"), JSON.readTree(plain[0].get("output").asText()));
+        assertEquals(
+                JSON.readTree("[{\"type\":\"text\",\"text\":\"Paris.\"}]"),
+                JSON.readTree(plain[0].get("output").asText()));
         assertEquals(21, plain[0].get("input_tokens").asInt());
         assertEquals(7, plain[0].get("output_tokens").asInt());
         assertEquals("stop", plain[0].get("finish_reason").asText());
@@ -197,26 +244,39 @@ class ForwardingChatModelListenerIT {
         // 2. The tool call.
         JsonNode[] tool = byAnswer.get("tool_call");
         assertEquals("weather_bot", tool[1].get("function_name").asText());
-        assertEquals(JSON.readTree("[{\"type\":\"tool_call\",\"arguments\":{\"city\":\"Paris\"},\"id\":\"call_Wx81\","
-                + "\"name\":\"get_weather\",\"raw_arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\",\"raw_name\":\"get_weather\"}]"),
+        assertEquals(
+                JSON.readTree(
+                        "[{\"type\":\"tool_call\",\"arguments\":{\"city\":\"Paris\"},\"id\":\"call_Wx81\","
+                                + "\"name\":\"get_weather\",\"raw_arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\",\"raw_name\":\"get_weather\"}]"),
                 tool[1].get("output"));
         JsonNode offered = tool[1].get("tool_params").get("tools_available").get(0);
         assertEquals("get_weather", offered.get("name").asText());
         assertEquals("The weather in a city", offered.get("description").asText());
-        assertEquals("string", offered.get("parameters").get("properties").get("city").get("type").asText());
+        assertEquals(
+                "string",
+                offered.get("parameters")
+                        .get("properties")
+                        .get("city")
+                        .get("type")
+                        .asText());
         assertEquals("city", offered.get("parameters").get("required").get(0).asText());
         assertEquals("auto", tool[1].get("tool_params").get("tool_choice").asText());
         assertEquals("tool_call", tool[0].get("finish_reason").asText());
-        assertEquals(JSON.readTree("[{\"type\":\"tool_call\",\"id\":\"call_Wx81\",\"name\":\"get_weather\","
-                + "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}]"), JSON.readTree(tool[0].get("output").asText()));
+        assertEquals(
+                JSON.readTree("[{\"type\":\"tool_call\",\"id\":\"call_Wx81\",\"name\":\"get_weather\","
+                        + "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}]"),
+                JSON.readTree(tool[0].get("output").asText()));
 
         // 3. After the tool's result: the tool call and its result are in the input.
         JsonNode[] after = byAnswer.get("It is sunny in Paris.");
-        assertEquals(JSON.readTree("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is the weather in Paris?\"}]},"
-                + "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_call\",\"id\":\"call_Wx81\",\"name\":\"get_weather\","
-                + "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}]},"
-                + "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"id\":\"call_Wx81\",\"name\":\"get_weather\","
-                + "\"result\":\"sunny, 21 °C\"}]}]"), after[1].get("input").get("messages"));
+        assertEquals(
+                JSON.readTree(
+                        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is the weather in Paris?\"}]},"
+                                + "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_call\",\"id\":\"call_Wx81\",\"name\":\"get_weather\","
+                                + "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}]},"
+                                + "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"id\":\"call_Wx81\",\"name\":\"get_weather\","
+                                + "\"result\":\"sunny, 21 °C\"}]}]"),
+                after[1].get("input").get("messages"));
 
         // 4. The stream: ttft_ms from the watched first token, the server-sent events as the raw response.
         JsonNode[] stream = byAnswer.get("Bonjour tout le monde");
@@ -228,14 +288,18 @@ class ForwardingChatModelListenerIT {
         assertEquals("length", stream[0].get("finish_reason").asText());
         assertEquals(12, stream[0].get("input_tokens").asInt());
         assertEquals(4, stream[0].get("output_tokens").asInt());
-        assertEquals(String.join("\n", StubOpenAi.STREAM), stream[0].get("raw_response").asText());
+        assertEquals(
+                String.join("\n", StubOpenAi.STREAM),
+                stream[0].get("raw_response").asText());
     }
 
     /** The topic's records, each checked by the event model's strict codec. */
     private static List<JsonNode> read(KafkaBroker broker, String topic, DataType type, int expected) throws Exception {
         List<JsonNode> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record : TopicReader.readAll(broker.clientProperties(), topic, expected)) {
-            assertEquals(java.util.Optional.empty(), Forwarder.validate(type, record.value()),
+            assertEquals(
+                    java.util.Optional.empty(),
+                    Forwarder.validate(type, record.value()),
                     new String(record.value(), StandardCharsets.UTF_8));
             out.add(JSON.readTree(record.value()));
         }

@@ -31,8 +31,10 @@ class ListenerNeverThrowsTest {
     void aResponseItCannotReadIsCountedNotThrown(@TempDir Path dir) {
         try (Forwarder forwarder = spoolOnly(dir)) {
             ForwardingChatModelListener listener = new ForwardingChatModelListener(forwarder);
-            ChatResponse response = ChatResponse.builder().aiMessage(AiMessage.from("hi")).build();
-            ChatRequest request = ChatRequest.builder().messages(UserMessage.from("hello")).build();
+            ChatResponse response =
+                    ChatResponse.builder().aiMessage(AiMessage.from("hi")).build();
+            ChatRequest request =
+                    ChatRequest.builder().messages(UserMessage.from("hello")).build();
             // A context that fails when read (a custom model's): LangChain4j's call must not see it.
             listener.onResponse(new ChatModelResponseContext(response, request, ModelProvider.OTHER, new HashMap<>()) {
                 @Override
@@ -41,8 +43,16 @@ class ListenerNeverThrowsTest {
                 }
             });
             listener.onError(new ChatModelErrorContext(new RuntimeException("boom"), request, null, new HashMap<>()));
-            assertEquals(1, forwarder.counter("langchain4j_recording_failures", Map.of()).getCount());
-            assertEquals(1, forwarder.counter("langchain4j_errors", Map.of("provider", "unknown")).getCount());
+            assertEquals(
+                    1,
+                    forwarder
+                            .counter("langchain4j_recording_failures", Map.of())
+                            .getCount());
+            assertEquals(
+                    1,
+                    forwarder
+                            .counter("langchain4j_errors", Map.of("provider", "unknown"))
+                            .getCount());
             assertEquals(0, forwarder.status().appended());
         }
     }
@@ -52,12 +62,21 @@ class ListenerNeverThrowsTest {
         Forwarder forwarder = spoolOnly(dir);
         ForwardingChatModelListener listener = new ForwardingChatModelListener(forwarder);
         forwarder.close();
-        ChatRequest request = ChatRequest.builder().messages(UserMessage.from("hello")).build();
+        ChatRequest request =
+                ChatRequest.builder().messages(UserMessage.from("hello")).build();
         Map<Object, Object> attributes = new HashMap<>();
         listener.onRequest(new ChatModelRequestContext(request, ModelProvider.OPEN_AI, attributes));
-        listener.onResponse(new ChatModelResponseContext(ChatResponse.builder().aiMessage(AiMessage.from("hi")).build(),
-                request, ModelProvider.OPEN_AI, attributes));
-        assertEquals(2, forwarder.status().dropped().values().stream().mapToLong(Long::longValue).sum());
-        assertEquals(0, forwarder.counter("langchain4j_recording_failures", Map.of()).getCount());
+        listener.onResponse(new ChatModelResponseContext(
+                ChatResponse.builder().aiMessage(AiMessage.from("hi")).build(),
+                request,
+                ModelProvider.OPEN_AI,
+                attributes));
+        assertEquals(
+                2,
+                forwarder.status().dropped().values().stream()
+                        .mapToLong(Long::longValue)
+                        .sum());
+        assertEquals(
+                0, forwarder.counter("langchain4j_recording_failures", Map.of()).getCount());
     }
 }

@@ -63,7 +63,9 @@ final class StubOpenAi implements AutoCloseable {
             requests.add(request);
             JsonNode messages = request.get("messages");
             JsonNode last = messages.get(messages.size() - 1);
-            String lastText = last.path("content").isTextual() ? last.path("content").asText() : last.path("content").toString();
+            String lastText = last.path("content").isTextual()
+                    ? last.path("content").asText()
+                    : last.path("content").toString();
             if (lastText.contains("fail")) {
                 send(exchange, 500, "application/json", ERROR);
             } else if (request.path("stream").asBoolean()) {

@@ -32,27 +32,66 @@ public final class ConfigParser {
     public static final String ROOT = "gateway.observability";
     public static final String KAFKA = ROOT + ".kafka";
 
-    static final Set<String> KAFKA_KEYS = Set.of("enabled", "brokers", "topic_prefix", "compression_type",
-            "batch_size", "linger_ms", "request_timeout_ms", "sasl", "security_protocol", "tls", "startup",
-            "topics", "spool", "producer", "delivery");
+    static final Set<String> KAFKA_KEYS = Set.of(
+            "enabled",
+            "brokers",
+            "topic_prefix",
+            "compression_type",
+            "batch_size",
+            "linger_ms",
+            "request_timeout_ms",
+            "sasl",
+            "security_protocol",
+            "tls",
+            "startup",
+            "topics",
+            "spool",
+            "producer",
+            "delivery");
     /** Known keys of the nested tables; unknown ones there are errors too. */
     static final Map<String, Set<String>> NESTED_KEYS = Map.of(
             "sasl", Set.of("mechanism", "username", "password"),
-            "tls", Set.of("ca_file", "cert_file", "key_file", "key_password", "truststore_file",
-                    "truststore_password", "truststore_type", "keystore_file", "keystore_password", "keystore_type",
-                    "verify_hostname"),
+            "tls",
+                    Set.of(
+                            "ca_file",
+                            "cert_file",
+                            "key_file",
+                            "key_password",
+                            "truststore_file",
+                            "truststore_password",
+                            "truststore_type",
+                            "keystore_file",
+                            "keystore_password",
+                            "keystore_type",
+                            "verify_hostname"),
             "startup", Set.of("require_connection", "timeout_ms"),
             "topics", Set.of("create", "partitions", "replication_factor"),
-            "spool", Set.of("dir", "max_bytes", "on_full", "block_timeout_ms", "sync", "sync_interval_ms",
-                    "retain_forwarded", "roll_cycle",
-                    "checkpoint_interval_ms", "drain_timeout_ms", "encryption"));
+            "spool",
+                    Set.of(
+                            "dir",
+                            "max_bytes",
+                            "on_full",
+                            "block_timeout_ms",
+                            "sync",
+                            "sync_interval_ms",
+                            "retain_forwarded",
+                            "roll_cycle",
+                            "checkpoint_interval_ms",
+                            "drain_timeout_ms",
+                            "encryption"));
+
     static final Set<String> ENCRYPTION_KEYS = Set.of("key_file");
     static final Set<String> COMPRESSION = Set.of("none", "gzip", "snappy", "lz4", "zstd");
     static final Set<String> SASL_MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
     static final Set<String> SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** Producer settings the delivery guarantee rests on; the pass-through may not change them. */
-    static final Set<String> PROTECTED_PRODUCER_KEYS = Set.of("acks", "enable.idempotence",
-            "key.serializer", "value.serializer", "bootstrap.servers", "transactional.id");
+    static final Set<String> PROTECTED_PRODUCER_KEYS = Set.of(
+            "acks",
+            "enable.idempotence",
+            "key.serializer",
+            "value.serializer",
+            "bootstrap.servers",
+            "transactional.id");
 
     private final Config config;
     private final List<String> errors = new ArrayList<>();
@@ -75,11 +114,14 @@ public final class ConfigParser {
         if (name.endsWith(".toml")) {
             return TomlReader.read(file);
         }
-        com.typesafe.config.ConfigSyntax syntax = name.endsWith(".json")
-                ? com.typesafe.config.ConfigSyntax.JSON : com.typesafe.config.ConfigSyntax.CONF;
+        com.typesafe.config.ConfigSyntax syntax =
+                name.endsWith(".json") ? com.typesafe.config.ConfigSyntax.JSON : com.typesafe.config.ConfigSyntax.CONF;
         try {
-            return com.typesafe.config.ConfigFactory.parseFile(file.toFile(),
-                    com.typesafe.config.ConfigParseOptions.defaults().setSyntax(syntax).setAllowMissing(false));
+            return com.typesafe.config.ConfigFactory.parseFile(
+                    file.toFile(),
+                    com.typesafe.config.ConfigParseOptions.defaults()
+                            .setSyntax(syntax)
+                            .setAllowMissing(false));
         } catch (ConfigException e) {
             throw new ForwarderConfigException(List.of(e.getMessage())); // names the file and line itself
         }
@@ -107,7 +149,9 @@ public final class ConfigParser {
         checkBrokers(brokers);
         String topicPrefix = string(KAFKA + ".topic_prefix");
         if (topicPrefix != null && !topicPrefix.matches("[a-zA-Z0-9._-]+")) {
-            error(KAFKA + ".topic_prefix", quote(topicPrefix),
+            error(
+                    KAFKA + ".topic_prefix",
+                    quote(topicPrefix),
                     "must be non-empty and use only letters, digits, '.', '_' and '-' (Kafka topic names)");
         }
         String compression = oneOf(KAFKA + ".compression_type", COMPRESSION, s -> s.toLowerCase(Locale.ROOT));
@@ -135,17 +179,20 @@ public final class ConfigParser {
             } else if (protocol.startsWith("SASL") && sasl.isEmpty()) {
                 error(KAFKA + ".security_protocol", quote(protocol), "needs " + KAFKA + ".sasl to be set");
             } else if (!protocol.startsWith("SASL") && sasl.isPresent()) {
-                error(KAFKA + ".security_protocol", quote(protocol), "cannot carry " + KAFKA + ".sasl; use SASL_"
-                        + (protocol.equals("SSL") ? "SSL" : "PLAINTEXT"));
+                error(
+                        KAFKA + ".security_protocol",
+                        quote(protocol),
+                        "cannot carry " + KAFKA + ".sasl; use SASL_" + (protocol.equals("SSL") ? "SSL" : "PLAINTEXT"));
             } else if (!protocol.endsWith("SSL") && tls.isPresent()) {
-                error(KAFKA + ".security_protocol", quote(protocol), "does not use " + KAFKA + ".tls; use "
-                        + (protocol.startsWith("SASL") ? "SASL_SSL" : "SSL"));
+                error(
+                        KAFKA + ".security_protocol",
+                        quote(protocol),
+                        "does not use " + KAFKA + ".tls; use " + (protocol.startsWith("SASL") ? "SASL_SSL" : "SSL"));
             }
         }
 
         ForwarderConfig.Startup startup = new ForwarderConfig.Startup(
-                bool(KAFKA + ".startup.require_connection"),
-                integer(KAFKA + ".startup.timeout_ms", 1, 3_600_000));
+                bool(KAFKA + ".startup.require_connection"), integer(KAFKA + ".startup.timeout_ms", 1, 3_600_000));
         ForwarderConfig.Topics topics = new ForwarderConfig.Topics(
                 bool(KAFKA + ".topics.create"),
                 integer(KAFKA + ".topics.partitions", 1, 100_000),
@@ -173,15 +220,30 @@ public final class ConfigParser {
                 Optional.ofNullable(file(KAFKA + ".spool.encryption.key_file")));
 
         if (spool.onFull() == ForwarderConfig.OnFull.BLOCK && spool.blockTimeoutMs() == 0) {
-            error(KAFKA + ".spool.on_full", "\"block\"", "needs " + KAFKA + ".spool.block_timeout_ms above 0:"
-                    + " publish never blocks without a bound");
+            error(
+                    KAFKA + ".spool.on_full",
+                    "\"block\"",
+                    "needs " + KAFKA + ".spool.block_timeout_ms above 0:" + " publish never blocks without a bound");
         }
 
         Map<String, String> producer = producerProperties();
 
-        ForwarderConfig.Kafka kafka = new ForwarderConfig.Kafka(bool(KAFKA + ".enabled"), brokers, topicPrefix,
-                compression, batchSize, lingerMs, requestTimeoutMs, sasl, tls, protocol, startup, topics, spool,
-                producer, enumValue(KAFKA + ".delivery", ForwarderConfig.Delivery.class));
+        ForwarderConfig.Kafka kafka = new ForwarderConfig.Kafka(
+                bool(KAFKA + ".enabled"),
+                brokers,
+                topicPrefix,
+                compression,
+                batchSize,
+                lingerMs,
+                requestTimeoutMs,
+                sasl,
+                tls,
+                protocol,
+                startup,
+                topics,
+                spool,
+                producer,
+                enumValue(KAFKA + ".delivery", ForwarderConfig.Delivery.class));
         ForwarderConfig.Http http = new ForwarderConfig.Http(
                 bool("forwarder.http.enabled"),
                 string("forwarder.http.host"),
@@ -190,11 +252,17 @@ public final class ConfigParser {
                 bytes("forwarder.http.max_body_bytes", 1024),
                 bool("forwarder.http.allow_unauthenticated"),
                 integer("forwarder.http.max_concurrent", 1, 10_000));
-        if (http.enabled() && http.host() != null && !isLoopback(http.host())
-                && (http.token() == null || http.token().isEmpty()) && !http.allowUnauthenticated()) {
-            error("forwarder.http.host", quote(http.host()), "is not a loopback address, and forwarder.http.token"
-                    + " is empty: anyone who reaches the port could write records. Set forwarder.http.token, or"
-                    + " forwarder.http.allow_unauthenticated = true to serve it open on purpose");
+        if (http.enabled()
+                && http.host() != null
+                && !isLoopback(http.host())
+                && (http.token() == null || http.token().isEmpty())
+                && !http.allowUnauthenticated()) {
+            error(
+                    "forwarder.http.host",
+                    quote(http.host()),
+                    "is not a loopback address, and forwarder.http.token"
+                            + " is empty: anyone who reaches the port could write records. Set forwarder.http.token, or"
+                            + " forwarder.http.allow_unauthenticated = true to serve it open on purpose");
         }
         return new ForwarderConfig(enabled, asyncWrites, kafka, http);
     }
@@ -234,9 +302,17 @@ public final class ConfigParser {
         if (cert != null && keystore != null) {
             errors.add(base + "cert_file and " + base + "keystore_file: set one of them, not both");
         }
-        return new ForwarderConfig.Tls(ca, cert, key, optionalSecret(base + "key_password"), truststore,
-                optionalSecret(base + "truststore_password"), storeType(base + "truststore_type"), keystore,
-                optionalSecret(base + "keystore_password"), storeType(base + "keystore_type"),
+        return new ForwarderConfig.Tls(
+                ca,
+                cert,
+                key,
+                optionalSecret(base + "key_password"),
+                truststore,
+                optionalSecret(base + "truststore_password"),
+                storeType(base + "truststore_type"),
+                keystore,
+                optionalSecret(base + "keystore_password"),
+                storeType(base + "keystore_type"),
                 !config.hasPath(base + "verify_hostname") || bool(base + "verify_hostname"));
     }
 
@@ -304,8 +380,9 @@ public final class ConfigParser {
         for (String key : new TreeSet<>(object.keySet())) {
             if (!known.contains(key)) {
                 String nearest = nearest(key, known);
-                errors.add(prefix + "." + key + ": unknown key" + (nearest == null ? ""
-                        : " (did you mean " + nearest + "?)") + "; known keys: " + sorted(known));
+                errors.add(prefix + "." + key + ": unknown key"
+                        + (nearest == null ? "" : " (did you mean " + nearest + "?)") + "; known keys: "
+                        + sorted(known));
             }
         }
     }
@@ -331,8 +408,10 @@ public final class ConfigParser {
                 }
             }
             if (!ok) {
-                error(KAFKA + ".brokers", quote(brokers), "each entry must be host:port with a port of 1-65535;"
-                        + " \"" + b + "\" is not");
+                error(
+                        KAFKA + ".brokers",
+                        quote(brokers),
+                        "each entry must be host:port with a port of 1-65535;" + " \"" + b + "\" is not");
             }
         }
     }
@@ -347,9 +426,12 @@ public final class ConfigParser {
         for (Map.Entry<String, ConfigValue> entry : config.getConfig(path).entrySet()) {
             String key = String.join(".", com.typesafe.config.ConfigUtil.splitPath(entry.getKey()));
             if (PROTECTED_PRODUCER_KEYS.contains(key)) {
-                error(path + "." + key, entry.getValue().render(), "is set by the forwarder (acks=all, idempotence"
-                        + " on, byte-array serialisers, brokers from " + KAFKA + ".brokers) and cannot be"
-                        + " overridden");
+                error(
+                        path + "." + key,
+                        entry.getValue().render(),
+                        "is set by the forwarder (acks=all, idempotence"
+                                + " on, byte-array serialisers, brokers from " + KAFKA + ".brokers) and cannot be"
+                                + " overridden");
                 continue;
             }
             result.put(key, String.valueOf(entry.getValue().unwrapped()));
@@ -448,8 +530,10 @@ public final class ConfigParser {
         try {
             long v = config.getBytes(path);
             if (v < min) {
-                error(path, render(path), "must be at least " + min + " bytes"
-                        + (min >= 1 << 20 ? " (" + (min >> 20) + " MiB)" : ""));
+                error(
+                        path,
+                        render(path),
+                        "must be at least " + min + " bytes" + (min >= 1 << 20 ? " (" + (min >> 20) + " MiB)" : ""));
             }
             return v;
         } catch (ConfigException.Missing e) {

@@ -21,8 +21,7 @@ import java.util.Map;
  */
 public final class TomlReader {
 
-    private TomlReader() {
-    }
+    private TomlReader() {}
 
     public static Config read(Path file) {
         JsonNode root;
@@ -30,8 +29,10 @@ public final class TomlReader {
             root = new TomlMapper().readTree(file.toFile());
         } catch (JsonProcessingException e) {
             throw new ForwarderConfigException(List.of(file + ": not valid TOML: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ")")));
+                    + (e.getLocation() == null
+                            ? ""
+                            : " (line " + e.getLocation().getLineNr() + ", column "
+                                    + e.getLocation().getColumnNr() + ")")));
         } catch (IOException e) {
             throw new ForwarderConfigException(List.of("cannot read " + file + ": " + e.getMessage()));
         }

@@ -21,8 +21,7 @@ import java.util.UUID;
 public final class DeadLetters {
 
     /** Where a dead letter came from (null and -1 for dead letters written before notes carried it). */
-    public record Origin(UUID sourceId, long spoolIndex, String reason) {
-    }
+    public record Origin(UUID sourceId, long spoolIndex, String reason) {}
 
     static String note(UUID sourceId, long spoolIndex, String reason) {
         return "source_id=" + sourceId + " spool_index=" + spoolIndex + "\n" + reason;
@@ -36,7 +35,8 @@ public final class DeadLetters {
             String[] parts = first.split(" ");
             if (parts.length == 2 && parts[1].startsWith("spool_index=")) {
                 try {
-                    return new Origin(UUID.fromString(parts[0].substring("source_id=".length())),
+                    return new Origin(
+                            UUID.fromString(parts[0].substring("source_id=".length())),
                             Long.parseLong(parts[1].substring("spool_index=".length())),
                             end < 0 ? "" : note.substring(end + 1));
                 } catch (IllegalArgumentException e) {

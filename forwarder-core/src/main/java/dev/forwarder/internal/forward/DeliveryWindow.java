@@ -55,17 +55,21 @@ final class DeliveryWindow {
         final long index;
         /** The record, or null for a corrupt one (settled as it is read). */
         final SpoolRecord.Entry entry;
+
         final String orderKey;
         private Attempt attempt;
         /** The earlier slot of the same key this one waits for, while held; else null. */
         private Slot waitsFor;
+
         private boolean gone;
 
         private Slot(long index, SpoolRecord.Entry entry) {
             this.index = index;
             this.entry = entry;
-            this.orderKey = entry == null || entry.keyBytes() == null ? null
-                    : entry.type().ordinal() + ":" + new String(entry.keyBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            this.orderKey = entry == null || entry.keyBytes() == null
+                    ? null
+                    : entry.type().ordinal() + ":"
+                            + new String(entry.keyBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
 
         boolean held() {
@@ -74,7 +78,9 @@ final class DeliveryWindow {
 
         /** Settled for the purpose of ordering: acknowledged, a dead letter, or out of the window. */
         private boolean releasesFollowers() {
-            return gone || acknowledged() || (attempt != null && attempt.failed() && attempt.kind() == Failures.Kind.RECORD);
+            return gone
+                    || acknowledged()
+                    || (attempt != null && attempt.failed() && attempt.kind() == Failures.Kind.RECORD);
         }
 
         boolean corrupt() {
@@ -104,6 +110,7 @@ final class DeliveryWindow {
         final long sentNanos;
         /** The producer this attempt was handed to: only its own failures say anything about it. */
         final Object producer;
+
         private final long sentSystemNanos = System.nanoTime();
         private volatile Exception error;
         private volatile long completedNanos;
@@ -334,8 +341,17 @@ final class DeliveryWindow {
         StringBuilder b = new StringBuilder("[");
         for (Slot s : slots) {
             Attempt a = s.attempt;
-            b.append(s.index & 0xffff).append(s.corrupt() ? ":corrupt" : s.held() ? ":held(" + (s.waitsFor.index & 0xffff) + ")"
-                    : a == null ? ":unsent" : a.pending() ? ":pending" : a.failed() ? ":failed(" + a.kind() + ")" : ":acked")
+            b.append(s.index & 0xffff)
+                    .append(
+                            s.corrupt()
+                                    ? ":corrupt"
+                                    : s.held()
+                                            ? ":held(" + (s.waitsFor.index & 0xffff) + ")"
+                                            : a == null
+                                                    ? ":unsent"
+                                                    : a.pending()
+                                                            ? ":pending"
+                                                            : a.failed() ? ":failed(" + a.kind() + ")" : ":acked")
                     .append(' ');
         }
         return b.append(']').toString();

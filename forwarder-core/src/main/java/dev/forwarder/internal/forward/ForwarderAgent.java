@@ -60,11 +60,22 @@ public final class ForwarderAgent implements Agent {
      * {@code delivery = exactly_once}, the producers are transactional and {@code positions} reads Kafka's
      * committed position.
      */
-    public record Wiring(Supplier<Producer<byte[], byte[]>> producers, ClusterProbe probe, Settlements settlements,
-            DeliveryObserver observer, LongSupplier nanoClock, LongSupplier epochMillis, CommittedPositions positions) {
+    public record Wiring(
+            Supplier<Producer<byte[], byte[]>> producers,
+            ClusterProbe probe,
+            Settlements settlements,
+            DeliveryObserver observer,
+            LongSupplier nanoClock,
+            LongSupplier epochMillis,
+            CommittedPositions positions) {
 
-        public Wiring(Supplier<Producer<byte[], byte[]>> producers, ClusterProbe probe, Settlements settlements,
-                DeliveryObserver observer, LongSupplier nanoClock, LongSupplier epochMillis) {
+        public Wiring(
+                Supplier<Producer<byte[], byte[]>> producers,
+                ClusterProbe probe,
+                Settlements settlements,
+                DeliveryObserver observer,
+                LongSupplier nanoClock,
+                LongSupplier epochMillis) {
             this(producers, probe, settlements, observer, nanoClock, epochMillis, null);
         }
     }
@@ -86,6 +97,7 @@ public final class ForwarderAgent implements Agent {
     private final boolean syncSpoolBeforeCheckpoint;
     /** {@code delivery = exactly_once}: records go in transactions with the spool position. */
     private final boolean exactlyOnce;
+
     private final Transaction txn = new Transaction();
     private final long lingerNanos;
     /** Records this process dead-lettered in a transaction that was then aborted: not sent again. */
@@ -96,6 +108,7 @@ public final class ForwarderAgent implements Agent {
     private SpoolReader reader;
     /** The producer of the current connection (null while there is none): sends go to it. */
     private Producer<byte[], byte[]> producer;
+
     private boolean producerBroken;
     private Header sourceIdHeader;
     private boolean caughtUp;
@@ -108,7 +121,9 @@ public final class ForwarderAgent implements Agent {
     private volatile boolean finished;
     private volatile boolean roomRequested;
     /** The largest record that publishers asked room for since the last discard decision. */
-    private final java.util.concurrent.atomic.AtomicInteger roomNeeded = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger roomNeeded =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     private volatile long delivered;
     private volatile long deadLettered;
     private volatile long corrupt;
@@ -117,8 +132,14 @@ public final class ForwarderAgent implements Agent {
     private volatile int inFlight;
     private volatile String lastError;
 
-    public ForwarderAgent(Spool spool, Spool deadLetterSpool, SpaceGuard deadLetterSpace, Checkpoint checkpoint,
-            SpaceGuard space, ForwarderConfig.Kafka kafka, Wiring wiring) {
+    public ForwarderAgent(
+            Spool spool,
+            Spool deadLetterSpool,
+            SpaceGuard deadLetterSpace,
+            Checkpoint checkpoint,
+            SpaceGuard space,
+            ForwarderConfig.Kafka kafka,
+            Wiring wiring) {
         this.spool = spool;
         this.checkpoint = checkpoint;
         this.space = space;
@@ -128,7 +149,10 @@ public final class ForwarderAgent implements Agent {
         this.rollFiles = new RollFiles(spool, kafka.spool().retainForwarded());
         this.topics = Arrays.stream(DataType.values()).map(kafka::topic).toArray(String[]::new);
         this.window = new DeliveryWindow(ProducerSettings.inFlightWindow(kafka), wiring.observer(), wiring.nanoClock());
-        this.connection = new ProducerConnection(wiring.producers(), wiring.probe(), wiring.observer(),
+        this.connection = new ProducerConnection(
+                wiring.producers(),
+                wiring.probe(),
+                wiring.observer(),
                 "forwarder-" + spool.dir().getFileName());
         long deliveryTimeoutMs = ProducerSettings.deliveryTimeoutMs(kafka);
         this.deliveryTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(deliveryTimeoutMs);
@@ -177,9 +201,14 @@ public final class ForwarderAgent implements Agent {
             }
             checkpoint.rewindTo(last < 0 ? Checkpoint.NONE : last);
             checkpointGap = gap;
-            LOG.error("the checkpoint ({}) is ahead of the spool's last record ({}): an OS crash or power loss took"
-                    + " {} forwarded records from the spool before they reached the disk; their indexes will be"
-                    + " used again, so the spool's source id changes from {} to {}", cp, last, gap, oldId,
+            LOG.error(
+                    "the checkpoint ({}) is ahead of the spool's last record ({}): an OS crash or power loss took"
+                            + " {} forwarded records from the spool before they reached the disk; their indexes will be"
+                            + " used again, so the spool's source id changes from {} to {}",
+                    cp,
+                    last,
+                    gap,
+                    oldId,
                     spool.sourceId());
             cp = checkpoint.read();
         }
@@ -205,7 +234,11 @@ public final class ForwarderAgent implements Agent {
         });
         reader.seekAfter(cp);
         lastForceNanos = now();
-        LOG.info("forwarding spool {} (source {}) from checkpoint {} to {}", spool.dir(), spool.sourceId(), cp,
+        LOG.info(
+                "forwarding spool {} (source {}) from checkpoint {} to {}",
+                spool.dir(),
+                spool.sourceId(),
+                cp,
                 kafka.brokers());
     }
 
@@ -251,8 +284,7 @@ public final class ForwarderAgent implements Agent {
                 }
             }
             case BACKING_OFF -> work += exactlyOnce ? recoverTransactions(now) : recover(now);
-            default -> {
-            }
+            default -> {}
         }
         inFlight = exactlyOnce ? txn.size() : window.size();
         connection.pollMetrics(now);
@@ -266,8 +298,11 @@ public final class ForwarderAgent implements Agent {
                     || state == State.FENCED;
             if (done || now - drainDeadlineNanos >= 0) {
                 if (!done) {
-                    LOG.warn("drain time-out: {} records sent and unsettled, checkpoint {}; the rest stays in the"
-                            + " spool for the next start", window.size(), checkpoint.read());
+                    LOG.warn(
+                            "drain time-out: {} records sent and unsettled, checkpoint {}; the rest stays in the"
+                                    + " spool for the next start",
+                            window.size(),
+                            checkpoint.read());
                 }
                 finished = true;
             }
@@ -329,16 +364,23 @@ public final class ForwarderAgent implements Agent {
             deadLettered++;
             wiring.observer().deadLettered();
             wiring.settlements().onFate(entry.index(), PublishResult.Status.DEAD_LETTERED);
-            LOG.warn("record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}", entry.index(),
-                    entry.type(), reason);
+            LOG.warn(
+                    "record {} ({}) rejected by Kafka for good, moved to the dead-letter spool: {}",
+                    entry.index(),
+                    entry.type(),
+                    reason);
             return;
         }
         lost++;
         wiring.observer().lost(1);
         wiring.settlements().onFate(entry.index(), PublishResult.Status.LOST);
         lastError = notWritten;
-        LOG.error("record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost", entry.index(),
-                entry.type(), reason, notWritten);
+        LOG.error(
+                "record {} ({}) rejected by Kafka for good ({}) and {}; counted as lost",
+                entry.index(),
+                entry.type(),
+                reason,
+                notWritten);
     }
 
     /** Gets a producer (the cluster check first when start-up did not run it), with back-off. */
@@ -433,8 +475,10 @@ public final class ForwarderAgent implements Agent {
     private boolean produce(DeliveryWindow.Attempt attempt) {
         SpoolRecord.Entry e = attempt.slot.entry;
         try {
-            producer.send(KafkaMessages.toProducerRecord(topics[e.type().ordinal()], e.type(), e.keyBytes(),
-                    e.payload(), sourceIdHeader, e.index()), attempt);
+            producer.send(
+                    KafkaMessages.toProducerRecord(
+                            topics[e.type().ordinal()], e.type(), e.keyBytes(), e.payload(), sourceIdHeader, e.index()),
+                    attempt);
             return true;
         } catch (RuntimeException thrown) {
             // Thrown, not called back: the producer is closed or broken, metadata did not come within
@@ -469,8 +513,9 @@ public final class ForwarderAgent implements Agent {
             lastError = describe(first);
         }
         long delayMs = backoff.schedule(now);
-        transition(State.BACKING_OFF, "send failed (" + lastError + "); sending the failed records again in "
-                + delayMs + " ms");
+        transition(
+                State.BACKING_OFF,
+                "send failed (" + lastError + "); sending the failed records again in " + delayMs + " ms");
         return 0;
     }
 
@@ -574,10 +619,15 @@ public final class ForwarderAgent implements Agent {
             throw new java.io.UncheckedIOException("cannot write a new source id in " + spool.dir(), e);
         }
         sourceIdHeader = KafkaMessages.sourceIdHeader(spool.sourceId());
-        LOG.error("Kafka has committed records of spool source {} up to index {}, beyond this spool's last record"
-                + " ({}): this spool is an older copy of the one forwarded, or lost records in an OS crash. Its new"
-                + " records would reuse indexes Kafka already has, so its source id changes to {}; forwarding goes"
-                + " on from the local checkpoint {}", oldId, committed, spool.lastIndex(), spool.sourceId(),
+        LOG.error(
+                "Kafka has committed records of spool source {} up to index {}, beyond this spool's last record"
+                        + " ({}): this spool is an older copy of the one forwarded, or lost records in an OS crash. Its new"
+                        + " records would reuse indexes Kafka already has, so its source id changes to {}; forwarding goes"
+                        + " on from the local checkpoint {}",
+                oldId,
+                committed,
+                spool.lastIndex(),
+                spool.sourceId(),
                 checkpoint.read());
         txn.clear();
         committedPosition = dev.forwarder.internal.kafka.Positions.NONE;
@@ -593,7 +643,10 @@ public final class ForwarderAgent implements Agent {
      */
     private void resumeAt(long committed, long now) {
         if (!txn.isEmpty() && committed == txn.lastIndex()) {
-            LOG.info("the transaction in doubt (records {}..{}) was committed", txn.items().get(0).index, committed);
+            LOG.info(
+                    "the transaction in doubt (records {}..{}) was committed",
+                    txn.items().get(0).index,
+                    committed);
             settleCommitted(now);
             return;
         }
@@ -604,8 +657,10 @@ public final class ForwarderAgent implements Agent {
         txn.clear();
         long cp = checkpoint.read();
         if (committed != dev.forwarder.internal.kafka.Positions.NONE && committed != cp) {
-            LOG.info("resuming after spool index {}, the position committed in Kafka (local checkpoint {})",
-                    committed, cp);
+            LOG.info(
+                    "resuming after spool index {}, the position committed in Kafka (local checkpoint {})",
+                    committed,
+                    cp);
             if (committed > cp) {
                 checkpoint.advance(committed);
                 wiring.settlements().onCheckpoint(committed);
@@ -657,8 +712,10 @@ public final class ForwarderAgent implements Agent {
         if (txn.failure() != null) {
             return work + failTransaction(now);
         }
-        if (!txn.isEmpty() && (txn.size() >= kafka.batchSize() || now - txn.startNanos() >= lingerNanos
-                || (draining && caughtUp))) {
+        if (!txn.isEmpty()
+                && (txn.size() >= kafka.batchSize()
+                        || now - txn.startNanos() >= lingerNanos
+                        || (draining && caughtUp))) {
             work += commit(now);
         }
         return work;
@@ -682,8 +739,10 @@ public final class ForwarderAgent implements Agent {
         SpoolRecord.Entry e = item.entry;
         item.sentNanos = now;
         try {
-            producer.send(KafkaMessages.toProducerRecord(topics[e.type().ordinal()], e.type(), e.keyBytes(),
-                    e.payload(), sourceIdHeader, e.index()), item);
+            producer.send(
+                    KafkaMessages.toProducerRecord(
+                            topics[e.type().ordinal()], e.type(), e.keyBytes(), e.payload(), sourceIdHeader, e.index()),
+                    item);
         } catch (RuntimeException thrown) {
             item.onCompletion(null, thrown);
         }
@@ -696,8 +755,12 @@ public final class ForwarderAgent implements Agent {
             return failTransaction(now);
         }
         try {
-            producer.send(dev.forwarder.internal.kafka.Positions.record(kafka.positionsTopic(), spool.sourceId(),
-                    txn.lastIndex(), txn.size(), wiring.epochMillis().getAsLong()));
+            producer.send(dev.forwarder.internal.kafka.Positions.record(
+                    kafka.positionsTopic(),
+                    spool.sourceId(),
+                    txn.lastIndex(),
+                    txn.size(),
+                    wiring.epochMillis().getAsLong()));
             producer.commitTransaction();
         } catch (RuntimeException e) {
             txn.failed(e);
@@ -766,8 +829,10 @@ public final class ForwarderAgent implements Agent {
         producer = null;
         txn.toResend();
         long delayMs = backoff.schedule(now);
-        transition(State.BACKING_OFF, "transaction failed (" + lastError + "); starting a new producer and"
-                + " sending its " + txn.size() + " records again in " + delayMs + " ms");
+        transition(
+                State.BACKING_OFF,
+                "transaction failed (" + lastError + "); starting a new producer and" + " sending its " + txn.size()
+                        + " records again in " + delayMs + " ms");
         return 0;
     }
 
@@ -779,8 +844,9 @@ public final class ForwarderAgent implements Agent {
         if (producer == null && (!reconnect(now) || !startTransactions(now))) {
             return 0;
         }
-        transition(State.FORWARDING, txn.resendNeeded() ? "sending " + txn.size() + " records again"
-                : "transactions resumed");
+        transition(
+                State.FORWARDING,
+                txn.resendNeeded() ? "sending " + txn.size() + " records again" : "transactions resumed");
         return 1;
     }
 
@@ -871,8 +937,10 @@ public final class ForwarderAgent implements Agent {
         lost += discarded;
         wiring.observer().lost(discarded);
         space.measure();
-        LOG.warn("spool full (on_full = drop_oldest): discarded roll file {} with {} unforwarded records",
-                d.file(), discarded);
+        LOG.warn(
+                "spool full (on_full = drop_oldest): discarded roll file {} with {} unforwarded records",
+                d.file(),
+                discarded);
         return 1;
     }
 

@@ -26,8 +26,11 @@ public final class ForwarderRunner {
 
     public ForwarderRunner(ForwarderAgent agent) {
         this.agent = agent;
-        this.runner = new AgentRunner(new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(1),
-                TimeUnit.MILLISECONDS.toNanos(1)), e -> LOG.error("forwarder thread error", e), null, agent);
+        this.runner = new AgentRunner(
+                new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
+                e -> LOG.error("forwarder thread error", e),
+                null,
+                agent);
         this.thread = AgentRunner.startOnThread(runner, r -> {
             Thread t = new Thread(r, agent.roleName());
             t.setDaemon(true);

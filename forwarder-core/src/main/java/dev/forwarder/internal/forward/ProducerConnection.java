@@ -25,7 +25,11 @@ final class ProducerConnection {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
     private static final long METRICS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
-    enum Step { WAITING, FAILED, READY }
+    enum Step {
+        WAITING,
+        FAILED,
+        READY
+    }
 
     private final Supplier<Producer<byte[], byte[]>> producers;
     private final ForwarderAgent.ClusterProbe probe;
@@ -38,8 +42,11 @@ final class ProducerConnection {
     private String failure;
     private long lastPollNanos;
 
-    ProducerConnection(Supplier<Producer<byte[], byte[]>> producers, ForwarderAgent.ClusterProbe probe,
-            DeliveryObserver observer, String name) {
+    ProducerConnection(
+            Supplier<Producer<byte[], byte[]>> producers,
+            ForwarderAgent.ClusterProbe probe,
+            DeliveryObserver observer,
+            String name) {
         this.producers = producers;
         this.probe = probe;
         this.observer = observer;
@@ -62,14 +69,16 @@ final class ProducerConnection {
             if (check == null) {
                 CompletableFuture<Void> started = new CompletableFuture<>();
                 check = started;
-                Thread t = new Thread(() -> {
-                    try {
-                        probe.check();
-                        started.complete(null);
-                    } catch (Exception e) {
-                        started.completeExceptionally(e);
-                    }
-                }, name + "-cluster-check");
+                Thread t = new Thread(
+                        () -> {
+                            try {
+                                probe.check();
+                                started.complete(null);
+                            } catch (Exception e) {
+                                started.completeExceptionally(e);
+                            }
+                        },
+                        name + "-cluster-check");
                 t.setDaemon(true);
                 t.start();
             }
@@ -83,8 +92,10 @@ final class ProducerConnection {
             } catch (CompletionException e) {
                 check = null;
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
-                return failed(cause instanceof RuntimeException ? "cannot check the Kafka cluster: " + rootMessage(cause)
-                        : cause.getMessage());
+                return failed(
+                        cause instanceof RuntimeException
+                                ? "cannot check the Kafka cluster: " + rootMessage(cause)
+                                : cause.getMessage());
             }
         }
         try {

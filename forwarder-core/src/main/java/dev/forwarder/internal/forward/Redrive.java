@@ -8,8 +8,8 @@ import dev.forwarder.internal.kafka.Failures;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.spool.SpoolLock;
 import dev.forwarder.internal.spool.SpoolKeys;
+import dev.forwarder.internal.spool.SpoolLock;
 import dev.forwarder.internal.spool.SpoolReader;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
@@ -47,16 +47,15 @@ public final class Redrive {
 
     private static final Logger LOG = LoggerFactory.getLogger(Redrive.class);
 
-    private Redrive() {
-    }
+    private Redrive() {}
 
     /**
      * @param since    only dead letters whose record was first appended at or after this instant; null: all
      * @param type     only this data type; null: all
      * @param producers makes the producer (the forwarder's settings)
      */
-    public static RedriveResult run(ForwarderConfig.Kafka kafka, Instant since, DataType type,
-            Supplier<Producer<byte[], byte[]>> producers) {
+    public static RedriveResult run(
+            ForwarderConfig.Kafka kafka, Instant since, DataType type, Supplier<Producer<byte[], byte[]>> producers) {
         Path dir = kafka.spool().dir();
         Path deadLetterDir = dir.resolve("dead-letter");
         try (SpoolLock lock = SpoolLock.acquire(dir)) {
@@ -69,7 +68,8 @@ public final class Redrive {
                 spoolSource = spool.sourceId();
             }
             SpoolKeys keys = kafka.spool().encryptionKeyFile().isPresent()
-                    ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get()) : null;
+                    ? SpoolKeys.load(kafka.spool().encryptionKeyFile().get())
+                    : null;
             List<SpoolRecord.Entry> all = new ArrayList<>();
             long[] corrupt = {0};
             String[] unreadable = {null};
@@ -117,8 +117,14 @@ public final class Redrive {
                         SpoolRecord.Entry e = all.get(i);
                         DeadLetters.Origin origin = DeadLetters.origin(e.note());
                         UUID source = origin.sourceId() != null ? origin.sourceId() : spoolSource;
-                        producer.send(KafkaMessages.toProducerRecord(kafka.topic(e.type()), e.type(), e.keyBytes(),
-                                e.payload(), KafkaMessages.sourceIdHeader(source), origin.spoolIndex()),
+                        producer.send(
+                                KafkaMessages.toProducerRecord(
+                                        kafka.topic(e.type()),
+                                        e.type(),
+                                        e.keyBytes(),
+                                        e.payload(),
+                                        KafkaMessages.sourceIdHeader(source),
+                                        origin.spoolIndex()),
                                 (metadata, error) -> outcome.set(i, error == null ? delivered : error));
                     }
                     producer.flush();
@@ -142,8 +148,13 @@ public final class Redrive {
             if (sentAgain > 0) {
                 rewrite(dir, keep, keys);
             }
-            LOG.info("redrive: {} dead letters selected, {} delivered and removed, {} refused again, {} kept in all"
-                    + "{}", selected.size(), sentAgain, failed, keep.size(),
+            LOG.info(
+                    "redrive: {} dead letters selected, {} delivered and removed, {} refused again, {} kept in all"
+                            + "{}",
+                    selected.size(),
+                    sentAgain,
+                    failed,
+                    keep.size(),
                     corrupt[0] > 0 ? " (" + corrupt[0] + " corrupt dead letters skipped and dropped from it)" : "");
             return new RedriveResult(selected.size(), sentAgain, failed, keep.size());
         } catch (IOException e) {
@@ -159,7 +170,11 @@ public final class Redrive {
         deleteTree(fresh);
         try (Spool next = new Spool(fresh).sealWith(keys)) {
             for (SpoolRecord.Entry e : keep) {
-                next.append(e.type(), e.appendTimeMs(), e.keyBytes(), e.payload(),
+                next.append(
+                        e.type(),
+                        e.appendTimeMs(),
+                        e.keyBytes(),
+                        e.payload(),
                         e.note() == null ? null : e.note().getBytes(StandardCharsets.UTF_8));
             }
         }

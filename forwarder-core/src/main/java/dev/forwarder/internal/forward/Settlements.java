@@ -25,15 +25,12 @@ public interface Settlements {
 
     Settlements NONE = new Settlements() {
         @Override
-        public void onCheckpoint(long checkpoint) {
-        }
+        public void onCheckpoint(long checkpoint) {}
 
         @Override
-        public void onFate(long index, PublishResult.Status fate) {
-        }
+        public void onFate(long index, PublishResult.Status fate) {}
 
         @Override
-        public void onLost(long from, long to) {
-        }
+        public void onLost(long from, long to) {}
     };
 }

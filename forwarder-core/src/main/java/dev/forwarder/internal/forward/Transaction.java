@@ -20,6 +20,7 @@ final class Transaction {
         final long index;
         /** Null for a corrupt record. */
         final SpoolRecord.Entry entry;
+
         boolean dead;
         long sentNanos;
         private final Transaction owner;
@@ -44,8 +45,7 @@ final class Transaction {
     }
 
     /** The first failure of the transaction: of a record's send (item set), or of the transaction itself. */
-    record Failure(Item item, Exception error) {
-    }
+    record Failure(Item item, Exception error) {}
 
     private final List<Item> items = new ArrayList<>();
     private final AtomicReference<Failure> failure = new AtomicReference<>();
@@ -53,6 +53,7 @@ final class Transaction {
     private boolean begun;
     /** The items must be sent again (in a new transaction) before any new one is read. */
     private boolean resend;
+
     private long startNanos;
 
     Item add(SpoolRecord.Entry entry, long nowNanos) {
@@ -134,9 +135,10 @@ final class Transaction {
 
     @Override
     public String toString() {
-        return "Transaction[" + items.size() + " records" + (items.isEmpty() ? ""
-                : ", " + items.get(0).index + ".." + lastIndex()) + (begun ? ", begun" : "")
-                + (resend ? ", to resend" : "") + (failure.get() != null ? ", failed: " + failure.get().error() : "")
+        return "Transaction[" + items.size() + " records"
+                + (items.isEmpty() ? "" : ", " + items.get(0).index + ".." + lastIndex()) + (begun ? ", begun" : "")
+                + (resend ? ", to resend" : "")
+                + (failure.get() != null ? ", failed: " + failure.get().error() : "")
                 + "]";
     }
 }

@@ -21,12 +21,18 @@ public final class ClickHouseSchema {
 
     /** The ClickHouse types the checks know. */
     public enum Type {
-        UUID, UINT32, STRING, BOOL, DECIMAL_18_9, UINT256, ARRAY_STRING, MAP_STRING_STRING
+        UUID,
+        UINT32,
+        STRING,
+        BOOL,
+        DECIMAL_18_9,
+        UINT256,
+        ARRAY_STRING,
+        MAP_STRING_STRING
     }
 
     /** One column: its name, type, and whether it is {@code Nullable} (else NULL is refused). */
-    public record Column(String name, Type type, boolean nullable) {
-    }
+    public record Column(String name, Type type, boolean nullable) {}
 
     private static Column col(String name, Type type, boolean nullable) {
         return new Column(name, type, nullable);
@@ -34,49 +40,52 @@ public final class ClickHouseSchema {
 
     /** The checked columns of each table. */
     public static final Map<DataType, List<Column>> COLUMNS = Map.of(
-            DataType.MODEL_INFERENCE, List.of(
-                    col("id", Type.UUID, false),
-                    col("inference_id", Type.UUID, false),
-                    col("raw_request", Type.STRING, false),
-                    col("raw_response", Type.STRING, false),
-                    col("system", Type.STRING, true),
-                    col("input_messages", Type.STRING, false),
-                    col("output", Type.STRING, false),
-                    col("model_name", Type.STRING, false),
-                    col("model_provider_name", Type.STRING, false),
-                    col("input_tokens", Type.UINT32, true),
-                    col("output_tokens", Type.UINT32, true),
-                    col("response_time_ms", Type.UINT32, true),
-                    col("ttft_ms", Type.UINT32, true),
-                    col("cached", Type.BOOL, false),
-                    col("finish_reason", Type.STRING, true),
-                    col("provider_cache_read_input_tokens", Type.UINT32, true),
-                    col("provider_cache_write_input_tokens", Type.UINT32, true),
-                    col("cost", Type.DECIMAL_18_9, true),
-                    col("snapshot_hash", Type.UINT256, true)),
-            DataType.CHAT_INFERENCE, List.of(
-                    col("id", Type.UUID, false),
-                    col("function_name", Type.STRING, false),
-                    col("variant_name", Type.STRING, false),
-                    col("episode_id", Type.UUID, false),
-                    col("processing_time_ms", Type.UINT32, true),
-                    col("ttft_ms", Type.UINT32, true),
-                    col("tags", Type.MAP_STRING_STRING, false),
-                    col("dynamic_tools", Type.ARRAY_STRING, false),
-                    col("dynamic_provider_tools", Type.ARRAY_STRING, false),
-                    col("allowed_tools", Type.STRING, true),
-                    col("tool_choice", Type.STRING, true),
-                    col("parallel_tool_calls", Type.BOOL, true),
-                    col("snapshot_hash", Type.UINT256, true)),
-            DataType.JSON_INFERENCE, List.of(
-                    col("id", Type.UUID, false),
-                    col("function_name", Type.STRING, false),
-                    col("variant_name", Type.STRING, false),
-                    col("episode_id", Type.UUID, false),
-                    col("processing_time_ms", Type.UINT32, true),
-                    col("ttft_ms", Type.UINT32, true),
-                    col("tags", Type.MAP_STRING_STRING, false),
-                    col("snapshot_hash", Type.UINT256, true)));
+            DataType.MODEL_INFERENCE,
+                    List.of(
+                            col("id", Type.UUID, false),
+                            col("inference_id", Type.UUID, false),
+                            col("raw_request", Type.STRING, false),
+                            col("raw_response", Type.STRING, false),
+                            col("system", Type.STRING, true),
+                            col("input_messages", Type.STRING, false),
+                            col("output", Type.STRING, false),
+                            col("model_name", Type.STRING, false),
+                            col("model_provider_name", Type.STRING, false),
+                            col("input_tokens", Type.UINT32, true),
+                            col("output_tokens", Type.UINT32, true),
+                            col("response_time_ms", Type.UINT32, true),
+                            col("ttft_ms", Type.UINT32, true),
+                            col("cached", Type.BOOL, false),
+                            col("finish_reason", Type.STRING, true),
+                            col("provider_cache_read_input_tokens", Type.UINT32, true),
+                            col("provider_cache_write_input_tokens", Type.UINT32, true),
+                            col("cost", Type.DECIMAL_18_9, true),
+                            col("snapshot_hash", Type.UINT256, true)),
+            DataType.CHAT_INFERENCE,
+                    List.of(
+                            col("id", Type.UUID, false),
+                            col("function_name", Type.STRING, false),
+                            col("variant_name", Type.STRING, false),
+                            col("episode_id", Type.UUID, false),
+                            col("processing_time_ms", Type.UINT32, true),
+                            col("ttft_ms", Type.UINT32, true),
+                            col("tags", Type.MAP_STRING_STRING, false),
+                            col("dynamic_tools", Type.ARRAY_STRING, false),
+                            col("dynamic_provider_tools", Type.ARRAY_STRING, false),
+                            col("allowed_tools", Type.STRING, true),
+                            col("tool_choice", Type.STRING, true),
+                            col("parallel_tool_calls", Type.BOOL, true),
+                            col("snapshot_hash", Type.UINT256, true)),
+            DataType.JSON_INFERENCE,
+                    List.of(
+                            col("id", Type.UUID, false),
+                            col("function_name", Type.STRING, false),
+                            col("variant_name", Type.STRING, false),
+                            col("episode_id", Type.UUID, false),
+                            col("processing_time_ms", Type.UINT32, true),
+                            col("ttft_ms", Type.UINT32, true),
+                            col("tags", Type.MAP_STRING_STRING, false),
+                            col("snapshot_hash", Type.UINT256, true)));
 
     static final long UINT32_MAX = 4_294_967_295L;
     private static final BigInteger UINT256_LIMIT = BigInteger.ONE.shiftLeft(256);
@@ -85,8 +94,7 @@ public final class ClickHouseSchema {
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DECIMAL_INTEGER = Pattern.compile("0|[1-9][0-9]*");
 
-    private ClickHouseSchema() {
-    }
+    private ClickHouseSchema() {}
 
     /**
      * Holds the top-level fields of a record to its table's columns.
@@ -104,16 +112,22 @@ public final class ClickHouseSchema {
             }
             if (value.isNull()) {
                 if (!column.nullable()) {
-                    throw error(type, column.name(), "is null, but the " + column.name() + " column is not Nullable;"
-                            + " leave the field out for its default");
+                    throw error(
+                            type,
+                            column.name(),
+                            "is null, but the " + column.name() + " column is not Nullable;"
+                                    + " leave the field out for its default");
                 }
                 continue;
             }
             switch (column.type()) {
                 case UUID -> {
-                    if (!value.isTextual() || !CANONICAL_UUID.matcher(value.textValue()).matches()) {
-                        throw error(type, column.name(), "expected a UUID in its 36-character form"
-                                + " (8-4-4-4-12 hex digits)");
+                    if (!value.isTextual()
+                            || !CANONICAL_UUID.matcher(value.textValue()).matches()) {
+                        throw error(
+                                type,
+                                column.name(),
+                                "expected a UUID in its 36-character form" + " (8-4-4-4-12 hex digits)");
                     }
                     if (value.textValue().charAt(14) != '7') {
                         nonV7++;
@@ -150,8 +164,10 @@ public final class ClickHouseSchema {
                     while (fields.hasNext()) {
                         var field = fields.next();
                         if (!field.getValue().isTextual()) {
-                            throw error(type, column.name() + "." + field.getKey(), "expected a string"
-                                    + (field.getValue().isNull() ? " (tags cannot be null)" : ""));
+                            throw error(
+                                    type,
+                                    column.name() + "." + field.getKey(),
+                                    "expected a string" + (field.getValue().isNull() ? " (tags cannot be null)" : ""));
                         }
                     }
                 }
@@ -212,7 +228,9 @@ public final class ClickHouseSchema {
 
     /** A UInt256 column, written as a decimal string; {@code text} null: not a string. */
     private static void uint256(DataType type, String name, String text) throws InvalidEventException {
-        if (text == null || !DECIMAL_INTEGER.matcher(text).matches() || text.length() > 78
+        if (text == null
+                || !DECIMAL_INTEGER.matcher(text).matches()
+                || text.length() > 78
                 || new BigInteger(text).compareTo(UINT256_LIMIT) >= 0) {
             throw error(type, name, "expected a decimal integer string below 2^256 (ClickHouse UInt256)");
         }
@@ -221,7 +239,8 @@ public final class ClickHouseSchema {
     /** A Decimal(18,9) column; {@code value} null: not a number. */
     private static void decimal18x9(DataType type, String name, BigDecimal value) throws InvalidEventException {
         if (value == null || value.abs().compareTo(DECIMAL_18_9_LIMIT) >= 0) {
-            throw error(type, name, "expected a number below 1,000,000,000 in absolute value (ClickHouse Decimal(18,9))");
+            throw error(
+                    type, name, "expected a number below 1,000,000,000 in absolute value (ClickHouse Decimal(18,9))");
         }
     }
 

@@ -51,7 +51,8 @@ public final class EventCodec {
 
     public EventCodec() {
         JsonMapper jsonMapper = JsonMapper.builder()
-                // {"id":1,"id":2} is refused, at every depth: ClickHouse refuses it too, and which one counts is a guess.
+                // {"id":1,"id":2} is refused, at every depth: ClickHouse refuses it too, and which one counts is a
+                // guess.
                 .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 // Typed records leave absent (null) fields out, as TensorZero writes them: the column's default.
                 // (fields of the model only: unknown fields the caller sent are carried as they are, nulls included).
@@ -67,7 +68,8 @@ public final class EventCodec {
                 .build();
         // Strings stay strings: a number or boolean where text belongs is a wrong type, not a value.
         for (CoercionInputShape shape : new CoercionInputShape[] {
-                CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+            CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean
+        }) {
             jsonMapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
         }
         this.mapper = jsonMapper;
@@ -112,8 +114,8 @@ public final class EventCodec {
             return mapper.writeValueAsBytes(record);
         } catch (JsonProcessingException e) {
             // Only possible for values a caller put into extraFields that Jackson cannot write.
-            throw new UncheckedIOException("cannot serialise " + record.dataType() + " record: "
-                    + e.getOriginalMessage(), e);
+            throw new UncheckedIOException(
+                    "cannot serialise " + record.dataType() + " record: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -126,8 +128,8 @@ public final class EventCodec {
         try (JsonParser parser = mapper.getFactory().createParser(json)) {
             JsonToken first = parser.nextToken();
             if (first != JsonToken.START_OBJECT) {
-                throw new InvalidEventException(type + " record must be one JSON object, got "
-                        + describeToken(first), null);
+                throw new InvalidEventException(
+                        type + " record must be one JSON object, got " + describeToken(first), null);
             }
             InferenceRecord record;
             try {
@@ -142,8 +144,8 @@ public final class EventCodec {
         } catch (InvalidEventException e) {
             throw e;
         } catch (JsonProcessingException e) {
-            throw new InvalidEventException(type + " record is not valid JSON: " + e.getOriginalMessage()
-                    + locationOf(e), null);
+            throw new InvalidEventException(
+                    type + " record is not valid JSON: " + e.getOriginalMessage() + locationOf(e), null);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // reading a byte array does no I/O
         }
@@ -156,8 +158,9 @@ public final class EventCodec {
                 .replace(".[", "[");
         if (path.isEmpty()) {
             if (e.getMessage() != null && e.getMessage().contains("Trailing token")) {
-                return new InvalidEventException(type + " record must be exactly one JSON object,"
-                        + " but more JSON follows it" + locationOf(e), null);
+                return new InvalidEventException(
+                        type + " record must be exactly one JSON object," + " but more JSON follows it" + locationOf(e),
+                        null);
             }
             return new InvalidEventException(type + " record: " + e.getOriginalMessage(), null);
         }
@@ -194,7 +197,8 @@ public final class EventCodec {
             return "a number";
         } else if (target == FinishReason.class) {
             return "one of " + FinishReason.ALLOWED;
-        } else if (ObjectNode.class.isAssignableFrom(target) || Map.class.isAssignableFrom(target)
+        } else if (ObjectNode.class.isAssignableFrom(target)
+                || Map.class.isAssignableFrom(target)
                 || target.isRecord()) {
             return "a JSON object";
         } else if (ArrayNode.class.isAssignableFrom(target)) {
@@ -235,7 +239,9 @@ public final class EventCodec {
     }
 
     private static String locationOf(JsonProcessingException e) {
-        return e.getLocation() == null ? ""
-                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        return e.getLocation() == null
+                ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")";
     }
 }

@@ -6,18 +6,18 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The start-up check: the cluster is reachable and accepts our credentials, and the three topics exist or
@@ -25,17 +25,17 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class ClusterCheck {
 
-    private ClusterCheck() {
-    }
+    private ClusterCheck() {}
 
     /** @throws ClusterCheckException with a message fit for the operator */
     public static void run(ForwarderConfig.Kafka kafka, long timeoutMs) throws ClusterCheckException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         java.util.Map<String, Object> props = ProducerSettings.admin(kafka);
         // Operations must give up by our deadline, or Admin.close() waits for them (60 s by default).
-        props.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1, timeoutMs));
-        props.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                (int) Math.max(1, Math.min(timeoutMs, kafka.requestTimeoutMs())));
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int)
+                Math.max(1, timeoutMs));
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int)
+                Math.max(1, Math.min(timeoutMs, kafka.requestTimeoutMs())));
         Admin admin = Admin.create(props);
         try {
             Collection<Node> nodes = admin.describeCluster().nodes().get(remaining(deadline), TimeUnit.MILLISECONDS);
@@ -47,7 +47,8 @@ public final class ClusterCheck {
             for (DataType type : DataType.values()) {
                 String topic = kafka.topic(type);
                 if (!existing.contains(topic)) {
-                    Optional<Short> replication = kafka.topics().replicationFactor() < 0 ? Optional.empty()
+                    Optional<Short> replication = kafka.topics().replicationFactor() < 0
+                            ? Optional.empty()
                             : Optional.of((short) kafka.topics().replicationFactor());
                     missing.add(new NewTopic(topic, Optional.of(kafka.topics().partitions()), replication));
                 }
@@ -55,7 +56,8 @@ public final class ClusterCheck {
             if (kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE
                     && !existing.contains(kafka.positionsTopic())) {
                 // One partition: a position per spool, read whole at every start; compacted to the last one.
-                Optional<Short> replication = kafka.topics().replicationFactor() < 0 ? Optional.empty()
+                Optional<Short> replication = kafka.topics().replicationFactor() < 0
+                        ? Optional.empty()
                         : Optional.of((short) kafka.topics().replicationFactor());
                 missing.add(new NewTopic(kafka.positionsTopic(), Optional.of(1), replication)
                         .configs(Map.of("cleanup.policy", "compact")));
@@ -100,17 +102,18 @@ public final class ClusterCheck {
         while (true) {
             Map<String, TopicDescription> descriptions;
             try {
-                descriptions = admin.describeTopics(topics).allTopicNames()
-                        .get(remaining(deadline), TimeUnit.MILLISECONDS);
+                descriptions =
+                        admin.describeTopics(topics).allTopicNames().get(remaining(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw e;
                 }
                 descriptions = Map.of();
             }
-            boolean ready = descriptions.size() == topics.size() && descriptions.values().stream()
-                    .flatMap(d -> d.partitions().stream())
-                    .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+            boolean ready = descriptions.size() == topics.size()
+                    && descriptions.values().stream()
+                            .flatMap(d -> d.partitions().stream())
+                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
             if (ready) {
                 return;
             }
@@ -122,7 +125,9 @@ public final class ClusterCheck {
     }
 
     private static ClusterCheckException explain(ForwarderConfig.Kafka kafka, long timeoutMs, Throwable cause) {
-        String user = kafka.sasl().map(s -> " as user \"" + s.username() + "\" (" + s.mechanism() + ")").orElse("");
+        String user = kafka.sasl()
+                .map(s -> " as user \"" + s.username() + "\" (" + s.mechanism() + ")")
+                .orElse("");
         if (cause instanceof org.apache.kafka.common.errors.SslAuthenticationException) {
             return new ClusterCheckException("TLS handshake with Kafka at " + kafka.brokers() + " failed: "
                     + rootMessage(cause) + "; check gateway.observability.kafka.tls (ca_file or truststore_file must"
@@ -146,11 +151,14 @@ public final class ClusterCheck {
             if (plaintext.isPresent()) {
                 boolean sasl = kafka.securityProtocol().startsWith("SASL");
                 return new ClusterCheckException("Kafka at " + plaintext.get() + " answers without TLS, but"
-                        + " security_protocol is " + kafka.securityProtocol() + (sasl && kafka.tls().isEmpty()
-                        ? " (the default when sasl is set, so that credentials and records are encrypted)" : "")
+                        + " security_protocol is " + kafka.securityProtocol()
+                        + (sasl && kafka.tls().isEmpty()
+                                ? " (the default when sasl is set, so that credentials and records are encrypted)"
+                                : "")
                         + ": TLS was expected; point gateway.observability.kafka.brokers at the brokers' TLS"
                         + " listener, or, only on a network you trust, set"
-                        + " gateway.observability.kafka.security_protocol = \"" + (sasl ? "SASL_PLAINTEXT" : "PLAINTEXT")
+                        + " gateway.observability.kafka.security_protocol = \""
+                        + (sasl ? "SASL_PLAINTEXT" : "PLAINTEXT")
                         + "\"" + (kafka.tls().isPresent() ? " and remove gateway.observability.kafka.tls" : ""));
             }
         }
@@ -158,9 +166,11 @@ public final class ClusterCheck {
             return new ClusterCheckException("no Kafka broker reachable at " + kafka.brokers() + " within "
                     + timeoutMs + " ms (security_protocol " + kafka.securityProtocol() + "); check that the"
                     + " brokers are up and reachable from here, gateway.observability.kafka.brokers, and the"
-                    + " security settings" + (kafka.startup().requireConnection()
-                    ? "; or set gateway.observability.kafka.startup.require_connection = false to start"
-                    + " spooling and connect later" : ""));
+                    + " security settings"
+                    + (kafka.startup().requireConnection()
+                            ? "; or set gateway.observability.kafka.startup.require_connection = false to start"
+                                    + " spooling and connect later"
+                            : ""));
         }
         return new ClusterCheckException("checking Kafka at " + kafka.brokers() + " failed: " + cause);
     }

@@ -38,8 +38,7 @@ public final class ConnectionMetrics {
                 case "connection-creation-total" -> created = v;
                 case "connection-close-total" -> closed = v;
                 case "failed-authentication-total" -> authFailed = v;
-                default -> {
-                }
+                default -> {}
             }
         }
         if (producer != polled) {

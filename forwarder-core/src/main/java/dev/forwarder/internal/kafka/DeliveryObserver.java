@@ -33,44 +33,34 @@ public interface DeliveryObserver {
     void lost(long count);
 
     /** {@code delivery = exactly_once}: a transaction committed, {@code nanos} after it began. */
-    default void transactionCommitted(long nanos) {
-    }
+    default void transactionCommitted(long nanos) {}
 
     /** {@code delivery = exactly_once}: a transaction was aborted (its records are sent again). */
-    default void transactionAborted() {
-    }
+    default void transactionAborted() {}
 
     DeliveryObserver NONE = new DeliveryObserver() {
         @Override
-        public void acknowledged(DataType type, long nanos) {
-        }
+        public void acknowledged(DataType type, long nanos) {}
 
         @Override
-        public void failed(DataType type, Exception error) {
-        }
+        public void failed(DataType type, Exception error) {}
 
         @Override
-        public void topicRefused(DataType type) {
-        }
+        public void topicRefused(DataType type) {}
 
         @Override
-        public void connectionsEstablished(long count) {
-        }
+        public void connectionsEstablished(long count) {}
 
         @Override
-        public void connectionErrors(long count) {
-        }
+        public void connectionErrors(long count) {}
 
         @Override
-        public void corrupt() {
-        }
+        public void corrupt() {}
 
         @Override
-        public void deadLettered() {
-        }
+        public void deadLettered() {}
 
         @Override
-        public void lost(long count) {
-        }
+        public void lost(long count) {}
     };
 }

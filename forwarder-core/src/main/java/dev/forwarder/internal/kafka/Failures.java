@@ -33,12 +33,13 @@ public final class Failures {
         PRODUCER
     }
 
-    private Failures() {
-    }
+    private Failures() {}
 
     public static Kind classify(Throwable e) {
-        if (e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
-                || e instanceof InvalidRecordException || e instanceof SerializationException) {
+        if (e instanceof RecordTooLargeException
+                || e instanceof RecordBatchTooLargeException
+                || e instanceof InvalidRecordException
+                || e instanceof SerializationException) {
             return Kind.RECORD;
         }
         if (e instanceof TopicAuthorizationException || e instanceof InvalidTopicException) {

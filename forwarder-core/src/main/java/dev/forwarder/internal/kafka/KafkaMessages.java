@@ -41,25 +41,29 @@ public final class KafkaMessages {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final Header[] DATA_TYPE_HEADERS = java.util.Arrays.stream(DataType.values())
-            .map(t -> header(HEADER_DATA_TYPE, t.wireName())).toArray(Header[]::new);
+            .map(t -> header(HEADER_DATA_TYPE, t.wireName()))
+            .toArray(Header[]::new);
 
-    private KafkaMessages() {
-    }
+    private KafkaMessages() {}
 
     /** The message for one spooled record. */
-    public static ProducerRecord<byte[], byte[]> toProducerRecord(String topicPrefix, DataType type, String key,
-            byte[] json, UUID sourceId, long spoolIndex) {
-        return toProducerRecord(type.topic(topicPrefix), type, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                json, header(HEADER_SOURCE_ID, sourceId.toString()), spoolIndex);
+    public static ProducerRecord<byte[], byte[]> toProducerRecord(
+            String topicPrefix, DataType type, String key, byte[] json, UUID sourceId, long spoolIndex) {
+        return toProducerRecord(
+                type.topic(topicPrefix),
+                type,
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                json,
+                header(HEADER_SOURCE_ID, sourceId.toString()),
+                spoolIndex);
     }
 
     /** The same, with the parts that do not change per record made once by the caller (the forwarder). */
-    public static ProducerRecord<byte[], byte[]> toProducerRecord(String topic, DataType type, byte[] key, byte[] json,
-            Header sourceId, long spoolIndex) {
+    public static ProducerRecord<byte[], byte[]> toProducerRecord(
+            String topic, DataType type, byte[] key, byte[] json, Header sourceId, long spoolIndex) {
         Header[] headers = {
-            DATA_TYPE_HEADERS[type.ordinal()],
-            sourceId,
-            header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex))};
+            DATA_TYPE_HEADERS[type.ordinal()], sourceId, header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex))
+        };
         return new ProducerRecord<>(topic, null, null, key, json, java.util.Arrays.asList(headers));
     }
 

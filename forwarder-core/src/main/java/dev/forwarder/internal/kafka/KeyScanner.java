@@ -26,8 +26,7 @@ public final class KeyScanner {
     private static final int MAX_DEPTH = 64;
     private static final int MAX_NUMBER_LENGTH = 100;
 
-    private KeyScanner() {
-    }
+    private KeyScanner() {}
 
     /** Where the key's UTF-8 bytes start in the array, from a {@link #find} result. */
     public static int offset(long found) {

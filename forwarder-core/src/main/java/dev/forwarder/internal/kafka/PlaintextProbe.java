@@ -21,8 +21,7 @@ final class PlaintextProbe {
     private static final int CORRELATION_ID = 0x7a5e_11e5;
     private static final int MAX_BROKERS = 3;
 
-    private PlaintextProbe() {
-    }
+    private PlaintextProbe() {}
 
     /** The first of (at most three of) {@code brokers} that answers Kafka requests without TLS, if any. */
     static Optional<String> firstAnsweringWithoutTls(String brokers, int timeoutMs) {
@@ -46,11 +45,11 @@ final class PlaintextProbe {
             socket.connect(new InetSocketAddress(host, Integer.parseInt(broker.substring(colon + 1))), timeoutMs);
             socket.setSoTimeout(timeoutMs);
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(10);              // size of what follows
-            out.writeShort(API_VERSIONS);  // request header v1: api key,
-            out.writeShort(0);             // api version,
-            out.writeInt(CORRELATION_ID);  // correlation id,
-            out.writeShort(-1);            // client id: null
+            out.writeInt(10); // size of what follows
+            out.writeShort(API_VERSIONS); // request header v1: api key,
+            out.writeShort(0); // api version,
+            out.writeInt(CORRELATION_ID); // correlation id,
+            out.writeShort(-1); // client id: null
             out.flush();
             DataInputStream in = new DataInputStream(socket.getInputStream());
             int size = in.readInt();

@@ -29,16 +29,15 @@ public final class Positions {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Positions() {
-    }
+    private Positions() {}
 
     /** The position record of a transaction that carries records up to {@code spoolIndex}. */
-    public static ProducerRecord<byte[], byte[]> record(String topic, UUID sourceId, long spoolIndex, int records,
-            long nowMs) {
-        String value = "{\"source_id\":\"" + sourceId + "\",\"spool_index\":" + spoolIndex + ",\"records\":"
-                + records + ",\"committed_at_ms\":" + nowMs + "}";
-        return new ProducerRecord<>(topic, sourceId.toString().getBytes(StandardCharsets.UTF_8),
-                value.getBytes(StandardCharsets.UTF_8));
+    public static ProducerRecord<byte[], byte[]> record(
+            String topic, UUID sourceId, long spoolIndex, int records, long nowMs) {
+        String value = "{\"source_id\":\"" + sourceId + "\",\"spool_index\":" + spoolIndex + ",\"records\":" + records
+                + ",\"committed_at_ms\":" + nowMs + "}";
+        return new ProducerRecord<>(
+                topic, sourceId.toString().getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -50,7 +49,8 @@ public final class Positions {
     public static long read(ForwarderConfig.Kafka kafka, UUID sourceId, Duration timeout) {
         byte[] key = sourceId.toString().getBytes(StandardCharsets.UTF_8);
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(ProducerSettings.readCommittedConsumer(kafka))) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(ProducerSettings.readCommittedConsumer(kafka))) {
             List<PartitionInfo> infos = consumer.partitionsFor(kafka.positionsTopic(), timeout);
             if (infos == null || infos.isEmpty()) {
                 throw new org.apache.kafka.common.errors.UnknownTopicOrPartitionException(
@@ -65,8 +65,8 @@ public final class Positions {
             long position = NONE;
             while (!reached(consumer, ends)) {
                 if (System.nanoTime() - deadline > 0) {
-                    throw new org.apache.kafka.common.errors.TimeoutException("reading " + kafka.positionsTopic()
-                            + " took longer than " + timeout.toMillis() + " ms");
+                    throw new org.apache.kafka.common.errors.TimeoutException(
+                            "reading " + kafka.positionsTopic() + " took longer than " + timeout.toMillis() + " ms");
                 }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
                     if (r.key() != null && java.util.Arrays.equals(r.key(), key) && r.value() != null) {
@@ -92,8 +92,9 @@ public final class Positions {
             JsonNode node = JSON.readTree(value);
             return node.get("spool_index").asLong();
         } catch (java.io.IOException | RuntimeException e) {
-            throw new IllegalStateException("a record of the positions topic is not a position: "
-                    + new String(value, StandardCharsets.UTF_8), e);
+            throw new IllegalStateException(
+                    "a record of the positions topic is not a position: " + new String(value, StandardCharsets.UTF_8),
+                    e);
         }
     }
 }

@@ -31,10 +31,10 @@ public final class ProducerSettings {
 
     /** Kafka's limit with idempotence on. */
     public static final int MAX_IN_FLIGHT_REQUESTS = 5;
+
     static final int ASSUMED_RECORD_BYTES = 1024;
 
-    private ProducerSettings() {
-    }
+    private ProducerSettings() {}
 
     /** Records the forwarder may have sent and not yet acknowledged. */
     public static int inFlightWindow(ForwarderConfig.Kafka kafka) {
@@ -81,7 +81,8 @@ public final class ProducerSettings {
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32L << 20, 64L * batchBytes));
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, kafka.requestTimeoutMs());
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, deliveryTimeoutMs(kafka)));
+        props.put(
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, deliveryTimeoutMs(kafka)));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         props.putAll(kafka.producer());
@@ -112,10 +113,14 @@ public final class ProducerSettings {
         props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(org.apache.kafka.clients.consumer.ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+        props.put(
+                org.apache.kafka.clients.consumer.ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                kafka.requestTimeoutMs());
+        props.put(
+                org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
                 org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+        props.put(
+                org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
         return props;
     }
@@ -141,8 +146,10 @@ public final class ProducerSettings {
                     ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                     : "org.apache.kafka.common.security.scram.ScramLoginModule";
             // A Password value: Kafka prints it as [hidden] wherever it logs its configuration.
-            props.put(SaslConfigs.SASL_JAAS_CONFIG, new Password(module + " required username=\""
-                    + jaasEscape(sasl.username()) + "\" password=\"" + jaasEscape(sasl.password()) + "\";"));
+            props.put(
+                    SaslConfigs.SASL_JAAS_CONFIG,
+                    new Password(module + " required username=\"" + jaasEscape(sasl.username()) + "\" password=\""
+                            + jaasEscape(sasl.password()) + "\";"));
         });
         kafka.tls().ifPresent(tls -> tls(tls, props));
         for (String key : new String[] {"client.id", "client.dns.lookup", "connections.max.idle.ms"}) {
@@ -159,7 +166,9 @@ public final class ProducerSettings {
             props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, tls.caFile().toString());
         } else if (tls.truststoreFile() != null) {
             props.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, tls.truststoreType());
-            props.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, tls.truststoreFile().toString());
+            props.put(
+                    SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG,
+                    tls.truststoreFile().toString());
             if (tls.truststorePassword() != null) {
                 props.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, new Password(tls.truststorePassword()));
             }
@@ -174,7 +183,8 @@ public final class ProducerSettings {
             }
         } else if (tls.keystoreFile() != null) {
             props.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, tls.keystoreType());
-            props.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, tls.keystoreFile().toString());
+            props.put(
+                    SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, tls.keystoreFile().toString());
             if (tls.keystorePassword() != null) {
                 props.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, new Password(tls.keystorePassword()));
             }

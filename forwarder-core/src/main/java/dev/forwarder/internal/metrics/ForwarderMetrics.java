@@ -12,26 +12,26 @@ import dev.forwarder.DataType;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.kafka.DeliveryObserver;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
 import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
-import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.util.LinkedHashMap;
-import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -94,13 +94,16 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
 
     /** Upper bounds (ms) of {@code kafka_write_duration_ms}'s buckets: a local broker to a delivery time-out. */
     public static final double[] WRITE_DURATION_BUCKETS_MS = {
-        1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000};
+        1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000
+    };
     /** Upper bounds (ms) of {@code kafka_transaction_duration_ms}'s buckets: begin to commit. */
     public static final double[] TRANSACTION_DURATION_BUCKETS_MS = {
-        5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000};
+        5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000
+    };
     /** Upper bounds (µs) of {@code spool_append_latency_us}'s buckets: a page-cache copy to a stalled disk. */
     public static final double[] APPEND_LATENCY_BUCKETS_US = {
-        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000, 1_000_000};
+        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000, 1_000_000
+    };
 
     /** Receives each histogram observation too (the Micrometer binder's distribution summaries). */
     public interface HistogramListener {
@@ -112,8 +115,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     /** A metric as exported: its family name and labels, and the Dropwizard metric holding its value. */
-    public record Exported(String name, Map<String, String> labels, Metric metric) {
-    }
+    public record Exported(String name, Map<String, String> labels, Metric metric) {}
 
     /** What the gauges read; supplied by the forwarder. */
     public interface Source {
@@ -146,6 +148,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     private final Map<String, Exported> exported = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     /** Names registered through {@link #counter(String, Map)}, exported beside the forwarder's own. */
     private final java.util.Set<String> added = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final List<HistogramListener> listeners = new CopyOnWriteArrayList<>();
     private final JmxReporter jmx;
     private final Counter connectionsEstablished;
@@ -165,16 +168,26 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public ForwarderMetrics(MetricRegistry registry, String topicPrefix, Source source, LongSupplier clockMs) {
         this.registry = registry;
         List<MapperConfig> labels = new ArrayList<>();
-        io.prometheus.metrics.core.metrics.Histogram writeDuration = io.prometheus.metrics.core.metrics.Histogram
-                .builder().name(WRITE_DURATION_MS).help("Send to acknowledgement by Kafka, ms")
-                .labelNames("topic", "data_type").classicOnly().classicUpperBounds(WRITE_DURATION_BUCKETS_MS)
-                .register(histograms);
-        appendLatencyBuckets = io.prometheus.metrics.core.metrics.Histogram.builder().name(APPEND_LATENCY_US)
+        io.prometheus.metrics.core.metrics.Histogram writeDuration =
+                io.prometheus.metrics.core.metrics.Histogram.builder()
+                        .name(WRITE_DURATION_MS)
+                        .help("Send to acknowledgement by Kafka, ms")
+                        .labelNames("topic", "data_type")
+                        .classicOnly()
+                        .classicUpperBounds(WRITE_DURATION_BUCKETS_MS)
+                        .register(histograms);
+        appendLatencyBuckets = io.prometheus.metrics.core.metrics.Histogram.builder()
+                .name(APPEND_LATENCY_US)
                 .help("Time of the spool append in publish, µs (one call in 64 sampled)")
-                .classicOnly().classicUpperBounds(APPEND_LATENCY_BUCKETS_US).register(histograms);
-        transactionBuckets = io.prometheus.metrics.core.metrics.Histogram.builder().name(TRANSACTION_DURATION_MS)
+                .classicOnly()
+                .classicUpperBounds(APPEND_LATENCY_BUCKETS_US)
+                .register(histograms);
+        transactionBuckets = io.prometheus.metrics.core.metrics.Histogram.builder()
+                .name(TRANSACTION_DURATION_MS)
                 .help("delivery = exactly_once: a transaction's first record to its commit, ms")
-                .classicOnly().classicUpperBounds(TRANSACTION_DURATION_BUCKETS_MS).register(histograms);
+                .classicOnly()
+                .classicUpperBounds(TRANSACTION_DURATION_BUCKETS_MS)
+                .register(histograms);
         connectionsEstablished = registry.counter(CONNECTIONS_ESTABLISHED);
         connectionErrors = registry.counter(CONNECTION_ERRORS);
         serializationErrors = registry.counter(SERIALIZATION_ERRORS);
@@ -184,8 +197,10 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             writesSuccess[type.ordinal()] = registry.counter(WRITES_SUCCESS + "." + type.wireName());
             writesFailed[type.ordinal()] = registry.counter(WRITES_FAILED + "." + type.wireName());
             topicRefusals[type.ordinal()] = registry.counter(TOPIC_REFUSALS + "." + type.wireName());
-            writeDurationMs[type.ordinal()] = registry.histogram(WRITE_DURATION_MS + "." + type.wireName(),
-                    () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+            writeDurationMs[type.ordinal()] = registry.histogram(
+                    WRITE_DURATION_MS + "." + type.wireName(),
+                    () -> new Histogram(
+                            LockFreeExponentiallyDecayingReservoir.builder().build()));
             writeDurationBuckets[type.ordinal()] = writeDuration.labelValues(topic, type.wireName());
             for (String name : List.of(WRITES_SUCCESS, WRITES_FAILED, WRITE_DURATION_MS, TOPIC_REFUSALS)) {
                 labels.add(new MapperConfig(name + "." + type.wireName(), name, tags));
@@ -209,12 +224,16 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         corrupt = registry.counter(CORRUPT);
         deadLetters = registry.counter(DEAD_LETTERS);
         lost = registry.counter(LOST);
-        appendLatencyUs = registry.histogram(APPEND_LATENCY_US,
-                () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        appendLatencyUs = registry.histogram(
+                APPEND_LATENCY_US,
+                () -> new Histogram(
+                        LockFreeExponentiallyDecayingReservoir.builder().build()));
         transactionsCommitted = registry.counter(TRANSACTIONS_COMMITTED);
         transactionsAborted = registry.counter(TRANSACTIONS_ABORTED);
-        transactionDurationMs = registry.histogram(TRANSACTION_DURATION_MS,
-                () -> new Histogram(LockFreeExponentiallyDecayingReservoir.builder().build()));
+        transactionDurationMs = registry.histogram(
+                TRANSACTION_DURATION_MS,
+                () -> new Histogram(
+                        LockFreeExponentiallyDecayingReservoir.builder().build()));
 
         Supplier<Long> backlog = cached(source::backlogRecords);
         registry.gauge(BACKLOG_RECORDS, () -> backlog::get);
@@ -244,14 +263,18 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             String name = metric.getKey();
             if (owned(name)) {
                 MapperConfig label = byName.get(name);
-                exported.put(name, label == null ? new Exported(name, Map.of(), metric.getValue())
-                        : new Exported(label.getName(), label.getLabels(), metric.getValue()));
+                exported.put(
+                        name,
+                        label == null
+                                ? new Exported(name, Map.of(), metric.getValue())
+                                : new Exported(label.getName(), label.getLabels(), metric.getValue()));
                 if (!(metric.getValue() instanceof Histogram)) {
                     exporters.add(new DropwizardExports(registry, (n, m) -> n.equals(name), mapper));
                 }
             }
         }
-        jmx = JmxReporter.forRegistry(registry).inDomain("dev.forwarder")
+        jmx = JmxReporter.forRegistry(registry)
+                .inDomain("dev.forwarder")
                 .filter((name, metric) -> owned(name) || added.contains(name))
                 .build();
         jmx.start();
@@ -273,7 +296,9 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     private static boolean owned(String name) {
-        return name.startsWith("kafka_") || name.startsWith("spool_") || name.startsWith(STATE)
+        return name.startsWith("kafka_")
+                || name.startsWith("spool_")
+                || name.startsWith(STATE)
                 || name.equals(IDS_NOT_V7);
     }
 
@@ -306,9 +331,13 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         added.add(key);
         Counter counter = registry.counter(key);
         exported.put(key, new Exported(family, Map.copyOf(labels), counter));
-        exporters.add(labels.isEmpty() ? new DropwizardExports(registry, (n, m) -> n.equals(key))
-                : new DropwizardExports(registry, (n, m) -> n.equals(key),
-                        new CustomLabelMapper(List.of(new MapperConfig(key, family, labels)))));
+        exporters.add(
+                labels.isEmpty()
+                        ? new DropwizardExports(registry, (n, m) -> n.equals(key))
+                        : new DropwizardExports(
+                                registry,
+                                (n, m) -> n.equals(key),
+                                new CustomLabelMapper(List.of(new MapperConfig(key, family, labels)))));
         return counter;
     }
 
@@ -346,12 +375,13 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             return first;
         }
         if (first instanceof CounterSnapshot) {
-            return new CounterSnapshot(first.getMetadata(), points(family, CounterSnapshot.CounterDataPointSnapshot.class));
+            return new CounterSnapshot(
+                    first.getMetadata(), points(family, CounterSnapshot.CounterDataPointSnapshot.class));
         } else if (first instanceof GaugeSnapshot) {
             return new GaugeSnapshot(first.getMetadata(), points(family, GaugeSnapshot.GaugeDataPointSnapshot.class));
         }
-        throw new IllegalStateException("cannot join metric family " + first.getMetadata().getName()
-                + " of type " + first.getClass().getSimpleName());
+        throw new IllegalStateException("cannot join metric family "
+                + first.getMetadata().getName() + " of type " + first.getClass().getSimpleName());
     }
 
     private static <T> List<T> points(List<MetricSnapshot> family, Class<T> type) {

@@ -68,8 +68,8 @@ public final class Publisher {
      * @param room    null for an append-only process, or when on_full is not drop_oldest
      * @param waiters null with async_writes = true
      */
-    public Publisher(ForwarderConfig config, Spool spool, SpaceGuard space, Room room, SyncWaiters waiters,
-            Observer observer) {
+    public Publisher(
+            ForwarderConfig config, Spool spool, SpaceGuard space, Room room, SyncWaiters waiters, Observer observer) {
         this.config = config;
         this.accepting = spool != null;
         this.spool = spool;
@@ -99,8 +99,10 @@ public final class Publisher {
                 String text = KafkaMessages.keyOf(record);
                 key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
             } catch (RuntimeException e) {
-                return drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
-                        "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: " + e.getMessage());
+                return drop(
+                        PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                        "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: "
+                                + e.getMessage());
             }
             result = append(record.dataType(), key, 0, key == null ? -1 : key.length, json);
         } catch (RuntimeException e) {
@@ -124,8 +126,9 @@ public final class Publisher {
         PublishResult result;
         try {
             if (type == null || !looksLikeOneObject(json)) {
-                result = drop(PublishResult.Status.DROPPED_SERIALIZATION_ERROR, type == null
-                        ? "no data type given" : type + " record is not one JSON object");
+                result = drop(
+                        PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                        type == null ? "no data type given" : type + " record is not one JSON object");
             } else {
                 long found = KeyScanner.find(json);
                 if (found == KeyScanner.ASK_JACKSON) {
@@ -178,8 +181,10 @@ public final class Publisher {
     private PublishResult append(DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json) {
         int size = spool.encodedSize(keyLength, json.length, 0);
         if (!space.admits(size) && !waitForRoom(size)) {
-            return drop(PublishResult.Status.DROPPED_SPOOL_FULL, "the spool is at spool.max_bytes ("
-                    + config.kafka().spool().maxBytes() + " bytes) or its disk is nearly full");
+            return drop(
+                    PublishResult.Status.DROPPED_SPOOL_FULL,
+                    "the spool is at spool.max_bytes (" + config.kafka().spool().maxBytes()
+                            + " bytes) or its disk is nearly full");
         }
         long index;
         // One in 64 appends is timed: the latency histogram allocates a little per update.
@@ -270,7 +275,9 @@ public final class Publisher {
      * output enabled, and room in the spool. For readiness checks; cheap (no I/O).
      */
     public boolean acceptsRecords() {
-        return accepting && !closed && space.admits((int) Math.min(Integer.MAX_VALUE, Math.max(1024, meanRecordBytes())));
+        return accepting
+                && !closed
+                && space.admits((int) Math.min(Integer.MAX_VALUE, Math.max(1024, meanRecordBytes())));
     }
 
     public long offered() {

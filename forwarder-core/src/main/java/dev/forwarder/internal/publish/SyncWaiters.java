@@ -30,6 +30,7 @@ public final class SyncWaiters implements Settlements {
     private final ConcurrentNavigableMap<Long, PublishResult.Status> fates = new ConcurrentSkipListMap<>();
     /** Ranges told lost: from → to (exclusive). */
     private final ConcurrentNavigableMap<Long, Long> lostRanges = new ConcurrentSkipListMap<>();
+
     private final java.util.concurrent.atomic.AtomicInteger fateCount = new java.util.concurrent.atomic.AtomicInteger();
     private final LongSupplier checkpoint;
 
@@ -47,16 +48,22 @@ public final class SyncWaiters implements Settlements {
         CompletableFuture<PublishResult.Status> done = watch(index);
         try {
             PublishResult.Status status = done.get(timeoutMs, TimeUnit.MILLISECONDS);
-            return new PublishResult(status, index, status == PublishResult.Status.ACKNOWLEDGED ? null
-                    : detailOf(status));
+            return new PublishResult(
+                    status, index, status == PublishResult.Status.ACKNOWLEDGED ? null : detailOf(status));
         } catch (TimeoutException e) {
-            return new PublishResult(PublishResult.Status.TIMED_OUT, index, "not acknowledged by Kafka within "
-                    + timeoutMs + " ms; the record stays in the spool and will be delivered");
+            return new PublishResult(
+                    PublishResult.Status.TIMED_OUT,
+                    index,
+                    "not acknowledged by Kafka within " + timeoutMs
+                            + " ms; the record stays in the spool and will be delivered");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new PublishResult(PublishResult.Status.TIMED_OUT, index, "interrupted while waiting for Kafka");
         } catch (ExecutionException e) {
-            return new PublishResult(PublishResult.Status.TIMED_OUT, index, String.valueOf(e.getCause().getMessage()));
+            return new PublishResult(
+                    PublishResult.Status.TIMED_OUT,
+                    index,
+                    String.valueOf(e.getCause().getMessage()));
         } finally {
             waiters.remove(index);
         }
@@ -82,8 +89,9 @@ public final class SyncWaiters implements Settlements {
     private static String detailOf(PublishResult.Status status) {
         return switch (status) {
             case DEAD_LETTERED -> "rejected by Kafka for good; moved to the dead-letter spool";
-            case LOST -> "discarded unforwarded (spool full with on_full = drop_oldest, or a dead letter that"
-                    + " could not be written)";
+            case LOST ->
+                "discarded unforwarded (spool full with on_full = drop_oldest, or a dead letter that"
+                        + " could not be written)";
             case CORRUPT -> "found corrupt in the spool; skipped and quarantined";
             default -> null;
         };
@@ -91,8 +99,9 @@ public final class SyncWaiters implements Settlements {
 
     /** Ends every wait: the forwarder is closing. Those records stay in the spool. */
     public void closeAll() {
-        waiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException(
-                "the forwarder closed before Kafka acknowledged the record; it stays in the spool")));
+        waiters.values()
+                .forEach(w -> w.completeExceptionally(new IllegalStateException(
+                        "the forwarder closed before Kafka acknowledged the record; it stays in the spool")));
     }
 
     private PublishResult.Status fateOf(long index) {
@@ -101,7 +110,9 @@ public final class SyncWaiters implements Settlements {
             return fate;
         }
         Map.Entry<Long, Long> range = lostRanges.floorEntry(index);
-        return range != null && index < range.getValue() ? PublishResult.Status.LOST : PublishResult.Status.ACKNOWLEDGED;
+        return range != null && index < range.getValue()
+                ? PublishResult.Status.LOST
+                : PublishResult.Status.ACKNOWLEDGED;
     }
 
     @Override
@@ -109,7 +120,8 @@ public final class SyncWaiters implements Settlements {
         if (waiters.isEmpty()) {
             return;
         }
-        for (Map.Entry<Long, CompletableFuture<PublishResult.Status>> w : waiters.headMap(cp, true).entrySet()) {
+        for (Map.Entry<Long, CompletableFuture<PublishResult.Status>> w :
+                waiters.headMap(cp, true).entrySet()) {
             w.getValue().complete(fateOf(w.getKey()));
         }
     }

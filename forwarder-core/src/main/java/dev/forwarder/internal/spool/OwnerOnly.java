@@ -25,12 +25,12 @@ import org.slf4j.LoggerFactory;
 public final class OwnerOnly {
 
     private static final Logger LOG = LoggerFactory.getLogger(OwnerOnly.class);
-    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    private static final boolean POSIX =
+            FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
     static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
     static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
 
-    private OwnerOnly() {
-    }
+    private OwnerOnly() {}
 
     /**
      * Creates {@code dir} (and missing parents) owner-only, or checks an existing one: refused if other users
@@ -111,8 +111,11 @@ public final class OwnerOnly {
         Set<PosixFilePermission> extra = EnumSet.copyOf(now.isEmpty() ? wanted : now);
         extra.removeAll(wanted);
         if (log && !now.isEmpty() && !extra.isEmpty()) {
-            LOG.warn("{} was {}: made owner-only ({}), since the spool holds prompts and answers", p,
-                    PosixFilePermissions.toString(now), PosixFilePermissions.toString(wanted));
+            LOG.warn(
+                    "{} was {}: made owner-only ({}), since the spool holds prompts and answers",
+                    p,
+                    PosixFilePermissions.toString(now),
+                    PosixFilePermissions.toString(wanted));
         }
     }
 }

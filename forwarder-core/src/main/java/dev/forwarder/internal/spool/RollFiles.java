@@ -34,8 +34,7 @@ public final class RollFiles {
      * A roll file discarded to make room: its records had indexes {@code [firstIndex, nextIndex)}, and
      * {@code unsettled} of them were after the checkpoint.
      */
-    public record Discarded(String file, long firstIndex, long nextIndex, long unsettled) {
-    }
+    public record Discarded(String file, long firstIndex, long nextIndex, long unsettled) {}
 
     private final SingleChronicleQueue queue;
     private final Duration retain;
@@ -63,7 +62,8 @@ public final class RollFiles {
         }
         // Chronicle lists between cycles that exist (the hour before the checkpoint's may have no file):
         // list them all, then keep those before the checkpoint's.
-        NavigableSet<Long> cycles = queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
+        NavigableSet<Long> cycles =
+                queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
         int deleted = 0;
         for (long c : cycles) {
             long cycleEndMs = (c + 1) * cycle.lengthInMillis() + queue.epoch();
@@ -110,7 +110,8 @@ public final class RollFiles {
         }
         long firstIndex = cycle.toIndex((int) oldest, 0);
         long nextIndex = cycle.toIndex(next.intValue(), 0);
-        long unsettled = checkpoint >= nextIndex ? 0 : queue.countExcerpts(Math.max(firstIndex, checkpoint + 1), nextIndex);
+        long unsettled =
+                checkpoint >= nextIndex ? 0 : queue.countExcerpts(Math.max(firstIndex, checkpoint + 1), nextIndex);
         File file = fileFor(queue, (int) oldest);
         if (!file.delete()) {
             LOG.warn("cannot delete roll file {} to make room", file);
@@ -121,7 +122,8 @@ public final class RollFiles {
 
     static File fileFor(SingleChronicleQueue queue, int c) {
         RollCycle rollCycle = queue.rollCycle();
-        String name = DateTimeFormatter.ofPattern(rollCycle.format()).withZone(ZoneOffset.UTC)
+        String name = DateTimeFormatter.ofPattern(rollCycle.format())
+                .withZone(ZoneOffset.UTC)
                 .format(Instant.ofEpochMilli((long) c * rollCycle.lengthInMillis() + queue.epoch()));
         return new File(queue.file(), name + ".cq4");
     }

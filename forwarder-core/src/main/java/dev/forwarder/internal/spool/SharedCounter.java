@@ -29,8 +29,8 @@ final class SharedCounter implements AutoCloseable {
 
     static SharedCounter open(Path file) {
         try {
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             OwnerOnly.file(file);
             return new SharedCounter(channel, channel.map(FileChannel.MapMode.READ_WRITE, 0, Long.BYTES));
         } catch (IOException e) {

@@ -40,6 +40,7 @@ public final class SpaceGuard implements AutoCloseable {
      * shared page).
      */
     private final SharedCounter appendedTotal;
+
     private volatile long appendedAtMeasure;
     private final Thread thread;
     private volatile long spoolBytes;
@@ -57,8 +58,13 @@ public final class SpaceGuard implements AutoCloseable {
         this(spool, maxBytes, marginBytes, syncIntervalMs, usableSpaceOf(Files.getFileStore(spool.dir())), true);
     }
 
-    private SpaceGuard(Spool spool, long maxBytes, long marginBytes, long syncIntervalMs,
-            java.util.function.LongSupplier usableSpace, boolean background) {
+    private SpaceGuard(
+            Spool spool,
+            long maxBytes,
+            long marginBytes,
+            long syncIntervalMs,
+            java.util.function.LongSupplier usableSpace,
+            boolean background) {
         this.spool = spool;
         this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(syncIntervalMs);
         this.maxBytes = maxBytes;
@@ -79,8 +85,8 @@ public final class SpaceGuard implements AutoCloseable {
      * A guard without its own thread, measured only when {@link #measure()} is called, over a free space the
      * caller decides: for the simulation, where every step must be the same in every run of a seed.
      */
-    public static SpaceGuard measuredByCaller(Spool spool, long maxBytes, long marginBytes,
-            java.util.function.LongSupplier usableSpace) {
+    public static SpaceGuard measuredByCaller(
+            Spool spool, long maxBytes, long marginBytes, java.util.function.LongSupplier usableSpace) {
         return new SpaceGuard(spool, maxBytes, marginBytes, 0, usableSpace, false);
     }
 
@@ -130,8 +136,10 @@ public final class SpaceGuard implements AutoCloseable {
     private void run() {
         while (running) {
             try {
-                TimeUnit.MILLISECONDS.sleep(syncIntervalNanos > 0
-                        ? Math.max(1, Math.min(REFRESH_MS, syncIntervalNanos / 1_000_000)) : REFRESH_MS);
+                TimeUnit.MILLISECONDS.sleep(
+                        syncIntervalNanos > 0
+                                ? Math.max(1, Math.min(REFRESH_MS, syncIntervalNanos / 1_000_000))
+                                : REFRESH_MS);
                 measure();
                 if (syncIntervalNanos > 0 && System.nanoTime() - lastSyncNanos >= syncIntervalNanos) {
                     spool.syncFiles();
@@ -160,8 +168,13 @@ public final class SpaceGuard implements AutoCloseable {
         if (nowFull != full) {
             full = nowFull;
             if (nowFull) {
-                LOG.warn("spool {} is full ({} MiB of max_bytes {} MiB; {} MiB usable on its disk, {} MiB kept"
-                        + " free): new records are refused", spool.dir(), bytes >> 20, maxBytes >> 20, usable >> 20,
+                LOG.warn(
+                        "spool {} is full ({} MiB of max_bytes {} MiB; {} MiB usable on its disk, {} MiB kept"
+                                + " free): new records are refused",
+                        spool.dir(),
+                        bytes >> 20,
+                        maxBytes >> 20,
+                        usable >> 20,
                         marginBytes >> 20);
             } else {
                 LOG.info("spool {} has room again", spool.dir());

@@ -89,8 +89,13 @@ public final class Spool implements AutoCloseable {
      * @param epochMillis the clock that decides roll cycles, or null for the system clock (the simulation
      *                    passes its own, so that roll files change at the same steps in every run)
      */
-    public Spool(Path dir, RollCycle rollCycle, long blockSize, boolean syncEveryRecord,
-            java.util.function.LongSupplier epochMillis) throws IOException {
+    public Spool(
+            Path dir,
+            RollCycle rollCycle,
+            long blockSize,
+            boolean syncEveryRecord,
+            java.util.function.LongSupplier epochMillis)
+            throws IOException {
         this.dir = dir;
         this.syncEveryRecord = syncEveryRecord;
         // Every prompt and answer lands here: owner-only, whatever the umask (OwnerOnly says how).
@@ -98,7 +103,8 @@ public final class Spool implements AutoCloseable {
         OwnerOnly.tree(dir);
         OwnerOnly.directory(dir.resolve("queue"));
         this.sourceId = readOrCreateSourceId(dir);
-        SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue")).rollCycle(rollCycle)
+        SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue"))
+                .rollCycle(rollCycle)
                 .storeFileListener(new net.openhft.chronicle.queue.impl.StoreFileListener() {
                     @Override
                     public void onAcquired(int cycle, java.io.File file) {
@@ -106,8 +112,7 @@ public final class Spool implements AutoCloseable {
                     }
 
                     @Override
-                    public void onReleased(int cycle, java.io.File file) {
-                    }
+                    public void onReleased(int cycle, java.io.File file) {}
                 });
         if (blockSize > 0) {
             builder.blockSize(blockSize);
@@ -175,8 +180,14 @@ public final class Spool implements AutoCloseable {
      * (-1: no key), without copying it out first; returns its index. Thread-safe: threads take turns on the
      * spool's one appender (the copy into the mapped file is the whole of the turn).
      */
-    public long append(DataType type, long appendTimeMs, byte[] keySource, int keyOffset, int keyLength,
-            byte[] payload, byte[] note) {
+    public long append(
+            DataType type,
+            long appendTimeMs,
+            byte[] keySource,
+            int keyOffset,
+            int keyLength,
+            byte[] payload,
+            byte[] note) {
         SpoolKeys sealing = keys;
         appendLock.lock();
         try {
@@ -233,12 +244,14 @@ public final class Spool implements AutoCloseable {
         Path queueDir = dir.resolve("queue");
         java.util.List<Path> newest;
         try (java.util.stream.Stream<Path> files = Files.list(queueDir)) {
-            newest = files.filter(p -> p.toString().endsWith(".cq4")).sorted(java.util.Comparator.reverseOrder())
-                    .limit(2).toList();
+            newest = files.filter(p -> p.toString().endsWith(".cq4"))
+                    .sorted(java.util.Comparator.reverseOrder())
+                    .limit(2)
+                    .toList();
         }
         for (Path file : newest) {
-            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
-                    java.nio.file.StandardOpenOption.WRITE)) {
+            try (java.nio.channels.FileChannel channel =
+                    java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.force(false);
             } catch (java.nio.file.NoSuchFileException deleted) {
                 // retention deleted it meanwhile: nothing to force
@@ -396,7 +409,10 @@ public final class Spool implements AutoCloseable {
         UUID id = UUID.randomUUID();
         Path temp = Files.createTempFile(dir, "source-id", ".tmp");
         Files.writeString(temp, id + "\n", StandardCharsets.UTF_8);
-        Files.move(temp, dir.resolve("source-id"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        Files.move(
+                temp,
+                dir.resolve("source-id"),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         sourceId = id;
         return id;

@@ -44,8 +44,12 @@ public final class SpoolKeys {
     static final int NONCE_BYTES = 12;
     static final int TAG_BYTES = 16;
     private static final Set<PosixFilePermission> NOT_OWNER = EnumSet.of(
-            PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_EXECUTE);
 
     private final Path file;
     private final Map<Integer, SecretKey> byId;
@@ -91,8 +95,9 @@ public final class SpoolKeys {
             try {
                 raw = Base64.getDecoder().decode(line);
             } catch (IllegalArgumentException e) {
-                throw new IOException("spool.encryption.key_file " + file + ", line " + (i + 1)
-                        + ": not Base64 (expected 16, 24 or 32 random bytes in Base64, e.g. from openssl rand -base64 32)");
+                throw new IOException(
+                        "spool.encryption.key_file " + file + ", line " + (i + 1)
+                                + ": not Base64 (expected 16, 24 or 32 random bytes in Base64, e.g. from openssl rand -base64 32)");
             }
             if (raw.length != 16 && raw.length != 24 && raw.length != 32) {
                 throw new IOException("spool.encryption.key_file " + file + ", line " + (i + 1) + ": a key of "
@@ -158,10 +163,20 @@ public final class SpoolKeys {
      * @param keySource the record's Kafka key is {@code keyLength} bytes from {@code keyOffset}, bound too
      *                  (-1: no key)
      */
-    void seal(Cipher cipher, byte[] nonce, int nonceOffset, byte[] aad, int aadLength, byte[] keySource,
-            int keyOffset, int keyLength, byte[] plain, byte[] out) {
+    void seal(
+            Cipher cipher,
+            byte[] nonce,
+            int nonceOffset,
+            byte[] aad,
+            int aadLength,
+            byte[] keySource,
+            int keyOffset,
+            int keyLength,
+            byte[] plain,
+            byte[] out) {
         try {
-            cipher.init(Cipher.ENCRYPT_MODE, active, new GCMParameterSpec(TAG_BYTES * 8, nonce, nonceOffset, NONCE_BYTES));
+            cipher.init(
+                    Cipher.ENCRYPT_MODE, active, new GCMParameterSpec(TAG_BYTES * 8, nonce, nonceOffset, NONCE_BYTES));
             cipher.updateAAD(aad, 0, aadLength);
             if (keyLength >= 0) {
                 cipher.updateAAD(keySource, keyOffset, keyLength);
@@ -189,8 +204,8 @@ public final class SpoolKeys {
             }
             return cipher.doFinal(sealed);
         } catch (AEADBadTagException e) {
-            throw new SpoolRecord.CorruptRecordException("sealed payload does not authenticate under key "
-                    + name(keyId));
+            throw new SpoolRecord.CorruptRecordException(
+                    "sealed payload does not authenticate under key " + name(keyId));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM opening failed", e);
         }

@@ -30,8 +30,8 @@ public final class SpoolLock implements AutoCloseable {
         Path file = spoolDir.resolve("forwarder.lock");
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            channel = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             OwnerOnly.file(file);
             FileLock lock;
             try {

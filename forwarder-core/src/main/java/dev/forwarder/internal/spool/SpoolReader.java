@@ -36,8 +36,7 @@ public final class SpoolReader implements AutoCloseable {
         void corrupt(long index, String reason);
 
         /** Reading stopped at an intact record it cannot open (sealed with a key not at hand); said once. */
-        default void unreadable(long index, String reason) {
-        }
+        default void unreadable(long index, String reason) {}
     }
 
     private final Spool spool;
@@ -179,9 +178,11 @@ public final class SpoolReader implements AutoCloseable {
         if (later == null) {
             return;
         }
-        LOG.error("roll file {} ends without an end-of-file marker (truncated, or its writer died mid-record)"
-                + " while later roll files exist; the records after the damage cannot be read; moving on to the"
-                + " next roll file", RollFiles.fileFor(queue, current).getName());
+        LOG.error(
+                "roll file {} ends without an end-of-file marker (truncated, or its writer died mid-record)"
+                        + " while later roll files exist; the records after the damage cannot be read; moving on to the"
+                        + " next roll file",
+                RollFiles.fileFor(queue, current).getName());
         tailer.moveToCycle(later.intValue());
         stuckSinceNanos = 0;
     }

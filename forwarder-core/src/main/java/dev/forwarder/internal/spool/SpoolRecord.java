@@ -59,11 +59,11 @@ public final class SpoolRecord {
     static final int SEALED_HEADER_BYTES = HEADER_BYTES + SpoolKeys.KEY_ID_BYTES + SpoolKeys.NONCE_BYTES;
     /** What sealing adds to a record: the key id, the nonce and the tag. */
     public static final int SEALING_OVERHEAD = SEALED_HEADER_BYTES - HEADER_BYTES + SpoolKeys.TAG_BYTES;
+
     static final int TRAILER_BYTES = 4;
     private static final DataType[] TYPES = DataType.values();
 
-    private SpoolRecord() {
-    }
+    private SpoolRecord() {}
 
     /** The size a record takes in the spool, without Chronicle's own 4-byte document header. */
     public static int encodedSize(byte[] key, byte[] payload, byte[] note) {
@@ -77,19 +77,22 @@ public final class SpoolRecord {
 
     /** The same from lengths: {@code keyLength} -1 for no key. */
     public static int encodedSize(int keyLength, int payloadLength, int noteLength, boolean sealed) {
-        return HEADER_BYTES + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES
+        return HEADER_BYTES
+                + Math.max(0, keyLength)
+                + payloadLength
+                + noteLength
+                + TRAILER_BYTES
                 + (sealed ? SEALING_OVERHEAD : 0);
     }
 
     /** Writes one record at the write position of {@code out} (with a writer of its own: for tests and tools). */
-    public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload,
-            byte[] note) {
+    public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note) {
         encode(out, type, appendTimeMs, key, payload, note, null);
     }
 
     /** As above, its payload sealed if {@code keys} is set. */
-    public static void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload,
-            byte[] note, SpoolKeys keys) {
+    public static void encode(
+            Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note, SpoolKeys keys) {
         new Writer().encode(out, type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note, keys);
     }
 
@@ -101,6 +104,7 @@ public final class SpoolRecord {
     public static final class Writer {
         /** Sealed payloads up to this size reuse one buffer; larger ones get their own. */
         private static final int KEEP = 64 * 1024;
+
         private final byte[] headerBytes = new byte[SEALED_HEADER_BYTES];
         private final ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
         private final CRC32C crc = new CRC32C();
@@ -111,13 +115,25 @@ public final class SpoolRecord {
          * Writes one record at the write position of {@code out}: its key is {@code keyLength} bytes of
          * {@code keySource} from {@code keyOffset} (-1: no key), its payload sealed if {@code keys} is set.
          */
-        public void encode(Bytes<?> out, DataType type, long appendTimeMs, byte[] keySource, int keyOffset,
-                int keyLength, byte[] payload, byte[] note, SpoolKeys keys) {
+        public void encode(
+                Bytes<?> out,
+                DataType type,
+                long appendTimeMs,
+                byte[] keySource,
+                int keyOffset,
+                int keyLength,
+                byte[] payload,
+                byte[] note,
+                SpoolKeys keys) {
             int headerLength = keys == null ? HEADER_BYTES : SEALED_HEADER_BYTES;
             int payloadBytes = keys == null ? payload.length : payload.length + SpoolKeys.TAG_BYTES;
             ByteBuffer h = header.clear();
-            h.put(keys == null ? VERSION : SEALED_VERSION).put((byte) type.ordinal()).putShort((short) 0)
-                    .putLong(appendTimeMs).putInt(keyLength < 0 ? -1 : keyLength).putInt(payloadBytes)
+            h.put(keys == null ? VERSION : SEALED_VERSION)
+                    .put((byte) type.ordinal())
+                    .putShort((short) 0)
+                    .putLong(appendTimeMs)
+                    .putInt(keyLength < 0 ? -1 : keyLength)
+                    .putInt(payloadBytes)
                     .putInt(note == null ? 0 : note.length);
             byte[] body = payload;
             if (keys != null) {
@@ -127,8 +143,17 @@ public final class SpoolRecord {
                 if (cipher == null) {
                     cipher = SpoolKeys.newCipher();
                 }
-                keys.seal(cipher, headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, headerBytes, SEALED_HEADER_BYTES,
-                        keySource, keyOffset, keyLength, payload, body);
+                keys.seal(
+                        cipher,
+                        headerBytes,
+                        HEADER_BYTES + SpoolKeys.KEY_ID_BYTES,
+                        headerBytes,
+                        SEALED_HEADER_BYTES,
+                        keySource,
+                        keyOffset,
+                        keyLength,
+                        payload,
+                        body);
             }
             crc.reset();
             crc.update(headerBytes, 0, headerLength);
@@ -197,8 +222,8 @@ public final class SpoolRecord {
      * @throws UnknownKeyException    if the record is sealed with a key {@code keys} does not hold (or there
      *                                are none); the record itself is intact
      */
-    public static Entry decode(long index, Bytes<?> in, SpoolKeys keys) throws CorruptRecordException,
-            UnknownKeyException {
+    public static Entry decode(long index, Bytes<?> in, SpoolKeys keys)
+            throws CorruptRecordException, UnknownKeyException {
         long size = in.readRemaining();
         if (size < HEADER_BYTES + TRAILER_BYTES) {
             throw new CorruptRecordException("record of " + size + " bytes is shorter than the "
@@ -220,8 +245,13 @@ public final class SpoolRecord {
         boolean sealed = version == SEALED_VERSION;
         int headerLength = sealed ? SEALED_HEADER_BYTES : HEADER_BYTES;
         long expected = (long) headerLength + Math.max(0, keyLength) + payloadLength + noteLength + TRAILER_BYTES;
-        if (typeOrdinal < 0 || typeOrdinal >= TYPES.length || keyLength < -1 || payloadLength < 0
-                || noteLength < 0 || expected != size || (sealed && payloadLength < SpoolKeys.TAG_BYTES)) {
+        if (typeOrdinal < 0
+                || typeOrdinal >= TYPES.length
+                || keyLength < -1
+                || payloadLength < 0
+                || noteLength < 0
+                || expected != size
+                || (sealed && payloadLength < SpoolKeys.TAG_BYTES)) {
             throw new CorruptRecordException("inconsistent header (type " + typeOrdinal + ", key " + keyLength
                     + ", payload " + payloadLength + ", note " + noteLength + " bytes, record " + size + " bytes)");
         }
@@ -247,14 +277,26 @@ public final class SpoolRecord {
             throw new CorruptRecordException("checksum mismatch");
         }
         if (sealed) {
-            int keyId = ByteBuffer.wrap(headerBytes, HEADER_BYTES, SpoolKeys.KEY_ID_BYTES).getInt();
+            int keyId = ByteBuffer.wrap(headerBytes, HEADER_BYTES, SpoolKeys.KEY_ID_BYTES)
+                    .getInt();
             if (keys == null || !keys.holds(keyId)) {
                 throw new UnknownKeyException(keyId, keys);
             }
-            payload = keys.open(keyId, headerBytes, HEADER_BYTES + SpoolKeys.KEY_ID_BYTES, headerBytes,
-                    SEALED_HEADER_BYTES, key, payload);
+            payload = keys.open(
+                    keyId,
+                    headerBytes,
+                    HEADER_BYTES + SpoolKeys.KEY_ID_BYTES,
+                    headerBytes,
+                    SEALED_HEADER_BYTES,
+                    key,
+                    payload);
         }
-        return new Entry(index, TYPES[typeOrdinal], appendTime, key, payload,
+        return new Entry(
+                index,
+                TYPES[typeOrdinal],
+                appendTime,
+                key,
+                payload,
                 noteLength == 0 ? null : new String(note, StandardCharsets.UTF_8));
     }
 
@@ -291,10 +333,12 @@ public final class SpoolRecord {
         private final int keyId;
 
         UnknownKeyException(int keyId, SpoolKeys keys) {
-            super(keys == null
-                    ? "record sealed with key " + SpoolKeys.name(keyId) + ", but spool.encryption.key_file is not set"
-                    : "record sealed with key " + SpoolKeys.name(keyId) + ", which " + keys.file()
-                            + " does not hold (it holds " + keys.names() + ")");
+            super(
+                    keys == null
+                            ? "record sealed with key " + SpoolKeys.name(keyId)
+                                    + ", but spool.encryption.key_file is not set"
+                            : "record sealed with key " + SpoolKeys.name(keyId) + ", which " + keys.file()
+                                    + " does not hold (it holds " + keys.names() + ")");
             this.keyId = keyId;
         }
 

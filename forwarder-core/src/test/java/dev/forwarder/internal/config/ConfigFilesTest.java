@@ -122,34 +122,37 @@ class ConfigFilesTest {
         Path json = dir.resolve("forwarder.json");
         Files.writeString(json, "{\"gateway\":{\"observability\":{\"kafka\":{\"batch_size\":50}}}}");
         assertEquals(50, ForwarderConfig.load(json).kafka().batchSize());
-        ForwarderConfigException missing = assertThrows(ForwarderConfigException.class,
-                () -> ForwarderConfig.load(dir.resolve("absent.conf")));
+        ForwarderConfigException missing =
+                assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.load(dir.resolve("absent.conf")));
         assertTrue(missing.getMessage().contains("absent.conf does not exist"), missing.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "misspelled key      | lingr_ms = 5                           | gateway.observability.kafka.lingr_ms: unknown key (did you mean linger_ms?)",
-        "misspelled nested   | sasl { mechanism = PLAIN, username = u, pasword = p } | gateway.observability.kafka.sasl.pasword: unknown key (did you mean password?)",
-        "bad compression     | compression_type = brotli              | gateway.observability.kafka.compression_type: invalid value \"brotli\": must be one of gzip|lz4|none|snappy|zstd",
-        "negative linger     | linger_ms = -5                         | gateway.observability.kafka.linger_ms: invalid value -5: must be at least 0",
-        "fractional batch    | batch_size = 2.5                       | gateway.observability.kafka.batch_size: invalid value 2.5: must be an integer from 1 to 1000000",
-        "missing brokers     | brokers = \"\"                         | gateway.observability.kafka.brokers: invalid value \"\": must list at least one host:port",
-        "bad host:port       | brokers = \"kafka:99999\"              | gateway.observability.kafka.brokers: invalid value \"kafka:99999\": each entry must be host:port with a port of 1-65535",
-        "no port             | brokers = \"kafka\"                    | each entry must be host:port",
-        "sasl, no password   | sasl { mechanism = PLAIN, username = u } | gateway.observability.kafka.sasl.password: missing (required when gateway.observability.kafka.sasl is set)",
-        "unknown mechanism   | sasl { mechanism = GSSAPI, username = u, password = p } | gateway.observability.kafka.sasl.mechanism: invalid value \"GSSAPI\": must be one of PLAIN|SCRAM-SHA-256|SCRAM-SHA-512",
-        "bad protocol        | security_protocol = TLS                | gateway.observability.kafka.security_protocol: invalid value \"TLS\": must be one of PLAINTEXT|SASL_PLAINTEXT|SASL_SSL|SSL",
-        "sasl protocol alone | security_protocol = SASL_SSL           | needs gateway.observability.kafka.sasl to be set",
-        "missing CA file     | tls.ca_file = \"/nonexistent/ca.pem\"  | gateway.observability.kafka.tls.ca_file: invalid value \"/nonexistent/ca.pem\": must be a readable file",
-        "bad on_full         | spool.on_full = wait                   | gateway.observability.kafka.spool.on_full: invalid value \"wait\": must be one of drop_newest|drop_oldest|block",
-        "bad sync            | spool.sync = always                    | gateway.observability.kafka.spool.sync: invalid value \"always\": must be one of none|interval|every_record",
-        "block, no timeout   | spool.on_full = block                  | needs gateway.observability.kafka.spool.block_timeout_ms above 0",
-        "weakened acks       | producer { acks = 1 }                  | gateway.observability.kafka.producer.acks: invalid value 1: is set by the forwarder",
-        "not a boolean       | startup.require_connection = maybe     | gateway.observability.kafka.startup.require_connection: invalid value \"maybe\": must be true or false",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "misspelled key      | lingr_ms = 5                           | gateway.observability.kafka.lingr_ms: unknown key (did you mean linger_ms?)",
+                "misspelled nested   | sasl { mechanism = PLAIN, username = u, pasword = p } | gateway.observability.kafka.sasl.pasword: unknown key (did you mean password?)",
+                "bad compression     | compression_type = brotli              | gateway.observability.kafka.compression_type: invalid value \"brotli\": must be one of gzip|lz4|none|snappy|zstd",
+                "negative linger     | linger_ms = -5                         | gateway.observability.kafka.linger_ms: invalid value -5: must be at least 0",
+                "fractional batch    | batch_size = 2.5                       | gateway.observability.kafka.batch_size: invalid value 2.5: must be an integer from 1 to 1000000",
+                "missing brokers     | brokers = \"\"                         | gateway.observability.kafka.brokers: invalid value \"\": must list at least one host:port",
+                "bad host:port       | brokers = \"kafka:99999\"              | gateway.observability.kafka.brokers: invalid value \"kafka:99999\": each entry must be host:port with a port of 1-65535",
+                "no port             | brokers = \"kafka\"                    | each entry must be host:port",
+                "sasl, no password   | sasl { mechanism = PLAIN, username = u } | gateway.observability.kafka.sasl.password: missing (required when gateway.observability.kafka.sasl is set)",
+                "unknown mechanism   | sasl { mechanism = GSSAPI, username = u, password = p } | gateway.observability.kafka.sasl.mechanism: invalid value \"GSSAPI\": must be one of PLAIN|SCRAM-SHA-256|SCRAM-SHA-512",
+                "bad protocol        | security_protocol = TLS                | gateway.observability.kafka.security_protocol: invalid value \"TLS\": must be one of PLAINTEXT|SASL_PLAINTEXT|SASL_SSL|SSL",
+                "sasl protocol alone | security_protocol = SASL_SSL           | needs gateway.observability.kafka.sasl to be set",
+                "missing CA file     | tls.ca_file = \"/nonexistent/ca.pem\"  | gateway.observability.kafka.tls.ca_file: invalid value \"/nonexistent/ca.pem\": must be a readable file",
+                "bad on_full         | spool.on_full = wait                   | gateway.observability.kafka.spool.on_full: invalid value \"wait\": must be one of drop_newest|drop_oldest|block",
+                "bad sync            | spool.sync = always                    | gateway.observability.kafka.spool.sync: invalid value \"always\": must be one of none|interval|every_record",
+                "block, no timeout   | spool.on_full = block                  | needs gateway.observability.kafka.spool.block_timeout_ms above 0",
+                "weakened acks       | producer { acks = 1 }                  | gateway.observability.kafka.producer.acks: invalid value 1: is set by the forwarder",
+                "not a boolean       | startup.require_connection = maybe     | gateway.observability.kafka.startup.require_connection: invalid value \"maybe\": must be true or false",
+            })
     void badConfigurationsGiveTheirMessage(String name, String hocon, String expected) {
-        ForwarderConfigException e = assertThrows(ForwarderConfigException.class,
+        ForwarderConfigException e = assertThrows(
+                ForwarderConfigException.class,
                 () -> ForwarderConfig.parse("gateway.observability.kafka { " + hocon + " }"));
         assertTrue(e.getMessage().contains(expected), "expected \"" + expected + "\" in:\n" + e.getMessage());
     }
@@ -157,8 +160,10 @@ class ConfigFilesTest {
     @Test
     void threeErrorsInOneFileAreAllReported() throws Exception {
         Path file = dir.resolve("bad.toml");
-        Files.writeString(file, "[gateway.observability.kafka]\ncompression_type = \"brotli\"\nlinger_ms = -1\n"
-                + "brokers = \"nohost\"\n");
+        Files.writeString(
+                file,
+                "[gateway.observability.kafka]\ncompression_type = \"brotli\"\nlinger_ms = -1\n"
+                        + "brokers = \"nohost\"\n");
         ForwarderConfigException e = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.load(file));
         assertEquals(3, e.errors().size(), e.getMessage());
         assertTrue(e.getMessage().startsWith("invalid configuration, 3 errors:"), e.getMessage());
@@ -176,12 +181,15 @@ class ConfigFilesTest {
         }
         code.remove(ConfigParser.KAFKA + ".spool.encryption"); // a table: its keys are listed instead
         ConfigParser.ENCRYPTION_KEYS.forEach(k -> code.add(ConfigParser.KAFKA + ".spool.encryption." + k));
-        assertEquals(ConfigValueType.OBJECT, reference.getValue(ConfigParser.KAFKA + ".producer").valueType());
+        assertEquals(
+                ConfigValueType.OBJECT,
+                reference.getValue(ConfigParser.KAFKA + ".producer").valueType());
 
         Path readme = Path.of(System.getProperty("user.dir")).getParent().resolve("README.md");
         Set<String> documented = new TreeSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\| `((?:gateway|forwarder)\\.[a-z_.]+)` \\|",
-                java.util.regex.Pattern.MULTILINE).matcher(Files.readString(readme));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "^\\| `((?:gateway|forwarder)\\.[a-z_.]+)` \\|", java.util.regex.Pattern.MULTILINE)
+                .matcher(Files.readString(readme));
         while (m.find()) {
             documented.add(m.group(1));
         }

@@ -40,22 +40,33 @@ class ConfigParserTest {
 
     @Test
     void allErrorsOfAFileAreReportedTogetherNamingKeyValueAndWhatIsAllowed() {
-        ForwarderConfigException e = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse(
-                "gateway.observability.kafka { compression_type = \"brotli\", linger_ms = -5, lingr_ms = 3 }"));
+        ForwarderConfigException e = assertThrows(
+                ForwarderConfigException.class,
+                () -> ForwarderConfig.parse(
+                        "gateway.observability.kafka { compression_type = \"brotli\", linger_ms = -5, lingr_ms = 3 }"));
         assertEquals(3, e.errors().size(), e.getMessage());
-        assertTrue(e.getMessage().contains("gateway.observability.kafka.compression_type: invalid value \"brotli\":"
-                + " must be one of gzip|lz4|none|snappy|zstd"), e.getMessage());
-        assertTrue(e.getMessage().contains("gateway.observability.kafka.linger_ms: invalid value -5: must be at least 0"),
+        assertTrue(
+                e.getMessage()
+                        .contains("gateway.observability.kafka.compression_type: invalid value \"brotli\":"
+                                + " must be one of gzip|lz4|none|snappy|zstd"),
                 e.getMessage());
-        assertTrue(e.getMessage().contains("gateway.observability.kafka.lingr_ms: unknown key (did you mean linger_ms?)"),
+        assertTrue(
+                e.getMessage().contains("gateway.observability.kafka.linger_ms: invalid value -5: must be at least 0"),
+                e.getMessage());
+        assertTrue(
+                e.getMessage().contains("gateway.observability.kafka.lingr_ms: unknown key (did you mean linger_ms?)"),
                 e.getMessage());
     }
 
     @Test
     void saslPasswordIsRequiredAndNeverShown() {
-        ForwarderConfigException missing = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse(
-                "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\" }"));
-        assertTrue(missing.getMessage().contains("gateway.observability.kafka.sasl.password: missing"), missing.getMessage());
+        ForwarderConfigException missing = assertThrows(
+                ForwarderConfigException.class,
+                () -> ForwarderConfig.parse(
+                        "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\" }"));
+        assertTrue(
+                missing.getMessage().contains("gateway.observability.kafka.sasl.password: missing"),
+                missing.getMessage());
 
         ForwarderConfig c = ForwarderConfig.parse("gateway.observability.kafka.sasl { mechanism = \"SCRAM-SHA-512\","
                 + " username = \"u\", password = \"hunter2-secret\" }");
@@ -67,20 +78,27 @@ class ConfigParserTest {
     @Test
     void saslAloneMeansTlsAndClearTextIsOnlyEverExplicitAndWarnedAbout(@TempDir Path dir) throws Exception {
         Path ca = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
-        String sasl = "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\", password = \"p-secret\" }\n";
+        String sasl =
+                "gateway.observability.kafka.sasl { mechanism = \"PLAIN\", username = \"u\", password = \"p-secret\" }\n";
         ForwarderConfig.Kafka derived = ForwarderConfig.parse(sasl).kafka();
         assertEquals("SASL_SSL", derived.securityProtocol());
         assertTrue(derived.tls().isEmpty(), "no tls block: the JVM's default trust store");
         assertTrue(derived.securityWarning().isEmpty());
-        assertEquals("SASL_SSL", ForwarderConfig.parse(sasl
-                + "gateway.observability.kafka.tls.ca_file = \"" + ca + "\"").kafka().securityProtocol());
+        assertEquals(
+                "SASL_SSL",
+                ForwarderConfig.parse(sasl + "gateway.observability.kafka.tls.ca_file = \"" + ca + "\"")
+                        .kafka()
+                        .securityProtocol());
 
-        ForwarderConfig.Kafka clear = ForwarderConfig.parse(sasl
-                + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"").kafka();
+        ForwarderConfig.Kafka clear = ForwarderConfig.parse(
+                        sasl + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"")
+                .kafka();
         assertEquals("SASL_PLAINTEXT", clear.securityProtocol());
         String warning = clear.securityWarning().orElseThrow();
-        assertTrue(warning.startsWith("gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\": the SASL"
-                + " credentials and every record"), warning);
+        assertTrue(
+                warning.startsWith("gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\": the SASL"
+                        + " credentials and every record"),
+                warning);
         assertTrue(warning.contains("unencrypted"), warning);
         assertFalse(warning.contains("p-secret"), warning);
         assertTrue(ForwarderConfig.parse("").kafka().securityWarning().isEmpty(), "PLAINTEXT carries no password");
@@ -88,10 +106,15 @@ class ConfigParserTest {
 
     @Test
     void badBrokerListsAndProtectedProducerSettingsAreRefused() {
-        ForwarderConfigException e = assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse(
-                "gateway.observability.kafka { brokers = \"kafka1:9092,kafka2\", producer { acks = \"1\" } }"));
-        assertTrue(e.getMessage().contains("gateway.observability.kafka.brokers: invalid value \"kafka1:9092,kafka2\""
-                + ": each entry must be host:port"), e.getMessage());
+        ForwarderConfigException e = assertThrows(
+                ForwarderConfigException.class,
+                () -> ForwarderConfig.parse(
+                        "gateway.observability.kafka { brokers = \"kafka1:9092,kafka2\", producer { acks = \"1\" } }"));
+        assertTrue(
+                e.getMessage()
+                        .contains("gateway.observability.kafka.brokers: invalid value \"kafka1:9092,kafka2\""
+                                + ": each entry must be host:port"),
+                e.getMessage());
         assertTrue(e.getMessage().contains("gateway.observability.kafka.producer.acks"), e.getMessage());
     }
 
@@ -107,20 +130,33 @@ class ConfigParserTest {
     @Test
     void aNonLoopbackHostWithoutATokenIsRefusedUnlessAllowedExplicitly() {
         for (String open : new String[] {"0.0.0.0", "192.0.2.7", "ingest.example", "::"}) {
-            dev.forwarder.ForwarderConfigException e = assertThrows(dev.forwarder.ForwarderConfigException.class,
+            dev.forwarder.ForwarderConfigException e = assertThrows(
+                    dev.forwarder.ForwarderConfigException.class,
                     () -> ForwarderConfig.parse("forwarder.http.host = \"" + open + "\""));
-            assertTrue(e.getMessage().contains("forwarder.http.host") && e.getMessage().contains("forwarder.http.token")
-                    && e.getMessage().contains("forwarder.http.allow_unauthenticated"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("forwarder.http.host")
+                            && e.getMessage().contains("forwarder.http.token")
+                            && e.getMessage().contains("forwarder.http.allow_unauthenticated"),
+                    e.getMessage());
         }
         for (String loopback : new String[] {"127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"}) {
-            assertEquals(loopback, ForwarderConfig.parse("forwarder.http.host = \"" + loopback + "\"").http().host());
+            assertEquals(
+                    loopback,
+                    ForwarderConfig.parse("forwarder.http.host = \"" + loopback + "\"")
+                            .http()
+                            .host());
         }
-        assertEquals("s3cret", ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\" }")
-                .http().token());
+        assertEquals(
+                "s3cret",
+                ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\" }")
+                        .http()
+                        .token());
         assertTrue(ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", allow_unauthenticated = true }")
-                .http().allowUnauthenticated());
+                .http()
+                .allowUnauthenticated());
         assertEquals(4, ForwarderConfig.parse("").http().maxConcurrent());
-        assertThrows(dev.forwarder.ForwarderConfigException.class,
+        assertThrows(
+                dev.forwarder.ForwarderConfigException.class,
                 () -> ForwarderConfig.parse("forwarder.http.max_concurrent = 0"));
     }
 }

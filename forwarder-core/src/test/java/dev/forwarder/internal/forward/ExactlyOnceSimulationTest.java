@@ -77,7 +77,8 @@ class ExactlyOnceSimulationTest {
         }
         int seeds = Integer.getInteger("sim.seeds", 1000) * 3 / 10;
         long start = System.nanoTime();
-        ch.qos.logback.classic.Logger core = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
+        ch.qos.logback.classic.Logger core =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
         ch.qos.logback.classic.Level before = core.getLevel();
         core.setLevel(ch.qos.logback.classic.Level.OFF);
         try {
@@ -87,23 +88,28 @@ class ExactlyOnceSimulationTest {
         } finally {
             core.setLevel(before);
         }
-        System.out.printf("exactly-once simulation: %d seeds passed in %d ms%n", seeds,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        System.out.printf(
+                "exactly-once simulation: %d seeds passed in %d ms%n",
+                seeds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 
     private void run(long seed) throws Exception {
         Throwable[] failure = new Throwable[1];
-        Thread runner = new Thread(() -> {
-            Path dir = tmp.resolve("seed-" + seed);
-            try (Simulation sim = new Simulation(seed, dir)) {
-                sim.run();
-            } catch (Throwable e) {
-                failure[0] = new AssertionError("exactly-once simulation seed " + seed + " failed (replay: -Dsim.seed="
-                        + seed + "): " + e.getMessage(), e);
-            } finally {
-                deleteTree(dir);
-            }
-        }, "eos-simulation-seed-" + seed);
+        Thread runner = new Thread(
+                () -> {
+                    Path dir = tmp.resolve("seed-" + seed);
+                    try (Simulation sim = new Simulation(seed, dir)) {
+                        sim.run();
+                    } catch (Throwable e) {
+                        failure[0] = new AssertionError(
+                                "exactly-once simulation seed " + seed + " failed (replay: -Dsim.seed=" + seed + "): "
+                                        + e.getMessage(),
+                                e);
+                    } finally {
+                        deleteTree(dir);
+                    }
+                },
+                "eos-simulation-seed-" + seed);
         runner.start();
         runner.join();
         if (failure[0] instanceof Error e) {
@@ -151,11 +157,12 @@ class ExactlyOnceSimulationTest {
             this.onFull = ForwarderConfig.OnFull.values()[rnd.nextInt(2)]; // drop_newest or drop_oldest
             this.maxBytes = block * (8 + rnd.nextInt(24));
             this.kafka = ForwarderConfig.parse("gateway.observability.kafka { delivery = exactly_once, batch_size = "
-                    + (1 + rnd.nextInt(6)) + ", linger_ms = " + rnd.nextInt(20) + ", spool { dir = \"" + dir
-                    + "\", on_full = " + onFull.name().toLowerCase() + ", checkpoint_interval_ms = "
-                    + (100 + rnd.nextInt(1000)) + " } }").kafka();
-            deadLetterSpool = new Spool(dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false,
-                    this::epochMillis);
+                            + (1 + rnd.nextInt(6)) + ", linger_ms = " + rnd.nextInt(20) + ", spool { dir = \"" + dir
+                            + "\", on_full = " + onFull.name().toLowerCase() + ", checkpoint_interval_ms = "
+                            + (100 + rnd.nextInt(1000)) + " } }")
+                    .kafka();
+            deadLetterSpool = new Spool(
+                    dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
             deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> 1L << 40);
             open();
         }
@@ -172,9 +179,21 @@ class ExactlyOnceSimulationTest {
             spool = new Spool(dir, TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
             space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40);
-            agent = new ForwarderAgent(spool, deadLetterSpool, deadLetterSpace, checkpoint, space, kafka,
-                    new ForwarderAgent.Wiring(this::newProducer, null, Settlements.NONE, DeliveryObserver.NONE,
-                            this::now, this::epochMillis, this::readPosition));
+            agent = new ForwarderAgent(
+                    spool,
+                    deadLetterSpool,
+                    deadLetterSpace,
+                    checkpoint,
+                    space,
+                    kafka,
+                    new ForwarderAgent.Wiring(
+                            this::newProducer,
+                            null,
+                            Settlements.NONE,
+                            DeliveryObserver.NONE,
+                            this::now,
+                            this::epochMillis,
+                            this::readPosition));
             agent.onStart();
         }
 
@@ -268,7 +287,8 @@ class ExactlyOnceSimulationTest {
             for (int i = 0; i < 200_000; i++) {
                 agent.doWork(now());
                 clock[0] += TimeUnit.MILLISECONDS.toNanos(5);
-                if (agent.inFlight() == 0 && spool.countAfter(checkpoint.read()) == 0
+                if (agent.inFlight() == 0
+                        && spool.countAfter(checkpoint.read()) == 0
                         && checkpoint.read() == spool.lastIndex()) {
                     lost += agent.lost();
                     return;
@@ -286,8 +306,13 @@ class ExactlyOnceSimulationTest {
                     fail("record " + id + " was committed twice (" + crashes + " crashes)");
                 }
             }
-            ForwarderSimulationTest.checkWhereRecordsWent(inTopic,
-                    ForwarderSimulationTest.readDeadLetters(deadLetterSpool, now()), accepted, poison, lost, onFull);
+            ForwarderSimulationTest.checkWhereRecordsWent(
+                    inTopic,
+                    ForwarderSimulationTest.readDeadLetters(deadLetterSpool, now()),
+                    accepted,
+                    poison,
+                    lost,
+                    onFull);
             Map<String, Long> last = new HashMap<>();
             for (int i = 0; i < committed.size(); i++) {
                 Long before = last.put(committedKeys.get(i), committed.get(i));
@@ -332,8 +357,8 @@ class ExactlyOnceSimulationTest {
                     throw new IllegalStateException("the process is gone");
                 }
                 if (myEpoch != epoch) {
-                    throw new org.apache.kafka.common.errors.ProducerFencedException("fenced (epoch " + myEpoch
-                            + " < " + epoch + ")");
+                    throw new org.apache.kafka.common.errors.ProducerFencedException(
+                            "fenced (epoch " + myEpoch + " < " + epoch + ")");
                 }
             }
 
@@ -380,7 +405,9 @@ class ExactlyOnceSimulationTest {
                 long id = ForwarderSimulationTest.idOf(record.value());
                 Exception error = ForwarderSimulationTest.poisonPayload(record.value())
                         ? new RecordTooLargeException("the record is too large")
-                        : brokerDown && rnd.nextInt(3) == 0 ? new TimeoutException("Expiring record: broker down") : null;
+                        : brokerDown && rnd.nextInt(3) == 0
+                                ? new TimeoutException("Expiring record: broker down")
+                                : null;
                 if (error != null) {
                     failed = true;
                     callback.onCompletion(null, error);
@@ -442,7 +469,8 @@ class ExactlyOnceSimulationTest {
             return;
         }
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -9,8 +9,8 @@ import dev.forwarder.ForwarderStatus.State;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.kafka.DeliveryObserver;
 import dev.forwarder.internal.kafka.KafkaMessages;
-import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +78,11 @@ class ForwarderAgentTest {
         }
 
         String spoolIndexOf(int i) {
-            return new String(sent.get(i).headers().lastHeader(KafkaMessages.HEADER_SPOOL_INDEX).value(),
+            return new String(
+                    sent.get(i)
+                            .headers()
+                            .lastHeader(KafkaMessages.HEADER_SPOOL_INDEX)
+                            .value(),
                     StandardCharsets.UTF_8);
         }
     }
@@ -100,37 +104,49 @@ class ForwarderAgentTest {
 
     private ForwarderAgent loop() {
         ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 4,"
-                + " spool.dir = \"" + dir.resolve("spool") + "\" }").kafka();
+                        + " spool.dir = \"" + dir.resolve("spool") + "\" }")
+                .kafka();
         SpaceGuard room = SpaceGuard.measuredByCaller(spool, 1L << 30, 1 << 20, () -> 1L << 40);
         SpaceGuard deadLetterRoom = SpaceGuard.measuredByCaller(deadLetters, 1L << 30, 1 << 20, () -> 1L << 40);
-        ForwarderAgent loop = new ForwarderAgent(spool, deadLetters, deadLetterRoom, checkpoint, room, kafka,
-                new ForwarderAgent.Wiring(() -> {
-                    if (producerFailuresLeft > 0) {
-                        producerFailuresLeft--;
-                        throw new org.apache.kafka.common.config.ConfigException(
-                                "No resolvable bootstrap urls given in bootstrap.servers");
-                    }
-                    CapturingProducer p = new CapturingProducer();
-                    producers.add(p);
-                    return p;
-                }, null, new Settlements() {
-                    @Override
-                    public void onCheckpoint(long cp) {
-                        checkpoints.add(cp);
-                    }
+        ForwarderAgent loop = new ForwarderAgent(
+                spool,
+                deadLetters,
+                deadLetterRoom,
+                checkpoint,
+                room,
+                kafka,
+                new ForwarderAgent.Wiring(
+                        () -> {
+                            if (producerFailuresLeft > 0) {
+                                producerFailuresLeft--;
+                                throw new org.apache.kafka.common.config.ConfigException(
+                                        "No resolvable bootstrap urls given in bootstrap.servers");
+                            }
+                            CapturingProducer p = new CapturingProducer();
+                            producers.add(p);
+                            return p;
+                        },
+                        null,
+                        new Settlements() {
+                            @Override
+                            public void onCheckpoint(long cp) {
+                                checkpoints.add(cp);
+                            }
 
-                    @Override
-                    public void onFate(long index, PublishResult.Status fate) {
-                        fates.put(index, fate);
-                        if (fate == PublishResult.Status.DEAD_LETTERED) {
-                            deadLettered.add(index);
-                        }
-                    }
+                            @Override
+                            public void onFate(long index, PublishResult.Status fate) {
+                                fates.put(index, fate);
+                                if (fate == PublishResult.Status.DEAD_LETTERED) {
+                                    deadLettered.add(index);
+                                }
+                            }
 
-                    @Override
-                    public void onLost(long from, long to) {
-                    }
-                }, DeliveryObserver.NONE, clock::get, () -> 0L));
+                            @Override
+                            public void onLost(long from, long to) {}
+                        },
+                        DeliveryObserver.NONE,
+                        clock::get,
+                        () -> 0L));
         loop.onStart();
         loop.doWork(clock.get()); // CONNECTING: builds the producer
         return loop;
@@ -139,8 +155,8 @@ class ForwarderAgentTest {
     private void append(int n) {
         for (int i = 0; i < n; i++) {
             byte[] json = ("{\"id\":\"r" + indexes.size() + "\"}").getBytes(StandardCharsets.UTF_8);
-            indexes.add(spool.append(DataType.CHAT_INFERENCE, 0, ("r" + indexes.size()).getBytes(StandardCharsets.UTF_8),
-                    json, null));
+            indexes.add(spool.append(
+                    DataType.CHAT_INFERENCE, 0, ("r" + indexes.size()).getBytes(StandardCharsets.UTF_8), json, null));
         }
     }
 
@@ -268,8 +284,8 @@ class ForwarderAgentTest {
     @Test
     void aCorruptRecordIsCountedAndSkipped() {
         append(2);
-        indexes.add(dev.forwarder.internal.spool.SpoolDamage.appendGarbage(spool,
-                "not a spool record at all, 40 bytes long".getBytes(StandardCharsets.UTF_8)));
+        indexes.add(dev.forwarder.internal.spool.SpoolDamage.appendGarbage(
+                spool, "not a spool record at all, 40 bytes long".getBytes(StandardCharsets.UTF_8)));
         append(1);
         ForwarderAgent loop = loop();
         cycles(loop, 2);
@@ -294,7 +310,9 @@ class ForwarderAgentTest {
         cycles(loop, 1);
         clock.addAndGet(TimeUnit.SECONDS.toNanos(40));
         cycles(loop, 2);
-        assertEquals(State.FORWARDING, loop.state(),
+        assertEquals(
+                State.FORWARDING,
+                loop.state(),
                 "40 s without an acknowledgement is still patience: an ISR shrink can take 30 s");
         assertEquals(1, producers.size());
 
@@ -362,7 +380,9 @@ class ForwarderAgentTest {
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         for (int i = 0; i < 3; i++) {
-            p.fail(i, new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics"));
+            p.fail(
+                    i,
+                    new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics"));
         }
         cycles(loop, 1);
         assertEquals(State.BACKING_OFF, loop.state());
@@ -439,8 +459,14 @@ class ForwarderAgentTest {
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         assertEquals(2, p.sent.size(), "the new records are forwarded, not skipped");
-        assertEquals(spool.sourceId().toString(), new String(p.sent.get(0).headers()
-                .lastHeader(KafkaMessages.HEADER_SOURCE_ID).value(), StandardCharsets.UTF_8));
+        assertEquals(
+                spool.sourceId().toString(),
+                new String(
+                        p.sent.get(0)
+                                .headers()
+                                .lastHeader(KafkaMessages.HEADER_SOURCE_ID)
+                                .value(),
+                        StandardCharsets.UTF_8));
     }
 
     @Test
@@ -476,27 +502,48 @@ class ForwarderAgentTest {
         long[] nowMs = {1_800_000_000_000L};
         long[] usable = {1L << 40};
         Path dir2 = dir.resolve("rolling");
-        try (Spool rolling = new Spool(dir2, net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY, 0,
-                false, () -> nowMs[0]);
+        try (Spool rolling = new Spool(
+                        dir2,
+                        net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY,
+                        0,
+                        false,
+                        () -> nowMs[0]);
                 Spool dead = new Spool(dir2.resolve("dead-letter"));
                 Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"))) {
             for (int second = 0; second < 3; second++) {
                 for (int i = 0; i < 4; i++) {
-                    rolling.append(DataType.CHAT_INFERENCE, nowMs[0], ("k" + second + i).getBytes(StandardCharsets.UTF_8),
-                            ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8), null);
+                    rolling.append(
+                            DataType.CHAT_INFERENCE,
+                            nowMs[0],
+                            ("k" + second + i).getBytes(StandardCharsets.UTF_8),
+                            ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8),
+                            null);
                 }
                 nowMs[0] += 1000; // the next roll file
             }
             ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 1,"
-                    + " spool { dir = \"" + dir2 + "\", on_full = drop_oldest } }").kafka();
+                            + " spool { dir = \"" + dir2 + "\", on_full = drop_oldest } }")
+                    .kafka();
             SpaceGuard room = SpaceGuard.measuredByCaller(rolling, 1L << 40, 1 << 20, () -> usable[0]);
             SpaceGuard deadRoom = SpaceGuard.measuredByCaller(dead, 1L << 40, 1 << 20, () -> 1L << 40);
-            ForwarderAgent agent = new ForwarderAgent(rolling, dead, deadRoom, cp, room, kafka,
-                    new ForwarderAgent.Wiring(() -> {
-                        CapturingProducer p = new CapturingProducer();
-                        producers.add(p);
-                        return p;
-                    }, null, Settlements.NONE, DeliveryObserver.NONE, clock::get, () -> nowMs[0]));
+            ForwarderAgent agent = new ForwarderAgent(
+                    rolling,
+                    dead,
+                    deadRoom,
+                    cp,
+                    room,
+                    kafka,
+                    new ForwarderAgent.Wiring(
+                            () -> {
+                                CapturingProducer p = new CapturingProducer();
+                                producers.add(p);
+                                return p;
+                            },
+                            null,
+                            Settlements.NONE,
+                            DeliveryObserver.NONE,
+                            clock::get,
+                            () -> nowMs[0]));
             agent.onStart();
             cycles(agent, 8); // connects, then sends the first 5 (window 1 x 5, one a cycle), none acknowledged
             assertEquals(5, producers.get(0).sent.size());
@@ -520,7 +567,9 @@ class ForwarderAgentTest {
             for (int i = 0; i < producers.get(0).sent.size(); i++) {
                 sent.add(producers.get(0).spoolIndexOf(i));
             }
-            assertEquals(sent.size(), new java.util.HashSet<>(sent).size(),
+            assertEquals(
+                    sent.size(),
+                    new java.util.HashSet<>(sent).size(),
                     "the reader was not moved back: nothing sent twice " + sent);
             room.close();
             deadRoom.close();

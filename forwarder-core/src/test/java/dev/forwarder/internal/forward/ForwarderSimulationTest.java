@@ -7,7 +7,6 @@ import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.kafka.DeliveryObserver;
 import dev.forwarder.internal.kafka.KafkaMessages;
-import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.publish.SyncWaiters;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.SpaceGuard;
@@ -22,12 +21,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -89,22 +86,25 @@ class ForwarderSimulationTest {
         int seeds = Integer.getInteger("sim.seeds", 1000);
         long start = System.nanoTime();
         // Thousands of runs full of faults: the core's own log lines would bury the one that matters.
-        ch.qos.logback.classic.Logger core = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
+        ch.qos.logback.classic.Logger core =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
         ch.qos.logback.classic.Level before = core.getLevel();
         core.setLevel(ch.qos.logback.classic.Level.OFF);
         try {
             for (long seed = 1; seed <= seeds; seed++) {
                 run(seed);
                 if (seed % 100 == 0) {
-                    System.out.printf("simulation: %d seeds in %d ms%n", seed,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                    System.out.printf(
+                            "simulation: %d seeds in %d ms%n",
+                            seed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
             }
         } finally {
             core.setLevel(before);
         }
-        System.out.printf("simulation: %d seeds passed in %d ms%n", seeds,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        System.out.printf(
+                "simulation: %d seeds passed in %d ms%n",
+                seeds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 
     /**
@@ -114,13 +114,15 @@ class ForwarderSimulationTest {
      */
     private void run(long seed) throws Exception {
         Throwable[] failure = new Throwable[1];
-        Thread runner = new Thread(() -> {
-            try {
-                runHere(seed);
-            } catch (Throwable e) {
-                failure[0] = e;
-            }
-        }, "simulation-seed-" + seed);
+        Thread runner = new Thread(
+                () -> {
+                    try {
+                        runHere(seed);
+                    } catch (Throwable e) {
+                        failure[0] = e;
+                    }
+                },
+                "simulation-seed-" + seed);
         runner.start();
         runner.join();
         if (failure[0] instanceof Error e) {
@@ -136,8 +138,8 @@ class ForwarderSimulationTest {
         try (Simulation sim = new Simulation(seed, dir)) {
             sim.run();
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError("simulation seed " + seed + " failed (replay: -Dsim.seed=" + seed + "): "
-                    + e.getMessage(), e);
+            throw new AssertionError(
+                    "simulation seed " + seed + " failed (replay: -Dsim.seed=" + seed + "): " + e.getMessage(), e);
         } finally {
             deleteTree(dir);
         }
@@ -200,9 +202,11 @@ class ForwarderSimulationTest {
             this.maxBytes = block * (8 + rnd.nextInt(24));
             int batch = 1 + rnd.nextInt(4);
             this.kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = " + batch
-                    + ", spool { dir = \"" + dir + "\", on_full = " + onFull.name().toLowerCase()
-                    + (onFull == ForwarderConfig.OnFull.BLOCK ? ", block_timeout_ms = 10" : "")
-                    + ", checkpoint_interval_ms = " + (100 + rnd.nextInt(1000)) + " } }").kafka();
+                            + ", spool { dir = \"" + dir + "\", on_full = "
+                            + onFull.name().toLowerCase()
+                            + (onFull == ForwarderConfig.OnFull.BLOCK ? ", block_timeout_ms = 10" : "")
+                            + ", checkpoint_interval_ms = " + (100 + rnd.nextInt(1000)) + " } }")
+                    .kafka();
             open();
         }
 
@@ -224,24 +228,30 @@ class ForwarderSimulationTest {
             if (second == null) {
                 second = new Spool(dir, TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
                 secondSpace = SpaceGuard.measuredByCaller(second, maxBytes, block, () -> usable);
-                deadLetterSpool = new Spool(dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false,
-                        this::epochMillis);
+                deadLetterSpool = new Spool(
+                        dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
                 deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> usable);
             }
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
             space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> usable);
             waiters = new SyncWaiters(checkpoint::read);
-            agent = new ForwarderAgent(spool, deadLetterSpool, deadLetterSpace, checkpoint, space, kafka,
-                    new ForwarderAgent.Wiring(this::newProducer, null, waiters, DeliveryObserver.NONE, this::now,
-                            this::epochMillis));
+            agent = new ForwarderAgent(
+                    spool,
+                    deadLetterSpool,
+                    deadLetterSpace,
+                    checkpoint,
+                    space,
+                    kafka,
+                    new ForwarderAgent.Wiring(
+                            this::newProducer, null, waiters, DeliveryObserver.NONE, this::now, this::epochMillis));
             agent.onStart();
         }
 
         SimProducer newProducer() {
             if (producerBuildFailures > 0) {
                 producerBuildFailures--;
-                throw new org.apache.kafka.common.config.ConfigException("No resolvable bootstrap urls given in"
-                        + " bootstrap.servers");
+                throw new org.apache.kafka.common.config.ConfigException(
+                        "No resolvable bootstrap urls given in" + " bootstrap.servers");
             }
             producer = new SimProducer();
             return producer;
@@ -276,8 +286,8 @@ class ForwarderSimulationTest {
                     usable = usable > (1L << 30) ? 2 * block + rnd.nextInt((int) block) : 1L << 40;
                 } else if (action < 94) {
                     damaged++;
-                    SpoolDamage.appendGarbage(spool, ("damage " + damaged + " of seed " + seed)
-                            .getBytes(StandardCharsets.UTF_8));
+                    SpoolDamage.appendGarbage(
+                            spool, ("damage " + damaged + " of seed " + seed).getBytes(StandardCharsets.UTF_8));
                 } else if (action < 96) {
                     checkLateWatches();
                 } else if (action < 97 && rnd.nextInt(3) == 0) {
@@ -452,7 +462,9 @@ class ForwarderSimulationTest {
         }
 
         boolean drained() {
-            return agent.inFlight() == 0 && countPending() == 0 && spool.countAfter(checkpoint.read()) == 0
+            return agent.inFlight() == 0
+                    && countPending() == 0
+                    && spool.countAfter(checkpoint.read()) == 0
                     && checkpoint.read() == spool.lastIndex();
         }
 
@@ -491,8 +503,9 @@ class ForwarderSimulationTest {
                 };
                 if (!ok) {
                     fail("a waiting publisher of record " + id + " was told " + told + ", but it is "
-                            + (inTopic.contains(id) ? "in the topic" : inDeadLetters.contains(id) ? "dead-lettered"
-                                    : "nowhere"));
+                            + (inTopic.contains(id)
+                                    ? "in the topic"
+                                    : inDeadLetters.contains(id) ? "dead-lettered" : "nowhere"));
                 }
             }
         }
@@ -550,8 +563,13 @@ class ForwarderSimulationTest {
                     callback.onCompletion(null, new TimeoutException("Topic not present in metadata after 5000 ms."));
                     return new CompletableFuture<>();
                 }
-                pending.add(new Send(id, record.topic(), key, Math.floorMod(key.hashCode(), PARTITIONS),
-                        poisonPayload(record.value()), callback));
+                pending.add(new Send(
+                        id,
+                        record.topic(),
+                        key,
+                        Math.floorMod(key.hashCode(), PARTITIONS),
+                        poisonPayload(record.value()),
+                        callback));
                 return new CompletableFuture<>();
             }
 
@@ -600,24 +618,28 @@ class ForwarderSimulationTest {
         }
     }
 
-    record Send(long id, String topic, String key, int partition, boolean poison, Callback callback) {
-    }
+    record Send(long id, String topic, String key, int partition, boolean poison, Callback callback) {}
 
-    record Message(long id, int partition, String key) {
-    }
+    record Message(long id, int partition, String key) {}
 
     /** A record of the simulations: its id, a key, maybe the poison mark, and up to 400 bytes of padding. */
     static byte[] recordJson(long id, String key, boolean poison, Random rnd) {
-        return ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (poison ? ",\"poison\":true" : "")
-                + ",\"pad\":\"" + "x".repeat(rnd.nextInt(400)) + "\"}").getBytes(StandardCharsets.UTF_8);
+        return ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (poison ? ",\"poison\":true" : "") + ",\"pad\":\""
+                        + "x".repeat(rnd.nextInt(400)) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /**
      * Only accepted records that Kafka does not refuse are in the topic, only refused ones are dead letters,
      * and every accepted record is in one of the two unless counted lost.
      */
-    static void checkWhereRecordsWent(Set<Long> inTopic, Set<Long> inDeadLetters, Set<Long> accepted,
-            Set<Long> poison, long lost, ForwarderConfig.OnFull onFull) {
+    static void checkWhereRecordsWent(
+            Set<Long> inTopic,
+            Set<Long> inDeadLetters,
+            Set<Long> accepted,
+            Set<Long> poison,
+            long lost,
+            ForwarderConfig.OnFull onFull) {
         for (long id : inTopic) {
             if (!accepted.contains(id)) {
                 fail("record " + id + " is in the topic but was never accepted");
@@ -676,7 +698,8 @@ class ForwarderSimulationTest {
             return;
         }
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         }
     }
 }

@@ -59,9 +59,14 @@ class ClickHouseSchemaTest {
     private String record(DataType type, String column, String value) {
         StringBuilder json = new StringBuilder("{");
         for (ClickHouseSchema.Column c : ClickHouseSchema.COLUMNS.get(type)) {
-            json.append('"').append(c.name()).append("\":")
-                    .append(c.name().equals(column) ? value
-                            : c.name().equals("finish_reason") ? "\"stop\"" : good(c.type())).append(',');
+            json.append('"')
+                    .append(c.name())
+                    .append("\":")
+                    .append(
+                            c.name().equals(column)
+                                    ? value
+                                    : c.name().equals("finish_reason") ? "\"stop\"" : good(c.type()))
+                    .append(',');
         }
         json.setLength(json.length() - 1);
         return json.append('}').toString();
@@ -76,27 +81,30 @@ class ClickHouseSchemaTest {
         for (ClickHouseSchema.Column c : ClickHouseSchema.COLUMNS.get(type)) {
             assertTrue(written.has(c.name()), type + " lost column " + c.name() + " on the way through the model");
             byte[] bad = record(type, c.name(), bad(c.type())).getBytes(StandardCharsets.UTF_8);
-            InvalidEventException e = assertThrows(InvalidEventException.class, () -> codec.parse(type, bad),
-                    c.name() + " = " + bad(c.type()));
+            InvalidEventException e = assertThrows(
+                    InvalidEventException.class, () -> codec.parse(type, bad), c.name() + " = " + bad(c.type()));
             assertTrue(e.getMessage().contains("field \"" + c.name()), e.getMessage());
             if (!c.nullable()) {
                 byte[] nulled = record(type, c.name(), "null").getBytes(StandardCharsets.UTF_8);
-                InvalidEventException n = assertThrows(InvalidEventException.class, () -> codec.parse(type, nulled),
-                        c.name() + " = null");
+                InvalidEventException n = assertThrows(
+                        InvalidEventException.class, () -> codec.parse(type, nulled), c.name() + " = null");
                 assertTrue(n.getMessage().contains(c.name()), n.getMessage());
             }
         }
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "{\"id\":\"0190c000-0000-7000-8000-000000000004\",\"id\":\"0190c000-0000-7000-8000-000000000005\"} | Duplicate field 'id'",
-        "{\"id\":\"0190c000-0000-7000-8000-000000000008\",\"processing_time_ms\":-5} | processing_time_ms",
-        "{\"input\":{\"messages\":[{\"role\":\"user\",\"role\":\"assistant\"}]}} | Duplicate field 'role'",
-        "{\"tags\":{\"a\":\"1\",\"a\":\"2\"}} | Duplicate field 'a'",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"id\":\"0190c000-0000-7000-8000-000000000004\",\"id\":\"0190c000-0000-7000-8000-000000000005\"} | Duplicate field 'id'",
+                "{\"id\":\"0190c000-0000-7000-8000-000000000008\",\"processing_time_ms\":-5} | processing_time_ms",
+                "{\"input\":{\"messages\":[{\"role\":\"user\",\"role\":\"assistant\"}]}} | Duplicate field 'role'",
+                "{\"tags\":{\"a\":\"1\",\"a\":\"2\"}} | Duplicate field 'a'",
+            })
     void theIssuesExamplesAndNestedDuplicatesAreRefused(String json, String expected) {
-        InvalidEventException e = assertThrows(InvalidEventException.class,
+        InvalidEventException e = assertThrows(
+                InvalidEventException.class,
                 () -> codec.parse(DataType.CHAT_INFERENCE, json.getBytes(StandardCharsets.UTF_8)));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
@@ -105,10 +113,14 @@ class ClickHouseSchemaTest {
     void validateGivesTheSameVerdictWithoutPublishing() {
         byte[] negative = "{\"id\":\"0190c000-0000-7000-8000-000000000008\",\"processing_time_ms\":-5}"
                 .getBytes(StandardCharsets.UTF_8);
-        String why = dev.forwarder.Forwarder.validate(DataType.CHAT_INFERENCE, negative).orElseThrow();
+        String why = dev.forwarder.Forwarder.validate(DataType.CHAT_INFERENCE, negative)
+                .orElseThrow();
         assertTrue(why.contains("field \"processing_time_ms\"") && why.contains("UInt32"), why);
-        assertEquals(java.util.Optional.empty(), dev.forwarder.Forwarder.validate(DataType.CHAT_INFERENCE,
-                record(DataType.CHAT_INFERENCE, null, null).getBytes(StandardCharsets.UTF_8)));
+        assertEquals(
+                java.util.Optional.empty(),
+                dev.forwarder.Forwarder.validate(
+                        DataType.CHAT_INFERENCE,
+                        record(DataType.CHAT_INFERENCE, null, null).getBytes(StandardCharsets.UTF_8)));
     }
 
     /** ops/clickhouse/forwarder.sql reads every checked column into its queue table, with the same type. */
@@ -116,7 +128,8 @@ class ClickHouseSchemaTest {
     @EnumSource(DataType.class)
     void theConsumerSqlHasEveryCheckedColumn(DataType type) throws Exception {
         String sql = java.nio.file.Files.readString(java.nio.file.Path.of(System.getProperty("user.dir"))
-                .getParent().resolve("ops/clickhouse/forwarder.sql"));
+                .getParent()
+                .resolve("ops/clickhouse/forwarder.sql"));
         int start = sql.indexOf("CREATE TABLE IF NOT EXISTS forwarder_" + type.wireName() + "_queue");
         assertTrue(start >= 0, "no queue table for " + type.wireName());
         String table = sql.substring(start, sql.indexOf("ENGINE", start));
@@ -131,41 +144,127 @@ class ClickHouseSchemaTest {
                 case ARRAY_STRING -> "Array(String)";
                 case MAP_STRING_STRING -> "Map(String, String)";
             };
-            String expected = c.name() + " " + (c.nullable() && c.type() != ClickHouseSchema.Type.MAP_STRING_STRING
-                    && c.type() != ClickHouseSchema.Type.ARRAY_STRING ? "Nullable(" + sqlType + ")" : sqlType);
-            assertTrue(table.contains(expected), type.wireName() + ": expected column \"" + expected + "\" in\n" + table);
+            String expected = c.name() + " "
+                    + (c.nullable()
+                                    && c.type() != ClickHouseSchema.Type.MAP_STRING_STRING
+                                    && c.type() != ClickHouseSchema.Type.ARRAY_STRING
+                            ? "Nullable(" + sqlType + ")"
+                            : sqlType);
+            assertTrue(
+                    table.contains(expected), type.wireName() + ": expected column \"" + expected + "\" in\n" + table);
         }
     }
 
     @Test
     void idsThatAreNotV7AreCountedNotRefused() throws Exception {
         long before = EventCodec.nonV7IdsSeen();
-        codec.parse(DataType.CHAT_INFERENCE, ("{\"id\":\"" + UUID.randomUUID() + "\",\"episode_id\":\"" + V7 + "\"}")
-                .getBytes(StandardCharsets.UTF_8));
+        codec.parse(
+                DataType.CHAT_INFERENCE,
+                ("{\"id\":\"" + UUID.randomUUID() + "\",\"episode_id\":\"" + V7 + "\"}")
+                        .getBytes(StandardCharsets.UTF_8));
         assertTrue(EventCodec.nonV7IdsSeen() >= before + 1); // process-wide: other tests may add
     }
 
     @Test
     void typedRecordsAreHeldToTheSameRulesAndLeaveAbsentFieldsOut() throws Exception {
-        ModelInference negative = new ModelInference(UUID.fromString(V7), UUID.fromString(V7), "{}", "{}", null, "[]",
-                "[]", "m", "p", -1L, null, null, null, false, null, null, null, null, null, null, null, null);
+        ModelInference negative = new ModelInference(
+                UUID.fromString(V7),
+                UUID.fromString(V7),
+                "{}",
+                "{}",
+                null,
+                "[]",
+                "[]",
+                "m",
+                "p",
+                -1L,
+                null,
+                null,
+                null,
+                false,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> codec.serialize(negative));
         assertTrue(e.getMessage().contains("field \"input_tokens\""), e.getMessage());
-        ModelInference tooDear = new ModelInference(UUID.fromString(V7), UUID.fromString(V7), "{}", "{}", null, "[]",
-                "[]", "m", "p", 1L, null, null, null, false, null, new BigDecimal("1e12"), null, null, null, null, null,
+        ModelInference tooDear = new ModelInference(
+                UUID.fromString(V7),
+                UUID.fromString(V7),
+                "{}",
+                "{}",
+                null,
+                "[]",
+                "[]",
+                "m",
+                "p",
+                1L,
+                null,
+                null,
+                null,
+                false,
+                null,
+                new BigDecimal("1e12"),
+                null,
+                null,
+                null,
+                null,
+                null,
                 null);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> codec.serialize(tooDear)).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> codec.serialize(tooDear))
+                .getMessage()
                 .contains("field \"cost\""));
-        ChatInference nullTag = new ChatInference(UUID.fromString(V7), "f", "v", UUID.fromString(V7), null, null, null,
-                null, null, null, new LinkedHashMap<>(java.util.Collections.singletonMap("k", null)), null, null, null,
-                null, null, null, null, null);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> codec.serialize(nullTag)).getMessage()
+        ChatInference nullTag = new ChatInference(
+                UUID.fromString(V7),
+                "f",
+                "v",
+                UUID.fromString(V7),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                new LinkedHashMap<>(java.util.Collections.singletonMap("k", null)),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> codec.serialize(nullTag))
+                .getMessage()
                 .contains("field \"tags.k\""));
 
-        ChatInference sparse = new ChatInference(UUID.fromString(V7), "f", "v", UUID.fromString(V7), null, null, null,
-                null, null, null, Map.of(), null, null, null, null, null, null, null, null);
+        ChatInference sparse = new ChatInference(
+                UUID.fromString(V7),
+                "f",
+                "v",
+                UUID.fromString(V7),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                Map.of(),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
         ObjectNode out = (ObjectNode) codec.mapper().readTree(codec.serialize(sparse));
-        assertEquals(java.util.Set.of("id", "function_name", "variant_name", "episode_id", "tags"),
+        assertEquals(
+                java.util.Set.of("id", "function_name", "variant_name", "episode_id", "tags"),
                 new java.util.TreeSet<>(iterable(out.fieldNames())));
     }
 

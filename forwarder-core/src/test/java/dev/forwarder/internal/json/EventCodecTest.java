@@ -22,10 +22,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /** Golden tests: TensorZero's documented messages survive the model unchanged; bad records are named. */
 class EventCodecTest {
@@ -34,16 +34,58 @@ class EventCodecTest {
 
     /** The known fields of each type, in TensorZero's names: what a null-filled output may add. */
     private static final Map<DataType, Set<String>> KNOWN_FIELDS = Map.of(
-            DataType.MODEL_INFERENCE, Set.of("id", "inference_id", "raw_request", "raw_response", "system",
-                    "input_messages", "output", "model_name", "model_provider_name", "input_tokens",
-                    "output_tokens", "response_time_ms", "ttft_ms", "cached", "finish_reason", "cost",
-                    "function_name", "variant_name", "snapshot_hash"),
-            DataType.CHAT_INFERENCE, Set.of("id", "function_name", "variant_name", "episode_id", "input",
-                    "output", "tool_params", "inference_params", "processing_time_ms", "ttft_ms", "tags",
-                    "extra_body", "snapshot_hash"),
-            DataType.JSON_INFERENCE, Set.of("id", "function_name", "variant_name", "episode_id", "input",
-                    "output", "inference_params", "processing_time_ms", "ttft_ms", "tags", "extra_body",
-                    "output_schema", "auxiliary_content", "snapshot_hash"));
+            DataType.MODEL_INFERENCE,
+                    Set.of(
+                            "id",
+                            "inference_id",
+                            "raw_request",
+                            "raw_response",
+                            "system",
+                            "input_messages",
+                            "output",
+                            "model_name",
+                            "model_provider_name",
+                            "input_tokens",
+                            "output_tokens",
+                            "response_time_ms",
+                            "ttft_ms",
+                            "cached",
+                            "finish_reason",
+                            "cost",
+                            "function_name",
+                            "variant_name",
+                            "snapshot_hash"),
+            DataType.CHAT_INFERENCE,
+                    Set.of(
+                            "id",
+                            "function_name",
+                            "variant_name",
+                            "episode_id",
+                            "input",
+                            "output",
+                            "tool_params",
+                            "inference_params",
+                            "processing_time_ms",
+                            "ttft_ms",
+                            "tags",
+                            "extra_body",
+                            "snapshot_hash"),
+            DataType.JSON_INFERENCE,
+                    Set.of(
+                            "id",
+                            "function_name",
+                            "variant_name",
+                            "episode_id",
+                            "input",
+                            "output",
+                            "inference_params",
+                            "processing_time_ms",
+                            "ttft_ms",
+                            "tags",
+                            "extra_body",
+                            "output_schema",
+                            "auxiliary_content",
+                            "snapshot_hash"));
 
     @ParameterizedTest
     @EnumSource(DataType.class)
@@ -59,7 +101,10 @@ class EventCodecTest {
             Map.Entry<String, JsonNode> field = it.next();
             if (field.getValue().isNull()) {
                 // A null in a Nullable column is written by leaving the field out: the same NULL in the table.
-                assertTrue(out.get(field.getKey()) == null || out.get(field.getKey()).isNull(), field.getKey());
+                assertTrue(
+                        out.get(field.getKey()) == null
+                                || out.get(field.getKey()).isNull(),
+                        field.getKey());
                 continue;
             }
             assertEquals(field.getValue(), out.get(field.getKey()), "field " + field.getKey() + " changed");
@@ -76,7 +121,8 @@ class EventCodecTest {
 
     @Test
     void typedFieldsAreReadWithTheirTypes() throws Exception {
-        ModelInference model = (ModelInference) codec.parse(DataType.MODEL_INFERENCE, Golden.json(DataType.MODEL_INFERENCE));
+        ModelInference model =
+                (ModelInference) codec.parse(DataType.MODEL_INFERENCE, Golden.json(DataType.MODEL_INFERENCE));
         assertEquals(UUID.fromString("0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11"), model.id());
         assertEquals(100L, model.inputTokens());
         assertEquals(Boolean.FALSE, model.cached());
@@ -96,45 +142,52 @@ class EventCodecTest {
         String json = "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\",\"finish_reason\":\"tool_call\"}";
         ModelInference model = (ModelInference) codec.parse(DataType.MODEL_INFERENCE, bytes(json));
         assertEquals(FinishReason.TOOL_CALL, model.finishReason());
-        assertTrue(new String(codec.serialize(model), StandardCharsets.UTF_8).contains("\"finish_reason\":\"tool_call\""));
+        assertTrue(
+                new String(codec.serialize(model), StandardCharsets.UTF_8).contains("\"finish_reason\":\"tool_call\""));
 
-        InvalidEventException e = assertThrows(InvalidEventException.class, () -> codec.parse(
-                DataType.MODEL_INFERENCE, bytes("{\"finish_reason\":\"done\"}")));
+        InvalidEventException e = assertThrows(
+                InvalidEventException.class,
+                () -> codec.parse(DataType.MODEL_INFERENCE, bytes("{\"finish_reason\":\"done\"}")));
         assertEquals("finish_reason", e.field());
-        assertTrue(e.getMessage().contains("stop|stop_sequence|length|tool_call|content_filter|unknown"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("stop|stop_sequence|length|tool_call|content_filter|unknown"), e.getMessage());
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @CsvSource(delimiter = '|', value = {
-        "[1,2,3]                           | chat_inference record must be one JSON object, got an array",
-        "\"just a string\"                 | chat_inference record must be one JSON object, got a string",
-        "42                                | chat_inference record must be one JSON object, got an integer",
-        "null                              | chat_inference record must be one JSON object, got null",
-        "''                                | chat_inference record must be one JSON object, got nothing",
-        "{\"variant_name\":\"a\"} {\"variant_name\":\"b\"} | more JSON follows it",
-        "{\"id\":                          | not valid JSON",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "[1,2,3]                           | chat_inference record must be one JSON object, got an array",
+                "\"just a string\"                 | chat_inference record must be one JSON object, got a string",
+                "42                                | chat_inference record must be one JSON object, got an integer",
+                "null                              | chat_inference record must be one JSON object, got null",
+                "''                                | chat_inference record must be one JSON object, got nothing",
+                "{\"variant_name\":\"a\"} {\"variant_name\":\"b\"} | more JSON follows it",
+                "{\"id\":                          | not valid JSON",
+            })
     void anythingButOneObjectIsRejected(String json, String expected) {
-        InvalidEventException e = assertThrows(InvalidEventException.class,
-                () -> codec.parse(DataType.CHAT_INFERENCE, bytes(json)));
+        InvalidEventException e =
+                assertThrows(InvalidEventException.class, () -> codec.parse(DataType.CHAT_INFERENCE, bytes(json)));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 
     @ParameterizedTest(name = "{1}")
-    @CsvSource(delimiter = '|', value = {
-        "model_inference | id                 | {\"id\":\"not-a-uuid\"}                  | expected a UUID string, got \"not-a-uuid\"",
-        "model_inference | input_tokens       | {\"input_tokens\":\"100\"}               | expected an integer, got a string",
-        "model_inference | input_tokens       | {\"input_tokens\":1.5}                   | expected an integer",
-        "model_inference | cached             | {\"cached\":\"false\"}                   | expected true or false, got a string",
-        "model_inference | model_name         | {\"model_name\":4}                       | expected a string, got an integer",
-        "model_inference | raw_request        | {\"raw_request\":{\"a\":1}}              | expected a string, got an object",
-        "chat_inference  | input              | {\"input\":[1]}                          | expected a JSON object, got an array",
-        "chat_inference  | output             | {\"output\":{\"type\":\"text\"}}         | expected a JSON array, got an object",
-        "chat_inference  | episode_id         | {\"episode_id\":12}                      | expected a UUID string",
-        "chat_inference  | tags.env           | {\"tags\":{\"env\":3}}                   | expected a string, got an integer",
-        "json_inference  | output.raw         | {\"output\":{\"raw\":7}}                 | expected a string, got an integer",
-        "json_inference  | processing_time_ms | {\"processing_time_ms\":true}            | expected an integer, got a boolean",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "model_inference | id                 | {\"id\":\"not-a-uuid\"}                  | expected a UUID string, got \"not-a-uuid\"",
+                "model_inference | input_tokens       | {\"input_tokens\":\"100\"}               | expected an integer, got a string",
+                "model_inference | input_tokens       | {\"input_tokens\":1.5}                   | expected an integer",
+                "model_inference | cached             | {\"cached\":\"false\"}                   | expected true or false, got a string",
+                "model_inference | model_name         | {\"model_name\":4}                       | expected a string, got an integer",
+                "model_inference | raw_request        | {\"raw_request\":{\"a\":1}}              | expected a string, got an object",
+                "chat_inference  | input              | {\"input\":[1]}                          | expected a JSON object, got an array",
+                "chat_inference  | output             | {\"output\":{\"type\":\"text\"}}         | expected a JSON array, got an object",
+                "chat_inference  | episode_id         | {\"episode_id\":12}                      | expected a UUID string",
+                "chat_inference  | tags.env           | {\"tags\":{\"env\":3}}                   | expected a string, got an integer",
+                "json_inference  | output.raw         | {\"output\":{\"raw\":7}}                 | expected a string, got an integer",
+                "json_inference  | processing_time_ms | {\"processing_time_ms\":true}            | expected an integer, got a boolean",
+            })
     void wrongTypeIsRejectedNamingTheField(String type, String field, String json, String reason) {
         DataType dataType = DataType.fromWireName(type).orElseThrow();
         InvalidEventException e = assertThrows(InvalidEventException.class, () -> codec.parse(dataType, bytes(json)));
@@ -158,10 +211,26 @@ class EventCodecTest {
 
     @Test
     void typedRecordsBuiltInCodeSerialise() throws Exception {
-        ChatInference chat = new ChatInference(UUID.randomUUID(), "f", "v", UUID.randomUUID(),
+        ChatInference chat = new ChatInference(
+                UUID.randomUUID(),
+                "f",
+                "v",
+                UUID.randomUUID(),
                 (ObjectNode) codec.mapper().readTree("{\"messages\":[]}"),
-                codec.mapper().createArrayNode(), null, null, 12L, null, Map.of("a", "b"), null, null,
-                List.of("{\"name\":\"t\"}"), null, null, "auto", true, null);
+                codec.mapper().createArrayNode(),
+                null,
+                null,
+                12L,
+                null,
+                Map.of("a", "b"),
+                null,
+                null,
+                List.of("{\"name\":\"t\"}"),
+                null,
+                null,
+                "auto",
+                true,
+                null);
         InferenceRecord back = codec.parse(DataType.CHAT_INFERENCE, codec.serialize(chat));
         assertInstanceOf(ChatInference.class, back);
         assertEquals(chat, back);

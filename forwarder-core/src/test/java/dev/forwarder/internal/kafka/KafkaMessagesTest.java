@@ -23,19 +23,31 @@ class KafkaMessagesTest {
     private static final String TARGET = "0192f3a1-0000-7000-8000-00000000cafe";
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', nullValues = "NULL", value = {
-        "id first                     | {\"id\":\"" + ID + "\",\"inference_id\":\"" + INFERENCE + "\"}                | " + ID,
-        "id wins even when last       | {\"episode_id\":\"" + EPISODE + "\",\"id\":\"" + ID + "\"}                    | " + ID,
-        "inference_id without id      | {\"inference_id\":\"" + INFERENCE + "\",\"episode_id\":\"" + EPISODE + "\"}   | " + INFERENCE,
-        "empty id falls back          | {\"id\":\"\",\"inference_id\":\"" + INFERENCE + "\"}                          | " + INFERENCE,
-        "null id falls back           | {\"id\":null,\"episode_id\":\"" + EPISODE + "\"}                              | " + EPISODE,
-        "episode_id before target_id  | {\"target_id\":\"" + TARGET + "\",\"episode_id\":\"" + EPISODE + "\"}         | " + EPISODE,
-        "target_id last               | {\"target_id\":\"" + TARGET + "\",\"other\":1}                               | " + TARGET,
-        "nested id does not count     | {\"input\":{\"id\":\"" + ID + "\"},\"target_id\":\"" + TARGET + "\"}          | " + TARGET,
-        "none: no key                 | {\"function_name\":\"f\"}                                                     | NULL",
-        "all empty: no key, never ''  | {\"id\":\"\",\"inference_id\":\"\",\"episode_id\":\"\",\"target_id\":\"\"}    | NULL",
-        "not an object: no key        | [\"" + ID + "\"]                                                              | NULL",
-    })
+    @CsvSource(
+            delimiter = '|',
+            nullValues = "NULL",
+            value = {
+                "id first                     | {\"id\":\"" + ID + "\",\"inference_id\":\"" + INFERENCE
+                        + "\"}                | " + ID,
+                "id wins even when last       | {\"episode_id\":\"" + EPISODE + "\",\"id\":\"" + ID
+                        + "\"}                    | " + ID,
+                "inference_id without id      | {\"inference_id\":\"" + INFERENCE + "\",\"episode_id\":\"" + EPISODE
+                        + "\"}   | " + INFERENCE,
+                "empty id falls back          | {\"id\":\"\",\"inference_id\":\"" + INFERENCE
+                        + "\"}                          | " + INFERENCE,
+                "null id falls back           | {\"id\":null,\"episode_id\":\"" + EPISODE
+                        + "\"}                              | " + EPISODE,
+                "episode_id before target_id  | {\"target_id\":\"" + TARGET + "\",\"episode_id\":\"" + EPISODE
+                        + "\"}         | " + EPISODE,
+                "target_id last               | {\"target_id\":\"" + TARGET
+                        + "\",\"other\":1}                               | " + TARGET,
+                "nested id does not count     | {\"input\":{\"id\":\"" + ID + "\"},\"target_id\":\"" + TARGET
+                        + "\"}          | " + TARGET,
+                "none: no key                 | {\"function_name\":\"f\"}                                                     | NULL",
+                "all empty: no key, never ''  | {\"id\":\"\",\"inference_id\":\"\",\"episode_id\":\"\",\"target_id\":\"\"}    | NULL",
+                "not an object: no key        | [\"" + ID
+                        + "\"]                                                              | NULL",
+            })
     void keyFallbackOnJson(String name, String json, String expected) {
         assertEquals(expected, KafkaMessages.keyOf(json.getBytes(StandardCharsets.UTF_8)));
     }
@@ -43,17 +55,29 @@ class KafkaMessagesTest {
     @Test
     void keyFallbackOnTypedRecords() throws Exception {
         EventCodec codec = new EventCodec();
-        assertEquals(ID, KafkaMessages.keyOf(parse(codec, DataType.MODEL_INFERENCE,
-                "{\"id\":\"" + ID + "\",\"inference_id\":\"" + INFERENCE + "\"}")));
-        assertEquals(INFERENCE, KafkaMessages.keyOf(parse(codec, DataType.MODEL_INFERENCE,
-                "{\"inference_id\":\"" + INFERENCE + "\"}")));
-        assertEquals(EPISODE, KafkaMessages.keyOf(parse(codec, DataType.CHAT_INFERENCE,
-                "{\"episode_id\":\"" + EPISODE + "\"}")));
-        assertEquals(INFERENCE, KafkaMessages.keyOf(parse(codec, DataType.CHAT_INFERENCE,
-                "{\"inference_id\":\"" + INFERENCE + "\",\"episode_id\":\"" + EPISODE + "\"}")),
+        assertEquals(
+                ID,
+                KafkaMessages.keyOf(parse(
+                        codec,
+                        DataType.MODEL_INFERENCE,
+                        "{\"id\":\"" + ID + "\",\"inference_id\":\"" + INFERENCE + "\"}")));
+        assertEquals(
+                INFERENCE,
+                KafkaMessages.keyOf(
+                        parse(codec, DataType.MODEL_INFERENCE, "{\"inference_id\":\"" + INFERENCE + "\"}")));
+        assertEquals(
+                EPISODE,
+                KafkaMessages.keyOf(parse(codec, DataType.CHAT_INFERENCE, "{\"episode_id\":\"" + EPISODE + "\"}")));
+        assertEquals(
+                INFERENCE,
+                KafkaMessages.keyOf(parse(
+                        codec,
+                        DataType.CHAT_INFERENCE,
+                        "{\"inference_id\":\"" + INFERENCE + "\",\"episode_id\":\"" + EPISODE + "\"}")),
                 "an unknown inference_id field still takes its place in the order");
-        assertEquals(TARGET, KafkaMessages.keyOf(parse(codec, DataType.JSON_INFERENCE,
-                "{\"target_id\":\"" + TARGET + "\"}")));
+        assertEquals(
+                TARGET,
+                KafkaMessages.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"" + TARGET + "\"}")));
         assertNull(KafkaMessages.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"\"}")));
     }
 
@@ -61,15 +85,16 @@ class KafkaMessagesTest {
     void producerRecordCarriesTopicKeyHeadersAndValueUnchanged() {
         byte[] value = ("{\"id\":\"" + ID + "\"}").getBytes(StandardCharsets.UTF_8);
         UUID source = UUID.randomUUID();
-        ProducerRecord<byte[], byte[]> record = KafkaMessages.toProducerRecord(
-                "tensorzero", DataType.JSON_INFERENCE, ID, value, source, 42L);
+        ProducerRecord<byte[], byte[]> record =
+                KafkaMessages.toProducerRecord("tensorzero", DataType.JSON_INFERENCE, ID, value, source, 42L);
         assertEquals("tensorzero_json_inference", record.topic());
         assertArrayEquals(ID.getBytes(StandardCharsets.UTF_8), record.key());
         assertArrayEquals(value, record.value());
         assertEquals("json_inference", header(record, KafkaMessages.HEADER_DATA_TYPE));
         assertEquals(source.toString(), header(record, KafkaMessages.HEADER_SOURCE_ID));
         assertEquals("42", header(record, KafkaMessages.HEADER_SPOOL_INDEX));
-        assertNull(KafkaMessages.toProducerRecord("p", DataType.CHAT_INFERENCE, null, value, source, 0).key());
+        assertNull(KafkaMessages.toProducerRecord("p", DataType.CHAT_INFERENCE, null, value, source, 0)
+                .key());
     }
 
     private static InferenceRecord parse(EventCodec codec, DataType type, String json) throws Exception {

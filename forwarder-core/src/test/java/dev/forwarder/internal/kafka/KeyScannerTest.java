@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The allocation-free key scan against Jackson ({@link KafkaMessages#keyOf(byte[])}): wherever the scan
@@ -28,7 +28,8 @@ class KeyScannerTest {
         if (found == KeyScanner.ASK_JACKSON) {
             return "ASK";
         }
-        return found == KeyScanner.NO_KEY ? null
+        return found == KeyScanner.NO_KEY
+                ? null
                 : new String(json, KeyScanner.offset(found), KeyScanner.length(found), StandardCharsets.UTF_8);
     }
 
@@ -57,56 +58,58 @@ class KeyScannerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "{}",
-        " \t\r\n{ } ",
-        "{\"id\":\"a\"}",
-        "{\"id\":\"\",\"inference_id\":\"b\"}",
-        "{\"id\":\"\",\"id\":\"second\"}",
-        "{\"id\":5,\"id\":\"later\"}",
-        "{\"id\":null,\"episode_id\":\"e\",\"inference_id\":\"i\"}",
-        "{\"target_id\":\"t\",\"episode_id\":\"e\"}",
-        "{\"target_id\":\"t\"}",
-        "{\"inference_id\":\"first\",\"inference_id\":\"second\"}",
-        "{\"x\":{\"id\":\"nested, not top level\"},\"episode_id\":\"e\"}",
-        "{\"x\":[{\"id\":\"in an array\"}],\"y\":[[],[[]],{}],\"z\":\"}\"}",
-        "{\"s\":\"quote \\\" brace } bracket ] comma , colon :\",\"id\":\"k\"}",
-        "{\"s\":\"\\u00e9\\n\\t\\\\\\/\\b\\f\\r\",\"id\":\"k\"}",
-        "{\"n\":[0,-0,1.5,-2e10,3E+2,4e-3,123456789012345678901234567890],\"id\":\"k\"}",
-        "{\"b\":[true,false,null],\"id\":\"k\"}",
-        "{\"text\":\"日本語 · ελληνικά · emoji 😀\",\"id\":\"clé-日本\"}",
-        "{ \"id\" : \"spaced\" }",
-        "{\"inference_id\":\"\",\"episode_id\":\"\"}",
-        "{\"ID\":\"upper case is another field\"}",
-        "{\"id \":\"a space in the name\"}",
-    })
+    @ValueSource(
+            strings = {
+                "{}",
+                " \t\r\n{ } ",
+                "{\"id\":\"a\"}",
+                "{\"id\":\"\",\"inference_id\":\"b\"}",
+                "{\"id\":\"\",\"id\":\"second\"}",
+                "{\"id\":5,\"id\":\"later\"}",
+                "{\"id\":null,\"episode_id\":\"e\",\"inference_id\":\"i\"}",
+                "{\"target_id\":\"t\",\"episode_id\":\"e\"}",
+                "{\"target_id\":\"t\"}",
+                "{\"inference_id\":\"first\",\"inference_id\":\"second\"}",
+                "{\"x\":{\"id\":\"nested, not top level\"},\"episode_id\":\"e\"}",
+                "{\"x\":[{\"id\":\"in an array\"}],\"y\":[[],[[]],{}],\"z\":\"}\"}",
+                "{\"s\":\"quote \\\" brace } bracket ] comma , colon :\",\"id\":\"k\"}",
+                "{\"s\":\"\\u00e9\\n\\t\\\\\\/\\b\\f\\r\",\"id\":\"k\"}",
+                "{\"n\":[0,-0,1.5,-2e10,3E+2,4e-3,123456789012345678901234567890],\"id\":\"k\"}",
+                "{\"b\":[true,false,null],\"id\":\"k\"}",
+                "{\"text\":\"日本語 · ελληνικά · emoji 😀\",\"id\":\"clé-日本\"}",
+                "{ \"id\" : \"spaced\" }",
+                "{\"inference_id\":\"\",\"episode_id\":\"\"}",
+                "{\"ID\":\"upper case is another field\"}",
+                "{\"id \":\"a space in the name\"}",
+            })
     void adversarialButValidJsonIsAnsweredAsJacksonDoes(String json) {
         answersLikeJackson(json);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "{\"i\\u0064\":\"escaped field name\"}",
-        "{\"id\":\"escaped \\\" value\"}",
-        "{\"a\":1,}",
-        "{\"a\":01,\"id\":\"k\"}",
-        "{\"a\":tru,\"id\":\"k\"}",
-        "{\"a\":truex,\"id\":\"k\"}",
-        "{\"a\":1x,\"id\":\"k\"}",
-        "{\"a\":\"tab\there\",\"id\":\"k\"}",
-        "{\"a\":\"bad \\q escape\",\"id\":\"k\"}",
-        "{\"a\" \"no colon\",\"id\":\"k\"}",
-        "{\"a\":[1 2],\"id\":\"k\"}",
-        "{\"a\":/*c*/1,\"id\":\"k\"}",
-        "{'id':'single quotes'}",
-        "{\"id\":\"k\"",
-        "{\"a\":\"unterminated",
-        "[\"id\",\"k\"]",
-        "{\"a\":+1,\"id\":\"k\"}",
-        "{\"a\":.5,\"id\":\"k\"}",
-        "{\"a\":1.,\"id\":\"k\"}",
-        "{\"a\":NaN,\"id\":\"k\"}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"i\\u0064\":\"escaped field name\"}",
+                "{\"id\":\"escaped \\\" value\"}",
+                "{\"a\":1,}",
+                "{\"a\":01,\"id\":\"k\"}",
+                "{\"a\":tru,\"id\":\"k\"}",
+                "{\"a\":truex,\"id\":\"k\"}",
+                "{\"a\":1x,\"id\":\"k\"}",
+                "{\"a\":\"tab\there\",\"id\":\"k\"}",
+                "{\"a\":\"bad \\q escape\",\"id\":\"k\"}",
+                "{\"a\" \"no colon\",\"id\":\"k\"}",
+                "{\"a\":[1 2],\"id\":\"k\"}",
+                "{\"a\":/*c*/1,\"id\":\"k\"}",
+                "{'id':'single quotes'}",
+                "{\"id\":\"k\"",
+                "{\"a\":\"unterminated",
+                "[\"id\",\"k\"]",
+                "{\"a\":+1,\"id\":\"k\"}",
+                "{\"a\":.5,\"id\":\"k\"}",
+                "{\"a\":1.,\"id\":\"k\"}",
+                "{\"a\":NaN,\"id\":\"k\"}",
+            })
     void whatTheScanDoesNotHandleGoesToJacksonOrAgreesWithIt(String json) {
         sameAsJackson(json.getBytes(StandardCharsets.UTF_8));
     }
@@ -114,8 +117,49 @@ class KeyScannerTest {
     @Test
     void badUtf8AndOtherEncodingsAreLeftToJackson() {
         byte[][] inputs = {
-            {'{', '"', 'a', '"', ':', '"', (byte) 0xC0, (byte) 0x80, '"', ',', '"', 'i', 'd', '"', ':', '"', 'k', '"', '}'},
-            {'{', '"', 'a', '"', ':', '"', (byte) 0xE2, (byte) 0x28, (byte) 0xA1, '"', ',', '"', 'i', 'd', '"', ':', '"', 'k', '"', '}'},
+            {
+                '{',
+                '"',
+                'a',
+                '"',
+                ':',
+                '"',
+                (byte) 0xC0,
+                (byte) 0x80,
+                '"',
+                ',',
+                '"',
+                'i',
+                'd',
+                '"',
+                ':',
+                '"',
+                'k',
+                '"',
+                '}'
+            },
+            {
+                '{',
+                '"',
+                'a',
+                '"',
+                ':',
+                '"',
+                (byte) 0xE2,
+                (byte) 0x28,
+                (byte) 0xA1,
+                '"',
+                ',',
+                '"',
+                'i',
+                'd',
+                '"',
+                ':',
+                '"',
+                'k',
+                '"',
+                '}'
+            },
             {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"', '}'},
             "{\"id\":\"k\"}".getBytes(StandardCharsets.UTF_16LE),
             "{\"id\":\"k\"}".getBytes(StandardCharsets.UTF_16BE),
@@ -166,7 +210,9 @@ class KeyScannerTest {
             if (!"ASK".equals(scanned)) {
                 answered++;
                 byte[] input = json;
-                assertEquals(KafkaMessages.keyOf(json), scanned,
+                assertEquals(
+                        KafkaMessages.keyOf(json),
+                        scanned,
                         () -> "mutation " + new String(input, StandardCharsets.ISO_8859_1));
             }
         }

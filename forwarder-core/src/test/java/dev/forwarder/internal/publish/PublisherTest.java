@@ -19,19 +19,17 @@ class PublisherTest {
 
     private static final Publisher.Observer NO_METRICS = new Publisher.Observer() {
         @Override
-        public void appended(long nanos, boolean sampled) {
-        }
+        public void appended(long nanos, boolean sampled) {}
 
         @Override
-        public void dropped(PublishResult.Status reason) {
-        }
+        public void dropped(PublishResult.Status reason) {}
     };
 
     /** drop_oldest with nothing to discard (one roll file): the record is refused at once, nobody is asked. */
     @Test
     void aFullSpoolWithNothingToDiscardRefusesWithoutAskingOrWaiting() throws Exception {
-        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool { dir = \"" + dir
-                + "\", on_full = drop_oldest }");
+        ForwarderConfig config = ForwarderConfig.parse(
+                "gateway.observability.kafka.spool { dir = \"" + dir + "\", on_full = drop_oldest }");
         AtomicInteger asked = new AtomicInteger();
         boolean[] discardable = {false};
         Publisher.Room room = new Publisher.Room() {
@@ -45,7 +43,8 @@ class PublisherTest {
                 asked.incrementAndGet();
             }
         };
-        try (Spool spool = new Spool(dir); SpaceGuard full = SpaceGuard.measuredByCaller(spool, 1L << 40, 1 << 20, () -> 0L)) {
+        try (Spool spool = new Spool(dir);
+                SpaceGuard full = SpaceGuard.measuredByCaller(spool, 1L << 40, 1 << 20, () -> 0L)) {
             Publisher publisher = new Publisher(config, spool, full, room, null, NO_METRICS);
             PublishResult r = publisher.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}".getBytes());
             assertEquals(PublishResult.Status.DROPPED_SPOOL_FULL, r.status());

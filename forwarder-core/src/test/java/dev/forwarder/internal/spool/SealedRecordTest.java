@@ -33,7 +33,8 @@ class SealedRecordTest {
 
     private static final byte[] KEY = "0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11".getBytes(StandardCharsets.UTF_8);
     private static final String MARKER = "MARKER-the-user-said-something-private";
-    private static final byte[] PAYLOAD = ("{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\",\"input\":\"" + MARKER + "\"}")
+    private static final byte[] PAYLOAD = ("{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\",\"input\":\"" + MARKER
+                    + "\"}")
             .getBytes(StandardCharsets.UTF_8);
 
     @TempDir
@@ -56,7 +57,8 @@ class SealedRecordTest {
     void aSealedRecordHoldsNoPlaintextAndReadsBackWithItsKey() throws Exception {
         SpoolKeys keys = SpoolKeys.load(keyFile(dir, "k", newKey()));
         Bytes<?> bytes = Bytes.allocateElasticOnHeap();
-        SpoolRecord.encode(bytes, DataType.CHAT_INFERENCE, 42L, KEY, PAYLOAD, "why".getBytes(StandardCharsets.UTF_8), keys);
+        SpoolRecord.encode(
+                bytes, DataType.CHAT_INFERENCE, 42L, KEY, PAYLOAD, "why".getBytes(StandardCharsets.UTF_8), keys);
         assertEquals(SpoolRecord.encodedSize(KEY, PAYLOAD, new byte[3], keys), bytes.readRemaining());
         byte[] stored = bytes.toByteArray();
         assertFalse(new String(stored, StandardCharsets.ISO_8859_1).contains("MARKER"), "plaintext in the record");
@@ -78,13 +80,13 @@ class SealedRecordTest {
         SpoolRecord.encode(bytes, DataType.JSON_INFERENCE, 1, KEY, PAYLOAD, null, a);
         byte[] stored = bytes.toByteArray();
 
-        SpoolRecord.UnknownKeyException wrong = assertThrows(SpoolRecord.UnknownKeyException.class,
-                () -> SpoolRecord.decode(1, Bytes.wrapForRead(stored), b));
+        SpoolRecord.UnknownKeyException wrong = assertThrows(
+                SpoolRecord.UnknownKeyException.class, () -> SpoolRecord.decode(1, Bytes.wrapForRead(stored), b));
         assertEquals(a.activeId(), wrong.keyId());
         assertTrue(wrong.getMessage().contains(SpoolKeys.name(a.activeId())), wrong.getMessage());
         assertTrue(wrong.getMessage().contains(b.file().toString()), wrong.getMessage());
-        SpoolRecord.UnknownKeyException none = assertThrows(SpoolRecord.UnknownKeyException.class,
-                () -> SpoolRecord.decode(1, Bytes.wrapForRead(stored), null));
+        SpoolRecord.UnknownKeyException none = assertThrows(
+                SpoolRecord.UnknownKeyException.class, () -> SpoolRecord.decode(1, Bytes.wrapForRead(stored), null));
         assertTrue(none.getMessage().contains("key_file is not set"), none.getMessage());
     }
 
@@ -99,15 +101,19 @@ class SealedRecordTest {
             byte[] bad = good.clone();
             bad[i] ^= 0x10;
             int at = i;
-            assertThrows(SpoolRecord.CorruptRecordException.class,
-                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(bad), keys), "flip at byte " + at + " not detected");
+            assertThrows(
+                    SpoolRecord.CorruptRecordException.class,
+                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(bad), keys),
+                    "flip at byte " + at + " not detected");
             if ((i >= keyIdAt && i < keyIdAt + SpoolKeys.KEY_ID_BYTES) || i >= good.length - 4) {
                 continue; // with a matching checksum, another key id is (rightly) an unknown key; or the checksum
             }
             // The same flip with the checksum made to match (deliberate tampering): the GCM tag catches it.
             fixChecksum(bad);
-            assertThrows(SpoolRecord.CorruptRecordException.class,
-                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(bad), keys), "tampering at byte " + at + " not detected");
+            assertThrows(
+                    SpoolRecord.CorruptRecordException.class,
+                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(bad), keys),
+                    "tampering at byte " + at + " not detected");
         }
     }
 
@@ -149,13 +155,20 @@ class SealedRecordTest {
         Path open = keyFile(dir, "open", secret);
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r--r--"));
         IOException wide = assertThrows(IOException.class, () -> SpoolKeys.load(open));
-        assertTrue(wide.getMessage().contains(open.toString()) && wide.getMessage().contains("rw-r--r--")
-                && wide.getMessage().contains("chmod 600"), wide.getMessage());
+        assertTrue(
+                wide.getMessage().contains(open.toString())
+                        && wide.getMessage().contains("rw-r--r--")
+                        && wide.getMessage().contains("chmod 600"),
+                wide.getMessage());
 
-        IOException notBase64 = assertThrows(IOException.class, () -> SpoolKeys.load(keyFile(dir, "junk", "# c", "not a key!")));
-        assertTrue(notBase64.getMessage().contains("line 2") && notBase64.getMessage().contains("Base64"),
+        IOException notBase64 =
+                assertThrows(IOException.class, () -> SpoolKeys.load(keyFile(dir, "junk", "# c", "not a key!")));
+        assertTrue(
+                notBase64.getMessage().contains("line 2")
+                        && notBase64.getMessage().contains("Base64"),
                 notBase64.getMessage());
-        IOException shortKey = assertThrows(IOException.class,
+        IOException shortKey = assertThrows(
+                IOException.class,
                 () -> SpoolKeys.load(keyFile(dir, "short", Base64.getEncoder().encodeToString(new byte[10]))));
         assertTrue(shortKey.getMessage().contains("10 bytes"), shortKey.getMessage());
         IOException empty = assertThrows(IOException.class, () -> SpoolKeys.load(keyFile(dir, "empty", "# nothing")));
@@ -171,6 +184,8 @@ class SealedRecordTest {
     private static void fixChecksum(byte[] record) {
         CRC32C crc = new CRC32C();
         crc.update(record, 0, record.length - 4);
-        ByteBuffer.wrap(record, record.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
+        ByteBuffer.wrap(record, record.length - 4, 4)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt((int) crc.getValue());
     }
 }

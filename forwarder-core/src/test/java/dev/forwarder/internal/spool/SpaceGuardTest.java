@@ -18,7 +18,8 @@ class SpaceGuardTest {
     void aWriterSeesWhatAnotherWriterAppendedSinceItsLastMeasurement() throws Exception {
         long margin = 1 << 20;
         long[] usable = {100L << 20};
-        try (Spool one = new Spool(dir); Spool other = new Spool(dir);
+        try (Spool one = new Spool(dir);
+                Spool other = new Spool(dir);
                 SpaceGuard a = SpaceGuard.measuredByCaller(one, 1L << 40, margin, () -> usable[0]);
                 SpaceGuard b = SpaceGuard.measuredByCaller(other, 1L << 40, margin, () -> usable[0])) {
             assertTrue(b.admits(1 << 20));

@@ -6,8 +6,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 /** Damage done to a spool by tests, so that tests outside this package need not touch Chronicle. */
 public final class SpoolDamage {
 
-    private SpoolDamage() {
-    }
+    private SpoolDamage() {}
 
     /** Appends a document that is not a spool record (it fails the layout check); returns its index. */
     public static long appendGarbage(Spool spool, byte[] bytes) {

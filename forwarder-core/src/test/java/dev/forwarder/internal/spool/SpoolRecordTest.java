@@ -19,12 +19,14 @@ class SpoolRecordTest {
     }
 
     private static final byte[] KEY = "0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] PAYLOAD = "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\"}".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PAYLOAD =
+            "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\"}".getBytes(StandardCharsets.UTF_8);
 
     @Test
     void roundTrip() throws Exception {
         Bytes<?> bytes = Bytes.allocateElasticOnHeap();
-        SpoolRecord.encode(bytes, DataType.JSON_INFERENCE, 1234567L, KEY, PAYLOAD, "why".getBytes(StandardCharsets.UTF_8));
+        SpoolRecord.encode(
+                bytes, DataType.JSON_INFERENCE, 1234567L, KEY, PAYLOAD, "why".getBytes(StandardCharsets.UTF_8));
         assertEquals(SpoolRecord.encodedSize(KEY, PAYLOAD, new byte[3]), bytes.readRemaining());
         SpoolRecord.Entry e = SpoolRecord.decode(77, bytes);
         assertEquals(77, e.index());
@@ -53,8 +55,10 @@ class SpoolRecordTest {
             byte[] bad = good.clone();
             bad[i] ^= 0x10;
             int at = i;
-            assertThrows(SpoolRecord.CorruptRecordException.class,
-                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(bad)), "flip at byte " + at + " not detected");
+            assertThrows(
+                    SpoolRecord.CorruptRecordException.class,
+                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(bad)),
+                    "flip at byte " + at + " not detected");
         }
     }
 
@@ -65,8 +69,8 @@ class SpoolRecordTest {
         byte[] good = original.toByteArray();
         for (int length : new int[] {0, 10, 24, good.length / 2, good.length - 1}) {
             byte[] torn = java.util.Arrays.copyOf(good, length);
-            SpoolRecord.CorruptRecordException e = assertThrows(SpoolRecord.CorruptRecordException.class,
-                    () -> SpoolRecord.decode(1, Bytes.wrapForRead(torn)));
+            SpoolRecord.CorruptRecordException e = assertThrows(
+                    SpoolRecord.CorruptRecordException.class, () -> SpoolRecord.decode(1, Bytes.wrapForRead(torn)));
             assertTrue(e.getMessage().length() > 0);
         }
     }
