@@ -29,7 +29,15 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
      * is: only {@code [gateway.observability]} is read), JSON ({@code .json}) or HOCON (anything else).
      */
     public static ForwarderConfig load(Path file) {
-        return from(ConfigParser.readFile(file));
+        return from(readFile(file));
+    }
+
+    /**
+     * The tree of a configuration file as written (no defaults, not checked), read as {@link #load} reads it:
+     * for a tool that changes a key before {@link #from}.
+     */
+    public static Config readFile(Path file) {
+        return ConfigParser.readFile(file);
     }
 
     /** Reads HOCON text over the defaults, e.g. {@code gateway.observability.kafka.brokers = "h:9092"}. */
@@ -168,12 +176,9 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
     public enum RollCycle {
         HOURLY,
         DAILY,
-        FIVE_MINUTELY,
-        /** One file a second: only for tests of retention. */
-        TEST_SECONDLY
+        FIVE_MINUTELY
     }
 
-    /** What publish does when the spool is at {@code max_bytes}. */
     /**
      * {@code gateway.observability.kafka.delivery}: {@code at_least_once} (records acknowledged one by one; a
      * crash or a retry can duplicate some) or {@code exactly_once} (records and the spool position committed

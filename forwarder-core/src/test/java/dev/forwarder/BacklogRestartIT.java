@@ -7,6 +7,7 @@ import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,11 +29,10 @@ class BacklogRestartIT {
     @Test
     void resumesFromTheCheckpointNotTheStartOfTheSpool(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(),
-                spool,
-                "gateway.observability.kafka.startup.require_connection = false\n"
-                        + "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with("gateway.observability.kafka.startup.require_connection = false\n"
+                        + "gateway.observability.kafka.spool.drain_timeout_ms = 60000")
+                .build();
         String prefix = config.kafka().topicPrefix();
         UUID run = UUID.randomUUID();
         List<String> before = new ArrayList<>();
@@ -51,11 +51,10 @@ class BacklogRestartIT {
 
         // 2. Kafka down: 100,000 records spooled; the forwarder cannot deliver and is closed with them.
         broker.stop();
-        ForwarderConfig quickClose = ForwarderIT.config(
-                broker.bootstrapServers(),
-                spool,
-                "gateway.observability.kafka { topic_prefix = \"" + prefix + "\", startup.require_connection = false,"
-                        + " spool.drain_timeout_ms = 500 }");
+        ForwarderConfig quickClose = TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with("gateway.observability.kafka { topic_prefix = \"" + prefix
+                        + "\", startup.require_connection = false," + " spool.drain_timeout_ms = 500 }")
+                .build();
         try (Forwarder forwarder = Forwarder.start(quickClose)) {
             for (int i = BEFORE; i < BEFORE + BACKLOG; i++) {
                 during.add(publish(forwarder, run, i));

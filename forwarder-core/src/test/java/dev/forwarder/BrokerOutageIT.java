@@ -6,6 +6,7 @@ import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,10 +24,9 @@ class BrokerOutageIT {
 
     @Test
     void everythingArrivesAfterTheBrokerComesBack(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(),
-                dir.resolve("spool"),
-                "gateway.observability.kafka.spool.drain_timeout_ms = 120000");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .with("gateway.observability.kafka.spool.drain_timeout_ms = 120000")
+                .build();
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
         long worstNanos = 0;

@@ -1,17 +1,21 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -34,15 +38,14 @@ class CorruptSpoolIT {
         Path spool = dir.resolve("spool");
         int closedPort = Ports.unused();
         // 1. Spool 300 records while Kafka is away.
-        ForwarderConfig offline = ForwarderIT.config(
-                "127.0.0.1:" + closedPort,
-                spool,
-                "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 100,"
-                        + " spool.roll_cycle = test_secondly }");
+        ForwarderConfig offline = TestConfig.forBroker("127.0.0.1:" + closedPort, spool)
+                .with(
+                        "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 100 }")
+                .build();
         String prefix = offline.kafka().topicPrefix();
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
-        try (Forwarder forwarder = Forwarder.start(offline)) {
+        try (Forwarder forwarder = Forwarder.start(offline, true, RollPeriod.SECONDLY)) {
             for (int i = 0; i < 300; i++) {
                 if (i == 150) {
                     Thread.sleep(1100); // records 150.. go to the next roll file (one a second here)
@@ -85,18 +88,16 @@ class CorruptSpoolIT {
             }
         }
         // 3. Start again with Kafka there.
-        ForwarderConfig online = ForwarderIT.config(
-                broker.bootstrapServers(),
-                spool,
-                "gateway.observability.kafka { topic_prefix = \"" + prefix + "\", spool.drain_timeout_ms = 60000 }");
+        ForwarderConfig online = TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with("gateway.observability.kafka { topic_prefix = \"" + prefix
+                        + "\", spool.drain_timeout_ms = 60000 }")
+                .build();
         ForwarderStatus status;
         int intactCount = 300 - damaged.size() - truncated.size();
         assertTrue(!truncated.contains(damaged.get(0)));
         try (Forwarder forwarder = Forwarder.start(online)) {
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (forwarder.status().delivered() < intactCount && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> forwarder.status().delivered() >= intactCount);
             assertEquals(ForwarderStatus.State.FORWARDING, forwarder.status().state(), "still running");
             assertTrue(
                     forwarder

@@ -1,5 +1,6 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,15 +10,14 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -28,17 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ExactlyOnceIT {
 
     static ForwarderConfig config(String brokers, Path spool, String prefix, String extra) {
-        return ForwarderIT.config(
-                brokers,
-                spool,
-                "gateway.observability.kafka { delivery = \"exactly_once\"," + " topic_prefix = \"" + prefix + "\" }\n"
-                        + extra);
-    }
-
-    static Map<String, Object> readCommitted(KafkaBroker broker) {
-        Map<String, Object> props = new HashMap<>(broker.clientProperties());
-        props.put("isolation.level", "read_committed");
-        return props;
+        return TestConfig.forBroker(brokers, spool)
+                .prefix(prefix)
+                .with("gateway.observability.kafka.delivery = exactly_once")
+                .with(extra)
+                .build();
     }
 
     @Test
@@ -61,11 +55,9 @@ class ExactlyOnceIT {
                 ids.add(id);
                 forwarder.publish(Records.typeOf(i), Records.json(Records.typeOf(i), id));
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (forwarder.status().backlog() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertEquals(0, forwarder.status().backlog(), forwarder.status().toString());
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertEquals(
+                            0, forwarder.status().backlog(), forwarder.status().toString()));
             assertEquals(1_000, forwarder.status().delivered());
             checkpoint = forwarder.status().checkpoint();
             source = sourceId(dir.resolve("spool"));
@@ -73,7 +65,7 @@ class ExactlyOnceIT {
             forwarder.writePrometheus(out);
             metrics = out.toString(StandardCharsets.UTF_8);
         }
-        Delivered delivered = Delivered.read(readCommitted(broker), prefix, ids.size());
+        Delivered delivered = Delivered.read(broker.readCommittedProperties(), prefix, ids.size());
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
         assertEquals(0, delivered.duplicates());
         assertEquals(ids.size(), delivered.messages());
@@ -118,20 +110,18 @@ class ExactlyOnceIT {
         }
     }
 
-    private static void awaitState(Forwarder forwarder, ForwarderStatus.State state) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (forwarder.status().state() != state && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertEquals(state, forwarder.status().state(), forwarder.status().toString());
+    private static void awaitState(Forwarder forwarder, ForwarderStatus.State state) {
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertEquals(
+                        state, forwarder.status().state(), forwarder.status().toString()));
     }
 
-    private static void awaitDelivered(Forwarder forwarder, long count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (forwarder.status().delivered() < count && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertEquals(count, forwarder.status().delivered(), forwarder.status().toString());
+    private static void awaitDelivered(Forwarder forwarder, long count) {
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertEquals(
+                        count,
+                        forwarder.status().delivered(),
+                        forwarder.status().toString()));
     }
 
     static UUID sourceId(Path spool) throws java.io.IOException {

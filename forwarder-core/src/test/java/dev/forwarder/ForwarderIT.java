@@ -10,6 +10,7 @@ import dev.forwarder.testkit.Golden;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,23 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 @KafkaTest
 class ForwarderIT {
 
-    static ForwarderConfig config(String brokers, Path spool, String extra) {
-        return ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + brokers + "\"\n"
-                + "  topic_prefix = \"t" + UUID.randomUUID().toString().substring(0, 8) + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "  spool.drain_timeout_ms = 30000\n"
-                + "  startup.timeout_ms = 20000\n"
-                // Each test creates its topics: a producer can meet KAFKA-14359 on a new partition and retry
-                // until delivery.timeout.ms before it is replaced; 15 s instead of the 60 s default keeps that
-                // inside the tests' drain time-outs.
-                + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
-                + "}\n" + extra);
-    }
-
     @Test
     void everyOfferedRecordArrivesOnceWithCountsAddingUp(KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .build();
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
         ForwarderStatus status;
@@ -82,10 +70,9 @@ class ForwarderIT {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"interval", "every_record"})
     void theSyncPoliciesDeliverToo(String sync, KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = config(
-                broker.bootstrapServers(),
-                dir.resolve("spool"),
-                "gateway.observability.kafka.spool { sync = " + sync + ", sync_interval_ms = 50 }");
+        ForwarderConfig config = TestConfig.forBroker(broker, dir.resolve("spool"))
+                .with("gateway.observability.kafka.spool { sync = " + sync + ", sync_interval_ms = 50 }")
+                .build();
         UUID run = UUID.randomUUID();
         List<String> ids = new ArrayList<>();
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -106,7 +93,8 @@ class ForwarderIT {
 
     @Test
     void droppedRecordsAreCountedWithTheirReason(KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .build();
         try (Forwarder forwarder = Forwarder.start(config)) {
             assertEquals(
                     PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
@@ -132,7 +120,8 @@ class ForwarderIT {
 
     @Test
     void aSecondForwarderOnTheSameSpoolIsRefusedNamingTheOwner(KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .build();
         try (Forwarder first = Forwarder.start(config)) {
             ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
             assertTrue(

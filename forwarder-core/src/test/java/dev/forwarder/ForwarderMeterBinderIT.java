@@ -1,5 +1,6 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,9 +8,11 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -22,7 +25,8 @@ class ForwarderMeterBinderIT {
     @Test
     void micrometersPrometheusScrapeHasEveryFamilyWithTheForwardersValues(KafkaBroker broker, @TempDir Path dir)
             throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .build();
         String prefix = config.kafka().topicPrefix();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         UUID run = UUID.randomUUID();
@@ -33,11 +37,11 @@ class ForwarderMeterBinderIT {
                 forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
             }
             forwarder.publish(DataType.JSON_INFERENCE, "not json");
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (forwarder.status().delivered() < 25 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertEquals(25, forwarder.status().delivered(), forwarder.status().toString());
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertEquals(
+                            25,
+                            forwarder.status().delivered(),
+                            forwarder.status().toString()));
             Thread.sleep(1_100); // the spool gauges are cached for a second
 
             PrometheusText scrape = PrometheusText.parse(registry.scrape());

@@ -1,10 +1,12 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -25,10 +27,8 @@ class ForwarderWithoutKafkaTest {
         try (Forwarder forwarder = Forwarder.start(config(dir, "kafka-that-does-not-resolve-yet.invalid:9092"))) {
             assertTrue(
                     forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (forwarder.status().lastError() == null && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> forwarder.status().lastError() != null);
             ForwarderStatus status = forwarder.status();
             assertNotNull(status.lastError(), "the cause is shown");
             assertTrue(

@@ -1,5 +1,6 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,10 +10,12 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +55,8 @@ class MetricsIT {
             "forwarder_state",
             "kafka_transactions_committed",
             "kafka_transactions_aborted",
-            "kafka_transaction_duration_ms");
+            "kafka_transaction_duration_ms",
+            "forwarder_errors");
 
     private static final Map<DataType, Integer> SENT =
             Map.of(DataType.MODEL_INFERENCE, 10, DataType.CHAT_INFERENCE, 20, DataType.JSON_INFERENCE, 30);
@@ -60,7 +64,8 @@ class MetricsIT {
     @Test
     void countersEqualWhatHappenedAndEveryMetricIsExposedWithItsLabels(KafkaBroker broker, @TempDir Path dir)
             throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .build();
         String prefix = config.kafka().topicPrefix();
         UUID run = UUID.randomUUID();
         PrometheusText metrics;
@@ -139,6 +144,7 @@ class MetricsIT {
         assertTrue(metrics.value("spool_checkpoint_index") > 0);
         assertTrue(metrics.value("kafka_connections_established_total") >= 1);
         assertEquals(0, (int) metrics.value("kafka_connection_errors_total"));
+        assertEquals(0, (int) metrics.value("forwarder_errors_total"));
         assertEquals(1, (int) metrics.value("forwarder_state", Map.of("state", "closed")));
         assertEquals(0, (int) metrics.value("forwarder_state", Map.of("state", "forwarding")));
         assertTrue(metrics.value("spool_append_latency_us_count") >= 0);
@@ -154,12 +160,11 @@ class MetricsIT {
     @Test
     void anOutageShowsAsFailuresAndConnectionErrorsThenAReconnection(KafkaBroker broker, @TempDir Path dir)
             throws Exception {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(),
-                dir.resolve("spool"),
-                "gateway.observability.kafka.spool.drain_timeout_ms = 60000\n"
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .with("gateway.observability.kafka.spool.drain_timeout_ms = 60000\n"
                         // Sends in flight expire (and count as failures) after 15 s instead of the 60 s default.
-                        + "gateway.observability.kafka.producer { \"delivery.timeout.ms\" = 15000 }");
+                        + "gateway.observability.kafka.producer { \"delivery.timeout.ms\" = 15000 }")
+                .build();
         String prefix = config.kafka().topicPrefix();
         Map<String, String> chat =
                 Map.of("topic", DataType.CHAT_INFERENCE.topic(prefix), "data_type", "chat_inference");
@@ -179,16 +184,12 @@ class MetricsIT {
             }
             // Kafka's producer retries quietly; after delivery.timeout.ms (15 s here) the sends in flight expire
             // and fail: that is what the failure counter shows.
-            PrometheusText during = null;
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (System.nanoTime() < deadline) {
-                during = scrape(forwarder);
-                if (during.value("kafka_writes_failed_total", chat) > 0
-                        && during.value("kafka_connection_errors_total") > 0) {
-                    break;
-                }
-                Thread.sleep(500);
-            }
+            PrometheusText during = await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(
+                            () -> scrape(forwarder),
+                            scraped -> scraped.value("kafka_writes_failed_total", chat) > 0
+                                    && scraped.value("kafka_connection_errors_total") > 0);
             assertTrue(during.value("kafka_writes_failed_total", chat) > 0, "failures during the outage");
             assertTrue(during.value("kafka_connection_errors_total") >= 1, "connection errors during the outage");
             assertEquals(100, (int) during.value("kafka_writes_success_total", chat));
@@ -206,12 +207,12 @@ class MetricsIT {
         }
     }
 
-    private static void awaitBacklog(Forwarder forwarder, long backlog, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        while (forwarder.status().backlog() > backlog && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertEquals(backlog, forwarder.status().backlog(), forwarder.status().toString());
+    private static void awaitBacklog(Forwarder forwarder, long backlog, int seconds) {
+        await().atMost(Duration.ofSeconds(seconds))
+                .untilAsserted(() -> assertEquals(
+                        backlog,
+                        forwarder.status().backlog(),
+                        forwarder.status().toString()));
     }
 
     private static PrometheusText scrape(Forwarder forwarder) throws Exception {

@@ -9,6 +9,7 @@ import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +27,8 @@ class PoisonRecordIT {
 
     @Test
     void anOversizedRecordIsDeadLetteredAndTheRestIsDelivered(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(broker.bootstrapServers(), dir.resolve("spool"), "");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .build();
         UUID run = UUID.randomUUID();
         List<String> small = new ArrayList<>();
         String poisonId = Records.id(run, 999);

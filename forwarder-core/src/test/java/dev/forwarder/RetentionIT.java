@@ -3,10 +3,12 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,10 +30,9 @@ class RetentionIT {
     @Test
     void forwardedRollFilesAreDeletedAndDiskUseDrops(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(),
-                spool,
-                "gateway.observability.kafka.spool { roll_cycle = test_secondly, checkpoint_interval_ms = 200 }");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with("gateway.observability.kafka.spool { checkpoint_interval_ms = 200 }")
+                .build();
         Run run = publishOverSeconds(config, 4);
         // After close: the checkpoint is forced, then files behind it are deleted.
         List<Path> left = rollFiles(spool);
@@ -49,11 +50,9 @@ class RetentionIT {
     @Test
     void withARetentionForwardedFilesStay(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(),
-                spool,
-                "gateway.observability.kafka.spool { roll_cycle = test_secondly, checkpoint_interval_ms = 200,"
-                        + " retain_forwarded = 1h }");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with("gateway.observability.kafka.spool { checkpoint_interval_ms = 200," + " retain_forwarded = 1h }")
+                .build();
         publishOverSeconds(config, 3);
         assertTrue(rollFiles(spool).size() >= 3, "files kept for the retention: " + rollFiles(spool));
     }
@@ -65,7 +64,7 @@ class RetentionIT {
         List<String> ids = new ArrayList<>();
         long peak = 0;
         long peakBytes = 0;
-        try (Forwarder forwarder = Forwarder.start(config)) {
+        try (Forwarder forwarder = Forwarder.start(config, true, RollPeriod.SECONDLY)) {
             long end = System.currentTimeMillis() + seconds * 1000L + 200;
             int seq = 0;
             while (System.currentTimeMillis() < end) {

@@ -17,6 +17,7 @@ import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestCertificates;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,11 +40,10 @@ class SecurityIT {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"PLAIN, alice", "SCRAM-SHA-256, bob", "SCRAM-SHA-512, carol"})
     void theRightCredentialsDeliverOverTls(String mechanism, String user, KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.saslSslBootstrapServers(),
-                dir.resolve("spool"),
-                sasl(mechanism, user, user + "-secret") + "gateway.observability.kafka.tls.ca_file = \""
-                        + broker.caFile() + "\"");
+        ForwarderConfig config = TestConfig.forBroker(broker.saslSslBootstrapServers(), dir.resolve("spool"))
+                .with(sasl(mechanism, user, user + "-secret") + "gateway.observability.kafka.tls.ca_file = \""
+                        + broker.caFile() + "\"")
+                .build();
         assertEquals("SASL_SSL", config.kafka().securityProtocol());
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -89,10 +89,9 @@ class SecurityIT {
     @Test
     void saslAloneAgainstAListenerWithoutTlsFailsSayingTlsWasExpectedAndHowToOptOut(
             KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.saslBootstrapServers(),
-                dir.resolve("spool"),
-                sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.startup.timeout_ms = 10000");
+        ForwarderConfig config = TestConfig.forBroker(broker.saslBootstrapServers(), dir.resolve("spool"))
+                .with(sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.startup.timeout_ms = 10000")
+                .build();
         ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
         assertTrue(e.getMessage().contains("TLS"), e.getMessage());
         assertTrue(e.getMessage().contains("security_protocol = \"SASL_PLAINTEXT\""), e.getMessage());
@@ -102,11 +101,10 @@ class SecurityIT {
 
     @Test
     void clearTextSaslIsPossibleExplicitlyAndWarnedAboutAtStart(KafkaBroker broker, @TempDir Path dir) {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.saslBootstrapServers(),
-                dir.resolve("spool"),
-                sasl("SCRAM-SHA-512", "carol", "carol-secret")
-                        + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"");
+        ForwarderConfig config = TestConfig.forBroker(broker.saslBootstrapServers(), dir.resolve("spool"))
+                .with(sasl("SCRAM-SHA-512", "carol", "carol-secret")
+                        + "gateway.observability.kafka.security_protocol = \"SASL_PLAINTEXT\"")
+                .build();
         ListAppender<ILoggingEvent> logs = captureLogs();
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -127,12 +125,11 @@ class SecurityIT {
     @Test
     void aWrongPasswordStopsTheStartAndAppearsNowhere(KafkaBroker broker, @TempDir Path dir) {
         String password = "Wr0ng-pa55word-" + UUID.randomUUID();
-        ForwarderConfig config = ForwarderIT.config(
-                broker.saslSslBootstrapServers(),
-                dir.resolve("spool"),
-                sasl("SCRAM-SHA-256", "bob", password)
+        ForwarderConfig config = TestConfig.forBroker(broker.saslSslBootstrapServers(), dir.resolve("spool"))
+                .with(sasl("SCRAM-SHA-256", "bob", password)
                         + "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"\n"
-                        + "gateway.observability.kafka.startup.timeout_ms = 15000");
+                        + "gateway.observability.kafka.startup.timeout_ms = 15000")
+                .build();
         ListAppender<ILoggingEvent> logs = captureLogs();
         try {
             ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
@@ -156,8 +153,9 @@ class SecurityIT {
     @Test
     void anUnreachableClusterStopsTheStartWithinTheTimeOut(@TempDir Path dir) throws Exception {
         int port = Ports.unused();
-        ForwarderConfig config = ForwarderIT.config(
-                "127.0.0.1:" + port, dir.resolve("spool"), "gateway.observability.kafka.startup.timeout_ms = 2000");
+        ForwarderConfig config = TestConfig.forBroker("127.0.0.1:" + port, dir.resolve("spool"))
+                .with("gateway.observability.kafka.startup.timeout_ms = 2000")
+                .build();
         long t0 = System.nanoTime();
         ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -168,10 +166,10 @@ class SecurityIT {
         assertTrue(ms < 2000 + 10_000, "took " + ms + " ms");
 
         // With require_connection off it starts at once, spools, and delivers once a broker appears there.
-        ForwarderConfig lenient = ForwarderIT.config(
-                "127.0.0.1:" + port,
-                dir.resolve("spool"),
-                "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 60000 }");
+        ForwarderConfig lenient = TestConfig.forBroker("127.0.0.1:" + port, dir.resolve("spool"))
+                .with(
+                        "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 60000 }")
+                .build();
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(lenient)) {
             for (int i = 0; i < 10; i++) {
@@ -194,10 +192,9 @@ class SecurityIT {
 
     @Test
     void tlsWithTheRightCaDeliversAndWithAWrongCaFailsClearly(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.sslBootstrapServers(),
-                dir.resolve("spool"),
-                "gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"");
+        ForwarderConfig config = TestConfig.forBroker(broker.sslBootstrapServers(), dir.resolve("spool"))
+                .with("gateway.observability.kafka.tls.ca_file = \"" + broker.caFile() + "\"")
+                .build();
         assertEquals("SSL", config.kafka().securityProtocol());
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -213,11 +210,10 @@ class SecurityIT {
                         .distinct());
 
         Path otherCa = TestCertificates.ca(dir.resolve("other-ca"), "someone-else");
-        ForwarderConfig wrong = ForwarderIT.config(
-                broker.sslBootstrapServers(),
-                dir.resolve("spool2"),
-                "gateway.observability.kafka.tls.ca_file = \"" + otherCa + "\"\n"
-                        + "gateway.observability.kafka.startup.timeout_ms = 10000");
+        ForwarderConfig wrong = TestConfig.forBroker(broker.sslBootstrapServers(), dir.resolve("spool2"))
+                .with("gateway.observability.kafka.tls.ca_file = \"" + otherCa + "\"\n"
+                        + "gateway.observability.kafka.startup.timeout_ms = 10000")
+                .build();
         ForwarderException e = assertThrows(ForwarderException.class, () -> Forwarder.start(wrong));
         assertTrue(
                 e.getMessage().startsWith("TLS handshake with Kafka at " + broker.sslBootstrapServers() + " failed"),
@@ -228,10 +224,10 @@ class SecurityIT {
     /** {@code brokers spoolDir topicPrefix}: a sasl block only, 7 records, printed what it used and delivered. */
     public static final class SaslOnlyChild {
         public static void main(String[] args) {
-            ForwarderConfig config = ForwarderIT.config(
-                    args[0],
-                    Path.of(args[1]),
-                    sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.topic_prefix = " + args[2]);
+            ForwarderConfig config = TestConfig.forBroker(args[0], Path.of(args[1]))
+                    .with(sasl("PLAIN", "alice", "alice-secret") + "gateway.observability.kafka.topic_prefix = "
+                            + args[2])
+                    .build();
             System.out.println("security_protocol " + config.kafka().securityProtocol() + ", tls block "
                     + (config.kafka().tls().isPresent() ? "present" : "absent"));
             UUID run = UUID.randomUUID();

@@ -1,5 +1,6 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,10 +11,12 @@ import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.TestConfig;
 import dev.forwarder.testkit.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -36,8 +39,9 @@ class SeveralWritersIT {
     @Test
     void twoAppenderProcessesOneForwarderEverythingInOrder(KafkaBroker broker, @TempDir Path dir) throws Exception {
         Path spool = dir.resolve("spool");
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(), spool, "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with("gateway.observability.kafka.spool.drain_timeout_ms = 60000")
+                .build();
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
         try (Forwarder forwarder = Forwarder.start(config)) {
             ForwarderException second = assertThrows(ForwarderException.class, () -> Forwarder.start(config));
@@ -50,10 +54,8 @@ class SeveralWritersIT {
             assertTrue(a.waitFor(120, TimeUnit.SECONDS) && b.waitFor(120, TimeUnit.SECONDS), "appenders finished");
             assertEquals(0, a.exitValue(), Files.readString(dir.resolve("a.log")));
             assertEquals(0, b.exitValue(), Files.readString(dir.resolve("b.log")));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (forwarder.status().backlog() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> forwarder.status().backlog() == 0);
             forwarder.close();
             assertEquals(
                     2 * PER_WRITER,

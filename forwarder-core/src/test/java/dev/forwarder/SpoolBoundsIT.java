@@ -3,11 +3,13 @@ package dev.forwarder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +49,9 @@ class SpoolBoundsIT {
             // Ballast leaves little room, so that the disk, not max_bytes, is what fills up.
             Path ballast = mount.resolve("ballast");
             Files.write(ballast, new byte[24 << 20]);
-            ForwarderConfig config = ForwarderIT.config(
-                    broker.bootstrapServers(),
-                    mount.resolve("spool"),
-                    "gateway.observability.kafka.spool.drain_timeout_ms = 60000");
+            ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), mount.resolve("spool"))
+                    .with("gateway.observability.kafka.spool.drain_timeout_ms = 60000")
+                    .build();
             UUID run = UUID.randomUUID();
             List<String> appended = new ArrayList<>();
             int seq = 0;
@@ -111,11 +112,10 @@ class SpoolBoundsIT {
         Path spool = dir.resolve("spool");
         // Kafka is away (nothing listens there), so nothing is forwarded or deleted: the spool only grows.
         int closedPort = Ports.unused();
-        ForwarderConfig config = ForwarderIT.config(
-                "127.0.0.1:" + closedPort,
-                spool,
-                "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
-                        + " spool.max_bytes = 48MiB }");
+        ForwarderConfig config = TestConfig.forBroker("127.0.0.1:" + closedPort, spool)
+                .with("gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
+                        + " spool.max_bytes = 48MiB }")
+                .build();
         UUID run = UUID.randomUUID();
         long largest = 0;
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -145,11 +145,10 @@ class SpoolBoundsIT {
         }
 
         // on_full = block: publish waits up to block_timeout_ms for room, then drops.
-        ForwarderConfig blocking = ForwarderIT.config(
-                "127.0.0.1:" + closedPort,
-                spool,
-                "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
-                        + " spool.max_bytes = 48MiB, spool.on_full = block, spool.block_timeout_ms = 300 }");
+        ForwarderConfig blocking = TestConfig.forBroker("127.0.0.1:" + closedPort, spool)
+                .with("gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
+                        + " spool.max_bytes = 48MiB, spool.on_full = block, spool.block_timeout_ms = 300 }")
+                .build();
         try (Forwarder forwarder = Forwarder.start(blocking)) {
             // Closing may have trimmed the roll file a little: fill what room there is, up to the first refusal.
             PublishResult r = null;
@@ -176,15 +175,14 @@ class SpoolBoundsIT {
         Path spool = dir.resolve("spool");
         int closedPort = Ports.unused();
         // Kafka away, one roll file a second: the oldest seconds must make room for the newest.
-        ForwarderConfig config = ForwarderIT.config(
-                "127.0.0.1:" + closedPort,
-                spool,
-                "gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
-                        + " spool { max_bytes = 48MiB, on_full = drop_oldest, roll_cycle = test_secondly } }");
+        ForwarderConfig config = TestConfig.forBroker("127.0.0.1:" + closedPort, spool)
+                .with("gateway.observability.kafka { startup.require_connection = false, spool.drain_timeout_ms = 200,"
+                        + " spool { max_bytes = 48MiB, on_full = drop_oldest } }")
+                .build();
         UUID run = UUID.randomUUID();
         long largest = 0;
         ForwarderStatus s;
-        try (Forwarder forwarder = Forwarder.start(config)) {
+        try (Forwarder forwarder = Forwarder.start(config, true, RollPeriod.SECONDLY)) {
             long end = System.currentTimeMillis() + 7_000;
             int seq = 0;
             while (System.currentTimeMillis() < end) {

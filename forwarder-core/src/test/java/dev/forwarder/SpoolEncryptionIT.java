@@ -1,5 +1,6 @@
 package dev.forwarder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,7 @@ import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import dev.forwarder.testkit.TopicReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -140,19 +142,17 @@ class SpoolEncryptionIT {
             publish(forwarder, run, 0, 5, ids);
             append(withC, run, 5, 6, ids);
             publish(forwarder, run, 6, 10, ids);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (forwarder.status().lastError() == null && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> forwarder.status().lastError() != null);
             ForwarderStatus status = forwarder.status();
             assertTrue(
                     status.lastError() != null
                             && status.lastError().contains("sealed with key " + SpoolKeys.name(idC))
                             && status.lastError().contains("nothing is skipped"),
                     status.toString());
-            while (forwarder.status().delivered() < 5 && System.nanoTime() < deadline) {
-                Thread.sleep(50); // the five before it are delivered (a new topic can take a while)...
-            }
+            // the five before it are delivered (a new topic can take a while)...
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> forwarder.status().delivered() >= 5);
             Thread.sleep(1000);
             // ... and nothing after it: the four behind the unreadable record wait with it.
             assertEquals(5, forwarder.status().delivered(), "forwarding went past the unreadable record");
@@ -191,10 +191,9 @@ class SpoolEncryptionIT {
     }
 
     private static ForwarderConfig config(KafkaBroker broker, Path spool, Path keys) {
-        return ForwarderIT.config(
-                broker.bootstrapServers(),
-                spool,
-                keys == null ? "" : "gateway.observability.kafka.spool.encryption.key_file = \"" + keys + "\"");
+        return TestConfig.forBroker(broker.bootstrapServers(), spool)
+                .with(keys == null ? "" : "gateway.observability.kafka.spool.encryption.key_file = \"" + keys + "\"")
+                .build();
     }
 
     private static Map<Long, Long> sealingKeys(Path spoolDir) throws IOException {

@@ -1,5 +1,6 @@
 package dev.forwarder;
 
+import dev.forwarder.internal.spool.RollPeriod;
 import java.nio.file.Path;
 
 /**
@@ -13,8 +14,8 @@ public final class SpoolWriterChild {
     public static void main(String[] args) throws Exception {
         ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka { brokers = \"127.0.0.1:1\","
                 + " startup { require_connection = false, timeout_ms = 500 }, spool { dir = \"" + Path.of(args[0])
-                + "\", roll_cycle = test_secondly, drain_timeout_ms = 200 } }");
-        try (Forwarder forwarder = Forwarder.start(config)) {
+                + "\", drain_timeout_ms = 200 } }");
+        try (Forwarder forwarder = Forwarder.start(config, true, RollPeriod.SECONDLY)) {
             for (int i = 0; i < 50; i++) {
                 forwarder.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a" + i + "\"}");
             }

@@ -7,6 +7,7 @@ import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,11 +30,10 @@ class SyncWritesIT {
 
     @Test
     void publishReturnsOnlyOnceTheRecordIsReadable(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        ForwarderConfig config = ForwarderIT.config(
-                broker.bootstrapServers(),
-                dir.resolve("spool"),
-                "gateway.observability.async_writes = false\n" + "gateway.observability.kafka.request_timeout_ms = "
-                        + REQUEST_TIMEOUT_MS);
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .with("gateway.observability.async_writes = false\n"
+                        + "gateway.observability.kafka.request_timeout_ms = " + REQUEST_TIMEOUT_MS)
+                .build();
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
         UUID run = UUID.randomUUID();
         try (Forwarder forwarder = Forwarder.start(config);

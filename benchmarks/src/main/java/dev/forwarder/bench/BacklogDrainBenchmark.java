@@ -5,6 +5,7 @@ import dev.forwarder.ForwarderConfig;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -77,11 +78,7 @@ public class BacklogDrainBenchmark {
     public void spoolBacklog() throws Exception {
         spool = BenchmarkBroker.tempDir("drain");
         String prefix = BenchmarkBroker.freshTopics(kafka);
-        config = ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + kafka.bootstrapServers() + "\"\n"
-                + "  topic_prefix = \"" + prefix + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "}");
+        config = TestConfig.forBroker(kafka, spool).prefix(prefix).build();
         UUID run = UUID.randomUUID();
         try (Spool s = new Spool(spool)) {
             for (int i = 0; i < backlog; i++) {

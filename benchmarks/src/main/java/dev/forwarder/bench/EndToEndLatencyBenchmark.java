@@ -2,9 +2,9 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
-import dev.forwarder.ForwarderConfig;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.UUID;
@@ -59,12 +59,10 @@ public class EndToEndLatencyBenchmark {
         kafka = BenchmarkBroker.start();
         String prefix = BenchmarkBroker.freshTopics(kafka);
         spool = BenchmarkBroker.tempDir("e2e");
-        forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + kafka.bootstrapServers() + "\"\n"
-                + "  topic_prefix = \"" + prefix + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "  delivery = \"" + delivery + "\"\n"
-                + "}"));
+        forwarder = Forwarder.start(TestConfig.forBroker(kafka, spool)
+                .prefix(prefix)
+                .with("gateway.observability.kafka.delivery = " + delivery)
+                .build());
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);

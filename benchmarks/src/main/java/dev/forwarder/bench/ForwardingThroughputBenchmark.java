@@ -7,6 +7,7 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -92,13 +93,10 @@ public class ForwardingThroughputBenchmark {
         }
 
         ForwarderConfig config(Path spool, String prefix, String delivery, int batchSize) {
-            return ForwarderConfig.parse("gateway.observability.kafka {\n"
-                    + "  batch_size = " + batchSize + "\n"
-                    + "  brokers = \"" + kafka.bootstrapServers() + "\"\n"
-                    + "  topic_prefix = \"" + prefix + "\"\n"
-                    + "  spool.dir = \"" + spool + "\"\n"
-                    + "  delivery = \"" + delivery + "\"\n"
-                    + "}");
+            return TestConfig.forBroker(kafka, spool)
+                    .prefix(prefix)
+                    .with("gateway.observability.kafka { batch_size = " + batchSize + ", delivery = " + delivery + " }")
+                    .build();
         }
     }
 

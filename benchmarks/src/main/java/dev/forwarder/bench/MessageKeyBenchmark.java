@@ -1,7 +1,7 @@
 package dev.forwarder.bench;
 
-import dev.forwarder.internal.kafka.KafkaMessages;
-import dev.forwarder.internal.kafka.KeyScanner;
+import dev.forwarder.internal.json.KeyScanner;
+import dev.forwarder.internal.json.MessageKeys;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -49,12 +49,12 @@ public class MessageKeyBenchmark {
 
     @Benchmark
     public String keyWithIdFirst() {
-        return KafkaMessages.keyOf(idFirst);
+        return MessageKeys.keyOf(idFirst);
     }
 
     @Benchmark
     public String keyFromFullScan() {
-        return KafkaMessages.keyOf(episodeLast);
+        return MessageKeys.keyOf(episodeLast);
     }
 
     /** What publish uses: the allocation-free scan ({@code KeyScanner}); Jackson above, for comparison. */

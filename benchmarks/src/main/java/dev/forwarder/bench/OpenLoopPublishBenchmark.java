@@ -2,9 +2,9 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
-import dev.forwarder.ForwarderConfig;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -94,13 +94,13 @@ public class OpenLoopPublishBenchmark {
         topic = DataType.CHAT_INFERENCE.topic("bare");
         if (target.equals("publish")) {
             spool = BenchmarkBroker.tempDir("open-loop");
-            forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
-                    + "  brokers = \"" + brokers + "\"\n"
-                    + "  spool.dir = \"" + spool + "\"\n"
-                    + "  startup.require_connection = " + broker.equals("up") + "\n"
-                    + "  spool.drain_timeout_ms = 1000\n"
-                    + (encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "")
-                    + "}"));
+            forwarder = Forwarder.start(TestConfig.forBroker(brokers, spool)
+                    .with("gateway.observability.kafka {\n"
+                            + "  startup.require_connection = " + broker.equals("up") + "\n"
+                            + "  spool.drain_timeout_ms = 1000\n"
+                            + (encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "")
+                            + "}")
+                    .build());
         } else {
             producer = BenchmarkBroker.bareProducer(brokers);
         }

@@ -1,8 +1,8 @@
 package dev.forwarder.bench;
 
 import dev.forwarder.Forwarder;
-import dev.forwarder.ForwarderConfig;
 import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
@@ -33,14 +33,14 @@ final class PublishRig implements AutoCloseable {
             brokers = BenchmarkBroker.nowhere();
         }
         spool = BenchmarkBroker.tempDir(name);
-        forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + brokers + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "  startup.require_connection = " + broker.equals("up") + "\n"
-                + "  spool.drain_timeout_ms = 1000\n"
-                + "  spool.max_bytes = 16GiB\n"
-                + extra.settings(spool)
-                + "}"));
+        forwarder = Forwarder.start(TestConfig.forBroker(brokers, spool)
+                .with("gateway.observability.kafka {\n"
+                        + "  startup.require_connection = " + broker.equals("up") + "\n"
+                        + "  spool.drain_timeout_ms = 1000\n"
+                        + "  spool.max_bytes = 16GiB\n"
+                        + extra.settings(spool)
+                        + "}")
+                .build());
         producer = BenchmarkBroker.bareProducer(brokers);
     }
 

@@ -1,7 +1,8 @@
 package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
-import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.json.MessageKeys;
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,7 @@ public class SpoolAppendBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = BenchmarkBroker.tempDir("append");
-        spool = new Spool(dir, Spool.DEFAULT_ROLL_CYCLE, 0, sync.equals("every_record"));
+        spool = new Spool(dir, RollPeriod.HOURLY, 0, sync.equals("every_record"));
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);
@@ -63,7 +64,7 @@ public class SpoolAppendBenchmark {
 
     @Benchmark
     public String keyScan() {
-        return KafkaMessages.keyOf(json);
+        return MessageKeys.keyOf(json);
     }
 
     @Benchmark

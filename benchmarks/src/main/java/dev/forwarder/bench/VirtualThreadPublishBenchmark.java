@@ -2,9 +2,9 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
-import dev.forwarder.ForwarderConfig;
 import dev.forwarder.testkit.JvmResources;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -65,13 +65,10 @@ public class VirtualThreadPublishBenchmark {
     public void setUp() throws Exception {
         String brokers = BenchmarkBroker.nowhere();
         spool = BenchmarkBroker.tempDir("virtual");
-        forwarder = Forwarder.start(ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + brokers + "\"\n"
-                + "  spool.dir = \"" + spool + "\"\n"
-                + "  spool.max_bytes = 4GiB\n"
-                + "  startup.require_connection = false\n"
-                + "  spool.drain_timeout_ms = 0\n"
-                + "}"));
+        forwarder = Forwarder.start(TestConfig.forBroker(brokers, spool)
+                .with("gateway.observability.kafka { spool.max_bytes = 4GiB, startup.require_connection = false,"
+                        + " spool.drain_timeout_ms = 0 }")
+                .build());
         json = Records.json(DataType.CHAT_INFERENCE, Records.id(UUID.randomUUID(), 1));
     }
 

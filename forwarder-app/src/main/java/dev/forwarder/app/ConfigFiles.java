@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.forwarder.ForwarderConfig;
-import dev.forwarder.internal.config.ConfigParser;
 import java.nio.file.Path;
 
 /** The configuration file a command was given, as the user wrote it and as the forwarder reads it. */
@@ -16,7 +15,7 @@ final class ConfigFiles {
 
     /** The tree as written (no defaults); empty when no file is given. */
     static Config tree(Path file) {
-        return file == null ? ConfigFactory.empty() : ConfigParser.readFile(file);
+        return file == null ? ConfigFactory.empty() : ForwarderConfig.readFile(file);
     }
 
     /** True when neither the file nor a system property names the brokers. */

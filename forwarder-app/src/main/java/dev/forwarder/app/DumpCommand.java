@@ -3,8 +3,7 @@ package dev.forwarder.app;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.DataType;
-import dev.forwarder.internal.forward.DeadLetters;
-import dev.forwarder.internal.spool.SpoolRecord;
+import dev.forwarder.SpoolInspector;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -58,9 +57,9 @@ final class DumpCommand implements Callable<Integer> {
         JsonGenerator json = new ObjectMapper().getFactory().createGenerator(stdout);
         json.setRootValueSeparator(null);
         AtomicLong written = new AtomicLong();
-        SpoolFiles.scan(deadLetter ? spoolDir.resolve("dead-letter") : spoolDir, keyFile, new SpoolFiles.Visitor() {
+        SpoolInspector.Visitor dump = new SpoolInspector.Visitor() {
             @Override
-            public boolean record(SpoolRecord.Entry e) {
+            public boolean record(SpoolInspector.Record e) {
                 if (limit >= 0 && written.get() >= limit) {
                     return false;
                 }
@@ -69,22 +68,23 @@ final class DumpCommand implements Callable<Integer> {
                 }
                 try {
                     json.writeStartObject();
-                    json.writeNumberField("spool_index", e.index());
+                    json.writeNumberField("spool_index", e.spoolIndex());
                     json.writeStringField("data_type", e.type().wireName());
                     json.writeStringField(
                             "append_time",
                             Instant.ofEpochMilli(e.appendTimeMs()).toString());
                     json.writeStringField("key", e.key());
-                    if (e.note() != null) {
-                        DeadLetters.Origin origin = DeadLetters.origin(e.note());
-                        json.writeStringField("reason", origin.reason());
-                        if (origin.sourceId() != null) {
-                            json.writeStringField("source_id", origin.sourceId().toString());
-                            json.writeNumberField("original_spool_index", origin.spoolIndex());
+                    if (e.deadLetter() != null) {
+                        json.writeStringField("reason", e.deadLetter().reason());
+                        if (e.deadLetter().sourceId() != null) {
+                            json.writeStringField(
+                                    "source_id", e.deadLetter().sourceId().toString());
+                            json.writeNumberField(
+                                    "original_spool_index", e.deadLetter().spoolIndex());
                         }
                     }
                     json.writeFieldName("record");
-                    json.writeRawValue(new String(e.payload(), StandardCharsets.UTF_8));
+                    json.writeRawValue(new String(e.json(), StandardCharsets.UTF_8));
                     json.writeEndObject();
                     json.writeRaw('\n');
                 } catch (IOException ex) {
@@ -95,10 +95,17 @@ final class DumpCommand implements Callable<Integer> {
             }
 
             @Override
-            public void corrupt(long index, String reason) {
+            public void unreadable(long index, String reason) {
                 System.err.println("spool record " + index + " cannot be read: " + reason);
             }
-        });
+        };
+        try (SpoolInspector spool = SpoolInspector.open(spoolDir, keyFile)) {
+            if (deadLetter) {
+                spool.scanDeadLetters(dump);
+            } else {
+                spool.scan(dump);
+            }
+        }
         json.flush();
         return 0;
     }

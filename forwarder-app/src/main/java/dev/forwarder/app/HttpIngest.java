@@ -6,8 +6,6 @@ import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.json.EventCodec;
-import dev.forwarder.internal.json.InvalidEventException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +50,6 @@ final class HttpIngest implements AutoCloseable {
 
     private final Forwarder forwarder;
     private final ForwarderConfig.Http settings;
-    private final EventCodec codec = new EventCodec();
     private final Server server;
     private final byte[] expectedAuthorization;
     private final java.util.concurrent.Semaphore ingestSlots;
@@ -124,10 +121,7 @@ final class HttpIngest implements AutoCloseable {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             forwarder.writePrometheus(out);
             response.setStatus(200);
-            response.getHeaders()
-                    .put(
-                            HttpHeader.CONTENT_TYPE,
-                            dev.forwarder.internal.metrics.ForwarderMetrics.prometheusContentType());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, Forwarder.prometheusContentType());
             response.write(true, ByteBuffer.wrap(out.toByteArray()), callback);
             return;
         }
@@ -218,10 +212,9 @@ final class HttpIngest implements AutoCloseable {
         }
         // All or nothing: every record is checked before any is appended.
         for (Line line : records) {
-            try {
-                codec.parse(dataType, line.bytes());
-            } catch (InvalidEventException e) {
-                reply(response, callback, 400, error((ndjson ? "line " + line.number() + ": " : "") + e.getMessage()));
+            Optional<String> invalid = Forwarder.validate(dataType, line.bytes());
+            if (invalid.isPresent()) {
+                reply(response, callback, 400, error((ndjson ? "line " + line.number() + ": " : "") + invalid.get()));
                 return;
             }
         }

@@ -1,6 +1,5 @@
 package dev.forwarder.app;
 
-import dev.forwarder.internal.spool.Spool;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,7 +32,6 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        Spool.quietChronicle();
         System.exit(new CommandLine(new Main()).execute(args));
     }
 }

@@ -1,18 +1,14 @@
 package dev.forwarder.app;
 
 import dev.forwarder.DataType;
+import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderConfigException;
-import dev.forwarder.internal.kafka.KafkaMessages;
-import dev.forwarder.internal.kafka.ProducerSettings;
-import dev.forwarder.internal.spool.Spool;
-import dev.forwarder.internal.spool.SpoolRecord;
+import dev.forwarder.ForwarderException;
+import dev.forwarder.ReplayResult;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.header.Header;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -56,50 +52,22 @@ final class ReplayCommand implements Callable<Integer> {
             return 2;
         }
         DataType only = SpoolFiles.type(type);
-        long from = SpoolFiles.time(since).toEpochMilli();
-        long to = until == null ? Long.MAX_VALUE : SpoolFiles.time(until).toEpochMilli();
-        ForwarderConfig.Kafka kafka = settings.kafka();
-        Path dir = kafka.spool().dir();
-        Header source;
-        Path keyFile = kafka.spool().encryptionKeyFile().orElse(null);
-        try (Spool spool = SpoolFiles.open(dir, keyFile)) {
-            source = KafkaMessages.sourceIdHeader(spool.sourceId());
-        }
-        AtomicLong sent = new AtomicLong();
-        AtomicReference<Exception> failure = new AtomicReference<>();
+        Instant from = SpoolFiles.time(since);
+        Instant to = until == null ? null : SpoolFiles.time(until);
         Progress progress = new Progress("replayed");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(ProducerSettings.producer(kafka))) {
-            SpoolFiles.scan(dir, keyFile, new SpoolFiles.Visitor() {
-                @Override
-                public boolean record(SpoolRecord.Entry e) {
-                    if (e.appendTimeMs() < from || e.appendTimeMs() >= to || (only != null && e.type() != only)) {
-                        return true;
-                    }
-                    producer.send(
-                            KafkaMessages.toProducerRecord(
-                                    kafka.topic(e.type()), e.type(), e.keyBytes(), e.payload(), source, e.index()),
-                            (metadata, error) -> {
-                                if (error != null) {
-                                    failure.compareAndSet(null, error);
-                                }
-                            });
-                    progress.update(sent.incrementAndGet());
-                    return failure.get() == null;
-                }
-
-                @Override
-                public void corrupt(long index, String reason) {
-                    System.err.println("skipping spool record " + index + ": " + reason);
-                }
-            });
-            producer.flush();
-        }
-        progress.done(sent.get());
-        if (failure.get() != null) {
-            System.err.println("replay stopped: " + failure.get());
+        ReplayResult result;
+        try {
+            result = Forwarder.replay(settings, from, to, only, progress::update);
+        } catch (ForwarderException e) {
+            System.err.println(e.getMessage());
             return 1;
         }
-        System.out.println("replayed " + sent.get() + " records to " + kafka.brokers());
+        progress.done(result.sent());
+        if (result.corrupt() > 0) {
+            System.err.println("skipped " + result.corrupt() + " corrupt records (logged with their index)");
+        }
+        System.out.println(
+                "replayed " + result.sent() + " records to " + settings.kafka().brokers());
         return 0;
     }
 }

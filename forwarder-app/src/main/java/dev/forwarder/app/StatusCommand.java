@@ -2,8 +2,7 @@ package dev.forwarder.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.forwarder.internal.spool.Checkpoint;
-import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.SpoolInspector;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,14 +30,12 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ObjectNode out = new ObjectMapper().createObjectNode();
-        long checkpoint = SpoolFiles.checkpoint(spoolDir);
-        try (Spool spool = SpoolFiles.open(spoolDir)) {
-            long backlog = spool.countAfter(checkpoint);
-            long oldest = spool.appendTimeAfter(checkpoint);
+        try (SpoolInspector spool = SpoolInspector.open(spoolDir, null)) {
+            long oldest = spool.oldestUnforwardedAppendTimeMs();
             out.put("spool", spoolDir.toAbsolutePath().toString());
             out.put("source_id", spool.sourceId().toString());
-            out.put("checkpoint", checkpoint);
-            out.put("backlog_records", backlog);
+            out.put("checkpoint", spool.checkpoint());
+            out.put("backlog_records", spool.backlog());
             out.put(
                     "oldest_unforwarded",
                     oldest < 0 ? null : Instant.ofEpochMilli(oldest).toString());
@@ -49,17 +46,8 @@ final class StatusCommand implements Callable<Integer> {
                             : Duration.between(Instant.ofEpochMilli(oldest), Instant.now())
                                     .toSeconds());
             out.put("spool_bytes", spool.diskBytes());
+            out.put("dead_letters", spool.deadLetters());
         }
-        long deadLetters = 0;
-        if (Files.isDirectory(spoolDir.resolve("dead-letter/queue"))) {
-            try (Spool spool = SpoolFiles.open(spoolDir.resolve("dead-letter"))) {
-                // Headers only: counts sealed dead letters too, without their key.
-                deadLetters = spool.sealingKeysAfter(Checkpoint.NONE).values().stream()
-                        .mapToLong(Long::longValue)
-                        .sum();
-            }
-        }
-        out.put("dead_letters", deadLetters);
         out.put("forwarder", forwarder());
         if (json) {
             System.out.println(out.toString());

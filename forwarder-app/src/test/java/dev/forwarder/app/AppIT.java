@@ -13,6 +13,7 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -38,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
 @KafkaTest
 class AppIT {
 
-    private static final Path JAR = Path.of("target/forwarder.jar");
     private static final String TOKEN = "app-it-token";
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http =
@@ -48,19 +48,10 @@ class AppIT {
     private record App(Process process, int port, Path log) {}
 
     private static Path config(Path dir, KafkaBroker broker, String prefix, int port) throws IOException {
-        Path file = dir.resolve("forwarder.conf");
-        Files.writeString(
-                file,
-                "gateway.observability.kafka {\n"
-                        + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
-                        + "  topic_prefix = \"" + prefix + "\"\n"
-                        + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
-                        + "  spool.drain_timeout_ms = 30000\n"
-                        + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on
-                        // new topics
-                        + "}\n"
-                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8KiB }\n");
-        return file;
+        return TestConfig.forBroker(broker, dir.resolve("spool"))
+                .prefix(prefix)
+                .with("forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8KiB }")
+                .writeTo(dir.resolve("forwarder.conf"));
     }
 
     private static App start(Path config, int port, Path log, String... extra) throws Exception {
@@ -68,25 +59,7 @@ class AppIT {
     }
 
     private static App start(Path config, int port, Path log, List<String> jvm, String... extra) throws Exception {
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(jvm);
-        command.addAll(List.of("-jar", JAR.toString(), "run", "--config", config.toString()));
-        command.addAll(List.of(extra));
-        Process process = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains("Ctrl-C or SIGTERM to stop.")) {
-                return new App(process, port, log);
-            }
-            assertTrue(process.isAlive(), "the app exited during start:\n" + Files.readString(log));
-            Thread.sleep(100);
-        }
-        process.destroyForcibly();
-        throw new AssertionError("the app did not start within 90 s:\n" + Files.readString(log));
+        return new App(ForwarderJar.run(config, log, jvm, extra), port, log);
     }
 
     private static int stop(App app) throws Exception {
@@ -183,29 +156,16 @@ class AppIT {
         assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
         assertEquals(4, delivered.messages());
 
-        Process status = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        JAR.toString(),
-                        "status",
-                        "--spool",
-                        dir.resolve("spool").toString(),
-                        "--json")
+        Process status = ForwarderJar.command(
+                        "status", "--spool", dir.resolve("spool").toString(), "--json")
                 .start();
         JsonNode s = JSON.readTree(status.getInputStream().readAllBytes());
         assertEquals(0, status.waitFor());
         assertEquals(0, s.get("backlog_records").asInt());
         assertTrue(s.get("forwarder").asText().startsWith("not running"));
 
-        Process dump = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        JAR.toString(),
-                        "dump",
-                        "--spool",
-                        dir.resolve("spool").toString(),
-                        "--type",
-                        "model_inference")
+        Process dump = ForwarderJar.command(
+                        "dump", "--spool", dir.resolve("spool").toString(), "--type", "model_inference")
                 .start();
         List<String> lines = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
                 .lines()
@@ -269,12 +229,7 @@ class AppIT {
     @Test
     void theDemoRunsEndToEndAndItsAccountAddsUp(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("demo.log");
-        Process demo = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        JAR.toString(),
-                        "demo",
-                        "--short")
+        Process demo = ForwarderJar.command("demo", "--short")
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -295,10 +250,7 @@ class AppIT {
     }
 
     private static Process command(Path dir, String... args) throws IOException {
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command)
+        return ForwarderJar.command(args)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         dir.resolve("command.log").toFile()))

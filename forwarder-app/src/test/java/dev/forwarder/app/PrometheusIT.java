@@ -1,5 +1,6 @@
 package dev.forwarder.app;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -28,6 +30,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +46,6 @@ class PrometheusIT {
 
     private static final Path OPS =
             Path.of(System.getProperty("user.dir")).getParent().resolve("ops");
-    private static final Path JAR = Path.of("target/forwarder.jar");
     private static final String TOKEN = "prometheus-it-token";
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http =
@@ -83,17 +85,10 @@ class PrometheusIT {
         Path prometheusBinary = installed("prometheus");
         int appPort = Ports.unused();
         int promPort = Ports.unused();
-        Path config = dir.resolve("forwarder.conf");
-        Files.writeString(
-                config,
-                "gateway.observability.kafka {\n"
-                        + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
-                        + "  topic_prefix = \"prom"
-                        + UUID.randomUUID().toString().substring(0, 8) + "\"\n"
-                        + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
-                        + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
-                        + "}\n"
-                        + "forwarder.http { port = " + appPort + ", token = \"" + TOKEN + "\" }\n");
+        Path config = TestConfig.forBroker(broker, dir.resolve("spool"))
+                .prefix("prom" + UUID.randomUUID().toString().substring(0, 8))
+                .with("forwarder.http { port = " + appPort + ", token = \"" + TOKEN + "\" }")
+                .writeTo(dir.resolve("forwarder.conf"));
         Path promConfig = dir.resolve("prometheus.yml");
         Files.writeString(
                 promConfig,
@@ -103,13 +98,7 @@ class PrometheusIT {
                         + "    authorization:\n      credentials: " + TOKEN + "\n"
                         + "    static_configs:\n      - targets: ['127.0.0.1:" + appPort + "']\n");
         Path appLog = dir.resolve("app.log");
-        Process app = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        JAR.toString(),
-                        "run",
-                        "--config",
-                        config.toString())
+        Process app = ForwarderJar.command("run", "--config", config.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(appLog.toFile())
                 .start();
@@ -125,7 +114,7 @@ class PrometheusIT {
         AtomicInteger accepted = new AtomicInteger();
         Thread publisher = new Thread(() -> publish(appPort, publishing, accepted), "publisher");
         try {
-            awaitLog(app, appLog, "Ctrl-C or SIGTERM to stop.");
+            ForwarderJar.awaitLog(app, appLog, ForwarderJar.STARTED, Duration.ofSeconds(90));
             publisher.start();
             String base = "http://127.0.0.1:" + promPort;
             assertEquals(
@@ -213,41 +202,30 @@ class PrometheusIT {
         return answer.path("data").path("result");
     }
 
-    /** The result of a query once it has a series (rates need two scrapes), or empty after the time-out. */
-    private JsonNode awaitSeries(String base, String expr, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        JsonNode result = query(base, expr);
-        while (result.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-            result = query(base, expr);
+    /** The result of a query once it has a series (rates need two scrapes); empty if none came in time. */
+    private JsonNode awaitSeries(String base, String expr, int seconds) {
+        try {
+            return await().atMost(Duration.ofSeconds(seconds))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> query(base, expr), result -> !result.isEmpty());
+        } catch (ConditionTimeoutException e) {
+            return JSON.createArrayNode();
         }
-        return result;
     }
 
+    /** The query's first value once it is above 0 (NaN without a series), or what it is at the time-out. */
     private double awaitValue(String base, String expr, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (true) {
-            JsonNode result = awaitSeries(base, expr, seconds);
-            double value = result.isEmpty()
-                    ? Double.NaN
-                    : result.get(0).get("value").get(1).asDouble();
-            if (value > 0 || System.nanoTime() > deadline) {
-                return value;
-            }
-            Thread.sleep(500);
+        try {
+            return await().atMost(Duration.ofSeconds(seconds))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> valueOf(query(base, expr)), value -> value > 0);
+        } catch (ConditionTimeoutException e) {
+            return valueOf(query(base, expr));
         }
     }
 
-    private static void awaitLog(Process process, Path log, String line) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains(line)) {
-                return;
-            }
-            assertTrue(process.isAlive(), "exited during start:\n" + Files.readString(log));
-            Thread.sleep(100);
-        }
-        throw new AssertionError("did not start within 90 s:\n" + Files.readString(log));
+    private static double valueOf(JsonNode result) {
+        return result.isEmpty() ? Double.NaN : result.get(0).get("value").get(1).asDouble();
     }
 
     private static Set<String> names(String text, String prefix) {

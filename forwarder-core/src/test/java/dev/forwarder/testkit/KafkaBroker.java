@@ -232,6 +232,13 @@ public final class KafkaBroker implements AutoCloseable {
         return props;
     }
 
+    /** Client properties of a consumer that reads only committed transactions ({@code read_committed}). */
+    public Map<String, Object> readCommittedProperties() {
+        Map<String, Object> props = clientProperties();
+        props.put("isolation.level", "read_committed");
+        return props;
+    }
+
     /** Client properties for the SASL listener with the given mechanism and credentials. */
     public Map<String, Object> saslClientProperties(String mechanism, String user, String password) {
         String module = mechanism.equals("PLAIN")

@@ -1,5 +1,6 @@
 package dev.forwarder.testkit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +10,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,11 +94,9 @@ class KafkaBrokerIT {
             assertTrue(broker.isPresent() && broker.get().isAlive());
 
             host.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs in the host
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (broker.get().isAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertFalse(broker.get().isAlive(), "broker pid " + brokerPid + " outlived its killed parent");
+            await().atMost(Duration.ofSeconds(20))
+                    .untilAsserted(() -> assertFalse(
+                            broker.get().isAlive(), "broker pid " + brokerPid + " outlived its killed parent"));
         }
     }
 

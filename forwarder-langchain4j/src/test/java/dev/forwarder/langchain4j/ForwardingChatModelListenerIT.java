@@ -1,5 +1,6 @@
 package dev.forwarder.langchain4j;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,6 +15,7 @@ import dev.forwarder.ForwarderConfig;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.PrometheusText;
+import dev.forwarder.testkit.TestConfig;
 import dev.forwarder.testkit.TopicReader;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.SystemMessage;
@@ -31,6 +33,7 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,13 +61,9 @@ class ForwardingChatModelListenerIT {
     @Test
     void everyCallLandsAsALinkedModelAndChatInference(KafkaBroker broker, @TempDir Path dir) throws Exception {
         String prefix = "lc" + UUID.randomUUID().toString().substring(0, 8);
-        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + broker.bootstrapServers() + "\"\n"
-                + "  topic_prefix = \"" + prefix + "\"\n"
-                + "  spool.dir = \"" + dir.resolve("spool") + "\"\n"
-                + "  spool.drain_timeout_ms = 30000\n"
-                + "  producer { \"delivery.timeout.ms\" = 15000 }\n"
-                + "}\n");
+        ForwarderConfig config = TestConfig.forBroker(broker, dir.resolve("spool"))
+                .prefix(prefix)
+                .build();
         String metrics;
         try (StubOpenAi stub = new StubOpenAi();
                 Forwarder forwarder = Forwarder.start(config)) {
@@ -159,10 +158,8 @@ class ForwardingChatModelListenerIT {
             assertThrows(RuntimeException.class, () -> model.chat("please fail"));
             assertEquals(5, stub.requests.size());
 
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (forwarder.status().delivered() < 8 && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> forwarder.status().delivered() >= 8);
             assertEquals(8, forwarder.status().appended(), "two records per successful call, none for the failure");
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             forwarder.writePrometheus(out);

@@ -1,6 +1,5 @@
 package dev.forwarder.internal.forward;
 
-import dev.forwarder.internal.kafka.DeliveryObserver;
 import dev.forwarder.internal.kafka.Failures;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.util.ArrayDeque;

@@ -8,8 +8,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the forwarder thread: Agrona's {@link AgentRunner} with a back-off idle strategy (spin, yield, then
- * park up to 1 ms), an error handler that logs (the agent itself never lets a failure end forwarding), and
- * the drain at close: ask the agent to finish, wait for it to end by itself, and only then stop the thread.
+ * park up to 1 ms), an error handler that counts each error of the thread ({@code forwarder_errors}) and hands
+ * it to the agent (which says it in lastError and backs off: an error never ends forwarding), and the drain
+ * at close: ask the agent to finish, wait for it to end by itself, and only then stop the thread.
  *
  * <p>Misuse: {@link #drainAndClose} once; it may be called from any thread, and the agent's
  * {@code onClose} (producer close, checkpoint force) runs on the forwarder thread.
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class ForwarderRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForwarderRunner.class);
+
     /** Beyond the drain time-out, how long the thread may take to close the producer and force the checkpoint. */
     private static final long CLOSE_GRACE_MS = 30_000;
 
@@ -24,11 +26,15 @@ public final class ForwarderRunner {
     private final AgentRunner runner;
     private final Thread thread;
 
-    public ForwarderRunner(ForwarderAgent agent) {
+    /** @param observer counts each error of the forwarder thread */
+    public ForwarderRunner(ForwarderAgent agent, DeliveryObserver observer) {
         this.agent = agent;
         this.runner = new AgentRunner(
                 new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1)),
-                e -> LOG.error("forwarder thread error", e),
+                error -> {
+                    observer.forwarderError();
+                    agent.onError(error); // logs it, backs off; forwarding goes on
+                },
                 null,
                 agent);
         this.thread = AgentRunner.startOnThread(runner, r -> {

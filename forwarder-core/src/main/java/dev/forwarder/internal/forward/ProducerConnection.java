@@ -1,7 +1,5 @@
 package dev.forwarder.internal.forward;
 
-import dev.forwarder.internal.kafka.ConnectionMetrics;
-import dev.forwarder.internal.kafka.DeliveryObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -18,21 +16,21 @@ import org.slf4j.LoggerFactory;
  * <p>The cluster check talks to the cluster for seconds, so it runs on a thread of its own; {@link #connect}
  * only looks at its result, and the duty cycle stays free to make room, settle and drain meanwhile. Building
  * a producer fails for a host name that does not resolve yet or a bad {@code producer} setting: that is a
- * {@link Step#FAILED} with the reason, never an exception out of here. Forwarder thread only.
+ * failure with the reason, never an exception out of here. Forwarder thread only.
  */
 final class ProducerConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProducerConnection.class);
     private static final long METRICS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
-    enum Step {
+    private enum Step {
         WAITING,
         FAILED,
         READY
     }
 
     private final Supplier<Producer<byte[], byte[]>> producers;
-    private final ForwarderAgent.ClusterProbe probe;
+    private final ForwarderWiring.ClusterProbe probe;
     private final DeliveryObserver observer;
     private final ConnectionMetrics metrics;
     private final String name;
@@ -40,11 +38,14 @@ final class ProducerConnection {
     private boolean checked;
     private Producer<byte[], byte[]> producer;
     private String failure;
+    /** The last failure logged: each distinct one is logged once, not at every retry. */
+    private String lastLogged;
+
     private long lastPollNanos;
 
     ProducerConnection(
             Supplier<Producer<byte[], byte[]>> producers,
-            ForwarderAgent.ClusterProbe probe,
+            ForwarderWiring.ClusterProbe probe,
             DeliveryObserver observer,
             String name) {
         this.producers = producers;
@@ -55,13 +56,51 @@ final class ProducerConnection {
         this.checked = probe == null;
     }
 
-    /** The producer, or null while there is none. */
+    /** The producer, or null while there is none: the only reference to it, so a discarded one is never used. */
     Producer<byte[], byte[]> producer() {
         return producer;
     }
 
-    /** One step towards a producer. After FAILED, {@link #failure()} says why (already counted). */
-    Step connect() {
+    /**
+     * Null once there is a producer; otherwise one step towards one: {@link Outcome#IDLE} while the cluster
+     * check runs, or a {@link Outcome.Kind#RETRY} with the reason (counted, logged once per distinct reason).
+     */
+    Outcome notReady() {
+        return switch (connect()) {
+            case READY -> null;
+            case WAITING -> Outcome.IDLE;
+            case FAILED -> {
+                logOnce("cannot use Kafka yet, spooling meanwhile; retrying with back-off: {}", failure);
+                yield Outcome.retry(failure);
+            }
+        };
+    }
+
+    /**
+     * The producer was built but cannot be used ({@code initTransactions} or the position read failed):
+     * discarded, counted, logged once per distinct reason.
+     */
+    Outcome failedToStart(String why) {
+        discard(why);
+        observer.connectionErrors(1);
+        logOnce("{}; spooling meanwhile, retrying with back-off", why);
+        return Outcome.retry(why);
+    }
+
+    /** Forwarding started: the next failure is logged again even if it is the last one logged. */
+    void forgetFailures() {
+        lastLogged = null;
+    }
+
+    private void logOnce(String format, String why) {
+        if (!why.equals(lastLogged)) {
+            LOG.warn(format, why);
+            lastLogged = why;
+        }
+    }
+
+    /** One step towards a producer. After FAILED, {@link #failure} says why (already counted). */
+    private Step connect() {
         if (producer != null) {
             return Step.READY;
         }
@@ -112,10 +151,6 @@ final class ProducerConnection {
         return Step.FAILED;
     }
 
-    String failure() {
-        return failure;
-    }
-
     /** Closes the producer at once (its sends in flight fail); the next {@link #connect} builds a new one. */
     void discard(String why) {
         if (producer != null) {
@@ -136,6 +171,7 @@ final class ProducerConnection {
     void close(Duration timeout) {
         if (producer != null) {
             producer.close(timeout);
+            producer = null;
         }
     }
 

@@ -6,6 +6,7 @@ import dev.forwarder.ForwarderException;
 import dev.forwarder.RedriveResult;
 import dev.forwarder.internal.kafka.Failures;
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
@@ -25,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +50,11 @@ public final class Redrive {
     private static final Logger LOG = LoggerFactory.getLogger(Redrive.class);
 
     private Redrive() {}
+
+    /** As {@link #run(ForwarderConfig.Kafka, Instant, DataType, Supplier)}, with the forwarder's producer. */
+    public static RedriveResult run(ForwarderConfig.Kafka kafka, Instant since, DataType type) {
+        return run(kafka, since, type, () -> new KafkaProducer<>(ProducerSettings.producer(kafka)));
+    }
 
     /**
      * @param since    only dead letters whose record was first appended at or after this instant; null: all
@@ -118,11 +125,9 @@ public final class Redrive {
                         DeadLetters.Origin origin = DeadLetters.origin(e.note());
                         UUID source = origin.sourceId() != null ? origin.sourceId() : spoolSource;
                         producer.send(
-                                KafkaMessages.toProducerRecord(
+                                KafkaMessages.of(
+                                        e,
                                         kafka.topic(e.type()),
-                                        e.type(),
-                                        e.keyBytes(),
-                                        e.payload(),
                                         KafkaMessages.sourceIdHeader(source),
                                         origin.spoolIndex()),
                                 (metadata, error) -> outcome.set(i, error == null ? delivered : error));

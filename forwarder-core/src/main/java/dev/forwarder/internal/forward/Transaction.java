@@ -2,9 +2,13 @@ package dev.forwarder.internal.forward;
 
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * {@code delivery = exactly_once}: the records of the Kafka transaction being built, in spool order, kept
@@ -12,16 +16,43 @@ import org.apache.kafka.clients.producer.Callback;
  * record is sent, corrupt (skipped; settles with the transaction) or dead (Kafka refused it for good: in the
  * dead-letter spool, not sent again). Forwarder thread only, except the send callbacks, which record the
  * first failure.
+ *
+ * <p>Its states, after Kafka's {@code TransactionManager}, with the transitions {@link #to} allows:
+ *
+ * <pre>
+ *   EMPTY ──add──▶ COLLECTING ──begin──▶ IN_TRANSACTION ──commit, clear──▶ EMPTY
+ *     └─────────────begin────────────────▲      │ abort, producer lost
+ *                 COLLECTING, IN_TRANSACTION ───┴──▶ ABORTED ──begin (resend)──▶ IN_TRANSACTION
+ *   any state ──clear──▶ EMPTY     ABORTED ──resent (begin failed)──▶ COLLECTING
+ * </pre>
+ *
+ * COLLECTING holds records but has begun no Kafka transaction (only corrupt or dead records so far, or a
+ * begin that failed); IN_TRANSACTION has called {@code beginTransaction} on the current producer; ABORTED
+ * holds records that must be sent again, in a new transaction, before any new one is read.
  */
 final class Transaction {
+
+    enum State {
+        EMPTY,
+        COLLECTING,
+        IN_TRANSACTION,
+        ABORTED
+    }
+
+    private static final Map<State, Set<State>> NEXT = Map.of(
+            State.EMPTY, EnumSet.of(State.COLLECTING, State.IN_TRANSACTION),
+            State.COLLECTING, EnumSet.of(State.IN_TRANSACTION, State.ABORTED, State.EMPTY),
+            State.IN_TRANSACTION, EnumSet.of(State.ABORTED, State.EMPTY),
+            State.ABORTED, EnumSet.of(State.IN_TRANSACTION, State.COLLECTING, State.EMPTY));
 
     /** One spool record of the transaction. */
     static final class Item implements Callback {
         final long index;
         /** Null for a corrupt record. */
         final SpoolRecord.Entry entry;
+        /** Kafka refused it for good: it is in the dead-letter spool and is not sent again. */
+        boolean deadLettered;
 
-        boolean dead;
         long sentNanos;
         private final Transaction owner;
 
@@ -35,9 +66,14 @@ final class Transaction {
             return entry == null;
         }
 
+        /** Whether it is sent (neither corrupt nor dead-lettered). */
+        boolean sendable() {
+            return entry != null && !deadLettered;
+        }
+
         /** Called by the producer (its I/O thread, or the caller for errors found before sending). */
         @Override
-        public void onCompletion(org.apache.kafka.clients.producer.RecordMetadata metadata, Exception error) {
+        public void onCompletion(RecordMetadata metadata, Exception error) {
             if (error != null) {
                 owner.failure.compareAndSet(null, new Failure(this, error));
             }
@@ -49,12 +85,19 @@ final class Transaction {
 
     private final List<Item> items = new ArrayList<>();
     private final AtomicReference<Failure> failure = new AtomicReference<>();
-    /** Whether beginTransaction() was called on the current producer for these items. */
-    private boolean begun;
-    /** The items must be sent again (in a new transaction) before any new one is read. */
-    private boolean resend;
-
+    private State state = State.EMPTY;
     private long startNanos;
+
+    State state() {
+        return state;
+    }
+
+    private void to(State next) {
+        if (next != state && !NEXT.get(state).contains(next)) {
+            throw new IllegalStateException("transaction: no transition from " + state + " to " + next);
+        }
+        state = next;
+    }
 
     Item add(SpoolRecord.Entry entry, long nowNanos) {
         return add(entry.index(), entry, nowNanos);
@@ -67,6 +110,7 @@ final class Transaction {
     private Item add(long index, SpoolRecord.Entry entry, long nowNanos) {
         if (items.isEmpty()) {
             startNanos = nowNanos;
+            to(State.COLLECTING);
         }
         Item item = new Item(this, index, entry);
         items.add(item);
@@ -93,12 +137,14 @@ final class Transaction {
         return startNanos;
     }
 
-    boolean begun() {
-        return begun;
+    /** Whether beginTransaction() was called on the current producer for these items. */
+    boolean inTransaction() {
+        return state == State.IN_TRANSACTION;
     }
 
-    void begun(boolean begun) {
-        this.begun = begun;
+    /** beginTransaction() returned, for the items held. */
+    void begun() {
+        to(State.IN_TRANSACTION);
     }
 
     Failure failure() {
@@ -110,35 +156,35 @@ final class Transaction {
         failure.compareAndSet(null, new Failure(null, error));
     }
 
-    /** After an abort: send every item that is not corrupt or dead again, in a new transaction. */
+    /** After an abort, or the producer's loss: every sendable item goes again, in a new transaction. */
     void toResend() {
         failure.set(null);
-        begun = false;
-        resend = !items.isEmpty();
+        to(items.isEmpty() ? State.EMPTY : State.ABORTED);
     }
 
+    /** The items must be sent again (in a new transaction) before any new one is read. */
     boolean resendNeeded() {
-        return resend;
+        return state == State.ABORTED;
     }
 
+    /** The items were sent again (or the begin for them failed, and the failure says so). */
     void resent() {
-        resend = false;
+        if (state == State.ABORTED) {
+            to(State.COLLECTING);
+        }
     }
 
     /** Committed (or given up): empty for the next transaction. */
     void clear() {
         items.clear();
         failure.set(null);
-        begun = false;
-        resend = false;
+        to(State.EMPTY);
     }
 
     @Override
     public String toString() {
-        return "Transaction[" + items.size() + " records"
-                + (items.isEmpty() ? "" : ", " + items.get(0).index + ".." + lastIndex()) + (begun ? ", begun" : "")
-                + (resend ? ", to resend" : "")
-                + (failure.get() != null ? ", failed: " + failure.get().error() : "")
-                + "]";
+        return "Transaction[" + state + ", " + items.size() + " records"
+                + (items.isEmpty() ? "" : ", " + items.get(0).index + ".." + lastIndex())
+                + (failure.get() != null ? ", failed: " + failure.get().error() : "") + "]";
     }
 }

@@ -1,7 +1,9 @@
 package dev.forwarder.internal.kafka;
 
 import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
@@ -29,8 +31,14 @@ public final class Failures {
         TOPIC,
         /** Broker down, time-outs, leader changes: back off and send again, in order, with the same producer. */
         RETRIABLE,
-        /** A fenced or failed idempotent producer, authentication, a closed producer: retried with a new one. */
-        PRODUCER
+        /** A failed idempotent producer, authentication, a closed producer: retried with a new one. */
+        PRODUCER,
+        /**
+         * Another producer started with this one's transactional id, or bumped its epoch. With transactions
+         * ({@code delivery = exactly_once}) that means a second forwarder on a copy of this spool: forwarding
+         * stops for good. Without, it is a {@link #PRODUCER} failure (a new producer takes over).
+         */
+        FENCED
     }
 
     private Failures() {}
@@ -45,10 +53,26 @@ public final class Failures {
         if (e instanceof TopicAuthorizationException || e instanceof InvalidTopicException) {
             return Kind.TOPIC;
         }
+        if (e instanceof ProducerFencedException || e instanceof InvalidProducerEpochException) {
+            return Kind.FENCED;
+        }
         if (e instanceof RetriableException) {
             return Kind.RETRIABLE;
         }
         return Kind.PRODUCER;
+    }
+
+    /**
+     * The fencing exception in {@code error} or its causes ({@code commitTransaction} wraps it in a
+     * {@code KafkaException}), or null if Kafka did not fence the producer.
+     */
+    public static Throwable fencing(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (classify(e) == Kind.FENCED) {
+                return e;
+            }
+        }
+        return null;
     }
 
     public static String describe(Throwable e) {

@@ -11,7 +11,7 @@ import com.codahale.metrics.jmx.JmxReporter;
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.kafka.DeliveryObserver;
+import dev.forwarder.internal.forward.DeliveryObserver;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
@@ -91,6 +91,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     public static final String TRANSACTIONS_COMMITTED = "kafka_transactions_committed";
     public static final String TRANSACTIONS_ABORTED = "kafka_transactions_aborted";
     public static final String TRANSACTION_DURATION_MS = "kafka_transaction_duration_ms";
+    public static final String FORWARDER_ERRORS = "forwarder_errors";
 
     /** Upper bounds (ms) of {@code kafka_write_duration_ms}'s buckets: a local broker to a delivery time-out. */
     public static final double[] WRITE_DURATION_BUCKETS_MS = {
@@ -144,6 +145,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     private final DistributionDataPoint transactionBuckets;
     private final Counter transactionsCommitted;
     private final Counter transactionsAborted;
+    private final Counter forwarderErrors;
     private final Histogram transactionDurationMs;
     private final Map<String, Exported> exported = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     /** Names registered through {@link #counter(String, Map)}, exported beside the forwarder's own. */
@@ -230,6 +232,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
                         LockFreeExponentiallyDecayingReservoir.builder().build()));
         transactionsCommitted = registry.counter(TRANSACTIONS_COMMITTED);
         transactionsAborted = registry.counter(TRANSACTIONS_ABORTED);
+        forwarderErrors = registry.counter(FORWARDER_ERRORS);
         transactionDurationMs = registry.histogram(
                 TRANSACTION_DURATION_MS,
                 () -> new Histogram(
@@ -299,6 +302,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         return name.startsWith("kafka_")
                 || name.startsWith("spool_")
                 || name.startsWith(STATE)
+                || name.equals(FORWARDER_ERRORS)
                 || name.equals(IDS_NOT_V7);
     }
 
@@ -464,6 +468,11 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     @Override
     public void transactionAborted() {
         transactionsAborted.inc();
+    }
+
+    @Override
+    public void forwarderError() {
+        forwarderErrors.inc();
     }
 
     @Override

@@ -5,8 +5,8 @@ import dev.forwarder.ForwarderConfig;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
-import dev.forwarder.internal.kafka.KafkaMessages;
-import dev.forwarder.internal.kafka.KeyScanner;
+import dev.forwarder.internal.json.KeyScanner;
+import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +96,7 @@ public final class Publisher {
             byte[] key;
             try {
                 json = codec.serialize(record);
-                String text = KafkaMessages.keyOf(record);
+                String text = MessageKeys.keyOf(record);
                 key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
             } catch (RuntimeException e) {
                 return drop(
@@ -132,7 +132,7 @@ public final class Publisher {
             } else {
                 long found = KeyScanner.find(json);
                 if (found == KeyScanner.ASK_JACKSON) {
-                    String text = KafkaMessages.keyOf(json);
+                    String text = MessageKeys.keyOf(json);
                     byte[] key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
                     result = append(type, key, 0, key == null ? -1 : key.length, json);
                 } else if (found == KeyScanner.NO_KEY) {

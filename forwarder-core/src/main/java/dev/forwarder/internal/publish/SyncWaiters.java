@@ -1,7 +1,6 @@
 package dev.forwarder.internal.publish;
 
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.forward.Settlements;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
@@ -20,7 +19,7 @@ import java.util.function.LongSupplier;
  * registers only after its append returned, so the record may already be settled: the fates are kept
  * (bounded, the newest {@link #KEPT_FATES}) for such a late waiter, and it reads the checkpoint itself.
  */
-public final class SyncWaiters implements Settlements {
+public final class SyncWaiters {
 
     /** How many recent non-delivery fates are kept for waiters that register after the settlement. */
     static final int KEPT_FATES = 65_536;
@@ -115,7 +114,7 @@ public final class SyncWaiters implements Settlements {
                 : PublishResult.Status.ACKNOWLEDGED;
     }
 
-    @Override
+    /** Every record up to and including {@code cp} is settled. */
     public void onCheckpoint(long cp) {
         if (waiters.isEmpty()) {
             return;
@@ -126,7 +125,7 @@ public final class SyncWaiters implements Settlements {
         }
     }
 
-    @Override
+    /** Record {@code index} was settled otherwise than by Kafka's acknowledgement (told before the checkpoint). */
     public void onFate(long index, PublishResult.Status fate) {
         if (fates.put(index, fate) == null && fateCount.incrementAndGet() > KEPT_FATES) {
             fates.pollFirstEntry();
@@ -134,7 +133,7 @@ public final class SyncWaiters implements Settlements {
         }
     }
 
-    @Override
+    /** The records in {@code [from, to)} were discarded unforwarded, except those told otherwise. */
     public void onLost(long from, long to) {
         if (to <= from) {
             return;

@@ -11,7 +11,6 @@ import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
-import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -36,19 +35,6 @@ public final class Spool implements AutoCloseable {
         quietChronicle();
     }
 
-    /** One roll file an hour: forwarded hours can be deleted whole. */
-    public static final RollCycle DEFAULT_ROLL_CYCLE = RollCycles.FAST_HOURLY;
-
-    /** Chronicle's roll cycle for the configured one. */
-    public static RollCycle rollCycle(dev.forwarder.ForwarderConfig.RollCycle configured) {
-        return switch (configured) {
-            case HOURLY -> RollCycles.FAST_HOURLY;
-            case DAILY -> RollCycles.FAST_DAILY;
-            case FIVE_MINUTELY -> RollCycles.FIVE_MINUTELY;
-            case TEST_SECONDLY -> net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY;
-        };
-    }
-
     private final Path dir;
     private final SingleChronicleQueue queue;
     private volatile UUID sourceId;
@@ -64,16 +50,13 @@ public final class Spool implements AutoCloseable {
     private volatile long appendPosition;
     private Pretoucher pretoucher; // guarded by appendLock
 
+    /** A spool of hourly roll files, for tools and tests. */
     public Spool(Path dir) throws IOException {
-        this(dir, DEFAULT_ROLL_CYCLE);
+        this(dir, RollPeriod.HOURLY, 0);
     }
 
-    public Spool(Path dir, RollCycle rollCycle) throws IOException {
-        this(dir, rollCycle, 0);
-    }
-
-    public Spool(Path dir, RollCycle rollCycle, long blockSize) throws IOException {
-        this(dir, rollCycle, blockSize, false);
+    public Spool(Path dir, RollPeriod rollPeriod, long blockSize) throws IOException {
+        this(dir, rollPeriod, blockSize, false);
     }
 
     /**
@@ -81,8 +64,8 @@ public final class Spool implements AutoCloseable {
      * @param syncEveryRecord {@code spool.sync = every_record}: each append returns after an msync(MS_SYNC)
      *                        of its pages
      */
-    public Spool(Path dir, RollCycle rollCycle, long blockSize, boolean syncEveryRecord) throws IOException {
-        this(dir, rollCycle, blockSize, syncEveryRecord, null);
+    public Spool(Path dir, RollPeriod rollPeriod, long blockSize, boolean syncEveryRecord) throws IOException {
+        this(dir, rollPeriod, blockSize, syncEveryRecord, null);
     }
 
     /**
@@ -91,7 +74,7 @@ public final class Spool implements AutoCloseable {
      */
     public Spool(
             Path dir,
-            RollCycle rollCycle,
+            RollPeriod rollPeriod,
             long blockSize,
             boolean syncEveryRecord,
             java.util.function.LongSupplier epochMillis)
@@ -104,7 +87,7 @@ public final class Spool implements AutoCloseable {
         OwnerOnly.directory(dir.resolve("queue"));
         this.sourceId = readOrCreateSourceId(dir);
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue"))
-                .rollCycle(rollCycle)
+                .rollCycle(rollPeriod.chronicle())
                 .storeFileListener(new net.openhft.chronicle.queue.impl.StoreFileListener() {
                     @Override
                     public void onAcquired(int cycle, java.io.File file) {

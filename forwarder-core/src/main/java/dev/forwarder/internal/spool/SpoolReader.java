@@ -41,7 +41,9 @@ public final class SpoolReader implements AutoCloseable {
 
     private final Spool spool;
     private final SingleChronicleQueue queue;
-    private final ExcerptTailer tailer;
+    /** Made at the first use, on the thread that reads (Chronicle's tailers belong to one thread). */
+    private ExcerptTailer tailer;
+
     private final CorruptRecords corrupt;
     private long readFrom = Long.MIN_VALUE;
     private String unreadable;
@@ -51,20 +53,26 @@ public final class SpoolReader implements AutoCloseable {
     public SpoolReader(Spool spool, CorruptRecords corrupt) {
         this.spool = spool;
         this.queue = spool.queue();
-        this.tailer = queue.createTailer();
         this.corrupt = corrupt;
+    }
+
+    private ExcerptTailer tailer() {
+        if (tailer == null) {
+            tailer = queue.createTailer();
+        }
+        return tailer;
     }
 
     /** Positions the reader on the first record after {@code index}; {@link Checkpoint#NONE}: the start. */
     public void seekAfter(long index) {
         if (index == Checkpoint.NONE) {
             readFrom = Long.MIN_VALUE;
-            tailer.toStart();
+            tailer().toStart();
             return;
         }
         readFrom = index + 1;
-        if (!tailer.moveToIndex(index)) {
-            tailer.toStart(); // that roll file is gone: read from the first that exists, skipping up to readFrom
+        if (!tailer().moveToIndex(index)) {
+            tailer().toStart(); // that roll file is gone: read from the first that exists, skipping up to readFrom
         }
     }
 
@@ -81,7 +89,7 @@ public final class SpoolReader implements AutoCloseable {
      */
     public SpoolRecord.Entry next(long nowNanos) {
         for (int skipped = 0; skipped < 1024; skipped++) {
-            try (DocumentContext dc = tailer.readingDocument()) {
+            try (DocumentContext dc = tailer().readingDocument()) {
                 if (!dc.isPresent()) {
                     moveOnFromUnterminatedFile(nowNanos);
                     return null;
@@ -159,7 +167,7 @@ public final class SpoolReader implements AutoCloseable {
      * present, move on to it.
      */
     private void moveOnFromUnterminatedFile(long now) {
-        int current = tailer.cycle();
+        int current = tailer().cycle();
         int last = queue.lastCycle();
         if (last <= current) {
             stuckSinceNanos = 0;
@@ -183,12 +191,14 @@ public final class SpoolReader implements AutoCloseable {
                         + " while later roll files exist; the records after the damage cannot be read; moving on to the"
                         + " next roll file",
                 RollFiles.fileFor(queue, current).getName());
-        tailer.moveToCycle(later.intValue());
+        tailer().moveToCycle(later.intValue());
         stuckSinceNanos = 0;
     }
 
     @Override
     public void close() {
-        tailer.close();
+        if (tailer != null) {
+            tailer.close();
+        }
     }
 }

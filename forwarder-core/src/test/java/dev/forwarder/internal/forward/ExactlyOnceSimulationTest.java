@@ -4,17 +4,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
-import dev.forwarder.internal.kafka.DeliveryObserver;
-import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.internal.kafka.Positions;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolDamage;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -70,59 +68,18 @@ class ExactlyOnceSimulationTest {
 
     @Test
     void noRecordIsCommittedTwiceAndNoneIsLostUnderRandomFaults() throws Exception {
-        String one = System.getProperty("sim.seed");
-        if (one != null) {
-            run(Long.parseLong(one));
-            return;
-        }
-        int seeds = Integer.getInteger("sim.seeds", 1000) * 3 / 10;
-        long start = System.nanoTime();
-        ch.qos.logback.classic.Logger core =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
-        ch.qos.logback.classic.Level before = core.getLevel();
-        core.setLevel(ch.qos.logback.classic.Level.OFF);
-        try {
-            for (long seed = 1; seed <= seeds; seed++) {
-                run(seed);
+        SimulationHarness.runSeeds("exactly-once simulation", tmp, 300, (seed, dir) -> {
+            try (Simulation sim = new Simulation(seed, dir)) {
+                sim.run();
             }
-        } finally {
-            core.setLevel(before);
-        }
-        System.out.printf(
-                "exactly-once simulation: %d seeds passed in %d ms%n",
-                seeds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    }
-
-    private void run(long seed) throws Exception {
-        Throwable[] failure = new Throwable[1];
-        Thread runner = new Thread(
-                () -> {
-                    Path dir = tmp.resolve("seed-" + seed);
-                    try (Simulation sim = new Simulation(seed, dir)) {
-                        sim.run();
-                    } catch (Throwable e) {
-                        failure[0] = new AssertionError(
-                                "exactly-once simulation seed " + seed + " failed (replay: -Dsim.seed=" + seed + "): "
-                                        + e.getMessage(),
-                                e);
-                    } finally {
-                        deleteTree(dir);
-                    }
-                },
-                "eos-simulation-seed-" + seed);
-        runner.start();
-        runner.join();
-        if (failure[0] instanceof Error e) {
-            throw e;
-        }
+        });
     }
 
     private static final class Simulation implements AutoCloseable {
         final long seed;
         final Random rnd;
         final Path dir;
-        final long[] clock = {TimeUnit.SECONDS.toNanos(1)};
-        final long epochBase = 1_800_000_000_000L;
+        final SimulationHarness.Clock clock = new SimulationHarness.Clock();
         final ForwarderConfig.Kafka kafka;
         final ForwarderConfig.OnFull onFull;
         final long block = 64 << 10;
@@ -144,9 +101,7 @@ class ExactlyOnceSimulationTest {
         SpaceGuard deadLetterSpace;
         ForwarderAgent agent;
 
-        long nextId;
-        final Set<Long> accepted = new HashSet<>();
-        final Set<Long> poison = new HashSet<>();
+        final RecordLedger ledger = new RecordLedger();
         long lost;
         int crashes;
 
@@ -161,22 +116,22 @@ class ExactlyOnceSimulationTest {
                             + "\", on_full = " + onFull.name().toLowerCase() + ", checkpoint_interval_ms = "
                             + (100 + rnd.nextInt(1000)) + " } }")
                     .kafka();
-            deadLetterSpool = new Spool(
-                    dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
+            deadLetterSpool =
+                    new Spool(dir.resolve("dead-letter"), RollPeriod.SECONDLY, block, false, this::epochMillis);
             deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> 1L << 40);
             open();
         }
 
         long now() {
-            return clock[0];
+            return clock.now();
         }
 
         long epochMillis() {
-            return epochBase + TimeUnit.NANOSECONDS.toMillis(clock[0]);
+            return clock.epochMillis();
         }
 
         void open() throws IOException {
-            spool = new Spool(dir, TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
+            spool = new Spool(dir, RollPeriod.SECONDLY, block, false, this::epochMillis);
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
             space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40);
             agent = new ForwarderAgent(
@@ -186,7 +141,7 @@ class ExactlyOnceSimulationTest {
                     checkpoint,
                     space,
                     kafka,
-                    new ForwarderAgent.Wiring(
+                    new ForwarderWiring(
                             this::newProducer,
                             null,
                             Settlements.NONE,
@@ -218,7 +173,7 @@ class ExactlyOnceSimulationTest {
                 } else if (action < 70) {
                     cycles(1 + rnd.nextInt(4));
                 } else if (action < 82) {
-                    clock[0] += TimeUnit.MILLISECONDS.toNanos(rnd.nextInt(300));
+                    clock.advance(rnd.nextInt(300), TimeUnit.MILLISECONDS);
                 } else if (action < 88) {
                     brokerDown = !brokerDown;
                 } else if (action < 90) {
@@ -235,11 +190,11 @@ class ExactlyOnceSimulationTest {
 
         void publish(int n) {
             for (int i = 0; i < n; i++) {
-                long id = nextId++;
+                long id = ledger.nextId();
                 boolean isPoison = rnd.nextInt(30) == 0;
                 String key = KEYS[rnd.nextInt(KEYS.length)];
-                byte[] json = ForwarderSimulationTest.recordJson(id, key, isPoison, rnd);
-                byte[] keyBytes = KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8);
+                byte[] json = RecordLedger.recordJson(id, key, isPoison, rnd);
+                byte[] keyBytes = MessageKeys.keyOf(json).getBytes(StandardCharsets.UTF_8);
                 int size = SpoolRecord.encodedSize(keyBytes, json, null);
                 if (!space.admits(size)) {
                     if (onFull == ForwarderConfig.OnFull.DROP_OLDEST && agent.canDiscard()) {
@@ -253,17 +208,14 @@ class ExactlyOnceSimulationTest {
                 }
                 spool.append(DataType.CHAT_INFERENCE, epochMillis(), keyBytes, json, null);
                 space.appended(size);
-                accepted.add(id);
-                if (isPoison) {
-                    poison.add(id);
-                }
+                ledger.accepted(id, isPoison);
             }
         }
 
         void cycles(int n) {
             for (int i = 0; i < n; i++) {
                 agent.doWork(now());
-                clock[0] += TimeUnit.MICROSECONDS.toNanos(rnd.nextInt(3000));
+                clock.advance(rnd.nextInt(3000), TimeUnit.MICROSECONDS);
             }
         }
 
@@ -275,7 +227,6 @@ class ExactlyOnceSimulationTest {
             }
             producer = null;
             lost += agent.lost();
-            agent.closeReaderAfterCrash();
             space.close();
             checkpoint.close();
             spool.close();
@@ -286,7 +237,7 @@ class ExactlyOnceSimulationTest {
             brokerDown = false;
             for (int i = 0; i < 200_000; i++) {
                 agent.doWork(now());
-                clock[0] += TimeUnit.MILLISECONDS.toNanos(5);
+                clock.advance(5, TimeUnit.MILLISECONDS);
                 if (agent.inFlight() == 0
                         && spool.countAfter(checkpoint.read()) == 0
                         && checkpoint.read() == spool.lastIndex()) {
@@ -306,13 +257,7 @@ class ExactlyOnceSimulationTest {
                     fail("record " + id + " was committed twice (" + crashes + " crashes)");
                 }
             }
-            ForwarderSimulationTest.checkWhereRecordsWent(
-                    inTopic,
-                    ForwarderSimulationTest.readDeadLetters(deadLetterSpool, now()),
-                    accepted,
-                    poison,
-                    lost,
-                    onFull);
+            ledger.checkWhereRecordsWent(inTopic, RecordLedger.readDeadLetters(deadLetterSpool, now()), lost, onFull);
             Map<String, Long> last = new HashMap<>();
             for (int i = 0; i < committed.size(); i++) {
                 Long before = last.put(committedKeys.get(i), committed.get(i));
@@ -402,8 +347,8 @@ class ExactlyOnceSimulationTest {
                     txnPositions.put(source, Long.parseLong(value.substring(at, value.indexOf(',', at))));
                     return CompletableFuture.completedFuture(null);
                 }
-                long id = ForwarderSimulationTest.idOf(record.value());
-                Exception error = ForwarderSimulationTest.poisonPayload(record.value())
+                long id = RecordLedger.idOf(record.value());
+                Exception error = RecordLedger.isPoison(record.value())
                         ? new RecordTooLargeException("the record is too large")
                         : brokerDown && rnd.nextInt(3) == 0
                                 ? new TimeoutException("Expiring record: broker down")
@@ -461,18 +406,6 @@ class ExactlyOnceSimulationTest {
             public synchronized void close(Duration timeout) {
                 dead = true; // its open transaction is never committed
             }
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.forwarder.internal.forward;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,14 +8,15 @@ import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus.State;
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.kafka.DeliveryObserver;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
@@ -115,7 +117,7 @@ class ForwarderAgentTest {
                 checkpoint,
                 room,
                 kafka,
-                new ForwarderAgent.Wiring(
+                new ForwarderWiring(
                         () -> {
                             if (producerFailuresLeft > 0) {
                                 producerFailuresLeft--;
@@ -453,7 +455,6 @@ class ForwarderAgentTest {
         checkpoint.advance(indexes.get(2) + 5); // the OS crash took records the checkpoint had passed
         ForwarderAgent loop = loop();
         assertEquals(indexes.get(2), checkpoint.read(), "back to the spool's last record");
-        assertEquals(5, loop.checkpointGap());
         assertTrue(!before.equals(spool.sourceId()), "a new source id");
         append(2); // new records get indexes the old checkpoint covered
         cycles(loop, 2);
@@ -467,6 +468,93 @@ class ForwarderAgentTest {
                                 .lastHeader(KafkaMessages.HEADER_SOURCE_ID)
                                 .value(),
                         StandardCharsets.UTF_8));
+    }
+
+    /** An error on the forwarder thread is counted by the runner, said in lastError, and forwarding goes on. */
+    @Test
+    void anErrorOnTheForwarderThreadIsCountedAndForwardingGoesOn() throws Exception {
+        append(5);
+        ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 4,"
+                        + " spool.dir = \"" + dir.resolve("spool") + "\" }")
+                .kafka();
+        AtomicLong errors = new AtomicLong();
+        DeliveryObserver observer = new CountingObserver() {
+            @Override
+            public void forwarderError() {
+                errors.incrementAndGet();
+            }
+        };
+        boolean[] thrown = {false};
+        Settlements failingOnce = new Settlements() {
+            @Override
+            public void onCheckpoint(long cp) {
+                if (!thrown[0]) {
+                    thrown[0] = true;
+                    throw new IllegalStateException("a bug in a listener");
+                }
+            }
+
+            @Override
+            public void onFate(long index, PublishResult.Status fate) {}
+
+            @Override
+            public void onLost(long from, long to) {}
+        };
+        SpaceGuard room = SpaceGuard.measuredByCaller(spool, 1L << 30, 1 << 20, () -> 1L << 40);
+        SpaceGuard deadLetterRoom = SpaceGuard.measuredByCaller(deadLetters, 1L << 30, 1 << 20, () -> 1L << 40);
+        ForwarderAgent agent = new ForwarderAgent(
+                spool,
+                deadLetters,
+                deadLetterRoom,
+                checkpoint,
+                room,
+                kafka,
+                new ForwarderWiring(
+                        () -> new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
+                        null,
+                        failingOnce,
+                        observer,
+                        System::nanoTime,
+                        System::currentTimeMillis));
+        ForwarderRunner runner = new ForwarderRunner(agent, observer);
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> checkpoint.read() == indexes.get(4));
+            append(3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> checkpoint.read() == indexes.get(7));
+        } finally {
+            runner.drainAndClose(1_000);
+        }
+        assertEquals(1, errors.get(), "the runner counted the error");
+        assertTrue(agent.lastError().contains("a bug in a listener"), agent.lastError());
+        assertEquals(indexes.get(7), checkpoint.read(), "forwarding went on after the error");
+        assertEquals(8, agent.delivered());
+    }
+
+    /** An observer that ignores everything; tests override what they count. */
+    private static class CountingObserver implements DeliveryObserver {
+        @Override
+        public void acknowledged(DataType type, long nanos) {}
+
+        @Override
+        public void failed(DataType type, Exception error) {}
+
+        @Override
+        public void topicRefused(DataType type) {}
+
+        @Override
+        public void connectionsEstablished(long count) {}
+
+        @Override
+        public void connectionErrors(long count) {}
+
+        @Override
+        public void corrupt() {}
+
+        @Override
+        public void deadLettered() {}
+
+        @Override
+        public void lost(long count) {}
     }
 
     @Test
@@ -502,12 +590,7 @@ class ForwarderAgentTest {
         long[] nowMs = {1_800_000_000_000L};
         long[] usable = {1L << 40};
         Path dir2 = dir.resolve("rolling");
-        try (Spool rolling = new Spool(
-                        dir2,
-                        net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY,
-                        0,
-                        false,
-                        () -> nowMs[0]);
+        try (Spool rolling = new Spool(dir2, RollPeriod.SECONDLY, 0, false, () -> nowMs[0]);
                 Spool dead = new Spool(dir2.resolve("dead-letter"));
                 Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"))) {
             for (int second = 0; second < 3; second++) {
@@ -533,7 +616,7 @@ class ForwarderAgentTest {
                     cp,
                     room,
                     kafka,
-                    new ForwarderAgent.Wiring(
+                    new ForwarderWiring(
                             () -> {
                                 CapturingProducer p = new CapturingProducer();
                                 producers.add(p);

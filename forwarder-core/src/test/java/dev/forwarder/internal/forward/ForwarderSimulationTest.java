@@ -5,17 +5,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
-import dev.forwarder.internal.kafka.DeliveryObserver;
-import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.internal.publish.SyncWaiters;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolDamage;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -78,71 +76,11 @@ class ForwarderSimulationTest {
 
     @Test
     void everyAcceptedRecordIsAccountedForUnderRandomFaults() throws Exception {
-        String one = System.getProperty("sim.seed");
-        if (one != null) {
-            run(Long.parseLong(one));
-            return;
-        }
-        int seeds = Integer.getInteger("sim.seeds", 1000);
-        long start = System.nanoTime();
-        // Thousands of runs full of faults: the core's own log lines would bury the one that matters.
-        ch.qos.logback.classic.Logger core =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.forwarder");
-        ch.qos.logback.classic.Level before = core.getLevel();
-        core.setLevel(ch.qos.logback.classic.Level.OFF);
-        try {
-            for (long seed = 1; seed <= seeds; seed++) {
-                run(seed);
-                if (seed % 100 == 0) {
-                    System.out.printf(
-                            "simulation: %d seeds in %d ms%n",
-                            seed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-                }
+        SimulationHarness.runSeeds("simulation", tmp, 1000, (seed, dir) -> {
+            try (Simulation sim = new Simulation(seed, dir)) {
+                sim.run();
             }
-        } finally {
-            core.setLevel(before);
-        }
-        System.out.printf(
-                "simulation: %d seeds passed in %d ms%n",
-                seeds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    }
-
-    /**
-     * Runs one seed on a thread of its own: Chronicle keeps per-thread state for every roll file a thread
-     * touched (CleaningThreadLocal), released when the thread ends; on one thread, thousands of runs would
-     * make each new roll file slower than the last.
-     */
-    private void run(long seed) throws Exception {
-        Throwable[] failure = new Throwable[1];
-        Thread runner = new Thread(
-                () -> {
-                    try {
-                        runHere(seed);
-                    } catch (Throwable e) {
-                        failure[0] = e;
-                    }
-                },
-                "simulation-seed-" + seed);
-        runner.start();
-        runner.join();
-        if (failure[0] instanceof Error e) {
-            throw e;
-        }
-        if (failure[0] instanceof Exception e) {
-            throw e;
-        }
-    }
-
-    private void runHere(long seed) throws Exception {
-        Path dir = tmp.resolve("seed-" + seed);
-        try (Simulation sim = new Simulation(seed, dir)) {
-            sim.run();
-        } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError(
-                    "simulation seed " + seed + " failed (replay: -Dsim.seed=" + seed + "): " + e.getMessage(), e);
-        } finally {
-            deleteTree(dir);
-        }
+        });
     }
 
     /** One seeded run. */
@@ -150,8 +88,7 @@ class ForwarderSimulationTest {
         final long seed;
         final Random rnd;
         final Path dir;
-        final long epochBase = 1_800_000_000_000L;
-        final long[] clock = {TimeUnit.SECONDS.toNanos(1)};
+        final SimulationHarness.Clock clock = new SimulationHarness.Clock();
         final ForwarderConfig.Kafka kafka;
         final ForwarderConfig.OnFull onFull;
         final long maxBytes;
@@ -182,9 +119,7 @@ class ForwarderSimulationTest {
         final List<long[]> lateWatches = new ArrayList<>();
 
         // The books.
-        long nextId;
-        final Set<Long> accepted = new HashSet<>();
-        final Set<Long> poison = new HashSet<>();
+        final RecordLedger ledger = new RecordLedger();
         long damaged;
         long delivered;
         long deadLettered;
@@ -211,11 +146,11 @@ class ForwarderSimulationTest {
         }
 
         long now() {
-            return clock[0];
+            return clock.now();
         }
 
         long epochMillis() {
-            return epochBase + TimeUnit.NANOSECONDS.toMillis(clock[0]);
+            return clock.epochMillis();
         }
 
         /**
@@ -224,12 +159,12 @@ class ForwarderSimulationTest {
          * spool's; reopening it each time would only cost time, Chronicle's per-queue thread-locals adding up).
          */
         void open() throws IOException {
-            spool = new Spool(dir, TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
+            spool = new Spool(dir, RollPeriod.SECONDLY, block, false, this::epochMillis);
             if (second == null) {
-                second = new Spool(dir, TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
+                second = new Spool(dir, RollPeriod.SECONDLY, block, false, this::epochMillis);
                 secondSpace = SpaceGuard.measuredByCaller(second, maxBytes, block, () -> usable);
-                deadLetterSpool = new Spool(
-                        dir.resolve("dead-letter"), TestRollCycles.TEST_SECONDLY, block, false, this::epochMillis);
+                deadLetterSpool =
+                        new Spool(dir.resolve("dead-letter"), RollPeriod.SECONDLY, block, false, this::epochMillis);
                 deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> usable);
             }
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
@@ -242,8 +177,13 @@ class ForwarderSimulationTest {
                     checkpoint,
                     space,
                     kafka,
-                    new ForwarderAgent.Wiring(
-                            this::newProducer, null, waiters, DeliveryObserver.NONE, this::now, this::epochMillis));
+                    new ForwarderWiring(
+                            this::newProducer,
+                            null,
+                            toldTo(waiters),
+                            DeliveryObserver.NONE,
+                            this::now,
+                            this::epochMillis));
             agent.onStart();
         }
 
@@ -268,7 +208,7 @@ class ForwarderSimulationTest {
                 } else if (action < 75) {
                     broker(rnd.nextInt(12));
                 } else if (action < 85) {
-                    clock[0] += TimeUnit.MILLISECONDS.toNanos(rnd.nextInt(300));
+                    clock.advance(rnd.nextInt(300), TimeUnit.MILLISECONDS);
                 } else if (action < 87) {
                     brokerDown = !brokerDown;
                 } else if (action < 88) {
@@ -281,7 +221,7 @@ class ForwarderSimulationTest {
                 } else if (action < 90) {
                     producerStuck = !producerStuck;
                 } else if (action < 91) {
-                    clock[0] += TimeUnit.SECONDS.toNanos(70); // past the stall threshold
+                    clock.advance(70, TimeUnit.SECONDS); // past the stall threshold
                 } else if (action < 93) {
                     usable = usable > (1L << 30) ? 2 * block + rnd.nextInt((int) block) : 1L << 40;
                 } else if (action < 94) {
@@ -303,24 +243,21 @@ class ForwarderSimulationTest {
 
         void publish(int n) {
             for (int i = 0; i < n; i++) {
-                long id = nextId++;
+                long id = ledger.nextId();
                 boolean isPoison = rnd.nextInt(40) == 0;
                 String key = KEYS[rnd.nextInt(KEYS.length)];
-                byte[] json = recordJson(id, key, isPoison, rnd);
+                byte[] json = RecordLedger.recordJson(id, key, isPoison, rnd);
                 boolean fromSecond = rnd.nextInt(4) == 0;
                 Spool target = fromSecond ? second : spool;
                 SpaceGuard guard = fromSecond ? secondSpace : space;
-                byte[] keyBytes = KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8);
+                byte[] keyBytes = MessageKeys.keyOf(json).getBytes(StandardCharsets.UTF_8);
                 int size = SpoolRecord.encodedSize(keyBytes, json, null);
                 if (!guard.admits(size) && !waitForRoom(guard, size, fromSecond)) {
                     continue; // dropped, counted by the caller as DROPPED_SPOOL_FULL; never appended
                 }
                 long index = target.append(DataType.CHAT_INFERENCE, epochMillis(), keyBytes, json, null);
                 guard.appended(size);
-                accepted.add(id);
-                if (isPoison) {
-                    poison.add(id);
-                }
+                ledger.accepted(id, isPoison);
                 int watch = rnd.nextInt(10);
                 if (watch == 0) {
                     watched.put(id, waiters.watch(index));
@@ -358,7 +295,7 @@ class ForwarderSimulationTest {
         void cycles(int n) {
             for (int i = 0; i < n; i++) {
                 agent.doWork(now());
-                clock[0] += TimeUnit.MICROSECONDS.toNanos(rnd.nextInt(2000));
+                clock.advance(rnd.nextInt(2000), TimeUnit.MICROSECONDS);
             }
         }
 
@@ -422,7 +359,6 @@ class ForwarderSimulationTest {
             watched.clear();
             watchIndex.clear();
             lateWatches.clear();
-            agent.closeReaderAfterCrash();
             space.close();
             checkpoint.close();
             spool.close();
@@ -450,7 +386,7 @@ class ForwarderSimulationTest {
             for (int i = 0; i < 200_000; i++) {
                 broker(50);
                 agent.doWork(now());
-                clock[0] += TimeUnit.MILLISECONDS.toNanos(5);
+                clock.advance(5, TimeUnit.MILLISECONDS);
                 if (drained()) {
                     addCounts();
                     return;
@@ -458,7 +394,7 @@ class ForwarderSimulationTest {
             }
             fail("the spool did not drain after the faults were healed: state " + agent.state() + ", in flight "
                     + agent.inFlight() + ", checkpoint " + checkpoint.read() + ", last index " + spool.lastIndex()
-                    + ", last error " + agent.lastError() + ", window " + agent.describeWindow());
+                    + ", last error " + agent.lastError() + ", " + agent);
         }
 
         boolean drained() {
@@ -473,11 +409,11 @@ class ForwarderSimulationTest {
             for (Message m : topic) {
                 inTopic.add(m.id);
             }
-            Set<Long> inDeadLetters = readDeadLetters(deadLetterSpool, now());
-            checkWhereRecordsWent(inTopic, inDeadLetters, accepted, poison, lost, onFull);
-            if (delivered + deadLettered + lost + corrupt != accepted.size() + damaged) {
+            Set<Long> inDeadLetters = RecordLedger.readDeadLetters(deadLetterSpool, now());
+            ledger.checkWhereRecordsWent(inTopic, inDeadLetters, lost, onFull);
+            if (delivered + deadLettered + lost + corrupt != ledger.accepted.size() + damaged) {
                 fail("the counts do not add up: delivered " + delivered + " + dead-lettered " + deadLettered
-                        + " + lost " + lost + " + corrupt " + corrupt + " != accepted " + accepted.size()
+                        + " + lost " + lost + " + corrupt " + corrupt + " != accepted " + ledger.accepted.size()
                         + " + damaged " + damaged);
             }
             checkOrder();
@@ -556,7 +492,7 @@ class ForwarderSimulationTest {
                     throw new IllegalStateException("Cannot perform operation after producer has been closed");
                 }
                 String key = new String(record.key(), StandardCharsets.UTF_8);
-                long id = idOf(record.value());
+                long id = RecordLedger.idOf(record.value());
                 if (brokerDown && rnd.nextInt(3) == 0) {
                     // As KafkaProducer.send when metadata does not come within max.block.ms: the callback, before
                     // send returns.
@@ -568,7 +504,7 @@ class ForwarderSimulationTest {
                         record.topic(),
                         key,
                         Math.floorMod(key.hashCode(), PARTITIONS),
-                        poisonPayload(record.value()),
+                        RecordLedger.isPoison(record.value()),
                         callback));
                 return new CompletableFuture<>();
             }
@@ -622,84 +558,23 @@ class ForwarderSimulationTest {
 
     record Message(long id, int partition, String key) {}
 
-    /** A record of the simulations: its id, a key, maybe the poison mark, and up to 400 bytes of padding. */
-    static byte[] recordJson(long id, String key, boolean poison, Random rnd) {
-        return ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (poison ? ",\"poison\":true" : "") + ",\"pad\":\""
-                        + "x".repeat(rnd.nextInt(400)) + "\"}")
-                .getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * Only accepted records that Kafka does not refuse are in the topic, only refused ones are dead letters,
-     * and every accepted record is in one of the two unless counted lost.
-     */
-    static void checkWhereRecordsWent(
-            Set<Long> inTopic,
-            Set<Long> inDeadLetters,
-            Set<Long> accepted,
-            Set<Long> poison,
-            long lost,
-            ForwarderConfig.OnFull onFull) {
-        for (long id : inTopic) {
-            if (!accepted.contains(id)) {
-                fail("record " + id + " is in the topic but was never accepted");
+    /** The forwarder's settlements told to waiting publishers, as the Forwarder wires them. */
+    static Settlements toldTo(SyncWaiters waiters) {
+        return new Settlements() {
+            @Override
+            public void onCheckpoint(long checkpoint) {
+                waiters.onCheckpoint(checkpoint);
             }
-            if (poison.contains(id)) {
-                fail("poison record " + id + " is in the topic");
+
+            @Override
+            public void onFate(long index, PublishResult.Status fate) {
+                waiters.onFate(index, fate);
             }
-        }
-        for (long id : inDeadLetters) {
-            if (!poison.contains(id)) {
-                fail("record " + id + " is in the dead-letter spool but Kafka never refused it for good");
+
+            @Override
+            public void onLost(long from, long to) {
+                waiters.onLost(from, to);
             }
-        }
-        long missing = 0;
-        for (long id : accepted) {
-            if (!inTopic.contains(id) && !inDeadLetters.contains(id)) {
-                missing++;
-            }
-        }
-        if (missing > lost) {
-            fail(missing + " accepted records are neither in the topic nor dead-lettered, but only " + lost
-                    + " were counted lost (on_full " + onFull + ")");
-        }
-    }
-
-    /** The ids in the dead-letter spool. */
-    static Set<Long> readDeadLetters(Spool deadLetterSpool, long nowNanos) {
-        Set<Long> ids = new HashSet<>();
-        dev.forwarder.internal.spool.SpoolReader reader = new dev.forwarder.internal.spool.SpoolReader(
-                deadLetterSpool, (index, reason) -> fail("corrupt dead letter " + index + ": " + reason));
-        reader.seekAfter(Checkpoint.NONE);
-        SpoolRecord.Entry e;
-        while ((e = reader.next(nowNanos)) != null) {
-            ids.add(idOf(e.payload()));
-        }
-        reader.close();
-        return ids;
-    }
-
-    static long idOf(byte[] json) {
-        String s = new String(json, StandardCharsets.UTF_8);
-        int at = s.indexOf("\"n\":") + 4;
-        int end = at;
-        while (end < s.length() && Character.isDigit(s.charAt(end))) {
-            end++;
-        }
-        return Long.parseLong(s.substring(at, end));
-    }
-
-    static boolean poisonPayload(byte[] json) {
-        return new String(json, StandardCharsets.UTF_8).contains("\"poison\":true");
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
-        }
+        };
     }
 }

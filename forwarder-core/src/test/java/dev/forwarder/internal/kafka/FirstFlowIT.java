@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.forwarder.DataType;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.internal.json.EventCodec;
+import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.testkit.Golden;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
@@ -43,8 +44,8 @@ class FirstFlowIT {
             for (DataType type : DataType.values()) {
                 InferenceRecord record = codec.parse(type, Golden.json(type));
                 byte[] value = codec.serialize(record);
-                String key = KafkaMessages.keyOf(value);
-                assertEquals(KafkaMessages.keyOf(record), key, "typed and JSON key agree");
+                String key = MessageKeys.keyOf(value);
+                assertEquals(MessageKeys.keyOf(record), key, "typed and JSON key agree");
                 ProducerRecord<byte[], byte[]> message =
                         KafkaMessages.toProducerRecord("tensorzero", type, key, value, source, index++);
                 producer.send(message).get(30, TimeUnit.SECONDS);

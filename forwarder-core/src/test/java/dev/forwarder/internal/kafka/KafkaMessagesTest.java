@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import dev.forwarder.DataType;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.internal.json.EventCodec;
+import dev.forwarder.internal.json.MessageKeys;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -49,7 +50,7 @@ class KafkaMessagesTest {
                         + "\"]                                                              | NULL",
             })
     void keyFallbackOnJson(String name, String json, String expected) {
-        assertEquals(expected, KafkaMessages.keyOf(json.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(expected, MessageKeys.keyOf(json.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
@@ -57,28 +58,26 @@ class KafkaMessagesTest {
         EventCodec codec = new EventCodec();
         assertEquals(
                 ID,
-                KafkaMessages.keyOf(parse(
+                MessageKeys.keyOf(parse(
                         codec,
                         DataType.MODEL_INFERENCE,
                         "{\"id\":\"" + ID + "\",\"inference_id\":\"" + INFERENCE + "\"}")));
         assertEquals(
                 INFERENCE,
-                KafkaMessages.keyOf(
-                        parse(codec, DataType.MODEL_INFERENCE, "{\"inference_id\":\"" + INFERENCE + "\"}")));
+                MessageKeys.keyOf(parse(codec, DataType.MODEL_INFERENCE, "{\"inference_id\":\"" + INFERENCE + "\"}")));
         assertEquals(
                 EPISODE,
-                KafkaMessages.keyOf(parse(codec, DataType.CHAT_INFERENCE, "{\"episode_id\":\"" + EPISODE + "\"}")));
+                MessageKeys.keyOf(parse(codec, DataType.CHAT_INFERENCE, "{\"episode_id\":\"" + EPISODE + "\"}")));
         assertEquals(
                 INFERENCE,
-                KafkaMessages.keyOf(parse(
+                MessageKeys.keyOf(parse(
                         codec,
                         DataType.CHAT_INFERENCE,
                         "{\"inference_id\":\"" + INFERENCE + "\",\"episode_id\":\"" + EPISODE + "\"}")),
                 "an unknown inference_id field still takes its place in the order");
         assertEquals(
-                TARGET,
-                KafkaMessages.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"" + TARGET + "\"}")));
-        assertNull(KafkaMessages.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"\"}")));
+                TARGET, MessageKeys.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"" + TARGET + "\"}")));
+        assertNull(MessageKeys.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"\"}")));
     }
 
     @Test

@@ -1,20 +1,21 @@
-package dev.forwarder;
+package dev.forwarder.crash;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.ForwarderConfig;
 import dev.forwarder.internal.kafka.ProducerSettings;
-import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.testkit.CrashLoop;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,27 +42,12 @@ class ForwarderCrashIT {
             ids = appender.ids;
 
             Path log = dir.resolve("forwarder.log");
-            long lastCheckpoint = Checkpoint.NONE;
+            CrashLoop crashes = new CrashLoop(spool, log);
             for (int kill = 0; kill < KILLS; kill++) {
                 Process child = JavaProcess.start(
                         ForwarderChild.class, log, broker.bootstrapServers(), spoolDir.toString(), prefix, "run");
-                // Mid-stream: wait until this incarnation has moved the checkpoint, then a little more.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                long cp;
-                do {
-                    sleep(20);
-                    cp = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-                    assertTrue(
-                            child.isAlive(),
-                            "forwarder child died by itself; see " + log + ":\n" + Files.readString(log));
-                } while (cp == lastCheckpoint && System.nanoTime() < deadline);
-                assertTrue(
-                        cp != lastCheckpoint, "the child forwarded nothing within 60 s; see " + Files.readString(log));
-                sleep(ThreadLocalRandom.current().nextInt(50, 400));
-                child.destroyForcibly().waitFor();
-                lastCheckpoint = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint + " with "
-                        + ids.size() + " records appended");
+                crashes.awaitProgress(child, Duration.ofSeconds(60)); // mid-stream: it has forwarded some
+                crashes.kill(child);
             }
             appender.close();
         }
@@ -86,13 +72,5 @@ class ForwarderCrashIT {
         assertTrue(
                 delivered.duplicates() <= KILLS * window,
                 delivered.duplicates() + " duplicates exceed " + KILLS + " kills x window " + window);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -1,5 +1,8 @@
-package dev.forwarder;
+package dev.forwarder.crash;
 
+import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.testkit.TestConfig;
 import java.nio.file.Path;
 
 /**
@@ -13,14 +16,11 @@ public final class ForwarderChild {
     private ForwarderChild() {}
 
     public static void main(String[] args) throws Exception {
-        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka {\n"
-                + "  brokers = \"" + args[0] + "\"\n"
-                + "  spool.dir = \"" + Path.of(args[1]) + "\"\n"
-                + "  topic_prefix = \"" + args[2] + "\"\n"
-                + "  startup.timeout_ms = 30000\n"
-                + "  spool.drain_timeout_ms = 60000\n"
-                + "  producer { \"delivery.timeout.ms\" = 15000 }\n" // as ForwarderIT.config: KAFKA-14359 on new topics
-                + "}\n" + (args.length > 4 ? args[4] : ""));
+        ForwarderConfig config = TestConfig.forBroker(args[0], Path.of(args[1]))
+                .prefix(args[2])
+                .with("gateway.observability.kafka { startup.timeout_ms = 30000, spool.drain_timeout_ms = 60000 }")
+                .with(args.length > 4 ? args[4] : "")
+                .build();
         try (Forwarder forwarder = Forwarder.start(config)) {
             System.out.println("started pid " + ProcessHandle.current().pid());
             while (true) {

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.kafka;
+package dev.forwarder.internal.forward;
 
 import dev.forwarder.DataType;
 
@@ -37,6 +37,9 @@ public interface DeliveryObserver {
 
     /** {@code delivery = exactly_once}: a transaction was aborted (its records are sent again). */
     default void transactionAborted() {}
+
+    /** An error on the forwarder thread (a bug, or a fault of the spool): forwarding backed off and went on. */
+    default void forwarderError() {}
 
     DeliveryObserver NONE = new DeliveryObserver() {
         @Override

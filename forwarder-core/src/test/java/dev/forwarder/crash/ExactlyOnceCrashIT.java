@@ -1,19 +1,19 @@
-package dev.forwarder;
+package dev.forwarder.crash;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.testkit.CrashLoop;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +45,7 @@ class ExactlyOnceCrashIT {
             BackgroundAppender appender = new BackgroundAppender(spool, 50);
             ids = appender.ids;
 
-            long lastCheckpoint = Checkpoint.NONE;
+            CrashLoop crashes = new CrashLoop(spool, log);
             for (int kill = 0; kill < KILLS; kill++) {
                 Process child = JavaProcess.start(
                         ForwarderChild.class,
@@ -55,19 +55,15 @@ class ExactlyOnceCrashIT {
                         prefix,
                         "run",
                         EXACTLY_ONCE);
-                lastCheckpoint = awaitProgress(child, spoolDir, lastCheckpoint, log);
+                crashes.awaitProgress(child, Duration.ofSeconds(90)); // it committed a transaction
                 if (kill == 2) {
                     // The broker dies under a forwarder in the middle of its transactions, and comes back.
                     broker.kill();
-                    sleep(2_000);
+                    Thread.sleep(2_000);
                     broker.start();
-                    lastCheckpoint = awaitProgress(child, spoolDir, lastCheckpoint, log);
+                    crashes.awaitProgress(child, Duration.ofSeconds(90));
                 }
-                sleep(ThreadLocalRandom.current().nextInt(50, 400));
-                child.destroyForcibly().waitFor();
-                lastCheckpoint = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-                System.out.println("killed forwarder " + (kill + 1) + " at checkpoint " + lastCheckpoint + " with "
-                        + ids.size() + " records appended");
+                crashes.kill(child);
             }
             appender.close();
         }
@@ -83,7 +79,7 @@ class ExactlyOnceCrashIT {
         assertTrue(last.waitFor(180, TimeUnit.SECONDS), "final forwarder did not drain");
         assertEquals(0, last.exitValue(), Files.readString(log));
 
-        Delivered committed = Delivered.read(ExactlyOnceIT.readCommitted(broker), prefix, ids.size());
+        Delivered committed = Delivered.read(broker.readCommittedProperties(), prefix, ids.size());
         Delivered everything = Delivered.read(broker.clientProperties(), prefix, ids.size());
         System.out.println("offered " + ids.size() + "; read_committed: " + committed.messages() + " messages, "
                 + committed.duplicates() + " duplicates; read_uncommitted: " + everything.messages()
@@ -94,26 +90,5 @@ class ExactlyOnceCrashIT {
         assertTrue(
                 everything.messages() > committed.messages(),
                 "no aborted data in the topics: were the records written in transactions at all?");
-    }
-
-    /** Waits until the child moves the checkpoint (commits a transaction) past {@code since}. */
-    private static long awaitProgress(Process child, Path spoolDir, long since, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        long cp;
-        do {
-            sleep(20);
-            cp = Checkpoint.readFile(spoolDir.resolve("checkpoint"));
-            assertTrue(child.isAlive(), "forwarder child died by itself:\n" + Files.readString(log));
-        } while (cp == since && System.nanoTime() < deadline);
-        assertTrue(cp != since, "the child committed nothing within 90 s:\n" + Files.readString(log));
-        return cp;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

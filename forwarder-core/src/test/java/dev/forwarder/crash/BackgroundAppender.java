@@ -1,6 +1,6 @@
-package dev.forwarder;
+package dev.forwarder.crash;
 
-import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +31,7 @@ final class BackgroundAppender implements AutoCloseable {
                             spool.append(
                                     Records.typeOf(seq),
                                     System.currentTimeMillis(),
-                                    KafkaMessages.keyOf(json).getBytes(StandardCharsets.UTF_8),
+                                    MessageKeys.keyOf(json).getBytes(StandardCharsets.UTF_8),
                                     json,
                                     null);
                             ids.add(id);

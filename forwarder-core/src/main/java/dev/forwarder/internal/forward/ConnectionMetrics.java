@@ -1,4 +1,4 @@
-package dev.forwarder.internal.kafka;
+package dev.forwarder.internal.forward;
 
 import java.util.Map;
 import org.apache.kafka.clients.producer.Producer;
@@ -13,7 +13,7 @@ import org.apache.kafka.common.MetricName;
  * so a poll never misses an outage between two samples. Polled by the forwarder thread; a new producer
  * starts its totals again.
  */
-public final class ConnectionMetrics {
+final class ConnectionMetrics {
 
     private final DeliveryObserver observer;
     private Producer<?, ?> polled;
@@ -21,11 +21,11 @@ public final class ConnectionMetrics {
     private double lastClosed;
     private double lastAuthFailures;
 
-    public ConnectionMetrics(DeliveryObserver observer) {
+    ConnectionMetrics(DeliveryObserver observer) {
         this.observer = observer;
     }
 
-    public void poll(Producer<?, ?> producer) {
+    void poll(Producer<?, ?> producer) {
         double created = 0;
         double closed = 0;
         double authFailed = 0;

@@ -1,10 +1,10 @@
-package dev.forwarder.internal.kafka;
+package dev.forwarder.internal.json;
 
 /**
  * Finds a record's Kafka key in its JSON without a parser and without allocating: a scan of the top-level
  * fields that answers with where the key's bytes are in the array.
  *
- * <p>It gives the same key as {@link KafkaMessages#keyOf(byte[])} (Jackson) or says it cannot: the scan is
+ * <p>It gives the same key as {@link MessageKeys#keyOf(byte[])} (Jackson) or says it cannot: the scan is
  * at least as strict as Jackson on everything it reads (strings, escapes, UTF-8, numbers, literals,
  * nesting, the object's punctuation), and whenever it meets something it does not handle itself (an escape
  * in a field name or in the key's value, deep nesting, a long number, another encoding, malformed JSON) it
@@ -12,7 +12,7 @@ package dev.forwarder.internal.kafka;
  * and stop at the same place (the first non-empty {@code id}, else the object's end), being stricter can only
  * send a record to Jackson, never yield another key.
  *
- * <p>The precedence is {@link KafkaMessages#KEY_FIELDS}: the first non-empty string {@code id} ends the scan;
+ * <p>The precedence is {@link MessageKeys#KEY_FIELDS}: the first non-empty string {@code id} ends the scan;
  * otherwise the first non-empty string of {@code inference_id}, {@code episode_id}, {@code target_id}, in
  * that order, wherever it appears; non-string values do not count.
  */
@@ -20,7 +20,7 @@ public final class KeyScanner {
 
     /** The record has none of the key fields as a non-empty string: no key. */
     public static final long NO_KEY = -1;
-    /** The scan cannot answer; ask {@link KafkaMessages#keyOf(byte[])}. */
+    /** The scan cannot answer; ask {@link MessageKeys#keyOf(byte[])}. */
     public static final long ASK_JACKSON = -2;
 
     private static final int MAX_DEPTH = 64;

@@ -1,4 +1,4 @@
-package dev.forwarder.internal.kafka;
+package dev.forwarder.internal.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The allocation-free key scan against Jackson ({@link KafkaMessages#keyOf(byte[])}): wherever the scan
+ * The allocation-free key scan against Jackson ({@link MessageKeys#keyOf(byte[])}): wherever the scan
  * answers, it answers what Jackson does; on the usual records it does answer.
  */
 class KeyScannerTest {
@@ -36,7 +36,7 @@ class KeyScannerTest {
     private static void sameAsJackson(byte[] json) {
         String scanned = scanned(json);
         if (!"ASK".equals(scanned)) {
-            assertEquals(KafkaMessages.keyOf(json), scanned, () -> "for " + new String(json, StandardCharsets.UTF_8));
+            assertEquals(MessageKeys.keyOf(json), scanned, () -> "for " + new String(json, StandardCharsets.UTF_8));
         }
     }
 
@@ -211,7 +211,7 @@ class KeyScannerTest {
                 answered++;
                 byte[] input = json;
                 assertEquals(
-                        KafkaMessages.keyOf(json),
+                        MessageKeys.keyOf(json),
                         scanned,
                         () -> "mutation " + new String(input, StandardCharsets.ISO_8859_1));
             }

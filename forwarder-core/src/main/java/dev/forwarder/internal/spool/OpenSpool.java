@@ -1,0 +1,192 @@
+package dev.forwarder.internal.spool;
+
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.ForwarderException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A spool directory opened for a forwarder or an appender: the lock (forwarder only), the spool and its
+ * dead-letter spool, their space guards, the checkpoint, the encryption keys. Opened in that order, closed in
+ * the reverse; if a part fails to open, those already open are closed and the start fails.
+ *
+ * <p>Misuse: close it after whatever appends to it or reads it has stopped (the publisher, the forwarder).
+ */
+public final class OpenSpool implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenSpool.class);
+
+    private final SpoolLock lock;
+    private final Spool spool;
+    private final Spool deadLetters;
+    private final SpaceGuard deadLetterSpace;
+    private final SpaceGuard space;
+    private final Checkpoint checkpoint;
+
+    private OpenSpool(
+            SpoolLock lock,
+            Spool spool,
+            Spool deadLetters,
+            SpaceGuard deadLetterSpace,
+            SpaceGuard space,
+            Checkpoint checkpoint) {
+        this.lock = lock;
+        this.spool = spool;
+        this.deadLetters = deadLetters;
+        this.deadLetterSpace = deadLetterSpace;
+        this.space = space;
+        this.checkpoint = checkpoint;
+    }
+
+    /**
+     * Opens {@code spool.dir}.
+     *
+     * @param forward    whether this process forwards the spool: it takes the lock, and refuses to start when
+     *                   unforwarded records are sealed with keys it does not hold
+     * @param rollPeriod the roll period of the spool's files (the configured one, but for tests)
+     * @throws ForwarderException another process forwards the spool, or keys are missing
+     * @throws IOException        the spool cannot be opened
+     */
+    public static OpenSpool open(ForwarderConfig.Kafka kafka, boolean forward, RollPeriod rollPeriod)
+            throws IOException {
+        Path dir = kafka.spool().dir();
+        ForwarderConfig.Spool settings = kafka.spool();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            OwnerOnly.directory(dir);
+            SpoolLock lock = forward ? add(opened, SpoolLock.acquire(dir)) : null;
+            long blockSize = SpaceGuard.blockSizeFor(dir, settings.maxBytes());
+            Spool spool = add(
+                    opened,
+                    new Spool(dir, rollPeriod, blockSize, settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD));
+            Spool deadLetters = add(opened, new Spool(dir.resolve("dead-letter"), RollPeriod.HOURLY, blockSize));
+            SpaceGuard deadLetterSpace = add(
+                    opened,
+                    SpaceGuard.measuredByCaller(
+                            deadLetters, settings.maxBytes(), blockSize, SpaceGuard.usableSpaceOf(dir)));
+            SpaceGuard space = add(
+                    opened,
+                    new SpaceGuard(
+                            spool,
+                            settings.maxBytes(),
+                            blockSize,
+                            settings.sync() == ForwarderConfig.SyncPolicy.INTERVAL ? settings.syncIntervalMs() : 0));
+            if (!space.admits(0)) {
+                LOG.warn(
+                        "spool {} starts full: {} MiB usable on its disk, {} MiB of max_bytes {} MiB in use;"
+                                + " records are refused until there is room",
+                        dir,
+                        space.usableBytes() >> 20,
+                        space.spoolBytes() >> 20,
+                        settings.maxBytes() >> 20);
+            }
+            Checkpoint checkpoint = add(opened, new Checkpoint(dir.resolve("checkpoint")));
+            SpoolKeys keys = settings.encryptionKeyFile().isPresent()
+                    ? SpoolKeys.load(settings.encryptionKeyFile().get())
+                    : null;
+            spool.sealWith(keys);
+            deadLetters.sealWith(keys);
+            spool.pretouch();
+            if (forward) {
+                refuseRecordsWithoutTheirKey(spool, checkpoint.read(), keys);
+            }
+            return new OpenSpool(lock, spool, deadLetters, deadLetterSpace, space, checkpoint);
+        } catch (IOException | RuntimeException e) {
+            closeInReverse(opened);
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T add(List<AutoCloseable> opened, T part) {
+        opened.add(part);
+        return part;
+    }
+
+    /**
+     * An encrypted spool is only forwarded with the keys of every unforwarded record at hand: otherwise the
+     * start fails, naming the keys that are missing, and nothing in the spool is touched.
+     */
+    private static void refuseRecordsWithoutTheirKey(Spool spool, long checkpoint, SpoolKeys keys) {
+        Map<Long, Long> sealing = spool.sealingKeysAfter(checkpoint);
+        List<String> missing = new ArrayList<>();
+        long count = 0;
+        for (Map.Entry<Long, Long> e : sealing.entrySet()) {
+            long id = e.getKey();
+            if (id != SpoolRecord.NOT_SEALED && (keys == null || !keys.holds((int) id))) {
+                missing.add(SpoolKeys.name((int) id));
+                count += e.getValue();
+            }
+        }
+        if (missing.isEmpty()) {
+            if (keys != null && sealing.containsKey(SpoolRecord.NOT_SEALED)) {
+                LOG.info(
+                        "spool {} holds {} unforwarded records written before encryption was on; they are"
+                                + " forwarded as they are",
+                        spool.dir(),
+                        sealing.get(SpoolRecord.NOT_SEALED));
+            }
+            if (keys != null) {
+                LOG.info(
+                        "spool {}: records sealed with key {} from {}",
+                        spool.dir(),
+                        SpoolKeys.name(keys.activeId()),
+                        keys.file());
+            }
+            return;
+        }
+        throw new ForwarderException("spool " + spool.dir() + " holds " + count + " unforwarded records sealed"
+                + " with key " + String.join(", ", missing)
+                + (keys == null
+                        ? ", but gateway.observability.kafka.spool.encryption.key_file is not set: set it to the key"
+                                + " file that holds " + (missing.size() == 1 ? "that key" : "those keys")
+                        : ", which " + keys.file() + " does not hold (it holds " + String.join(", ", keys.names())
+                                + "): add the key back to that file, below the active one")
+                + "; nothing in the spool was changed");
+    }
+
+    public Spool spool() {
+        return spool;
+    }
+
+    public Spool deadLetters() {
+        return deadLetters;
+    }
+
+    public SpaceGuard space() {
+        return space;
+    }
+
+    public SpaceGuard deadLetterSpace() {
+        return deadLetterSpace;
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    /** Closes every part, in the reverse of the order it was opened; a failure is logged and the rest closed. */
+    @Override
+    public void close() {
+        List<AutoCloseable> parts = new ArrayList<>();
+        if (lock != null) {
+            parts.add(lock);
+        }
+        parts.addAll(List.of(spool, deadLetters, deadLetterSpace, space, checkpoint));
+        closeInReverse(parts);
+    }
+
+    private static void closeInReverse(List<AutoCloseable> parts) {
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            try {
+                parts.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed", parts.get(i), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.forwarder.internal.forward;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What both seeded simulations do around a run: the seeds ({@code -Dsim.seeds=N}, or one seed replayed with
+ * {@code -Dsim.seed=N}), a thread and a directory per seed, the core's log lines off, and a failure that
+ * names its seed.
+ */
+final class SimulationHarness {
+
+    /** One seeded run in a directory of its own. */
+    interface Run {
+        void run(long seed, Path dir) throws Exception;
+    }
+
+    private SimulationHarness() {}
+
+    /**
+     * Runs {@code -Dsim.seed} alone if given, else seeds 1 to {@code seeds}, each on a thread of its own (Chronicle
+     * keeps per-thread state for every roll file a thread touched, released when the thread ends; on one
+     * thread, thousands of runs would make each new roll file slower than the last).
+     *
+     * @param share how many of every 1,000 {@code -Dsim.seeds} (default 1,000) this simulation runs
+     */
+    static void runSeeds(String name, Path tmp, int share, Run run) throws Exception {
+        String one = System.getProperty("sim.seed");
+        if (one != null) {
+            runOne(name, tmp, Long.parseLong(one), run);
+            return;
+        }
+        int seeds = (int) ((long) Integer.getInteger("sim.seeds", 1000) * share / 1000);
+        long start = System.nanoTime();
+        // Thousands of runs full of faults: the core's own log lines would bury the one that matters.
+        Logger core = (Logger) LoggerFactory.getLogger("dev.forwarder");
+        Level before = core.getLevel();
+        core.setLevel(Level.OFF);
+        try {
+            for (long seed = 1; seed <= seeds; seed++) {
+                runOne(name, tmp, seed, run);
+                if (seed % 1000 == 0) {
+                    System.out.printf("%s: %d seeds in %d ms%n", name, seed, millisSince(start));
+                }
+            }
+        } finally {
+            core.setLevel(before);
+        }
+        System.out.printf("%s: %d seeds passed in %d ms%n", name, seeds, millisSince(start));
+    }
+
+    private static void runOne(String name, Path tmp, long seed, Run run) throws Exception {
+        Throwable[] failure = new Throwable[1];
+        Path dir = tmp.resolve("seed-" + seed);
+        Thread runner = new Thread(
+                () -> {
+                    try {
+                        run.run(seed, dir);
+                    } catch (Throwable e) {
+                        failure[0] = new AssertionError(
+                                name + " seed " + seed + " failed (replay: -Dsim.seed=" + seed + "): " + e.getMessage(),
+                                e);
+                    } finally {
+                        deleteTree(dir);
+                    }
+                },
+                name + "-seed-" + seed);
+        runner.start();
+        runner.join();
+        if (failure[0] instanceof Error e) {
+            throw e;
+        }
+    }
+
+    private static long millisSince(long start) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The simulated clock: nanoseconds for the forwarder, epoch milliseconds for the spool's roll files. */
+    static final class Clock {
+        private static final long EPOCH_BASE_MS = 1_800_000_000_000L;
+        private long nanos = TimeUnit.SECONDS.toNanos(1);
+
+        long now() {
+            return nanos;
+        }
+
+        long epochMillis() {
+            return EPOCH_BASE_MS + TimeUnit.NANOSECONDS.toMillis(nanos);
+        }
+
+        void advance(long amount, TimeUnit unit) {
+            nanos += unit.toNanos(amount);
+        }
+    }
+}
