@@ -1,10 +1,13 @@
 package dev.forwarder;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.forwarder.internal.config.ConfigFiles;
 import dev.forwarder.internal.config.ConfigParser;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -37,7 +40,7 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
      * for a tool that changes a key before {@link #from}.
      */
     public static Config readFile(Path file) {
-        return ConfigParser.readFile(file);
+        return ConfigFiles.read(file);
     }
 
     /** Reads HOCON text over the defaults, e.g. {@code gateway.observability.kafka.brokers = "h:9092"}. */
@@ -45,8 +48,8 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
         Config parsed;
         try {
             parsed = ConfigFactory.parseString(hocon);
-        } catch (com.typesafe.config.ConfigException e) {
-            throw new ForwarderConfigException(java.util.List.of(e.getMessage()));
+        } catch (ConfigException e) {
+            throw new ForwarderConfigException(List.of(e.getMessage()));
         }
         return from(parsed);
     }
@@ -189,6 +192,7 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
         EXACTLY_ONCE
     }
 
+    /** What publish does when the spool is at {@code max_bytes}: refuse the record, make room, or wait. */
     public enum OnFull {
         DROP_NEWEST,
         DROP_OLDEST,

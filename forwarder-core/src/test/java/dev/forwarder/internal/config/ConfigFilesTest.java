@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -169,26 +171,34 @@ class ConfigFilesTest {
         assertTrue(e.getMessage().startsWith("invalid configuration, 3 errors:"), e.getMessage());
     }
 
+    /** The key table, reference.conf (the defaults) and the README's reference list the same keys. */
     @Test
-    void theReadmeReferenceListsExactlyTheKeysOfTheCode() throws Exception {
+    void theKeyTableTheDefaultsAndTheReadmeListTheSameKeys() throws Exception {
         Set<String> code = new TreeSet<>();
-        Config reference = ConfigFactory.parseResources("reference.conf");
-        reference.entrySet().forEach(e -> code.add(e.getKey()));
-        code.removeIf(k -> k.startsWith(ConfigParser.KAFKA + ".producer"));
-        code.add(ConfigParser.KAFKA + ".producer");
-        for (Map.Entry<String, Set<String>> nested : ConfigParser.NESTED_KEYS.entrySet()) {
-            nested.getValue().forEach(k -> code.add(ConfigParser.KAFKA + "." + nested.getKey() + "." + k));
+        Set<String> optionalTables =
+                Set.of(ConfigKeys.SASL.path(), ConfigKeys.TLS.path(), ConfigKeys.SPOOL_ENCRYPTION.path());
+        Set<String> withDefaults = new TreeSet<>();
+        for (ConfigKeys.Key key : ConfigKeys.all()) {
+            if (key.type() != ConfigKeys.Type.TABLE) {
+                code.add(key.path());
+                if (!optionalTables.contains(key.parent())) {
+                    withDefaults.add(key.path());
+                }
+            }
         }
-        code.remove(ConfigParser.KAFKA + ".spool.encryption"); // a table: its keys are listed instead
-        ConfigParser.ENCRYPTION_KEYS.forEach(k -> code.add(ConfigParser.KAFKA + ".spool.encryption." + k));
+        Config reference = ConfigFactory.parseResources("reference.conf");
+        Set<String> defaults = new TreeSet<>();
+        reference.entrySet().forEach(e -> defaults.add(e.getKey()));
+        defaults.removeIf(k -> k.startsWith(ConfigKeys.PRODUCER.path() + "."));
+        defaults.add(ConfigKeys.PRODUCER.path()); // an empty table of pass-through properties
         assertEquals(
                 ConfigValueType.OBJECT,
-                reference.getValue(ConfigParser.KAFKA + ".producer").valueType());
+                reference.getValue(ConfigKeys.PRODUCER.path()).valueType());
+        assertEquals(withDefaults, defaults, "keys of the table (outside sasl, tls, encryption) vs reference.conf");
 
         Path readme = Path.of(System.getProperty("user.dir")).getParent().resolve("README.md");
         Set<String> documented = new TreeSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                        "^\\| `((?:gateway|forwarder)\\.[a-z_.]+)` \\|", java.util.regex.Pattern.MULTILINE)
+        Matcher m = Pattern.compile("^\\| `((?:gateway|forwarder)\\.[a-z_.]+)` \\|", Pattern.MULTILINE)
                 .matcher(Files.readString(readme));
         while (m.find()) {
             documented.add(m.group(1));

@@ -130,8 +130,8 @@ class ConfigParserTest {
     @Test
     void aNonLoopbackHostWithoutATokenIsRefusedUnlessAllowedExplicitly() {
         for (String open : new String[] {"0.0.0.0", "192.0.2.7", "ingest.example", "::"}) {
-            dev.forwarder.ForwarderConfigException e = assertThrows(
-                    dev.forwarder.ForwarderConfigException.class,
+            ForwarderConfigException e = assertThrows(
+                    ForwarderConfigException.class,
                     () -> ForwarderConfig.parse("forwarder.http.host = \"" + open + "\""));
             assertTrue(
                     e.getMessage().contains("forwarder.http.host")
@@ -155,8 +155,6 @@ class ConfigParserTest {
                 .http()
                 .allowUnauthenticated());
         assertEquals(4, ForwarderConfig.parse("").http().maxConcurrent());
-        assertThrows(
-                dev.forwarder.ForwarderConfigException.class,
-                () -> ForwarderConfig.parse("forwarder.http.max_concurrent = 0"));
+        assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse("forwarder.http.max_concurrent = 0"));
     }
 }
