@@ -60,6 +60,9 @@ public final class Forwarder implements AutoCloseable {
     private final ForwarderMetrics metrics;
     private final Mode mode;
     private final Publisher publisher;
+    /** The full check for this forwarder's callers (HTTP ingest), counting ids that are not UUIDv7. */
+    private final EventCodec checker;
+
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closedLatch = new CountDownLatch(1);
 
@@ -67,6 +70,7 @@ public final class Forwarder implements AutoCloseable {
         this.config = config;
         this.metrics =
                 new ForwarderMetrics(registry, config.kafka().topicPrefix(), new Gauges(), System::currentTimeMillis);
+        this.checker = new EventCodec(metrics::idsNotV7);
         if (!(config.enabled() && config.kafka().enabled())) {
             this.mode = new Mode.Disabled();
             this.publisher = new Publisher(config, null, null, null, null, metrics);
@@ -279,15 +283,28 @@ public final class Forwarder implements AutoCloseable {
      * @return empty when the record would load, else why not, naming the field
      */
     public static Optional<String> validate(DataType type, byte[] json) {
+        return validate(VALIDATOR, type, json);
+    }
+
+    private static Optional<String> validate(EventCodec codec, DataType type, byte[] json) {
         if (type == null || json == null) {
             return Optional.of(type == null ? "no data type given" : "no JSON given");
         }
         try {
-            VALIDATOR.parse(type, json);
+            codec.parse(type, json);
             return Optional.empty();
         } catch (InvalidEventException e) {
             return Optional.of(e.getMessage());
         }
+    }
+
+    /**
+     * As {@link #validate}, and counts the record's ids that are not UUIDv7 in this forwarder's
+     * {@code event_ids_not_v7} (the static {@code validate} counts nowhere): for a caller that checks
+     * records on this forwarder's behalf, as HTTP ingest does.
+     */
+    public Optional<String> check(DataType type, byte[] json) {
+        return validate(checker, type, json);
     }
 
     /**

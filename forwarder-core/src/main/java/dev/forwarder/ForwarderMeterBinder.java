@@ -1,6 +1,8 @@
 package dev.forwarder;
 
+import com.codahale.metrics.Counter;
 import dev.forwarder.internal.metrics.ForwarderMetrics;
+import dev.forwarder.internal.metrics.MetricNames;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -47,30 +49,30 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
             for (Map.Entry<String, String> label : metric.labels().entrySet()) {
                 tags.add(Tag.of(label.getKey(), label.getValue()));
             }
-            if (metric.metric() instanceof com.codahale.metrics.Counter counter) {
-                FunctionCounter.builder(metric.name(), counter, com.codahale.metrics.Counter::getCount)
+            if (metric.metric() instanceof Counter counter) {
+                FunctionCounter.builder(metric.name(), counter, Counter::getCount)
                         .tags(tags)
                         .register(registry);
             } else if (metric.metric() instanceof com.codahale.metrics.Gauge<?> gauge) {
                 Gauge.builder(metric.name(), gauge, ForwarderMeterBinder::number)
                         .tags(tags)
                         .register(registry);
-            } else if (metric.name().equals(ForwarderMetrics.WRITE_DURATION_MS)) {
+            } else if (metric.name().equals(MetricNames.WRITE_DURATION_MS)) {
                 DataType type =
                         DataType.fromWireName(metric.labels().get("data_type")).orElseThrow();
                 writeDuration[type.ordinal()] = DistributionSummary.builder(metric.name())
                         .tags(tags)
-                        .serviceLevelObjectives(ForwarderMetrics.WRITE_DURATION_BUCKETS_MS)
+                        .serviceLevelObjectives(MetricNames.WRITE_DURATION_BUCKETS_MS)
                         .register(registry);
-            } else if (metric.name().equals(ForwarderMetrics.APPEND_LATENCY_US)) {
+            } else if (metric.name().equals(MetricNames.APPEND_LATENCY_US)) {
                 appendLatency = DistributionSummary.builder(metric.name())
                         .tags(tags)
-                        .serviceLevelObjectives(ForwarderMetrics.APPEND_LATENCY_BUCKETS_US)
+                        .serviceLevelObjectives(MetricNames.APPEND_LATENCY_BUCKETS_US)
                         .register(registry);
-            } else if (metric.name().equals(ForwarderMetrics.TRANSACTION_DURATION_MS)) {
+            } else if (metric.name().equals(MetricNames.TRANSACTION_DURATION_MS)) {
                 transactionDuration = DistributionSummary.builder(metric.name())
                         .tags(tags)
-                        .serviceLevelObjectives(ForwarderMetrics.TRANSACTION_DURATION_BUCKETS_MS)
+                        .serviceLevelObjectives(MetricNames.TRANSACTION_DURATION_BUCKETS_MS)
                         .register(registry);
             } else {
                 throw new IllegalStateException("no Micrometer meter for " + metric.name() + " ("

@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -72,7 +73,7 @@ class ForwarderMeterBinderIT {
     }
 
     private static Map<String, String> with(Map<String, String> labels, String key, String value) {
-        Map<String, String> all = new java.util.LinkedHashMap<>(labels);
+        Map<String, String> all = new LinkedHashMap<>(labels);
         all.put(key, value);
         return all;
     }

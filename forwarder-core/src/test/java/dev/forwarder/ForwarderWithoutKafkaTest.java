@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +41,21 @@ class ForwarderWithoutKafkaTest {
             Thread.sleep(300);
             assertEquals(ForwarderStatus.State.CONNECTING, forwarder.status().state());
             assertEquals(1, forwarder.status().backlog(), "the record waits in the spool");
+        }
+    }
+
+    /** Two forwarders in one JVM count their own records' ids that are not UUIDv7, not each other's. */
+    @Test
+    void twoForwardersInOneJvmCountOnlyTheirOwnIdsThatAreNotV7(@TempDir Path dir) throws Exception {
+        byte[] v4 = ("{\"id\":\"" + java.util.UUID.randomUUID() + "\",\"function_name\":\"f\",\"variant_name\":\"v\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        try (Forwarder a = Forwarder.start(config(dir.resolve("a"), "127.0.0.1:1"));
+                Forwarder b = Forwarder.start(config(dir.resolve("b"), "127.0.0.1:1"))) {
+            assertEquals(Optional.empty(), a.check(DataType.CHAT_INFERENCE, v4));
+            assertEquals(Optional.empty(), a.check(DataType.CHAT_INFERENCE, v4));
+            assertEquals(Optional.empty(), Forwarder.validate(DataType.CHAT_INFERENCE, v4));
+            assertEquals(2, a.metricRegistry().counter("event_ids_not_v7").getCount(), "a checked two");
+            assertEquals(0, b.metricRegistry().counter("event_ids_not_v7").getCount(), "b checked none");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.forwarder.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.server.Handler;
@@ -45,20 +47,20 @@ import org.eclipse.jetty.util.Callback;
  */
 final class HttpIngest implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
     private final Forwarder forwarder;
     private final ForwarderConfig.Http settings;
     private final Server server;
     private final byte[] expectedAuthorization;
-    private final java.util.concurrent.Semaphore ingestSlots;
+    private final Semaphore ingestSlots;
     private volatile boolean accepting = true;
 
     HttpIngest(Forwarder forwarder, ForwarderConfig.Http settings) {
         this.forwarder = forwarder;
         this.settings = settings;
-        this.ingestSlots = new java.util.concurrent.Semaphore(settings.maxConcurrent());
+        this.ingestSlots = new Semaphore(settings.maxConcurrent());
         this.expectedAuthorization =
                 settings.token() == null || settings.token().isEmpty()
                         ? null
@@ -212,7 +214,7 @@ final class HttpIngest implements AutoCloseable {
         }
         // All or nothing: every record is checked before any is appended.
         for (Line line : records) {
-            Optional<String> invalid = Forwarder.validate(dataType, line.bytes());
+            Optional<String> invalid = forwarder.check(dataType, line.bytes());
             if (invalid.isPresent()) {
                 reply(response, callback, 400, error((ndjson ? "line " + line.number() + ": " : "") + invalid.get()));
                 return;

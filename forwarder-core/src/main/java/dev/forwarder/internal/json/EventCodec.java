@@ -1,8 +1,10 @@
 package dev.forwarder.internal.json;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,9 +30,11 @@ import dev.forwarder.ModelInference;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.LongConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -46,19 +50,28 @@ public final class EventCodec {
 
     private final ObjectMapper mapper;
     private final Map<DataType, ObjectReader> readers = new EnumMap<>(DataType.class);
-    // Process-wide: every codec (typed publishing, HTTP ingest, validate) adds to the one metric.
-    private static final java.util.concurrent.atomic.LongAdder NON_V7_IDS = new java.util.concurrent.atomic.LongAdder();
+    /** Told how many ids of each record checked are not UUIDv7 (metric {@code event_ids_not_v7}). */
+    private final LongConsumer nonV7Ids;
 
+    /** A codec that counts nothing. */
     public EventCodec() {
+        this(count -> {});
+    }
+
+    /**
+     * @param nonV7Ids told, for each record parsed or serialised, how many of its ids are not UUIDv7: accepted,
+     *                 but worth a warning, since TensorZero derives a row's {@code timestamp} from a v7 id
+     */
+    public EventCodec(LongConsumer nonV7Ids) {
+        this.nonV7Ids = nonV7Ids;
         JsonMapper jsonMapper = JsonMapper.builder()
                 // {"id":1,"id":2} is refused, at every depth: ClickHouse refuses it too, and which one counts is a
                 // guess.
-                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 // Typed records leave absent (null) fields out, as TensorZero writes them: the column's default.
                 // (fields of the model only: unknown fields the caller sent are carried as they are, nulls included).
-                .defaultPropertyInclusion(com.fasterxml.jackson.annotation.JsonInclude.Value.construct(
-                        com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL,
-                        com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS))
+                .defaultPropertyInclusion(
+                        JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.ALWAYS))
                 // 0.0 stays 0.0 and 1e400 stays 1e400: numbers inside free-form fields pass through exactly.
                 .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -84,18 +97,16 @@ public final class EventCodec {
      */
     private void checkTyped(InferenceRecord record) {
         try {
-            NON_V7_IDS.add(ClickHouseSchema.checkTyped(record));
+            count(ClickHouseSchema.checkTyped(record));
         } catch (InvalidEventException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 
-    /**
-     * Ids that are not UUIDv7 in the records this process's codecs parsed or serialised: accepted, but worth
-     * a warning (metric {@code event_ids_not_v7}): TensorZero derives a row's {@code timestamp} from a v7 id.
-     */
-    public static long nonV7IdsSeen() {
-        return NON_V7_IDS.sum();
+    private void count(int nonV7) {
+        if (nonV7 > 0) {
+            nonV7Ids.accept(nonV7);
+        }
     }
 
     /** The configured mapper, for callers that need to build JSON trees of the same dialect. */
@@ -139,7 +150,7 @@ public final class EventCodec {
             }
             // The columns' own rules (bounds, canonical ids, no NULL in non-Nullable columns), on the JSON as
             // written: the typed record cannot tell an absent field from a null one.
-            NON_V7_IDS.add(ClickHouseSchema.check(type, mapper.readTree(json)));
+            count(ClickHouseSchema.check(type, mapper.readTree(json)));
             return record;
         } catch (InvalidEventException e) {
             throw e;
@@ -228,7 +239,7 @@ public final class EventCodec {
     private static String describeValue(Object value) {
         if (value instanceof String s) {
             return "\"" + s + "\"";
-        } else if (value instanceof Integer || value instanceof Long || value instanceof java.math.BigInteger) {
+        } else if (value instanceof Integer || value instanceof Long || value instanceof BigInteger) {
             return "an integer";
         } else if (value instanceof Number) {
             return "a fractional number";

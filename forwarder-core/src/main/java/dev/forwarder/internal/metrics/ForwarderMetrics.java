@@ -1,8 +1,9 @@
 package dev.forwarder.internal.metrics;
 
+import static dev.forwarder.internal.metrics.MetricNames.*;
+
 import com.codahale.metrics.CachedGauge;
 import com.codahale.metrics.Counter;
-import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Metric;
@@ -12,99 +13,45 @@ import dev.forwarder.DataType;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.forward.DeliveryObserver;
+import dev.forwarder.internal.publish.Publisher;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
 import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * The forwarder's metrics, in a Dropwizard {@link MetricRegistry} (the application's, or one of its own),
  * exposed in Prometheus text format through the Prometheus client's Dropwizard bridge, and over JMX.
  *
- * <p>The names of TensorZero's Kafka integration, with its labels:
- * <pre>
- *   kafka_connections_established            counter
- *   kafka_connection_errors                  counter
- *   kafka_writes_success{topic,data_type}    counter: records acknowledged by Kafka
- *   kafka_writes_failed{topic,data_type}     counter: failed sends (each is retried, or dead-lettered)
- *   kafka_serialization_errors               counter: records that could not be serialised
- *   kafka_topic_refusals{topic,data_type}    counter: sends refused because of the topic (not authorised,
- *                                            invalid name); the forwarder waits, nothing is dropped
- *   kafka_write_duration_ms{topic,data_type} histogram: send to acknowledgement, ms
- * </pre>
- * and the spool's own: {@code spool_records_appended}, {@code spool_records_dropped{reason}},
- * {@code spool_backlog_records}, {@code spool_backlog_bytes} (backlog x mean record size),
- * {@code spool_oldest_unforwarded_age_seconds}, {@code spool_checkpoint_index},
- * {@code spool_corrupt_records}, {@code spool_dead_letters}, {@code spool_records_lost}, {@code spool_disk_bytes},
- * {@code spool_capacity_bytes} ({@code max_bytes}), {@code spool_append_latency_us} (histogram, one publish
- * in 64 sampled), {@code event_ids_not_v7} and {@code forwarder_state{state}} (1 for the current state).
+ * <p>The families, their kinds and labels are {@link MetricNames} (README "Metrics" says what each means).
  * Counters get Prometheus's {@code _total} suffix; the stems are these. In Dropwizard and JMX, labels are
- * the last parts of the name: {@code kafka_writes_success.chat_inference}.
+ * the last parts of the name: {@code kafka_writes_success.chat_inference}. Each forwarder counts its own:
+ * nothing here is process-wide, so two forwarders in one JVM never share a count.
  *
  * <p>The two histograms are kept twice: as Dropwizard histograms (a decaying reservoir: quantiles for JMX and
  * for an application reading the registry) and as Prometheus client histograms with fixed buckets, which
  * is what the Prometheus exposition shows. Buckets must be cumulative counters to be summed across
  * instances and to take {@code rate()}; a reservoir forgets, so buckets derived from it could go down.
  */
-public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.internal.publish.Publisher.Observer {
-
-    public static final String CONNECTIONS_ESTABLISHED = "kafka_connections_established";
-    public static final String CONNECTION_ERRORS = "kafka_connection_errors";
-    public static final String WRITES_SUCCESS = "kafka_writes_success";
-    public static final String WRITES_FAILED = "kafka_writes_failed";
-    public static final String SERIALIZATION_ERRORS = "kafka_serialization_errors";
-    public static final String WRITE_DURATION_MS = "kafka_write_duration_ms";
-    public static final String APPENDED = "spool_records_appended";
-    public static final String IDS_NOT_V7 = "event_ids_not_v7";
-    public static final String DROPPED = "spool_records_dropped";
-    public static final String BACKLOG_RECORDS = "spool_backlog_records";
-    public static final String BACKLOG_BYTES = "spool_backlog_bytes";
-    public static final String OLDEST_AGE = "spool_oldest_unforwarded_age_seconds";
-    public static final String CHECKPOINT = "spool_checkpoint_index";
-    public static final String CORRUPT = "spool_corrupt_records";
-    public static final String DEAD_LETTERS = "spool_dead_letters";
-    public static final String LOST = "spool_records_lost";
-    public static final String DISK_BYTES = "spool_disk_bytes";
-    public static final String APPEND_LATENCY_US = "spool_append_latency_us";
-    public static final String STATE = "forwarder_state";
-    public static final String TOPIC_REFUSALS = "kafka_topic_refusals";
-    public static final String CAPACITY_BYTES = "spool_capacity_bytes";
-    public static final String TRANSACTIONS_COMMITTED = "kafka_transactions_committed";
-    public static final String TRANSACTIONS_ABORTED = "kafka_transactions_aborted";
-    public static final String TRANSACTION_DURATION_MS = "kafka_transaction_duration_ms";
-    public static final String FORWARDER_ERRORS = "forwarder_errors";
-
-    /** Upper bounds (ms) of {@code kafka_write_duration_ms}'s buckets: a local broker to a delivery time-out. */
-    public static final double[] WRITE_DURATION_BUCKETS_MS = {
-        1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000
-    };
-    /** Upper bounds (ms) of {@code kafka_transaction_duration_ms}'s buckets: begin to commit. */
-    public static final double[] TRANSACTION_DURATION_BUCKETS_MS = {
-        5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000
-    };
-    /** Upper bounds (µs) of {@code spool_append_latency_us}'s buckets: a page-cache copy to a stalled disk. */
-    public static final double[] APPEND_LATENCY_BUCKETS_US = {
-        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000, 1_000_000
-    };
+public final class ForwarderMetrics implements DeliveryObserver, Publisher.Observer {
 
     /** Receives each histogram observation too (the Micrometer binder's distribution summaries). */
     public interface HistogramListener {
@@ -138,18 +85,18 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     private final MetricRegistry registry;
-    private final List<DropwizardExports> exporters = new CopyOnWriteArrayList<>();
-    private final PrometheusRegistry histograms = new PrometheusRegistry();
+    private final PrometheusExposition exposition;
     private final DistributionDataPoint[] writeDurationBuckets = new DistributionDataPoint[DataType.values().length];
     private final DistributionDataPoint appendLatencyBuckets;
     private final DistributionDataPoint transactionBuckets;
     private final Counter transactionsCommitted;
     private final Counter transactionsAborted;
     private final Counter forwarderErrors;
+    private final Counter idsNotV7;
     private final Histogram transactionDurationMs;
-    private final Map<String, Exported> exported = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<String, Exported> exported = Collections.synchronizedMap(new LinkedHashMap<>());
     /** Names registered through {@link #counter(String, Map)}, exported beside the forwarder's own. */
-    private final java.util.Set<String> added = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> added = ConcurrentHashMap.newKeySet();
 
     private final List<HistogramListener> listeners = new CopyOnWriteArrayList<>();
     private final JmxReporter jmx;
@@ -169,6 +116,8 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
 
     public ForwarderMetrics(MetricRegistry registry, String topicPrefix, Source source, LongSupplier clockMs) {
         this.registry = registry;
+        this.exposition = new PrometheusExposition(registry);
+        PrometheusRegistry histograms = exposition.histograms();
         List<MapperConfig> labels = new ArrayList<>();
         io.prometheus.metrics.core.metrics.Histogram writeDuration =
                 io.prometheus.metrics.core.metrics.Histogram.builder()
@@ -209,13 +158,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
             }
         }
         appended = registry.counter(APPENDED);
-        // Read from the codecs' process-wide count (typed publishes and HTTP ingest both check ids).
-        registry.counter(IDS_NOT_V7, () -> new com.codahale.metrics.Counter() {
-            @Override
-            public long getCount() {
-                return dev.forwarder.internal.json.EventCodec.nonV7IdsSeen();
-            }
-        });
+        idsNotV7 = registry.counter(IDS_NOT_V7);
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
                 String reason = status.name().substring("DROPPED_".length()).toLowerCase(Locale.ROOT);
@@ -260,7 +203,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         // so each metric gets an exporter of its own and the families are joined in writePrometheus().
         // The histograms are exported from the Prometheus client's own (buckets), not through the bridge.
         CustomLabelMapper mapper = new CustomLabelMapper(labels);
-        Map<String, MapperConfig> byName = new java.util.HashMap<>();
+        Map<String, MapperConfig> byName = new HashMap<>();
         labels.forEach(l -> byName.put(l.getMatch(), l));
         for (Map.Entry<String, Metric> metric : registry.getMetrics().entrySet()) {
             String name = metric.getKey();
@@ -272,7 +215,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
                                 ? new Exported(name, Map.of(), metric.getValue())
                                 : new Exported(label.getName(), label.getLabels(), metric.getValue()));
                 if (!(metric.getValue() instanceof Histogram)) {
-                    exporters.add(new DropwizardExports(registry, (n, m) -> n.equals(name), mapper));
+                    exposition.export(name, mapper);
                 }
             }
         }
@@ -299,11 +242,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     }
 
     private static boolean owned(String name) {
-        return name.startsWith("kafka_")
-                || name.startsWith("spool_")
-                || name.startsWith(STATE)
-                || name.equals(FORWARDER_ERRORS)
-                || name.equals(IDS_NOT_V7);
+        return MetricNames.owned(name);
     }
 
     /** Every metric of the forwarder with the family name and labels it is exported under. */
@@ -313,7 +252,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         }
     }
 
-    private static final java.util.regex.Pattern FAMILY = java.util.regex.Pattern.compile("[a-z][a-z0-9_]*");
+    private static final Pattern FAMILY = Pattern.compile("[a-z][a-z0-9_]*");
 
     /**
      * A counter exported with the forwarder's metrics (Prometheus, JMX, Micrometer when bound after), for a
@@ -326,7 +265,7 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         }
         StringBuilder name = new StringBuilder(family);
         // The Dropwizard (and JMX) name: the family and the label values, as kafka_writes_success.chat_inference.
-        new java.util.TreeMap<>(labels).forEach((k, v) -> name.append('.').append(v.replaceAll("[^A-Za-z0-9_-]", "_")));
+        new TreeMap<>(labels).forEach((k, v) -> name.append('.').append(v.replaceAll("[^A-Za-z0-9_-]", "_")));
         String key = name.toString();
         Exported known = exported.get(key);
         if (known != null) {
@@ -335,13 +274,8 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
         added.add(key);
         Counter counter = registry.counter(key);
         exported.put(key, new Exported(family, Map.copyOf(labels), counter));
-        exporters.add(
-                labels.isEmpty()
-                        ? new DropwizardExports(registry, (n, m) -> n.equals(key))
-                        : new DropwizardExports(
-                                registry,
-                                (n, m) -> n.equals(key),
-                                new CustomLabelMapper(List.of(new MapperConfig(key, family, labels)))));
+        exposition.export(
+                key, labels.isEmpty() ? null : new CustomLabelMapper(List.of(new MapperConfig(key, family, labels))));
         return counter;
     }
 
@@ -355,49 +289,11 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
 
     /** Writes every metric in the Prometheus text exposition format (version 0.0.4). */
     public void writePrometheus(OutputStream out) throws IOException {
-        Map<String, List<MetricSnapshot>> families = new TreeMap<>();
-        for (DropwizardExports exporter : exporters) {
-            for (MetricSnapshot snapshot : exporter.collect()) {
-                families.computeIfAbsent(snapshot.getMetadata().getPrometheusName(), n -> new ArrayList<>())
-                        .add(snapshot);
-            }
-        }
-        for (MetricSnapshot snapshot : histograms.scrape()) {
-            families.put(snapshot.getMetadata().getPrometheusName(), List.of(snapshot));
-        }
-        List<MetricSnapshot> joined = new ArrayList<>();
-        for (List<MetricSnapshot> family : families.values()) {
-            joined.add(join(family));
-        }
-        PrometheusTextFormatWriter.create().write(out, new MetricSnapshots(joined));
-    }
-
-    /** One family from the snapshots of several Dropwizard metrics that differ only in their labels. */
-    private static MetricSnapshot join(List<MetricSnapshot> family) {
-        MetricSnapshot first = family.get(0);
-        if (family.size() == 1) {
-            return first;
-        }
-        if (first instanceof CounterSnapshot) {
-            return new CounterSnapshot(
-                    first.getMetadata(), points(family, CounterSnapshot.CounterDataPointSnapshot.class));
-        } else if (first instanceof GaugeSnapshot) {
-            return new GaugeSnapshot(first.getMetadata(), points(family, GaugeSnapshot.GaugeDataPointSnapshot.class));
-        }
-        throw new IllegalStateException("cannot join metric family "
-                + first.getMetadata().getName() + " of type " + first.getClass().getSimpleName());
-    }
-
-    private static <T> List<T> points(List<MetricSnapshot> family, Class<T> type) {
-        List<T> points = new ArrayList<>();
-        for (MetricSnapshot snapshot : family) {
-            snapshot.getDataPoints().forEach(p -> points.add(type.cast(p)));
-        }
-        return points;
+        exposition.write(out);
     }
 
     public static String prometheusContentType() {
-        return PrometheusTextFormatWriter.CONTENT_TYPE;
+        return PrometheusExposition.contentType();
     }
 
     // ---- the request path ----
@@ -412,6 +308,11 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
                 listener.appendLatency(us);
             }
         }
+    }
+
+    @Override
+    public void idsNotV7(long count) {
+        idsNotV7.inc(count);
     }
 
     public void dropped(PublishResult.Status status) {
@@ -493,12 +394,5 @@ public final class ForwarderMetrics implements DeliveryObserver, dev.forwarder.i
     /** Unregisters from JMX (the registry's metrics stay, for an application that owns the registry). */
     public void close() {
         jmx.stop();
-    }
-
-    /** The value of a Dropwizard gauge, for the status command. */
-    @SuppressWarnings("unchecked")
-    public Object gaugeValue(String name) {
-        Gauge<Object> g = (Gauge<Object>) registry.getGauges().get(name);
-        return g == null ? null : g.getValue();
     }
 }

@@ -37,6 +37,9 @@ public final class Publisher {
         void appended(long nanos, boolean sampled);
 
         void dropped(PublishResult.Status reason);
+
+        /** A record checked here (a typed publish) had {@code count} ids that are not UUIDv7. */
+        void idsNotV7(long count);
     }
 
     /** The forwarder's help when the spool is full and {@code on_full = drop_oldest}. */
@@ -55,7 +58,7 @@ public final class Publisher {
     private final Room room;
     private final SyncWaiters waiters;
     private final Observer observer;
-    private final EventCodec codec = new EventCodec();
+    private final EventCodec codec;
     private final LongAdder offered = new LongAdder();
     private final LongAdder appended = new LongAdder();
     private final LongAdder appendedBytes = new LongAdder();
@@ -77,6 +80,7 @@ public final class Publisher {
         this.room = room;
         this.waiters = waiters;
         this.observer = observer;
+        this.codec = new EventCodec(observer::idsNotV7);
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
                 dropped.put(status, new LongAdder());

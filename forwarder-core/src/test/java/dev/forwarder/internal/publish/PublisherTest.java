@@ -23,6 +23,9 @@ class PublisherTest {
 
         @Override
         public void dropped(PublishResult.Status reason) {}
+
+        @Override
+        public void idsNotV7(long count) {}
     };
 
     /** drop_oldest with nothing to discard (one roll file): the record is refused at once, nobody is asked. */

@@ -1,0 +1,103 @@
+package dev.forwarder.internal.metrics;
+
+import java.util.List;
+
+/**
+ * Every metric family of the forwarder, named once: its name (counters get Prometheus's {@code _total}
+ * suffix in the exposition), its kind and its labels. {@link ForwarderMetrics} registers them, the Micrometer
+ * binder binds them, and the tests hold the exposition and the README's "Metrics" table against this list.
+ *
+ * <p>The stems {@code kafka_*} are TensorZero's Kafka integration's; the others are this forwarder's.
+ */
+public final class MetricNames {
+
+    /** One metric family as exported. */
+    public record Family(String name, Kind kind, List<String> labels) {}
+
+    public enum Kind {
+        COUNTER,
+        GAUGE,
+        HISTOGRAM
+    }
+
+    public static final String CONNECTIONS_ESTABLISHED = "kafka_connections_established";
+    public static final String CONNECTION_ERRORS = "kafka_connection_errors";
+    public static final String WRITES_SUCCESS = "kafka_writes_success";
+    public static final String WRITES_FAILED = "kafka_writes_failed";
+    public static final String TOPIC_REFUSALS = "kafka_topic_refusals";
+    public static final String SERIALIZATION_ERRORS = "kafka_serialization_errors";
+    public static final String WRITE_DURATION_MS = "kafka_write_duration_ms";
+    public static final String APPENDED = "spool_records_appended";
+    public static final String IDS_NOT_V7 = "event_ids_not_v7";
+    public static final String DROPPED = "spool_records_dropped";
+    public static final String BACKLOG_RECORDS = "spool_backlog_records";
+    public static final String BACKLOG_BYTES = "spool_backlog_bytes";
+    public static final String OLDEST_AGE = "spool_oldest_unforwarded_age_seconds";
+    public static final String CHECKPOINT = "spool_checkpoint_index";
+    public static final String CORRUPT = "spool_corrupt_records";
+    public static final String DEAD_LETTERS = "spool_dead_letters";
+    public static final String LOST = "spool_records_lost";
+    public static final String DISK_BYTES = "spool_disk_bytes";
+    public static final String CAPACITY_BYTES = "spool_capacity_bytes";
+    public static final String APPEND_LATENCY_US = "spool_append_latency_us";
+    public static final String STATE = "forwarder_state";
+    public static final String TRANSACTIONS_COMMITTED = "kafka_transactions_committed";
+    public static final String TRANSACTIONS_ABORTED = "kafka_transactions_aborted";
+    public static final String TRANSACTION_DURATION_MS = "kafka_transaction_duration_ms";
+    public static final String FORWARDER_ERRORS = "forwarder_errors";
+
+    private static final List<String> BY_TOPIC = List.of("topic", "data_type");
+
+    /** Every family, in the order of the README's table. */
+    public static final List<Family> FAMILIES = List.of(
+            new Family(CONNECTIONS_ESTABLISHED, Kind.COUNTER, List.of()),
+            new Family(CONNECTION_ERRORS, Kind.COUNTER, List.of()),
+            new Family(WRITES_SUCCESS, Kind.COUNTER, BY_TOPIC),
+            new Family(WRITES_FAILED, Kind.COUNTER, BY_TOPIC),
+            new Family(TOPIC_REFUSALS, Kind.COUNTER, BY_TOPIC),
+            new Family(SERIALIZATION_ERRORS, Kind.COUNTER, List.of()),
+            new Family(WRITE_DURATION_MS, Kind.HISTOGRAM, BY_TOPIC),
+            new Family(APPENDED, Kind.COUNTER, List.of()),
+            new Family(IDS_NOT_V7, Kind.COUNTER, List.of()),
+            new Family(DROPPED, Kind.COUNTER, List.of("reason")),
+            new Family(BACKLOG_RECORDS, Kind.GAUGE, List.of()),
+            new Family(BACKLOG_BYTES, Kind.GAUGE, List.of()),
+            new Family(OLDEST_AGE, Kind.GAUGE, List.of()),
+            new Family(CHECKPOINT, Kind.GAUGE, List.of()),
+            new Family(CORRUPT, Kind.COUNTER, List.of()),
+            new Family(DEAD_LETTERS, Kind.COUNTER, List.of()),
+            new Family(LOST, Kind.COUNTER, List.of()),
+            new Family(DISK_BYTES, Kind.GAUGE, List.of()),
+            new Family(CAPACITY_BYTES, Kind.GAUGE, List.of()),
+            new Family(APPEND_LATENCY_US, Kind.HISTOGRAM, List.of()),
+            new Family(STATE, Kind.GAUGE, List.of("state")),
+            new Family(TRANSACTIONS_COMMITTED, Kind.COUNTER, List.of()),
+            new Family(TRANSACTIONS_ABORTED, Kind.COUNTER, List.of()),
+            new Family(TRANSACTION_DURATION_MS, Kind.HISTOGRAM, List.of()),
+            new Family(FORWARDER_ERRORS, Kind.COUNTER, List.of()));
+
+    /** Upper bounds (ms) of {@code kafka_write_duration_ms}'s buckets: a local broker to a delivery time-out. */
+    public static final double[] WRITE_DURATION_BUCKETS_MS = {
+        1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000
+    };
+    /** Upper bounds (ms) of {@code kafka_transaction_duration_ms}'s buckets: begin to commit. */
+    public static final double[] TRANSACTION_DURATION_BUCKETS_MS = {
+        5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000
+    };
+    /** Upper bounds (µs) of {@code spool_append_latency_us}'s buckets: a page-cache copy to a stalled disk. */
+    public static final double[] APPEND_LATENCY_BUCKETS_US = {
+        1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000, 20_000, 100_000, 1_000_000
+    };
+
+    private MetricNames() {}
+
+    /** Whether {@code name} (a family, or a Dropwizard name: family.label...) is one of the forwarder's. */
+    static boolean owned(String name) {
+        for (Family family : FAMILIES) {
+            if (name.equals(family.name()) || name.startsWith(family.name() + ".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
