@@ -39,6 +39,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -295,7 +296,7 @@ class ForwardingChatModelListenerIT {
         List<JsonNode> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record : TopicReader.readAll(broker.clientProperties(), topic, expected)) {
             assertEquals(
-                    java.util.Optional.empty(),
+                    Optional.empty(),
                     Forwarder.validate(type, record.value()),
                     new String(record.value(), StandardCharsets.UTF_8));
             out.add(JSON.readTree(record.value()));
