@@ -12,6 +12,7 @@ import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,11 +125,11 @@ class ExactlyOnceIT {
                         forwarder.status().toString()));
     }
 
-    static UUID sourceId(Path spool) throws java.io.IOException {
+    static UUID sourceId(Path spool) throws IOException {
         return UUID.fromString(Files.readString(spool.resolve("source-id")).trim());
     }
 
-    private static void copyTree(Path from, Path to) throws java.io.IOException {
+    private static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> paths = Files.walk(from)) {
             for (Path p : (Iterable<Path>) paths::iterator) {
                 Path target = to.resolve(from.relativize(p).toString());

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The forwarder against a real broker: delivery, sync writes, the spool lock, and the accounting. */
 @KafkaTest
@@ -67,8 +69,8 @@ class ForwarderIT {
         }
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"interval", "every_record"})
+    @ParameterizedTest
+    @ValueSource(strings = {"interval", "every_record"})
     void theSyncPoliciesDeliverToo(String sync, KafkaBroker broker, @TempDir Path dir) {
         ForwarderConfig config = TestConfig.forBroker(broker, dir.resolve("spool"))
                 .with("gateway.observability.kafka.spool { sync = " + sync + ", sync_interval_ms = 50 }")

@@ -9,12 +9,22 @@ import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.SpoolContents;
 import dev.forwarder.testkit.TestConfig;
+import dev.forwarder.testkit.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,7 +50,7 @@ class PoisonRecordIT {
             }
             // Random text: lz4 cannot shrink it under the broker's 20,000-byte limit.
             byte[] noise = new byte[45_000];
-            new java.util.Random(7).nextBytes(noise);
+            new Random(7).nextBytes(noise);
             String big =
                     "{\"id\":\"" + poisonId + "\",\"function_name\":\"f\",\"input\":{\"messages\":[{\"role\":\"user\","
                             + "\"content\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}]}}";
@@ -65,7 +75,7 @@ class PoisonRecordIT {
 
         List<SpoolRecord.Entry> dead;
         try (Spool deadLetters = new Spool(dir.resolve("spool/dead-letter"))) {
-            dead = dev.forwarder.testkit.SpoolContents.of(deadLetters);
+            dead = SpoolContents.of(deadLetters);
         }
         assertEquals(1, dead.size(), "a dead letter was written");
         assertEquals(poisonId, dead.get(0).key());
@@ -76,8 +86,8 @@ class PoisonRecordIT {
 
         // Redrive: refused while a forwarder runs on the spool, naming it.
         try (Forwarder running = Forwarder.start(config)) {
-            ForwarderException busy = org.junit.jupiter.api.Assertions.assertThrows(
-                    ForwarderException.class, () -> Forwarder.redrive(config, null, null));
+            ForwarderException busy =
+                    Assertions.assertThrows(ForwarderException.class, () -> Forwarder.redrive(config, null, null));
             assertTrue(
                     busy.getMessage()
                             .contains(String.valueOf(ProcessHandle.current().pid())),
@@ -88,14 +98,11 @@ class PoisonRecordIT {
         assertEquals(new RedriveResult(1, 0, 1, 1), again);
         // The cause fixed (the topic takes larger messages now): delivered, with its original headers, and removed.
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
-        try (org.apache.kafka.clients.admin.Admin admin =
-                org.apache.kafka.clients.admin.Admin.create(broker.clientProperties())) {
-            admin.incrementalAlterConfigs(java.util.Map.of(
-                            new org.apache.kafka.common.config.ConfigResource(
-                                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
-                            List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-                                    new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "200000"),
-                                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+        try (Admin admin = Admin.create(broker.clientProperties())) {
+            admin.incrementalAlterConfigs(Map.of(
+                            new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                            List.of(new AlterConfigOp(
+                                    new ConfigEntry("max.message.bytes", "200000"), AlterConfigOp.OpType.SET))))
                     .all()
                     .get();
         }
@@ -109,9 +116,8 @@ class PoisonRecordIT {
         try (Spool spool = new Spool(dir.resolve("spool"))) {
             source = spool.sourceId().toString();
         }
-        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> arrived =
-                dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 21);
-        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> redriven = arrived.stream()
+        List<ConsumerRecord<byte[], byte[]>> arrived = TopicReader.readAll(broker.clientProperties(), topic, 21);
+        List<ConsumerRecord<byte[], byte[]>> redriven = arrived.stream()
                 .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals(poisonId))
                 .toList();
         assertEquals(1, redriven.size(), "the dead letter arrived once");
@@ -119,7 +125,7 @@ class PoisonRecordIT {
         assertEquals(source, header(redriven.get(0), "source_id"));
     }
 
-    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r, String name) {
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class SpoolBoundsIT {
             Assumptions.abort("cannot mount a tmpfs (needs root): " + why);
         }
         // No thread of the forwarder may die of the full disk (a mapped page that cannot be backed faults).
-        List<String> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> uncaught = new CopyOnWriteArrayList<>();
         Thread.UncaughtExceptionHandler previousHandler = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
         try {

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -108,7 +109,7 @@ class SpoolEncryptionIT {
 
         // Kafka got every record once, as it was published (plaintext: encryption is at rest only).
         Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
-        assertEquals(java.util.Set.of(), delivered.missing(ids));
+        assertEquals(Set.of(), delivered.missing(ids));
         assertEquals(0, delivered.duplicates());
         List<ConsumerRecord<byte[], byte[]>> chat = TopicReader.readAll(
                 broker.clientProperties(), DataType.CHAT_INFERENCE.topic(prefix), 1, Duration.ofSeconds(30));
@@ -164,7 +165,7 @@ class SpoolEncryptionIT {
             assertEquals(0, forwarder.status().corrupt());
         }
         Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
-        assertEquals(java.util.Set.of(), delivered.missing(ids));
+        assertEquals(Set.of(), delivered.missing(ids));
     }
 
     @Test

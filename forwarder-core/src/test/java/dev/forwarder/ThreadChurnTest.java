@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forwarder.testkit.JvmResources;
 import dev.forwarder.testkit.Records;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class ThreadChurnTest {
         assertTrue(
                 growth < 8L << 20,
                 "heap grew " + (growth >> 10) + " KiB over " + (ROUNDS - 1) + " rounds of " + THREADS_PER_ROUND
-                        + " threads: " + java.util.Arrays.toString(heap));
-        assertTrue(files[ROUNDS - 1] - files[0] <= 4, "open files grew: " + java.util.Arrays.toString(files));
+                        + " threads: " + Arrays.toString(heap));
+        assertTrue(files[ROUNDS - 1] - files[0] <= 4, "open files grew: " + Arrays.toString(files));
     }
 }

@@ -2,9 +2,17 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.testkit.KafkaBroker;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -36,9 +44,8 @@ final class BenchmarkBroker {
      */
     static String freshTopics(KafkaBroker kafka) throws Exception {
         String prefix = "b" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String[] topics = java.util.Arrays.stream(DataType.values())
-                .map(t -> t.topic(prefix))
-                .toArray(String[]::new);
+        String[] topics =
+                Arrays.stream(DataType.values()).map(t -> t.topic(prefix)).toArray(String[]::new);
         kafka.createTopics(3, topics);
         Map<String, Object> props = new HashMap<>(kafka.clientProperties());
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
@@ -56,8 +63,8 @@ final class BenchmarkBroker {
     }
 
     /** A loopback address where nothing listens (a port taken and released): the broker-down case. */
-    static String nowhere() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+    static String nowhere() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
             return "127.0.0.1:" + s.getLocalPort();
         }
     }
@@ -78,17 +85,17 @@ final class BenchmarkBroker {
     }
 
     /** The line that turns on {@code spool.encryption} with a fresh key in {@code spool} (deleted with it). */
-    static String encryptionSetting(Path spool) throws java.io.IOException {
+    static String encryptionSetting(Path spool) throws IOException {
         Path file = spool.resolve("bench.keys");
         byte[] raw = new byte[32];
-        new java.security.SecureRandom().nextBytes(raw);
-        Files.writeString(file, java.util.Base64.getEncoder().encodeToString(raw) + "\n");
-        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        new SecureRandom().nextBytes(raw);
+        Files.writeString(file, Base64.getEncoder().encodeToString(raw) + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return "  spool.encryption.key_file = \"" + file + "\"\n";
     }
 
     /** Prints a result line and appends it to {@code benchmarks/results/latest/<file>}. */
-    static void report(String file, String line) throws java.io.IOException {
+    static void report(String file, String line) throws IOException {
         System.out.println();
         System.out.println(line);
         Path out = Path.of("benchmarks/results/latest");
@@ -97,21 +104,20 @@ final class BenchmarkBroker {
                 out.resolve(file),
                 line + "\n",
                 StandardCharsets.UTF_8,
-                java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
     }
 
-    static Path tempDir(String name) throws java.io.IOException {
+    static Path tempDir(String name) throws IOException {
         return Files.createTempDirectory("bench-" + name + "-");
     }
 
-    static void delete(Path dir) throws java.io.IOException {
+    static void delete(Path dir) throws IOException {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }

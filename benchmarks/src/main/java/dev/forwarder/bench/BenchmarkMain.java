@@ -3,6 +3,9 @@ package dev.forwarder.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.openjdk.jmh.Main;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.Options;
@@ -24,11 +27,11 @@ public final class BenchmarkMain {
                 || commandLine.shouldListWithParams()
                 || commandLine.shouldListProfilers()
                 || commandLine.shouldListResultFormats()) {
-            org.openjdk.jmh.Main.main(args);
+            Main.main(args);
             return;
         }
         // Appending here replaces the command line's -jvmArgsAppend: keep those, after the Chronicle flags.
-        java.util.List<String> append = new java.util.ArrayList<>(java.util.List.of(forkFlags()));
+        List<String> append = new ArrayList<>(List.of(forkFlags()));
         if (commandLine.getJvmArgsAppend().hasValue()) {
             append.addAll(commandLine.getJvmArgsAppend().get());
         }

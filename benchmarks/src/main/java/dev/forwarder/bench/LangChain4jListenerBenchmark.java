@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -139,7 +140,7 @@ public class LangChain4jListenerBenchmark {
         try {
             producer.send(new ProducerRecord<>(DataType.MODEL_INFERENCE.topic("bare"), modelKey, modelJson));
             producer.send(new ProducerRecord<>(DataType.CHAT_INFERENCE.topic("bare"), chatKey, chatJson));
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        } catch (TimeoutException e) {
             // broker down and buffer full: send blocked max.block.ms, then gave up
         }
     }

@@ -8,12 +8,14 @@ import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -109,7 +111,7 @@ public class OpenLoopPublishBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         if (producer != null) {
-            producer.close(java.time.Duration.ZERO);
+            producer.close(Duration.ZERO);
         }
         if (forwarder != null) {
             forwarder.close();
@@ -157,7 +159,7 @@ public class OpenLoopPublishBenchmark {
                 try {
                     producer.send(new ProducerRecord<>(topic, key, json));
                     accepted++;
-                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                } catch (TimeoutException e) {
                     // broker down, buffer full: send blocked max.block.ms, then gave up
                 }
             }

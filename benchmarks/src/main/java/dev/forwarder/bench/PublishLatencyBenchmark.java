@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -106,7 +107,7 @@ public class PublishLatencyBenchmark {
     public Future<RecordMetadata> kafkaProducerSend() {
         try {
             return producer.send(new ProducerRecord<>(topic, key, json));
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        } catch (TimeoutException e) {
             return null; // broker down and buffer full: send blocked max.block.ms, then gave up
         }
     }

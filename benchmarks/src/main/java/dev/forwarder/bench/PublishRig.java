@@ -3,7 +3,9 @@ package dev.forwarder.bench;
 import dev.forwarder.Forwarder;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.TestConfig;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /**
@@ -15,7 +17,7 @@ final class PublishRig implements AutoCloseable {
 
     /** Settings added to the forwarder's, given its spool directory (e.g. the encryption key file there). */
     interface Extra {
-        String settings(Path spool) throws java.io.IOException;
+        String settings(Path spool) throws IOException;
     }
 
     final KafkaBroker kafka;
@@ -47,7 +49,7 @@ final class PublishRig implements AutoCloseable {
     /** Closes everything; says so if the forwarder dropped publishes (its figures would mix in drops). */
     @Override
     public void close() throws Exception {
-        producer.close(java.time.Duration.ZERO);
+        producer.close(Duration.ZERO);
         long dropped = forwarder.status().dropped().values().stream()
                 .mapToLong(Long::longValue)
                 .sum();

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -95,7 +96,7 @@ public class VirtualThreadPublishBenchmark {
                 long wait;
                 while ((wait = start + i * interval - System.nanoTime()) > 0) {
                     if (wait > 100_000) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(wait - 80_000);
+                        LockSupport.parkNanos(wait - 80_000);
                     }
                 }
                 threads.execute(() -> {

@@ -5,6 +5,7 @@ import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.PublishResult;
+import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -206,7 +207,7 @@ final class DemoCommand implements Callable<Integer> {
         return ("{\"id\":\"" + id + "\"," + body + "}").getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws java.io.IOException {
+    private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

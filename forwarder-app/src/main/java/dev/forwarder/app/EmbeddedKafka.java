@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
 import org.apache.kafka.common.utils.Time;
 
 /**
@@ -64,7 +65,7 @@ final class EmbeddedKafka implements AutoCloseable {
                 props.store(out, "embedded Kafka of the forwarder");
             }
             ByteArrayOutputStream log = new ByteArrayOutputStream();
-            int status = kafka.tools.StorageTool.execute(
+            int status = StorageTool.execute(
                     new String[] {"format", "-t", CLUSTER_ID, "-c", file.toString(), "--ignore-formatted"},
                     new PrintStream(log, true, StandardCharsets.UTF_8));
             if (status != 0) {

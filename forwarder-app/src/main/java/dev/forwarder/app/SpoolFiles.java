@@ -4,6 +4,7 @@ import dev.forwarder.DataType;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 
 /** The command line's ways of naming records: a time, a data type. */
 final class SpoolFiles {
@@ -15,7 +16,7 @@ final class SpoolFiles {
         try {
             return Instant.parse(text);
         } catch (DateTimeParseException notAnInstant) {
-            String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+            String t = text.trim().toLowerCase(Locale.ROOT);
             if (t.matches("\\d+[smhd]")) {
                 long n = Long.parseLong(t.substring(0, t.length() - 1));
                 Duration age = switch (t.charAt(t.length() - 1)) {

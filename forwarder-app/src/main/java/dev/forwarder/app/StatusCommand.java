@@ -3,6 +3,7 @@ package dev.forwarder.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forwarder.SpoolInspector;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** Who holds the spool: the pid in forwarder.lock, if that process is alive. */
-    private String forwarder() throws java.io.IOException {
+    private String forwarder() throws IOException {
         Path lock = spoolDir.resolve("forwarder.lock");
         if (!Files.exists(lock)) {
             return "none has run";

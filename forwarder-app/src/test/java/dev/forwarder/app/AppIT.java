@@ -7,13 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.DataType;
+import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.Golden;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
+import dev.forwarder.testkit.TopicReader;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,11 +27,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -246,7 +252,7 @@ class AppIT {
     }
 
     private static int freePort() {
-        return dev.forwarder.testkit.Ports.unused();
+        return Ports.unused();
     }
 
     private static Process command(Path dir, String... args) throws IOException {
@@ -257,7 +263,7 @@ class AppIT {
                 .start();
     }
 
-    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r, String name) {
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
@@ -285,23 +291,20 @@ class AppIT {
         }
         String topic = prefix + "_model_inference";
         assertEquals(
-                20,
-                dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 20)
-                        .size());
-        long checkpoint = dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint"));
+                20, TopicReader.readAll(broker.clientProperties(), topic, 20).size());
+        long checkpoint = Checkpoint.readFile(dir.resolve("spool/checkpoint"));
 
         Process replay =
                 command(dir, "replay", "--config", config.toString(), "--since", "1h", "--type", "model_inference");
         assertEquals(0, replay.waitFor(), Files.readString(dir.resolve("command.log")));
         assertEquals(
                 checkpoint,
-                dev.forwarder.internal.spool.Checkpoint.readFile(dir.resolve("spool/checkpoint")),
+                Checkpoint.readFile(dir.resolve("spool/checkpoint")),
                 "replay does not touch the checkpoint");
 
-        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> all =
-                dev.forwarder.testkit.TopicReader.readAll(broker.clientProperties(), topic, 40);
+        List<ConsumerRecord<byte[], byte[]>> all = TopicReader.readAll(broker.clientProperties(), topic, 40);
         assertEquals(40, all.size(), "every retained record sent once more");
-        java.util.Map<String, List<String>> copies = new java.util.HashMap<>();
+        Map<String, List<String>> copies = new HashMap<>();
         for (var r : all) {
             copies.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
                     .add(header(r, "source_id") + "/" + header(r, "spool_index") + "/" + header(r, "data_type"));

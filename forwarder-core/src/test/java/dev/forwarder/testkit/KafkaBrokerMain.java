@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import kafka.tools.StorageTool;
 
 /**
  * The entry point of the child JVM that {@link KafkaBroker} starts: formats the data directory on first
@@ -31,7 +32,7 @@ public final class KafkaBrokerMain {
             List<String> format = new ArrayList<>(
                     List.of("format", "-t", clusterId, "-c", properties.toString(), "--ignore-formatted"));
             format.addAll(Arrays.asList(args).subList(3, args.length));
-            int status = kafka.tools.StorageTool.execute(format.toArray(String[]::new), System.out);
+            int status = StorageTool.execute(format.toArray(String[]::new), System.out);
             if (status != 0) {
                 System.err.println("kafka storage format failed with status " + status);
                 Runtime.getRuntime().halt(status);

@@ -2,6 +2,7 @@ package dev.forwarder.testkit;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -29,7 +30,7 @@ public final class TopicReader {
 
     public static List<ConsumerRecord<byte[], byte[]>> readAll(
             Map<String, Object> clientProps, String topic, int expected, Duration timeout) {
-        Map<String, Object> props = new java.util.HashMap<>(clientProps);
+        Map<String, Object> props = new HashMap<>(clientProps);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

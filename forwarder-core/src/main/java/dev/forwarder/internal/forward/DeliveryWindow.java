@@ -2,9 +2,13 @@ package dev.forwarder.internal.forward;
 
 import dev.forwarder.internal.kafka.Failures;
 import dev.forwarder.internal.spool.SpoolRecord;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
@@ -33,17 +37,17 @@ final class DeliveryWindow {
 
     private final int capacity;
     private final DeliveryObserver observer;
-    private final java.util.function.LongSupplier nanoClock;
+    private final LongSupplier nanoClock;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     /** The latest slot of each key still in the window (type ordinal + key): what a new record waits for. */
-    private final java.util.HashMap<String, Slot> lastOfKey = new java.util.HashMap<>();
+    private final HashMap<String, Slot> lastOfKey = new HashMap<>();
     /** Held slots, in spool order. */
     private final ArrayDeque<Slot> held = new ArrayDeque<>();
     /** Raised by a callback whose failure needs a resend (anything but a record's own fault). */
     private volatile boolean resendNeeded;
 
     /** @param nanoClock the agent's clock, read by callbacks to stamp when an attempt completed */
-    DeliveryWindow(int capacity, DeliveryObserver observer, java.util.function.LongSupplier nanoClock) {
+    DeliveryWindow(int capacity, DeliveryObserver observer, LongSupplier nanoClock) {
         this.capacity = capacity;
         this.observer = observer;
         this.nanoClock = nanoClock;
@@ -67,8 +71,7 @@ final class DeliveryWindow {
             this.entry = entry;
             this.orderKey = entry == null || entry.keyBytes() == null
                     ? null
-                    : entry.type().ordinal() + ":"
-                            + new String(entry.keyBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    : entry.type().ordinal() + ":" + new String(entry.keyBytes(), StandardCharsets.UTF_8);
         }
 
         boolean held() {
@@ -204,7 +207,7 @@ final class DeliveryWindow {
     /** The held slots whose predecessor is now settled, in order; they are no longer held. */
     List<Slot> release() {
         List<Slot> out = new ArrayList<>();
-        for (java.util.Iterator<Slot> it = held.iterator(); it.hasNext(); ) {
+        for (Iterator<Slot> it = held.iterator(); it.hasNext(); ) {
             Slot s = it.next();
             if (s.waitsFor.releasesFollowers()) {
                 s.waitsFor = null;

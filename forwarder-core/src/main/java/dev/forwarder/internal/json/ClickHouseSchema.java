@@ -1,11 +1,16 @@
 package dev.forwarder.internal.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.forwarder.ChatInference;
 import dev.forwarder.DataType;
+import dev.forwarder.InferenceRecord;
+import dev.forwarder.JsonInference;
+import dev.forwarder.ModelInference;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -183,9 +188,9 @@ public final class ClickHouseSchema {
      *
      * @return how many of its ids are not version 7
      */
-    static int checkTyped(dev.forwarder.InferenceRecord record) throws InvalidEventException {
+    static int checkTyped(InferenceRecord record) throws InvalidEventException {
         DataType type = record.dataType();
-        if (record instanceof dev.forwarder.ModelInference m) {
+        if (record instanceof ModelInference m) {
             uint32(type, "input_tokens", m.inputTokens());
             uint32(type, "output_tokens", m.outputTokens());
             uint32(type, "response_time_ms", m.responseTimeMs());
@@ -199,7 +204,7 @@ public final class ClickHouseSchema {
                 uint256(type, "snapshot_hash", m.snapshotHash());
             }
             return notV7(m.id()) + notV7(m.inferenceId());
-        } else if (record instanceof dev.forwarder.ChatInference c) {
+        } else if (record instanceof ChatInference c) {
             uint32(type, "processing_time_ms", c.processingTimeMs());
             uint32(type, "ttft_ms", c.ttftMs());
             if (c.snapshotHash() != null) {
@@ -208,7 +213,7 @@ public final class ClickHouseSchema {
             tags(type, c.tags());
             return notV7(c.id()) + notV7(c.episodeId());
         } else {
-            dev.forwarder.JsonInference j = (dev.forwarder.JsonInference) record;
+            JsonInference j = (JsonInference) record;
             uint32(type, "processing_time_ms", j.processingTimeMs());
             uint32(type, "ttft_ms", j.ttftMs());
             if (j.snapshotHash() != null) {
@@ -254,7 +259,7 @@ public final class ClickHouseSchema {
         }
     }
 
-    private static int notV7(java.util.UUID id) {
+    private static int notV7(UUID id) {
         return id != null && id.version() != 7 ? 1 : 0;
     }
 

@@ -2,6 +2,7 @@ package dev.forwarder.internal.kafka;
 
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -10,12 +11,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -30,11 +35,10 @@ public final class ClusterCheck {
     /** @throws ClusterCheckException with a message fit for the operator */
     public static void run(ForwarderConfig.Kafka kafka, long timeoutMs) throws ClusterCheckException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        java.util.Map<String, Object> props = ProducerSettings.admin(kafka);
+        Map<String, Object> props = ProducerSettings.admin(kafka);
         // Operations must give up by our deadline, or Admin.close() waits for them (60 s by default).
-        props.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int)
-                Math.max(1, timeoutMs));
-        props.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int)
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.max(1, timeoutMs));
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int)
                 Math.max(1, Math.min(timeoutMs, kafka.requestTimeoutMs())));
         Admin admin = Admin.create(props);
         try {
@@ -80,15 +84,15 @@ public final class ClusterCheck {
             awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), deadline);
         } catch (ExecutionException e) {
             throw explain(kafka, timeoutMs, e.getCause());
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw explain(kafka, timeoutMs, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClusterCheckException("interrupted while checking Kafka at " + kafka.brokers());
-        } catch (org.apache.kafka.common.KafkaException e) {
+        } catch (KafkaException e) {
             throw explain(kafka, timeoutMs, e);
         } finally {
-            admin.close(java.time.Duration.ZERO);
+            admin.close(Duration.ZERO);
         }
     }
 
@@ -98,7 +102,7 @@ public final class ClusterCheck {
      * OUT_OF_ORDER_SEQUENCE_NUMBER for that partition until its delivery time-out (seen with Kafka 4.4).
      */
     private static void awaitLeaders(Admin admin, List<String> topics, long deadline)
-            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+            throws ExecutionException, InterruptedException, TimeoutException {
         while (true) {
             Map<String, TopicDescription> descriptions;
             try {
@@ -118,7 +122,7 @@ public final class ClusterCheck {
                 return;
             }
             if (System.nanoTime() - deadline >= 0) {
-                throw new java.util.concurrent.TimeoutException("partitions of " + topics + " have no leader yet");
+                throw new TimeoutException("partitions of " + topics + " have no leader yet");
             }
             Thread.sleep(50);
         }
@@ -128,7 +132,7 @@ public final class ClusterCheck {
         String user = kafka.sasl()
                 .map(s -> " as user \"" + s.username() + "\" (" + s.mechanism() + ")")
                 .orElse("");
-        if (cause instanceof org.apache.kafka.common.errors.SslAuthenticationException) {
+        if (cause instanceof SslAuthenticationException) {
             return new ClusterCheckException("TLS handshake with Kafka at " + kafka.brokers() + " failed: "
                     + rootMessage(cause) + "; check gateway.observability.kafka.tls (ca_file or truststore_file must"
                     + " hold the CA that signed the brokers' certificates; verify_hostname) and security_protocol ("
@@ -144,8 +148,8 @@ public final class ClusterCheck {
                     + cause.getMessage() + "; the user needs Describe on the cluster and Create/Write on the"
                     + " topics " + kafka.topicPrefix() + "_*");
         }
-        boolean timedOut = cause instanceof java.util.concurrent.TimeoutException
-                || cause instanceof org.apache.kafka.common.errors.TimeoutException;
+        boolean timedOut =
+                cause instanceof TimeoutException || cause instanceof org.apache.kafka.common.errors.TimeoutException;
         if (timedOut && kafka.securityProtocol().endsWith("SSL")) {
             Optional<String> plaintext = PlaintextProbe.firstAnsweringWithoutTls(kafka.brokers(), 2_000);
             if (plaintext.isPresent()) {

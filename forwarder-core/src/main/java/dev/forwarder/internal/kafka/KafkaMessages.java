@@ -3,6 +3,7 @@ package dev.forwarder.internal.kafka;
 import dev.forwarder.DataType;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -29,32 +30,11 @@ public final class KafkaMessages {
     public static final String HEADER_SOURCE_ID = "source_id";
     public static final String HEADER_SPOOL_INDEX = "spool_index";
 
-    private static final Header[] DATA_TYPE_HEADERS = java.util.Arrays.stream(DataType.values())
+    private static final Header[] DATA_TYPE_HEADERS = Arrays.stream(DataType.values())
             .map(t -> header(HEADER_DATA_TYPE, t.wireName()))
             .toArray(Header[]::new);
 
     private KafkaMessages() {}
-
-    /** The message for one spooled record. */
-    public static ProducerRecord<byte[], byte[]> toProducerRecord(
-            String topicPrefix, DataType type, String key, byte[] json, UUID sourceId, long spoolIndex) {
-        return toProducerRecord(
-                type.topic(topicPrefix),
-                type,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                json,
-                header(HEADER_SOURCE_ID, sourceId.toString()),
-                spoolIndex);
-    }
-
-    /** The same, with the parts that do not change per record made once by the caller (the forwarder). */
-    public static ProducerRecord<byte[], byte[]> toProducerRecord(
-            String topic, DataType type, byte[] key, byte[] json, Header sourceId, long spoolIndex) {
-        Header[] headers = {
-            DATA_TYPE_HEADERS[type.ordinal()], sourceId, header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex))
-        };
-        return new ProducerRecord<>(topic, null, null, key, json, java.util.Arrays.asList(headers));
-    }
 
     /**
      * The message of a spool record: its bytes and key, its data type's header, {@code sourceId}'s header and
@@ -62,10 +42,13 @@ public final class KafkaMessages {
      */
     public static ProducerRecord<byte[], byte[]> of(
             SpoolRecord.Entry entry, String topic, Header sourceId, long spoolIndex) {
-        return toProducerRecord(topic, entry.type(), entry.keyBytes(), entry.payload(), sourceId, spoolIndex);
+        Header[] headers = {
+            DATA_TYPE_HEADERS[entry.type().ordinal()], sourceId, header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex))
+        };
+        return new ProducerRecord<>(topic, null, null, entry.keyBytes(), entry.payload(), Arrays.asList(headers));
     }
 
-    /** The source_id header of a spool; make it once. */
+    /** The source_id header of a spool; make it once per spool, not per record. */
     public static Header sourceIdHeader(UUID sourceId) {
         return header(HEADER_SOURCE_ID, sourceId.toString());
     }

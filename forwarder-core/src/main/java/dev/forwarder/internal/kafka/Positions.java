@@ -3,9 +3,11 @@ package dev.forwarder.internal.kafka;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.ForwarderConfig;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -14,6 +16,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * {@code delivery = exactly_once}: the spool positions committed in Kafka, in the compacted topic
@@ -53,7 +57,7 @@ public final class Positions {
                 new KafkaConsumer<>(ProducerSettings.readCommittedConsumer(kafka))) {
             List<PartitionInfo> infos = consumer.partitionsFor(kafka.positionsTopic(), timeout);
             if (infos == null || infos.isEmpty()) {
-                throw new org.apache.kafka.common.errors.UnknownTopicOrPartitionException(
+                throw new UnknownTopicOrPartitionException(
                         "the positions topic " + kafka.positionsTopic() + " does not exist");
             }
             List<TopicPartition> partitions = new ArrayList<>();
@@ -65,11 +69,11 @@ public final class Positions {
             long position = NONE;
             while (!reached(consumer, ends)) {
                 if (System.nanoTime() - deadline > 0) {
-                    throw new org.apache.kafka.common.errors.TimeoutException(
+                    throw new TimeoutException(
                             "reading " + kafka.positionsTopic() + " took longer than " + timeout.toMillis() + " ms");
                 }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (r.key() != null && java.util.Arrays.equals(r.key(), key) && r.value() != null) {
+                    if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
                         position = index(r.value());
                     }
                 }
@@ -91,7 +95,7 @@ public final class Positions {
         try {
             JsonNode node = JSON.readTree(value);
             return node.get("spool_index").asLong();
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new IllegalStateException(
                     "a record of the positions topic is not a position: " + new String(value, StandardCharsets.UTF_8),
                     e);

@@ -1,14 +1,21 @@
 package dev.forwarder.internal.kafka;
 
 import dev.forwarder.ForwarderConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
 import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -97,31 +104,25 @@ public final class ProducerSettings {
      * derived from the spool's source id ({@code forwarder-<source id>}): stable across restarts of the spool,
      * shared by a copy of it, so that Kafka fences the older of two forwarders on one spool's records.
      */
-    public static Map<String, Object> transactionalProducer(ForwarderConfig.Kafka kafka, java.util.UUID sourceId) {
+    public static Map<String, Object> transactionalProducer(ForwarderConfig.Kafka kafka, UUID sourceId) {
         Map<String, Object> props = producer(kafka);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(sourceId));
         return props;
     }
 
-    public static String transactionalId(java.util.UUID sourceId) {
+    public static String transactionalId(UUID sourceId) {
         return "forwarder-" + sourceId;
     }
 
     /** A consumer that reads only committed records (the positions topic). */
     public static Map<String, Object> readCommittedConsumer(ForwarderConfig.Kafka kafka) {
         Map<String, Object> props = new HashMap<>(common(kafka));
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
-        props.put(
-                org.apache.kafka.clients.consumer.ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                kafka.requestTimeoutMs());
-        props.put(
-                org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
-        props.put(
-                org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
+        props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         return props;
     }
 
@@ -197,11 +198,11 @@ public final class ProducerSettings {
         }
     }
 
-    private static String read(java.nio.file.Path file) {
+    private static String read(Path file) {
         try {
-            return java.nio.file.Files.readString(file);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + file, e);
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
         }
     }
 

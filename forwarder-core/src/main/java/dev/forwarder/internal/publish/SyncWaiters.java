@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,7 +31,7 @@ public final class SyncWaiters {
     /** Ranges told lost: from → to (exclusive). */
     private final ConcurrentNavigableMap<Long, Long> lostRanges = new ConcurrentSkipListMap<>();
 
-    private final java.util.concurrent.atomic.AtomicInteger fateCount = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger fateCount = new AtomicInteger();
     private final LongSupplier checkpoint;
 
     /** @param checkpoint reads the forwarder's checkpoint (any thread) */

@@ -3,6 +3,7 @@ package dev.forwarder.internal.spool;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
@@ -23,8 +24,10 @@ import java.util.zip.CRC32C;
  *   offset 16: slot B [ index i64 | crc32c(index) i32 | pad i32 ]
  * </pre>
  *
- * Indexes only grow, so the highest valid slot is always the latest complete write. Not thread-safe:
- * one forwarder thread advances it; any thread may {@link #read} a value that is at most slightly stale.
+ * {@link #advance} only moves forward, so between rewinds the highest valid slot is the latest complete
+ * write; {@link #rewindTo} writes both slots and forces them, so after a rewind no older, higher slot can
+ * come back. Not thread-safe: one forwarder thread advances it; any thread may {@link #read} a value that
+ * is at most slightly stale.
  */
 public final class Checkpoint implements AutoCloseable {
 
@@ -49,7 +52,7 @@ public final class Checkpoint implements AutoCloseable {
 
     /** Reads a checkpoint file without opening it for writing; NONE if it does not exist. */
     public static long readFile(Path file) throws IOException {
-        if (!java.nio.file.Files.exists(file)) {
+        if (!Files.exists(file)) {
             return NONE;
         }
         try (Checkpoint c = new Checkpoint(file)) {
@@ -80,8 +83,10 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Moves the checkpoint back to {@code index} and forces it: only for a checkpoint found ahead of the
-     * spool (records it covered were lost to an OS crash, and their indexes will be handed out again).
+     * Moves the checkpoint back to {@code index} and forces it: for a checkpoint found ahead of the spool
+     * (records it covered were lost to an OS crash, and their indexes will be handed out again), and, with
+     * {@code delivery = exactly_once}, for a local checkpoint ahead of the position Kafka committed (Kafka's is
+     * the truth: the records after it are sent again).
      */
     public void rewindTo(long index) {
         for (int slot = 0; slot < 2; slot++) {

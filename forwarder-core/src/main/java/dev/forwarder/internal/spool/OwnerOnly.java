@@ -1,9 +1,11 @@
 package dev.forwarder.internal.spool;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,7 +52,7 @@ public final class OwnerOnly {
             }
             try {
                 Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIRECTORY));
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
+            } catch (FileAlreadyExistsException raced) {
                 // another process made it: checked below
             }
             Files.setPosixFilePermissions(dir, DIRECTORY); // the umask may have narrowed the attribute: set it
@@ -94,7 +96,7 @@ public final class OwnerOnly {
                 }
                 try {
                     narrow(p, Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? DIRECTORY : FILE, log);
-                } catch (java.nio.file.NoSuchFileException gone) {
+                } catch (NoSuchFileException gone) {
                     // deleted meanwhile (retention of another process's writes): nothing to narrow
                 }
             }

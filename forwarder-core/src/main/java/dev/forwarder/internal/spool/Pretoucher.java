@@ -1,8 +1,10 @@
 package dev.forwarder.internal.spool;
 
 import java.io.File;
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.reflect.Field;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Unsafe;
 
 /**
  * Touches the pages of the current roll file ahead of the appender, on a thread of its own, so that the first
@@ -65,7 +68,7 @@ final class Pretoucher implements AutoCloseable {
         closeChannel();
     }
 
-    private void touch() throws java.io.IOException {
+    private void touch() throws IOException {
         int current = spool.appendCycle();
         long position = spool.appendPosition();
         if (current == Integer.MIN_VALUE) {
@@ -108,7 +111,7 @@ final class Pretoucher implements AutoCloseable {
         if (channel != null) {
             try {
                 channel.close();
-            } catch (java.io.IOException | InternalError e) {
+            } catch (IOException | InternalError e) {
                 LOG.debug("closing the pretouched roll file: {}", e.toString());
             }
             channel = null;
@@ -136,13 +139,13 @@ final class Pretoucher implements AutoCloseable {
     }
 
     private static final class UnmapHolder {
-        static final sun.misc.Unsafe UNSAFE = unsafe();
+        static final Unsafe UNSAFE = unsafe();
 
-        private static sun.misc.Unsafe unsafe() {
+        private static Unsafe unsafe() {
             try {
-                java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+                Field f = Unsafe.class.getDeclaredField("theUnsafe");
                 f.setAccessible(true);
-                return (sun.misc.Unsafe) f.get(null);
+                return (Unsafe) f.get(null);
             } catch (ReflectiveOperationException e) {
                 return null;
             }

@@ -1,10 +1,12 @@
 package dev.forwarder.internal.spool;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +34,7 @@ public final class SpaceGuard implements AutoCloseable {
     private final Spool spool;
     private final long maxBytes;
     private final long marginBytes;
-    private final java.util.function.LongSupplier usableSpace;
+    private final LongSupplier usableSpace;
     /**
      * Bytes appended to this spool by every process, a counter shared through a memory-mapped file
      * ({@code <spool>/appended-bytes}): each guard compares against what all writers appended since its own
@@ -63,7 +65,7 @@ public final class SpaceGuard implements AutoCloseable {
             long maxBytes,
             long marginBytes,
             long syncIntervalMs,
-            java.util.function.LongSupplier usableSpace,
+            LongSupplier usableSpace,
             boolean background) {
         this.spool = spool;
         this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(syncIntervalMs);
@@ -85,22 +87,21 @@ public final class SpaceGuard implements AutoCloseable {
      * A guard without its own thread, measured only when {@link #measure()} is called, over a free space the
      * caller decides: for the simulation, where every step must be the same in every run of a seed.
      */
-    public static SpaceGuard measuredByCaller(
-            Spool spool, long maxBytes, long marginBytes, java.util.function.LongSupplier usableSpace) {
+    public static SpaceGuard measuredByCaller(Spool spool, long maxBytes, long marginBytes, LongSupplier usableSpace) {
         return new SpaceGuard(spool, maxBytes, marginBytes, 0, usableSpace, false);
     }
 
     /** The usable space of the file system that holds {@code dir}, measured at each call. */
-    public static java.util.function.LongSupplier usableSpaceOf(Path dir) throws IOException {
+    public static LongSupplier usableSpaceOf(Path dir) throws IOException {
         return usableSpaceOf(Files.getFileStore(dir));
     }
 
-    private static java.util.function.LongSupplier usableSpaceOf(FileStore store) {
+    private static LongSupplier usableSpaceOf(FileStore store) {
         return () -> {
             try {
                 return store.getUsableSpace();
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         };
     }

@@ -1,16 +1,31 @@
 package dev.forwarder.internal.spool;
 
 import dev.forwarder.DataType;
+import java.io.File;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.impl.StoreFileListener;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -42,7 +57,7 @@ public final class Spool implements AutoCloseable {
     private volatile SpoolKeys keys;
     // One appender for every thread of this process, taken in turn: a thread-local appender per thread
     // would be made again for every virtual thread and never released (Chronicle keeps each until close).
-    private final java.util.concurrent.locks.ReentrantLock appendLock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock appendLock = new ReentrantLock();
     private ExcerptAppender appender; // guarded by appendLock; made at the first append
     private final SpoolRecord.Writer writer = new SpoolRecord.Writer(); // guarded by appendLock
     // Where this process last appended: the roll cycle and the end of the record in its file (for the pretoucher).
@@ -72,12 +87,7 @@ public final class Spool implements AutoCloseable {
      * @param epochMillis the clock that decides roll cycles, or null for the system clock (the simulation
      *                    passes its own, so that roll files change at the same steps in every run)
      */
-    public Spool(
-            Path dir,
-            RollPeriod rollPeriod,
-            long blockSize,
-            boolean syncEveryRecord,
-            java.util.function.LongSupplier epochMillis)
+    public Spool(Path dir, RollPeriod rollPeriod, long blockSize, boolean syncEveryRecord, LongSupplier epochMillis)
             throws IOException {
         this.dir = dir;
         this.syncEveryRecord = syncEveryRecord;
@@ -88,14 +98,14 @@ public final class Spool implements AutoCloseable {
         this.sourceId = readOrCreateSourceId(dir);
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue"))
                 .rollCycle(rollPeriod.chronicle())
-                .storeFileListener(new net.openhft.chronicle.queue.impl.StoreFileListener() {
+                .storeFileListener(new StoreFileListener() {
                     @Override
-                    public void onAcquired(int cycle, java.io.File file) {
+                    public void onAcquired(int cycle, File file) {
                         OwnerOnly.file(file.toPath()); // a new roll file, created with the umask's permissions
                     }
 
                     @Override
-                    public void onReleased(int cycle, java.io.File file) {}
+                    public void onReleased(int cycle, File file) {}
                 });
         if (blockSize > 0) {
             builder.blockSize(blockSize);
@@ -105,7 +115,7 @@ public final class Spool implements AutoCloseable {
         }
         if (syncEveryRecord) {
             // Without this, the appender's sync() is a no-op: Chronicle msyncs only in the store's sync mode.
-            builder.syncMode(net.openhft.chronicle.bytes.SyncMode.SYNC);
+            builder.syncMode(SyncMode.SYNC);
         }
         this.queue = builder.build();
         OwnerOnly.tree(dir.resolve("queue"), false); // the queue's metadata file, just created
@@ -225,18 +235,17 @@ public final class Spool implements AutoCloseable {
      */
     public void syncFiles() throws IOException {
         Path queueDir = dir.resolve("queue");
-        java.util.List<Path> newest;
-        try (java.util.stream.Stream<Path> files = Files.list(queueDir)) {
+        List<Path> newest;
+        try (Stream<Path> files = Files.list(queueDir)) {
             newest = files.filter(p -> p.toString().endsWith(".cq4"))
-                    .sorted(java.util.Comparator.reverseOrder())
+                    .sorted(Comparator.reverseOrder())
                     .limit(2)
                     .toList();
         }
         for (Path file : newest) {
-            try (java.nio.channels.FileChannel channel =
-                    java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 channel.force(false);
-            } catch (java.nio.file.NoSuchFileException deleted) {
+            } catch (NoSuchFileException deleted) {
                 // retention deleted it meanwhile: nothing to force
             }
         }
@@ -255,8 +264,8 @@ public final class Spool implements AutoCloseable {
      * The keys that sealed the records after {@code afterIndex} ({@link Checkpoint#NONE}: all), with how many
      * each sealed; plain records under {@link SpoolRecord#NOT_SEALED}. Reads only each record's header.
      */
-    public java.util.Map<Long, Long> sealingKeysAfter(long afterIndex) {
-        java.util.Map<Long, Long> counts = new java.util.TreeMap<>();
+    public Map<Long, Long> sealingKeysAfter(long afterIndex) {
+        Map<Long, Long> counts = new TreeMap<>();
         try (ExcerptTailer tailer = queue.createTailer()) {
             if (afterIndex != Checkpoint.NONE && !tailer.moveToIndex(afterIndex)) {
                 tailer.toStart();
@@ -363,14 +372,14 @@ public final class Spool implements AutoCloseable {
      */
     public long diskBytes() {
         long total = 0;
-        java.util.ArrayDeque<java.io.File> dirs = new java.util.ArrayDeque<>();
+        ArrayDeque<File> dirs = new ArrayDeque<>();
         dirs.push(dir.toFile());
         while (!dirs.isEmpty()) {
-            java.io.File[] files = dirs.pop().listFiles(); // null if the directory went away meanwhile
+            File[] files = dirs.pop().listFiles(); // null if the directory went away meanwhile
             if (files == null) {
                 continue;
             }
-            for (java.io.File f : files) {
+            for (File f : files) {
                 if (f.isDirectory()) {
                     dirs.push(f);
                 } else {
@@ -392,11 +401,7 @@ public final class Spool implements AutoCloseable {
         UUID id = UUID.randomUUID();
         Path temp = Files.createTempFile(dir, "source-id", ".tmp");
         Files.writeString(temp, id + "\n", StandardCharsets.UTF_8);
-        Files.move(
-                temp,
-                dir.resolve("source-id"),
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(temp, dir.resolve("source-id"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         sourceId = id;
         return id;
     }

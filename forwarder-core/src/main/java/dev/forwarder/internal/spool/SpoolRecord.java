@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
+import javax.crypto.Cipher;
 import net.openhft.chronicle.bytes.Bytes;
 
 /**
@@ -23,8 +24,8 @@ import net.openhft.chronicle.bytes.Bytes;
  *      24     k  key, UTF-8
  *    24+k     p  payload: the record as one UTF-8 JSON object, exactly as it will be sent
  *  24+k+p     n  note, UTF-8
- *  28+k+p+n   -  (end)
  *  24+k+p+n   4  CRC-32C of bytes [0, 24+k+p+n)
+ *  28+k+p+n   -  (end)
  *
  *  +---------+------+------+-------------+-------+-------+-------+-----+---------+------+-------+
  *  | version | type | rsvd | append time | k     | p     | n     | key | payload | note | crc32c|
@@ -109,7 +110,7 @@ public final class SpoolRecord {
         private final ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
         private final CRC32C crc = new CRC32C();
         private byte[] sealed = new byte[0];
-        private javax.crypto.Cipher cipher;
+        private Cipher cipher;
 
         /**
          * Writes one record at the write position of {@code out}: its key is {@code keyLength} bytes of

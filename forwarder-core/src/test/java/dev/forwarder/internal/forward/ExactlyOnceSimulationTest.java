@@ -33,6 +33,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -302,8 +303,7 @@ class ExactlyOnceSimulationTest {
                     throw new IllegalStateException("the process is gone");
                 }
                 if (myEpoch != epoch) {
-                    throw new org.apache.kafka.common.errors.ProducerFencedException(
-                            "fenced (epoch " + myEpoch + " < " + epoch + ")");
+                    throw new ProducerFencedException("fenced (epoch " + myEpoch + " < " + epoch + ")");
                 }
             }
 

@@ -13,12 +13,18 @@ import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolDamage;
 import dev.forwarder.internal.spool.SpoolRecord;
+import dev.forwarder.testkit.SpoolContents;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,9 +32,12 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +56,7 @@ class ForwarderAgentTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final List<Long> checkpoints = new ArrayList<>();
     private final List<Long> deadLettered = new ArrayList<>();
-    private final java.util.Map<Long, PublishResult.Status> fates = new java.util.HashMap<>();
+    private final Map<Long, PublishResult.Status> fates = new HashMap<>();
     private int producerFailuresLeft;
     private final List<CapturingProducer> producers = new ArrayList<>();
     private Spool spool;
@@ -121,8 +130,7 @@ class ForwarderAgentTest {
                         () -> {
                             if (producerFailuresLeft > 0) {
                                 producerFailuresLeft--;
-                                throw new org.apache.kafka.common.config.ConfigException(
-                                        "No resolvable bootstrap urls given in bootstrap.servers");
+                                throw new ConfigException("No resolvable bootstrap urls given in bootstrap.servers");
                             }
                             CapturingProducer p = new CapturingProducer();
                             producers.add(p);
@@ -273,7 +281,7 @@ class ForwarderAgentTest {
         assertEquals(State.FORWARDING, loop.state());
         assertEquals(List.of(indexes.get(1)), deadLettered);
 
-        List<SpoolRecord.Entry> dead = dev.forwarder.testkit.SpoolContents.of(deadLetters);
+        List<SpoolRecord.Entry> dead = SpoolContents.of(deadLetters);
         assertEquals(1, dead.size());
         assertEquals("r1", dead.get(0).key());
         assertEquals("{\"id\":\"r1\"}", new String(dead.get(0).payload(), StandardCharsets.UTF_8));
@@ -286,7 +294,7 @@ class ForwarderAgentTest {
     @Test
     void aCorruptRecordIsCountedAndSkipped() {
         append(2);
-        indexes.add(dev.forwarder.internal.spool.SpoolDamage.appendGarbage(
+        indexes.add(SpoolDamage.appendGarbage(
                 spool, "not a spool record at all, 40 bytes long".getBytes(StandardCharsets.UTF_8)));
         append(1);
         ForwarderAgent loop = loop();
@@ -323,8 +331,8 @@ class ForwarderAgentTest {
         assertEquals(State.BACKING_OFF, loop.state());
         assertTrue(stuck.closed(), "the stuck producer was closed");
         // As KafkaProducer.close(0) does: every incomplete send fails.
-        stuck.fail(1, new org.apache.kafka.common.KafkaException("Producer is closed forcefully."));
-        stuck.fail(2, new org.apache.kafka.common.KafkaException("Producer is closed forcefully."));
+        stuck.fail(1, new KafkaException("Producer is closed forcefully."));
+        stuck.fail(2, new KafkaException("Producer is closed forcefully."));
         clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
         cycles(loop, 3);
         assertEquals(2, producers.size(), "a new producer");
@@ -382,9 +390,7 @@ class ForwarderAgentTest {
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         for (int i = 0; i < 3; i++) {
-            p.fail(
-                    i,
-                    new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics"));
+            p.fail(i, new TopicAuthorizationException("Not authorized to access topics"));
         }
         cycles(loop, 1);
         assertEquals(State.BACKING_OFF, loop.state());
@@ -451,7 +457,7 @@ class ForwarderAgentTest {
     @Test
     void aCheckpointAheadOfTheSpoolIsRewoundAndTheSourceIdChanges() throws Exception {
         append(3);
-        java.util.UUID before = spool.sourceId();
+        UUID before = spool.sourceId();
         checkpoint.advance(indexes.get(2) + 5); // the OS crash took records the checkpoint had passed
         ForwarderAgent loop = loop();
         assertEquals(indexes.get(2), checkpoint.read(), "back to the spool's last record");
@@ -567,7 +573,7 @@ class ForwarderAgentTest {
         cycles(loop, 2);
         CapturingProducer p = producers.get(0);
         assertEquals(1, p.sent.size(), "one record of a key in flight at a time");
-        p.fail(0, new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics"));
+        p.fail(0, new TopicAuthorizationException("Not authorized to access topics"));
         cycles(loop, 1);
         clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
         cycles(loop, 2);
@@ -652,7 +658,7 @@ class ForwarderAgentTest {
             }
             assertEquals(
                     sent.size(),
-                    new java.util.HashSet<>(sent).size(),
+                    new HashSet<>(sent).size(),
                     "the reader was not moved back: nothing sent twice " + sent);
             room.close();
             deadRoom.close();

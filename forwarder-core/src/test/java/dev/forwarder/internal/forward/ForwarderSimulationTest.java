@@ -33,6 +33,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -190,8 +191,7 @@ class ForwarderSimulationTest {
         SimProducer newProducer() {
             if (producerBuildFailures > 0) {
                 producerBuildFailures--;
-                throw new org.apache.kafka.common.config.ConfigException(
-                        "No resolvable bootstrap urls given in" + " bootstrap.servers");
+                throw new ConfigException("No resolvable bootstrap urls given in" + " bootstrap.servers");
             }
             producer = new SimProducer();
             return producer;

@@ -9,6 +9,7 @@ import dev.forwarder.testkit.Golden;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -203,7 +204,7 @@ class KeyScannerTest {
                     case 1 -> json[at] = punctuation[random.nextInt(punctuation.length)];
                     case 2 -> json = splice(json, at, new byte[] {punctuation[random.nextInt(punctuation.length)]}, 0);
                     case 3 -> json = splice(json, at, new byte[0], 1);
-                    default -> json = java.util.Arrays.copyOf(json, at);
+                    default -> json = Arrays.copyOf(json, at);
                 }
             }
             String scanned = scanned(json);

@@ -7,6 +7,7 @@ import dev.forwarder.DataType;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.MessageKeys;
+import dev.forwarder.internal.spool.SpoolRecord;
 import dev.forwarder.testkit.Golden;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
@@ -46,8 +47,11 @@ class FirstFlowIT {
                 byte[] value = codec.serialize(record);
                 String key = MessageKeys.keyOf(value);
                 assertEquals(MessageKeys.keyOf(record), key, "typed and JSON key agree");
-                ProducerRecord<byte[], byte[]> message =
-                        KafkaMessages.toProducerRecord("tensorzero", type, key, value, source, index++);
+                ProducerRecord<byte[], byte[]> message = KafkaMessages.of(
+                        new SpoolRecord.Entry(index, type, 0, key.getBytes(StandardCharsets.UTF_8), value, null),
+                        type.topic("tensorzero"),
+                        KafkaMessages.sourceIdHeader(source),
+                        index++);
                 producer.send(message).get(30, TimeUnit.SECONDS);
                 sent.put(type, value);
                 keys.put(type, key);

@@ -8,6 +8,7 @@ import dev.forwarder.DataType;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.MessageKeys;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -84,15 +85,23 @@ class KafkaMessagesTest {
     void producerRecordCarriesTopicKeyHeadersAndValueUnchanged() {
         byte[] value = ("{\"id\":\"" + ID + "\"}").getBytes(StandardCharsets.UTF_8);
         UUID source = UUID.randomUUID();
-        ProducerRecord<byte[], byte[]> record =
-                KafkaMessages.toProducerRecord("tensorzero", DataType.JSON_INFERENCE, ID, value, source, 42L);
+        ProducerRecord<byte[], byte[]> record = KafkaMessages.of(
+                new SpoolRecord.Entry(
+                        42L, DataType.JSON_INFERENCE, 0, ID.getBytes(StandardCharsets.UTF_8), value, null),
+                "tensorzero_json_inference",
+                KafkaMessages.sourceIdHeader(source),
+                42L);
         assertEquals("tensorzero_json_inference", record.topic());
         assertArrayEquals(ID.getBytes(StandardCharsets.UTF_8), record.key());
         assertArrayEquals(value, record.value());
         assertEquals("json_inference", header(record, KafkaMessages.HEADER_DATA_TYPE));
         assertEquals(source.toString(), header(record, KafkaMessages.HEADER_SOURCE_ID));
         assertEquals("42", header(record, KafkaMessages.HEADER_SPOOL_INDEX));
-        assertNull(KafkaMessages.toProducerRecord("p", DataType.CHAT_INFERENCE, null, value, source, 0)
+        assertNull(KafkaMessages.of(
+                        new SpoolRecord.Entry(0, DataType.CHAT_INFERENCE, 0, null, value, null),
+                        "p_chat_inference",
+                        KafkaMessages.sourceIdHeader(source),
+                        0)
                 .key());
     }
 

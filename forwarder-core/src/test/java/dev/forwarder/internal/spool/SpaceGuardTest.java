@@ -3,8 +3,10 @@ package dev.forwarder.internal.spool;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,14 +38,14 @@ class SpaceGuardTest {
     void filesDeletedDuringTheWalkNeverTurnTheMeasurementOff() throws Exception {
         try (Spool spool = new Spool(dir)) {
             Path churn = dir.resolve("queue");
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean stop = new AtomicBoolean();
             Thread deleter = new Thread(() -> {
                 for (long i = 0; !stop.get(); i++) {
                     Path f = churn.resolve("churn-" + (i % 64) + ".cq4");
                     try {
                         Files.write(f, new byte[16]);
                         Files.deleteIfExists(churn.resolve("churn-" + ((i + 32) % 64) + ".cq4"));
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                         // racing ourselves; go on
                     }
                 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.DataType;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import net.openhft.chronicle.bytes.Bytes;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +69,7 @@ class SpoolRecordTest {
         SpoolRecord.encode(original, DataType.MODEL_INFERENCE, 99, KEY, PAYLOAD, null);
         byte[] good = original.toByteArray();
         for (int length : new int[] {0, 10, 24, good.length / 2, good.length - 1}) {
-            byte[] torn = java.util.Arrays.copyOf(good, length);
+            byte[] torn = Arrays.copyOf(good, length);
             SpoolRecord.CorruptRecordException e = assertThrows(
                     SpoolRecord.CorruptRecordException.class, () -> SpoolRecord.decode(1, Bytes.wrapForRead(torn)));
             assertTrue(e.getMessage().length() > 0);
