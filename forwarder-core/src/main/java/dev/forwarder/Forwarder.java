@@ -154,22 +154,7 @@ public final class Forwarder implements AutoCloseable {
         if (waiters == null) {
             return Settlements.NONE;
         }
-        return new Settlements() {
-            @Override
-            public void onCheckpoint(long checkpoint) {
-                waiters.onCheckpoint(checkpoint);
-            }
-
-            @Override
-            public void onFate(long index, PublishResult.Status fate) {
-                waiters.onFate(index, fate);
-            }
-
-            @Override
-            public void onLost(long from, long to) {
-                waiters.onLost(from, to);
-            }
-        };
+        return Settlements.of(waiters::onCheckpoint, waiters::onFate, waiters::onLost);
     }
 
     /**

@@ -4,33 +4,34 @@ import dev.forwarder.DataType;
 
 /**
  * What the forwarder tells the metrics. {@link #acknowledged} and {@link #failed} run on the producer's I/O
- * thread, once per record; the others on the forwarder thread. All must be quick and must not throw.
+ * thread, once per record; the others on the forwarder thread. All must be quick and must not throw; each does
+ * nothing unless overridden.
  */
 public interface DeliveryObserver {
 
     /** Kafka acknowledged a record of {@code type}, {@code nanos} after it was handed to the producer. */
-    void acknowledged(DataType type, long nanos);
+    default void acknowledged(DataType type, long nanos) {}
 
     /** A send of a record of {@code type} failed (it will be retried, or dead-lettered if permanent). */
-    void failed(DataType type, Exception error);
+    default void failed(DataType type, Exception error) {}
 
     /** A send of a record of {@code type} was refused because of its topic (ACL, name); it will be retried. */
-    void topicRefused(DataType type);
+    default void topicRefused(DataType type) {}
 
     /** {@code count} new connections to the cluster were made. */
-    void connectionsEstablished(long count);
+    default void connectionsEstablished(long count) {}
 
     /** {@code count} connection failures: the cluster was lost or could not be reached, or refused our credentials. */
-    void connectionErrors(long count);
+    default void connectionErrors(long count) {}
 
     /** A record was found corrupt in the spool and skipped. */
-    void corrupt();
+    default void corrupt() {}
 
     /** A record was moved to the dead-letter spool. */
-    void deadLettered();
+    default void deadLettered() {}
 
     /** {@code count} spooled records were discarded unforwarded to make room (on_full = drop_oldest). */
-    void lost(long count);
+    default void lost(long count) {}
 
     /** {@code delivery = exactly_once}: a transaction committed, {@code nanos} after it began. */
     default void transactionCommitted(long nanos) {}
@@ -41,29 +42,6 @@ public interface DeliveryObserver {
     /** An error on the forwarder thread (a bug, or a fault of the spool): forwarding backed off and went on. */
     default void forwarderError() {}
 
-    DeliveryObserver NONE = new DeliveryObserver() {
-        @Override
-        public void acknowledged(DataType type, long nanos) {}
-
-        @Override
-        public void failed(DataType type, Exception error) {}
-
-        @Override
-        public void topicRefused(DataType type) {}
-
-        @Override
-        public void connectionsEstablished(long count) {}
-
-        @Override
-        public void connectionErrors(long count) {}
-
-        @Override
-        public void corrupt() {}
-
-        @Override
-        public void deadLettered() {}
-
-        @Override
-        public void lost(long count) {}
-    };
+    /** Tells nobody. */
+    DeliveryObserver NONE = new DeliveryObserver() {};
 }

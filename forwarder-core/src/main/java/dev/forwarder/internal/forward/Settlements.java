@@ -1,6 +1,7 @@
 package dev.forwarder.internal.forward;
 
 import dev.forwarder.PublishResult;
+import java.util.function.LongConsumer;
 
 /**
  * What the forwarder tells the request path about the fate of spool records, for publishers that wait
@@ -22,6 +23,36 @@ public interface Settlements {
 
     /** The records in {@code [from, to)} were discarded unforwarded to make room, except those told otherwise. */
     void onLost(long from, long to);
+
+    /** A settlement of one record: {@link #onFate}. */
+    interface Fate {
+        void told(long index, PublishResult.Status fate);
+    }
+
+    /** A range of records told lost: {@link #onLost}. */
+    interface Range {
+        void told(long from, long to);
+    }
+
+    /** The settlements told to three callbacks (the request path's waiters, wired by the Forwarder). */
+    static Settlements of(LongConsumer checkpoint, Fate fate, Range lost) {
+        return new Settlements() {
+            @Override
+            public void onCheckpoint(long cp) {
+                checkpoint.accept(cp);
+            }
+
+            @Override
+            public void onFate(long index, PublishResult.Status status) {
+                fate.told(index, status);
+            }
+
+            @Override
+            public void onLost(long from, long to) {
+                lost.told(from, to);
+            }
+        };
+    }
 
     Settlements NONE = new Settlements() {
         @Override

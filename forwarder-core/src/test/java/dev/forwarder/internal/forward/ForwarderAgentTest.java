@@ -484,7 +484,7 @@ class ForwarderAgentTest {
                         + " spool.dir = \"" + dir.resolve("spool") + "\" }")
                 .kafka();
         AtomicLong errors = new AtomicLong();
-        DeliveryObserver observer = new CountingObserver() {
+        DeliveryObserver observer = new DeliveryObserver() {
             @Override
             public void forwarderError() {
                 errors.incrementAndGet();
@@ -534,33 +534,6 @@ class ForwarderAgentTest {
         assertTrue(agent.lastError().contains("a bug in a listener"), agent.lastError());
         assertEquals(indexes.get(7), checkpoint.read(), "forwarding went on after the error");
         assertEquals(8, agent.delivered());
-    }
-
-    /** An observer that ignores everything; tests override what they count. */
-    private static class CountingObserver implements DeliveryObserver {
-        @Override
-        public void acknowledged(DataType type, long nanos) {}
-
-        @Override
-        public void failed(DataType type, Exception error) {}
-
-        @Override
-        public void topicRefused(DataType type) {}
-
-        @Override
-        public void connectionsEstablished(long count) {}
-
-        @Override
-        public void connectionErrors(long count) {}
-
-        @Override
-        public void corrupt() {}
-
-        @Override
-        public void deadLettered() {}
-
-        @Override
-        public void lost(long count) {}
     }
 
     @Test

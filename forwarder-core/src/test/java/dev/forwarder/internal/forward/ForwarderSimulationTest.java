@@ -181,7 +181,7 @@ class ForwarderSimulationTest {
                     new ForwarderWiring(
                             this::newProducer,
                             null,
-                            toldTo(waiters),
+                            Settlements.of(waiters::onCheckpoint, waiters::onFate, waiters::onLost),
                             DeliveryObserver.NONE,
                             this::now,
                             this::epochMillis));
@@ -557,24 +557,4 @@ class ForwarderSimulationTest {
     record Send(long id, String topic, String key, int partition, boolean poison, Callback callback) {}
 
     record Message(long id, int partition, String key) {}
-
-    /** The forwarder's settlements told to waiting publishers, as the Forwarder wires them. */
-    static Settlements toldTo(SyncWaiters waiters) {
-        return new Settlements() {
-            @Override
-            public void onCheckpoint(long checkpoint) {
-                waiters.onCheckpoint(checkpoint);
-            }
-
-            @Override
-            public void onFate(long index, PublishResult.Status fate) {
-                waiters.onFate(index, fate);
-            }
-
-            @Override
-            public void onLost(long from, long to) {
-                waiters.onLost(from, to);
-            }
-        };
-    }
 }
