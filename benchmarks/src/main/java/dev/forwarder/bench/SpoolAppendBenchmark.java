@@ -2,7 +2,6 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.internal.json.MessageKeys;
-import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.Records;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +49,7 @@ public class SpoolAppendBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         dir = BenchmarkBroker.tempDir("append");
-        spool = new Spool(dir, RollPeriod.HOURLY, 0, sync.equals("every_record"));
+        spool = new Spool(dir, Spool.Settings.defaults().syncEveryRecord(sync.equals("every_record")));
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);

@@ -63,8 +63,18 @@ public final class OpenSpool implements AutoCloseable {
             long blockSize = SpaceGuard.blockSizeFor(dir, settings.maxBytes());
             Spool spool = add(
                     opened,
-                    new Spool(dir, rollPeriod, blockSize, settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD));
-            Spool deadLetters = add(opened, new Spool(dir.resolve("dead-letter"), RollPeriod.HOURLY, blockSize));
+                    new Spool(
+                            dir,
+                            Spool.Settings.defaults()
+                                    .rollPeriod(rollPeriod)
+                                    .rollBytes(rollBytes(settings.maxBytes()))
+                                    .blockSize(blockSize)
+                                    .syncEveryRecord(settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD)));
+            Spool deadLetters = add(
+                    opened,
+                    new Spool(
+                            dir.resolve("dead-letter"),
+                            Spool.Settings.defaults().blockSize(blockSize)));
             SpaceGuard deadLetterSpace = add(
                     opened,
                     SpaceGuard.measuredByCaller(
@@ -100,6 +110,15 @@ public final class OpenSpool implements AutoCloseable {
             closeInReverse(opened);
             throw e;
         }
+    }
+
+    /**
+     * How large a roll file may grow before the next one is opened: a quarter of {@code max_bytes}. With a
+     * healthy broker the spool holds the file being written and at most one forwarded file not deleted yet,
+     * so it stays near half the bound however fast records come; the rest is for an outage's backlog.
+     */
+    public static long rollBytes(long maxBytes) {
+        return maxBytes / 4;
     }
 
     private static <T extends AutoCloseable> T add(List<AutoCloseable> opened, T part) {

@@ -15,11 +15,11 @@ import org.slf4j.LoggerFactory;
  * Every deletion of a roll file happens here, for one of two reasons.
  *
  * <ul>
- *   <li><b>Retention</b> ({@link #deleteForwarded}): a roll file holds one cycle (an hour by default). Cycle
- *       {@code c} may go when the <em>persisted</em> checkpoint lies in a later cycle (every record of
- *       {@code c} is settled: delivered, dead-lettered, corrupt or lost) and the cycle ended more than
- *       {@code spool.retain_forwarded} ago. The file of the checkpoint's own cycle, and anything after it, is
- *       never touched.
+ *   <li><b>Retention</b> ({@link #deleteForwarded}): a roll file holds one cycle (an hour by default, less
+ *       when it rolled by size). Cycle {@code c} may go when the <em>persisted</em> checkpoint lies in a later
+ *       cycle (every record of {@code c} is settled: delivered, dead-lettered, corrupt or lost) and the file was
+ *       last written more than {@code spool.retain_forwarded} ago. The file of the checkpoint's own cycle, and
+ *       anything after it, is never touched.
  *   <li><b>Making room</b> ({@link #discardOldest}, {@code on_full = drop_oldest}): the oldest roll file goes,
  *       forwarded or not, but never the newest one (the one being appended to).
  * </ul>
@@ -66,11 +66,12 @@ public final class RollFiles {
                 queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
         int deleted = 0;
         for (long c : cycles) {
-            long cycleEndMs = (c + 1) * cycle.lengthInMillis() + queue.epoch();
-            if (nowMs - cycleEndMs < retain.toMillis()) {
-                break; // later cycles are younger still
-            }
             File file = fileFor(queue, (int) c);
+            // Retention counts from the file's last write (its last record, or the end-of-file marker), not
+            // from its name: files that rolled by size are named by a roll clock ahead of the wall clock.
+            if (file.exists() && nowMs - file.lastModified() < retain.toMillis()) {
+                continue;
+            }
             if (file.exists() && file.delete()) {
                 deleted++;
                 LOG.debug("deleted forwarded roll file {}", file);

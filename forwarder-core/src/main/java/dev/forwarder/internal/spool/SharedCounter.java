@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A 64-bit counter in an 8-byte memory-mapped file, added to atomically by every process that maps it (the
- * add is a locked instruction on the shared page). Survives a process crash as of its last add; not meant
- * to survive an OS crash (a lost count only makes the next measurement's estimate smaller for 100 ms).
+ * A 64-bit value in an 8-byte memory-mapped file, changed atomically by every process that maps it (a locked
+ * instruction on the shared page): the appended-bytes counter, the roll clock's floor. Survives a process
+ * crash as of its last change; not meant to survive an OS crash (its users tolerate a value gone back).
  */
 final class SharedCounter implements AutoCloseable {
 
@@ -44,6 +44,17 @@ final class SharedCounter implements AutoCloseable {
 
     void add(long delta) {
         LONG.getAndAdd(map, 0, delta);
+    }
+
+    /** Raises the value to {@code value} unless it is already at least that (compare-and-set, any process). */
+    void raiseTo(long value) {
+        long current;
+        do {
+            current = get();
+            if (current >= value) {
+                return;
+            }
+        } while (!LONG.compareAndSet(map, 0, current, value));
     }
 
     @Override

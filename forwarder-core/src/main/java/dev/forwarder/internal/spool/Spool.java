@@ -54,6 +54,10 @@ public final class Spool implements AutoCloseable {
     private final SingleChronicleQueue queue;
     private volatile UUID sourceId;
     private final boolean syncEveryRecord;
+    /** Roll to a new file once the current one holds this many bytes (0: by time only). */
+    private final long rollBytes;
+
+    private final RollClock clock;
     private volatile SpoolKeys keys;
     // One appender for every thread of this process, taken in turn: a thread-local appender per thread
     // would be made again for every virtual thread and never released (Chronicle keeps each until close).
@@ -65,39 +69,66 @@ public final class Spool implements AutoCloseable {
     private volatile long appendPosition;
     private Pretoucher pretoucher; // guarded by appendLock
 
-    /** A spool of hourly roll files, for tools and tests. */
-    public Spool(Path dir) throws IOException {
-        this(dir, RollPeriod.HOURLY, 0);
-    }
-
-    public Spool(Path dir, RollPeriod rollPeriod, long blockSize) throws IOException {
-        this(dir, rollPeriod, blockSize, false);
-    }
-
     /**
+     * How a spool's roll files are made.
+     *
+     * @param rollPeriod      how much time one roll file covers at most
+     * @param rollBytes       how large a roll file may grow before the next append opens a new one (the roll
+     *                        clock jumps to the next cycle); 0 for never by size
      * @param blockSize       Chronicle's mapping block size in bytes, or 0 for its default
-     * @param syncEveryRecord {@code spool.sync = every_record}: each append returns after an msync(MS_SYNC)
-     *                        of its pages
+     * @param syncEveryRecord {@code spool.sync = every_record}: each append returns after an msync(MS_SYNC) of
+     *                        its pages
+     * @param wallClock       epoch milliseconds, or null for the system clock (the simulation passes its own, so
+     *                        that roll files change at the same steps in every run)
      */
-    public Spool(Path dir, RollPeriod rollPeriod, long blockSize, boolean syncEveryRecord) throws IOException {
-        this(dir, rollPeriod, blockSize, syncEveryRecord, null);
+    public record Settings(
+            RollPeriod rollPeriod, long rollBytes, long blockSize, boolean syncEveryRecord, LongSupplier wallClock) {
+
+        /** Hourly roll files, Chronicle's block size, no roll by size: for tools and tests. */
+        public static Settings defaults() {
+            return new Settings(RollPeriod.HOURLY, 0, 0, false, null);
+        }
+
+        public Settings rollPeriod(RollPeriod period) {
+            return new Settings(period, rollBytes, blockSize, syncEveryRecord, wallClock);
+        }
+
+        public Settings rollBytes(long bytes) {
+            return new Settings(rollPeriod, bytes, blockSize, syncEveryRecord, wallClock);
+        }
+
+        public Settings blockSize(long bytes) {
+            return new Settings(rollPeriod, rollBytes, bytes, syncEveryRecord, wallClock);
+        }
+
+        public Settings syncEveryRecord(boolean sync) {
+            return new Settings(rollPeriod, rollBytes, blockSize, sync, wallClock);
+        }
+
+        public Settings wallClock(LongSupplier clock) {
+            return new Settings(rollPeriod, rollBytes, blockSize, syncEveryRecord, clock);
+        }
     }
 
-    /**
-     * @param epochMillis the clock that decides roll cycles, or null for the system clock (the simulation
-     *                    passes its own, so that roll files change at the same steps in every run)
-     */
-    public Spool(Path dir, RollPeriod rollPeriod, long blockSize, boolean syncEveryRecord, LongSupplier epochMillis)
-            throws IOException {
+    /** A spool with {@link Settings#defaults()}, for tools and tests. */
+    public Spool(Path dir) throws IOException {
+        this(dir, Settings.defaults());
+    }
+
+    public Spool(Path dir, Settings settings) throws IOException {
         this.dir = dir;
-        this.syncEveryRecord = syncEveryRecord;
+        this.syncEveryRecord = settings.syncEveryRecord();
+        this.rollBytes = settings.rollBytes();
         // Every prompt and answer lands here: owner-only, whatever the umask (OwnerOnly says how).
         OwnerOnly.directory(dir);
         OwnerOnly.tree(dir);
         OwnerOnly.directory(dir.resolve("queue"));
         this.sourceId = readOrCreateSourceId(dir);
+        this.clock =
+                new RollClock(dir, settings.wallClock() != null ? settings.wallClock() : System::currentTimeMillis);
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue"))
-                .rollCycle(rollPeriod.chronicle())
+                .rollCycle(settings.rollPeriod().chronicle())
+                .timeProvider(clock::now)
                 .storeFileListener(new StoreFileListener() {
                     @Override
                     public void onAcquired(int cycle, File file) {
@@ -107,11 +138,8 @@ public final class Spool implements AutoCloseable {
                     @Override
                     public void onReleased(int cycle, File file) {}
                 });
-        if (blockSize > 0) {
-            builder.blockSize(blockSize);
-        }
-        if (epochMillis != null) {
-            builder.timeProvider(epochMillis::getAsLong);
+        if (settings.blockSize() > 0) {
+            builder.blockSize(settings.blockSize());
         }
         if (syncEveryRecord) {
             // Without this, the appender's sync() is a no-op: Chronicle msyncs only in the store's sync mode.
@@ -119,6 +147,16 @@ public final class Spool implements AutoCloseable {
         }
         this.queue = builder.build();
         OwnerOnly.tree(dir.resolve("queue"), false); // the queue's metadata file, just created
+        // Never append to a cycle before the newest file's (the roll clock's floor may have gone back in an OS
+        // crash, or the wall clock may be behind a clock that ran ahead).
+        int newest = queue.lastCycle();
+        if (newest != Integer.MIN_VALUE && newest != Integer.MAX_VALUE && newest >= 0) {
+            clock.atLeast(cycleStartMs(newest));
+        }
+    }
+
+    private long cycleStartMs(long cycle) {
+        return cycle * queue.rollCycle().lengthInMillis() + queue.epoch();
     }
 
     /** Sets Chronicle's quiet properties unless the application chose otherwise. Idempotent. */
@@ -196,7 +234,11 @@ public final class Spool implements AutoCloseable {
                 writer.encode(bytes, type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, sealing);
                 appendPosition = bytes.writePosition();
             }
-            appendCycle = a.cycle();
+            int cycle = a.cycle();
+            appendCycle = cycle;
+            if (rollBytes > 0 && appendPosition >= rollBytes) {
+                clock.atLeast(cycleStartMs(cycle + 1L)); // the next append, of any process, opens a new file
+            }
             if (syncEveryRecord) {
                 a.sync(); // msync of the mapped roll file up to this record
             }
@@ -428,6 +470,7 @@ public final class Spool implements AutoCloseable {
             appendLock.unlock();
         }
         queue.close();
+        clock.close();
     }
 
     private static UUID readOrCreateSourceId(Path dir) throws IOException {

@@ -22,11 +22,12 @@
  *
  * <pre>
  *   &lt;spool.dir&gt;/
- *     queue/*.cq4          roll files, one per roll cycle (hour by default), of SpoolRecord documents
+ *     queue/*.cq4          roll files, one per roll cycle (an hour by default) or quarter of max_bytes
  *     queue/metadata.cq4t  Chronicle's table store
  *     source-id            the spool's UUID (with a record's index, the record's identity everywhere)
  *     checkpoint           two CRC'd slots: the index up to which every record is settled
  *     appended-bytes       a counter shared by every appending process (the space guard's estimate)
+ *     roll-floor           the roll clock's floor, shared likewise (files roll by size too: RollClock)
  *     forwarder.lock       the OS lock of the one process that forwards the spool, holding its pid
  *     dead-letter/         a spool of the same layout: records Kafka refused for good, each with its reason
  *     quarantine/          copies of corrupt records and why
@@ -44,6 +45,9 @@
  *   <li>{@link dev.forwarder.internal.spool.SpaceGuard}: the bound, measured every 100 ms by a thread of its
  *       own and checked in nanoseconds on the request path ({@code SharedCounter} adds the other processes'
  *       appends); with {@code spool.sync = interval} the same thread forces the newest roll files.
+ *   <li>{@code RollClock}: Chronicle's time provider, which jumps to the next cycle once the file being written
+ *       holds a quarter of {@code max_bytes}, so that forwarded bytes are deleted a file at a time whatever
+ *       the rate: the bound is for an outage's backlog, never for throughput.
  *   <li>{@code Pretoucher}: faults the roll file's pages in ahead of the appender, off the request path.
  *   <li>{@link dev.forwarder.internal.spool.Checkpoint}: the forwarder's progress, torn-write safe.
  *   <li>{@link dev.forwarder.internal.spool.RollFiles}: every deletion of a roll file (retention behind the

@@ -118,7 +118,7 @@ class ExactlyOnceSimulationTest {
                             + (100 + rnd.nextInt(1000)) + " } }")
                     .kafka();
             deadLetterSpool =
-                    new Spool(dir.resolve("dead-letter"), RollPeriod.SECONDLY, block, false, this::epochMillis);
+                    new Spool(dir.resolve("dead-letter"), spoolSettings().rollBytes(0));
             deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> 1L << 40);
             open();
         }
@@ -127,12 +127,21 @@ class ExactlyOnceSimulationTest {
             return clock.now();
         }
 
+        /** Roll files of a second, and by size as the product rolls them (a quarter of max_bytes). */
+        Spool.Settings spoolSettings() {
+            return Spool.Settings.defaults()
+                    .rollPeriod(RollPeriod.SECONDLY)
+                    .rollBytes(maxBytes / 4)
+                    .blockSize(block)
+                    .wallClock(this::epochMillis);
+        }
+
         long epochMillis() {
             return clock.epochMillis();
         }
 
         void open() throws IOException {
-            spool = new Spool(dir, RollPeriod.SECONDLY, block, false, this::epochMillis);
+            spool = new Spool(dir, spoolSettings());
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
             space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40);
             agent = new ForwarderAgent(

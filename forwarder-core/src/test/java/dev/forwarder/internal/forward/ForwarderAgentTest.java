@@ -569,7 +569,11 @@ class ForwarderAgentTest {
         long[] nowMs = {1_800_000_000_000L};
         long[] usable = {1L << 40};
         Path dir2 = dir.resolve("rolling");
-        try (Spool rolling = new Spool(dir2, RollPeriod.SECONDLY, 0, false, () -> nowMs[0]);
+        try (Spool rolling = new Spool(
+                        dir2,
+                        Spool.Settings.defaults()
+                                .rollPeriod(RollPeriod.SECONDLY)
+                                .wallClock(() -> nowMs[0]));
                 Spool dead = new Spool(dir2.resolve("dead-letter"));
                 Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"))) {
             for (int second = 0; second < 3; second++) {

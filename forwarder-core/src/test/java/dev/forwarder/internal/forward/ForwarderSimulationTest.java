@@ -150,6 +150,15 @@ class ForwarderSimulationTest {
             return clock.now();
         }
 
+        /** Roll files of a second, and by size as the product rolls them (a quarter of max_bytes). */
+        Spool.Settings spoolSettings() {
+            return Spool.Settings.defaults()
+                    .rollPeriod(RollPeriod.SECONDLY)
+                    .rollBytes(maxBytes / 4)
+                    .blockSize(block)
+                    .wallClock(this::epochMillis);
+        }
+
         long epochMillis() {
             return clock.epochMillis();
         }
@@ -160,12 +169,12 @@ class ForwarderSimulationTest {
          * spool's; reopening it each time would only cost time, Chronicle's per-queue thread-locals adding up).
          */
         void open() throws IOException {
-            spool = new Spool(dir, RollPeriod.SECONDLY, block, false, this::epochMillis);
+            spool = new Spool(dir, spoolSettings());
             if (second == null) {
-                second = new Spool(dir, RollPeriod.SECONDLY, block, false, this::epochMillis);
+                second = new Spool(dir, spoolSettings());
                 secondSpace = SpaceGuard.measuredByCaller(second, maxBytes, block, () -> usable);
                 deadLetterSpool =
-                        new Spool(dir.resolve("dead-letter"), RollPeriod.SECONDLY, block, false, this::epochMillis);
+                        new Spool(dir.resolve("dead-letter"), spoolSettings().rollBytes(0));
                 deadLetterSpace = SpaceGuard.measuredByCaller(deadLetterSpool, maxBytes, block, () -> usable);
             }
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
