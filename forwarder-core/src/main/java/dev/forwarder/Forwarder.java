@@ -415,5 +415,15 @@ public final class Forwarder implements AutoCloseable {
         public long capacityBytes() {
             return config.kafka().spool().maxBytes();
         }
+
+        @Override
+        public long deadLetterBytes() {
+            return mode().deadLetterBytes();
+        }
+
+        @Override
+        public long deadLetterCapacityBytes() {
+            return config.kafka().spool().deadLetters().maxBytes();
+        }
     }
 }

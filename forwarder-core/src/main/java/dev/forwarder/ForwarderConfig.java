@@ -161,7 +161,11 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
     /** {@code gateway.observability.kafka.topics}; replication factor -1 means the broker's default. */
     public record Topics(boolean create, int partitions, int replicationFactor) {}
 
-    /** {@code gateway.observability.kafka.spool}. */
+    /**
+     * {@code gateway.observability.kafka.spool}.
+     *
+     * @param deadLetters {@code spool.dead_letter}: the dead-letter spool's own bound and retention
+     */
     public record Spool(
             Path dir,
             long maxBytes,
@@ -173,7 +177,46 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             RollCycle rollCycle,
             int checkpointIntervalMs,
             int drainTimeoutMs,
-            Optional<Path> encryptionKeyFile) {}
+            Optional<Path> encryptionKeyFile,
+            DeadLetters deadLetters) {
+
+        /** As before {@code spool.dead_letter} existed: its defaults. */
+        public Spool(
+                Path dir,
+                long maxBytes,
+                OnFull onFull,
+                int blockTimeoutMs,
+                SyncPolicy sync,
+                int syncIntervalMs,
+                Duration retainForwarded,
+                RollCycle rollCycle,
+                int checkpointIntervalMs,
+                int drainTimeoutMs,
+                Optional<Path> encryptionKeyFile) {
+            this(
+                    dir,
+                    maxBytes,
+                    onFull,
+                    blockTimeoutMs,
+                    sync,
+                    syncIntervalMs,
+                    retainForwarded,
+                    rollCycle,
+                    checkpointIntervalMs,
+                    drainTimeoutMs,
+                    encryptionKeyFile,
+                    DeadLetters.DEFAULTS);
+        }
+    }
+
+    /**
+     * {@code gateway.observability.kafka.spool.dead_letter}: records Kafka refused for good are kept apart
+     * from the spool, under a bound of their own ({@code max_bytes}, beside the spool's), and deleted once last
+     * written longer ago than {@code retain} (counted in {@code spool_dead_letters_expired}).
+     */
+    public record DeadLetters(long maxBytes, Duration retain) {
+        public static final DeadLetters DEFAULTS = new DeadLetters(64L << 20, Duration.ofDays(7));
+    }
 
     /** How much time one roll file of the spool covers; forwarded files are deleted whole. */
     public enum RollCycle {

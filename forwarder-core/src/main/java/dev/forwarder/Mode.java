@@ -26,6 +26,9 @@ sealed interface Mode permits Mode.Disabled, Mode.WithSpool {
 
     long diskBytes();
 
+    /** Bytes of the dead-letter spool's files. */
+    long deadLetterBytes();
+
     /** Stops forwarding (the drain, at most {@code drainMs}); the spool stays open. */
     void drain(long drainMs);
 
@@ -77,6 +80,11 @@ sealed interface Mode permits Mode.Disabled, Mode.WithSpool {
         }
 
         @Override
+        public long deadLetterBytes() {
+            return 0;
+        }
+
+        @Override
         public void drain(long drainMs) {}
 
         @Override
@@ -92,6 +100,7 @@ sealed interface Mode permits Mode.Disabled, Mode.WithSpool {
         private volatile long lastBacklog;
         private volatile long lastOldest = -1;
         private volatile long lastDiskBytes;
+        private volatile long lastDeadLetterBytes;
 
         WithSpool(OpenSpool opened, boolean ownCheckpoint) {
             this.opened = opened;
@@ -129,11 +138,17 @@ sealed interface Mode permits Mode.Disabled, Mode.WithSpool {
         }
 
         @Override
+        public long deadLetterBytes() {
+            return closed ? lastDeadLetterBytes : opened.deadLetters().diskBytes();
+        }
+
+        @Override
         public void closeSpool() {
             long cp = checkpoint();
             lastBacklog = opened.spool().countAfter(cp);
             lastOldest = opened.spool().appendTimeAfter(cp);
             lastDiskBytes = opened.spool().diskBytes();
+            lastDeadLetterBytes = opened.deadLetters().diskBytes();
             lastCheckpoint = cp;
             closed = true;
             opened.close();

@@ -59,7 +59,7 @@ class PrometheusIT {
                 "check",
                 "rules",
                 OPS.resolve("prometheus/alerts.yml").toString());
-        assertTrue(check.contains("SUCCESS: 10 rules found"), check);
+        assertTrue(check.contains("SUCCESS: 11 rules found"), check);
         String test = run(
                 promtool.toString(),
                 "test",
@@ -151,7 +151,7 @@ class PrometheusIT {
                     assertTrue(!rule.get("state").asText().equals("firing"), rule.toString());
                 }
             }
-            assertEquals(10, rules);
+            assertEquals(11, rules);
         } finally {
             publishing.set(false);
             publisher.join(10_000);

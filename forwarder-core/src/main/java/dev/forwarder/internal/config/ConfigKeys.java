@@ -137,6 +137,9 @@ final class ConfigKeys {
     static final Key SPOOL_DRAIN_TIMEOUT_MS = integer(KAFKA + ".spool.drain_timeout_ms", 0, 3_600_000);
     static final Key SPOOL_ENCRYPTION = define(KAFKA + ".spool.encryption", Type.TABLE);
     static final Key SPOOL_KEY_FILE = define(KAFKA + ".spool.encryption.key_file", Type.FILE);
+    static final Key SPOOL_DEAD_LETTER = define(KAFKA + ".spool.dead_letter", Type.TABLE);
+    static final Key DEAD_LETTER_MAX_BYTES = bytes(KAFKA + ".spool.dead_letter.max_bytes", 4L << 20);
+    static final Key DEAD_LETTER_RETAIN = define(KAFKA + ".spool.dead_letter.retain", Type.DURATION);
 
     // forwarder.http (the standalone process)
     static final Key HTTP_ENABLED = define(HTTP + ".enabled", Type.BOOLEAN);

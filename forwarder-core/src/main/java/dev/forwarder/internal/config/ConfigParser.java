@@ -83,6 +83,7 @@ public final class ConfigParser {
                 producerProperties(),
                 read.enumValue(ConfigKeys.DELIVERY, ForwarderConfig.Delivery.class));
         kafka = withSecurityProtocol(kafka);
+        checkTransactionTimeout(kafka);
         return new ForwarderConfig(read.bool(ConfigKeys.ENABLED), read.bool(ConfigKeys.ASYNC_WRITES), kafka, http());
     }
 
@@ -188,6 +189,32 @@ public final class ConfigParser {
                 kafka.delivery());
     }
 
+    /**
+     * With {@code delivery = exactly_once} a transaction stays open up to {@code linger_ms}, and its commit may
+     * take {@code request_timeout_ms}: the coordinator must not abort it for its time-out on the way.
+     */
+    private void checkTransactionTimeout(ForwarderConfig.Kafka kafka) {
+        if (kafka.delivery() != ForwarderConfig.Delivery.EXACTLY_ONCE) {
+            return;
+        }
+        String configured = kafka.producer().get("transaction.timeout.ms");
+        long timeoutMs;
+        try {
+            timeoutMs = configured == null ? 60_000 : Long.parseLong(configured.trim());
+        } catch (NumberFormatException e) {
+            read.error(ConfigKeys.PRODUCER.path() + ".transaction.timeout.ms", quote(configured), "must be a number");
+            return;
+        }
+        long open = (long) kafka.lingerMs() + kafka.requestTimeoutMs();
+        if (open >= timeoutMs) {
+            read.error(ConfigKeys.LINGER_MS.path() + " and " + ConfigKeys.REQUEST_TIMEOUT_MS.path()
+                    + ": with delivery = exactly_once their sum (" + open + " ms) must be below the producer's"
+                    + " transaction.timeout.ms (" + timeoutMs + " ms" + (configured == null ? ", Kafka's default" : "")
+                    + "), or the transaction coordinator aborts transactions before they commit; lower linger_ms"
+                    + " or raise " + ConfigKeys.PRODUCER.path() + ".\"transaction.timeout.ms\"");
+        }
+    }
+
     private ForwarderConfig.Tls tls() {
         Path ca = read.file(ConfigKeys.TLS_CA_FILE);
         Path cert = read.file(ConfigKeys.TLS_CERT_FILE);
@@ -249,7 +276,9 @@ public final class ConfigParser {
                 read.enumValue(ConfigKeys.SPOOL_ROLL_CYCLE, ForwarderConfig.RollCycle.class),
                 read.integer(ConfigKeys.SPOOL_CHECKPOINT_INTERVAL_MS),
                 read.integer(ConfigKeys.SPOOL_DRAIN_TIMEOUT_MS),
-                Optional.ofNullable(read.file(ConfigKeys.SPOOL_KEY_FILE)));
+                Optional.ofNullable(read.file(ConfigKeys.SPOOL_KEY_FILE)),
+                new ForwarderConfig.DeadLetters(
+                        read.bytes(ConfigKeys.DEAD_LETTER_MAX_BYTES), read.duration(ConfigKeys.DEAD_LETTER_RETAIN)));
         if (spool.onFull() == ForwarderConfig.OnFull.BLOCK && spool.blockTimeoutMs() == 0) {
             read.error(
                     ConfigKeys.SPOOL_ON_FULL.path(),

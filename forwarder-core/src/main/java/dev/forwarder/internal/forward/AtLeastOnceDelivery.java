@@ -251,6 +251,11 @@ final class AtLeastOnceDelivery implements Delivery {
     }
 
     @Override
+    public Outcome yieldForRoom(long nowNanos) {
+        return Outcome.IDLE; // always at a boundary
+    }
+
+    @Override
     public long forgetBefore(long nextIndex) {
         long counted = 0;
         for (DeliveryWindow.Slot slot : window.removeBefore(nextIndex)) {

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The checkpoint's upkeep: every {@code spool.checkpoint_interval_ms} it is forced to disk (the spool's data
  * first when {@code spool.sync} is not none, so that after an OS crash the checkpoint on disk never covers
- * records that did not reach the disk), and retention deletes the roll files it covers; once more at close.
+ * records that did not reach the disk), retention deletes the roll files it covers, and dead letters older
+ * than their retention go; once more at close.
  * Forwarder thread only.
  */
 final class CheckpointKeeper {
@@ -24,6 +25,7 @@ final class CheckpointKeeper {
     private final long intervalNanos;
     private final boolean syncSpoolFirst;
     private final LongSupplier epochMillis;
+    private final Settler settler;
     private long lastForceNanos;
 
     CheckpointKeeper(
@@ -32,13 +34,15 @@ final class CheckpointKeeper {
             RollFiles rollFiles,
             long intervalNanos,
             boolean syncSpoolFirst,
-            LongSupplier epochMillis) {
+            LongSupplier epochMillis,
+            Settler settler) {
         this.spool = spool;
         this.checkpoint = checkpoint;
         this.rollFiles = rollFiles;
         this.intervalNanos = intervalNanos;
         this.syncSpoolFirst = syncSpoolFirst;
         this.epochMillis = epochMillis;
+        this.settler = settler;
     }
 
     /** The interval counts from here. */
@@ -52,6 +56,7 @@ final class CheckpointKeeper {
             force();
             lastForceNanos = nowNanos;
             rollFiles.deleteForwarded(checkpoint.read(), epochMillis.getAsLong());
+            settler.expireDeadLetters(epochMillis.getAsLong());
         }
     }
 

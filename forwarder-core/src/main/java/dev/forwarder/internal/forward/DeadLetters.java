@@ -1,15 +1,19 @@
 package dev.forwarder.internal.forward;
 
+import dev.forwarder.internal.spool.RollFiles;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.UUID;
 
 /**
  * The dead-letter spool: records Kafka refused for good, each with the reason, in the main spool's layout
- * (the reason is the record's note). It has the main spool's bound and free-space guard, measured before
- * each write (dead letters are rare; the measurement is a directory walk).
+ * (the reason is the record's note). It has a bound of its own ({@code spool.dead_letter.max_bytes}, beside
+ * the spool's, which it never eats into) and a free-space guard, measured before each write (dead letters are
+ * rare; the measurement is a directory walk); its files are deleted once older than
+ * {@code spool.dead_letter.retain}, the records they held counted as expired.
  *
  * <p>A write that fails (the bound, a full disk, an I/O fault) never stalls forwarding: the caller counts
  * the record as lost, with the reason, because Kafka will never take it and there is nowhere left to keep
@@ -49,10 +53,22 @@ public final class DeadLetters {
 
     private final Spool spool;
     private final SpaceGuard space;
+    private final RollFiles rollFiles;
 
-    DeadLetters(Spool spool, SpaceGuard space) {
+    /** @param retain how long a dead letter is kept ({@code spool.dead_letter.retain}) */
+    DeadLetters(Spool spool, SpaceGuard space, Duration retain) {
         this.spool = spool;
         this.space = space;
+        this.rollFiles = new RollFiles(spool, retain);
+    }
+
+    /** Deletes the dead-letter files older than the retention; returns how many dead letters they held. */
+    long expire(long nowMs) {
+        long expired = rollFiles.deleteExpired(nowMs);
+        if (expired > 0) {
+            space.measure();
+        }
+        return expired;
     }
 
     /** Writes a dead letter; returns null, or why it could not be written. */
@@ -60,9 +76,9 @@ public final class DeadLetters {
         byte[] note = note(sourceId, entry.index(), reason).getBytes(StandardCharsets.UTF_8);
         int size = spool.encodedSize(entry.keyBytes(), entry.payload(), note);
         try {
-            space.measure();
+            space.refresh();
             if (!space.admits(size)) {
-                return "the dead-letter spool " + spool.dir() + " is full (spool.max_bytes, or its disk)";
+                return "the dead-letter spool " + spool.dir() + " is full (spool.dead_letter.max_bytes, or its disk)";
             }
             spool.append(entry.type(), entry.appendTimeMs(), entry.keyBytes(), entry.payload(), note);
             space.appended(size);

@@ -27,12 +27,19 @@ interface Delivery {
     /** The reader met corrupt record {@code index}: it settles in its turn, as corrupt. */
     void corrupt(long index, long nowNanos);
 
-    /** Whether the spool may lose a roll file now (drop_oldest): not in the middle of a transaction. */
+    /** Whether the spool may lose a roll file now (drop_oldest): no Kafka transaction is open. */
     boolean atBoundary();
 
     /**
-     * A roll file up to {@code nextIndex} (exclusive) was discarded to make room: forget its records. Those
-     * already acknowledged or corrupt are counted here.
+     * The spool is full and room must be made (drop_oldest), but {@link #atBoundary} is false: give up what
+     * is open so that it can be (exactly_once: abandon the transaction, whose records go again later, in a
+     * new one). What that came to; {@link Outcome#IDLE} if there was nothing to give up.
+     */
+    Outcome yieldForRoom(long nowNanos);
+
+    /**
+     * A roll file up to {@code nextIndex} (exclusive) was discarded to make room: forget its records (read and
+     * not settled). Those already acknowledged or corrupt are counted here.
      *
      * @return how many of the forgotten records were counted here (the rest are lost)
      */

@@ -30,6 +30,9 @@ public interface DeliveryObserver {
     /** A record was moved to the dead-letter spool. */
     default void deadLettered() {}
 
+    /** {@code count} dead letters were deleted, older than {@code spool.dead_letter.retain}. */
+    default void deadLettersExpired(long count) {}
+
     /** {@code count} spooled records were discarded unforwarded to make room (on_full = drop_oldest). */
     default void lost(long count) {}
 

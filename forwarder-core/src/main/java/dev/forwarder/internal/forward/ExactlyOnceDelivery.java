@@ -295,7 +295,10 @@ final class ExactlyOnceDelivery implements Delivery {
                 error = e; // the producer is unusable: as below
             }
         }
-        String why = Failures.describe(error);
+        String why = Failures.transactionTimedOut(error)
+                ? "the transaction coordinator aborted the transaction (open longer than the producer's"
+                        + " transaction.timeout.ms): " + Failures.describe(error)
+                : Failures.describe(error);
         observer.transactionAborted();
         connection.discard("transaction failed: " + why);
         txn.toResend();
@@ -350,14 +353,37 @@ final class ExactlyOnceDelivery implements Delivery {
         txn.addCorrupt(index, nowNanos); // counted when it settles: a crash before that reads it again
     }
 
+    /** No Kafka transaction open: none at all, or its records are held to be sent again in a new one. */
     @Override
     public boolean atBoundary() {
-        return txn.isEmpty();
+        return !txn.inTransaction();
     }
 
+    /**
+     * The spool is full (drop_oldest) while a transaction is open, typically during an outage, its sends
+     * waiting for a broker that is away: the transaction is abandoned (the producer closed; the next one's
+     * initTransactions aborts it), its records are held to be sent again, and the oldest roll file can go.
+     */
+    @Override
+    public Outcome yieldForRoom(long now) {
+        if (!txn.inTransaction()) {
+            return Outcome.IDLE;
+        }
+        observer.transactionAborted();
+        connection.discard("the spool is full (on_full = drop_oldest): the open transaction is abandoned");
+        txn.toResend();
+        return Outcome.backOff(
+                "the spool is full and a transaction was open",
+                "transaction abandoned to make room (on_full = drop_oldest)",
+                "starting a new producer and sending what is left of its " + txn.size() + " records again");
+    }
+
+    /** Records of the transaction held to be sent again that were in the discarded file are forgotten (lost). */
     @Override
     public long forgetBefore(long nextIndex) {
-        return 0; // only at a boundary: nothing is held
+        txn.removeBefore(nextIndex);
+        deadLetteredHere.removeIf(index -> index < nextIndex);
+        return 0;
     }
 
     @Override

@@ -86,7 +86,10 @@ public final class ForwarderAgent implements Agent {
         this.reader = new SpoolReader(spool, new ReaderEvents());
         this.settler = new Settler(
                 spool,
-                new DeadLetters(deadLetterSpool, deadLetterSpace),
+                new DeadLetters(
+                        deadLetterSpool,
+                        deadLetterSpace,
+                        kafka.spool().deadLetters().retain()),
                 checkpoint,
                 wiring.settlements(),
                 wiring.observer(),
@@ -105,7 +108,8 @@ public final class ForwarderAgent implements Agent {
                 rollFiles,
                 TimeUnit.MILLISECONDS.toNanos(kafka.spool().checkpointIntervalMs()),
                 kafka.spool().sync() != ForwarderConfig.SyncPolicy.NONE,
-                wiring.epochMillis());
+                wiring.epochMillis(),
+                settler);
     }
 
     @Override
@@ -165,7 +169,7 @@ public final class ForwarderAgent implements Agent {
             return backoff.due(now) ? start(now) : 0;
         }
         int work = settle();
-        work += room.makeRoomIfAsked(delivery);
+        work += makeRoom(now);
         work += act(step(now), now);
         inFlight = delivery.inFlight();
         connection.pollMetrics(now);
@@ -180,6 +184,17 @@ public final class ForwarderAgent implements Agent {
             backoff.reset();
         }
         return settled;
+    }
+
+    /** drop_oldest: a publisher asked for room; the delivery gives up an open transaction first if need be. */
+    private int makeRoom(long now) {
+        if (!room.requested()) {
+            return 0;
+        }
+        if (!delivery.atBoundary()) {
+            return act(delivery.yieldForRoom(now), now);
+        }
+        return room.makeRoomIfAsked(delivery);
     }
 
     private Outcome step(long now) {

@@ -8,6 +8,8 @@ import dev.forwarder.internal.kafka.Failures;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.OpenSpool;
+import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
 import dev.forwarder.internal.spool.SpoolLock;
@@ -151,7 +153,13 @@ public final class Redrive {
                 keep.add(all.get(i));
             }
             if (sentAgain > 0) {
-                rewrite(dir, keep, keys);
+                rewrite(
+                        dir,
+                        keep,
+                        keys,
+                        OpenSpool.deadLetterSettings(
+                                SpaceGuard.blockSizeFor(dir, kafka.spool().maxBytes()),
+                                kafka.spool().deadLetters().maxBytes()));
             }
             LOG.info(
                     "redrive: {} dead letters selected, {} delivered and removed, {} refused again, {} kept in all"
@@ -168,12 +176,13 @@ public final class Redrive {
     }
 
     /** Writes the records to keep to a new dead-letter spool and swaps it in. */
-    private static void rewrite(Path dir, List<SpoolRecord.Entry> keep, SpoolKeys keys) throws IOException {
+    private static void rewrite(Path dir, List<SpoolRecord.Entry> keep, SpoolKeys keys, Spool.Settings settings)
+            throws IOException {
         Path current = dir.resolve("dead-letter");
         Path fresh = dir.resolve("dead-letter.redrive");
         Path old = dir.resolve("dead-letter.old");
         deleteTree(fresh);
-        try (Spool next = new Spool(fresh).sealWith(keys)) {
+        try (Spool next = new Spool(fresh, settings).sealWith(keys)) {
             for (SpoolRecord.Entry e : keep) {
                 next.append(
                         e.type(),

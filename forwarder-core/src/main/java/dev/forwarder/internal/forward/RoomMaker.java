@@ -42,6 +42,11 @@ final class RoomMaker {
         requested = true;
     }
 
+    /** Whether a publisher asked for room since the last discard decision. */
+    boolean requested() {
+        return requested;
+    }
+
     /** Whether a roll file could be discarded now (there is one besides the newest). Any thread. */
     boolean canDiscard() {
         return rollFiles.canDiscard();

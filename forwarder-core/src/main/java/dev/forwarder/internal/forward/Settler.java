@@ -33,6 +33,7 @@ final class Settler {
     private volatile long deadLettered;
     private volatile long corrupt;
     private volatile long lost;
+    private volatile long deadLettersExpired;
 
     /** @param errors told why a record was lost (the forwarder's last error) */
     Settler(
@@ -105,6 +106,15 @@ final class Settler {
                 entry.type(),
                 reason,
                 notWritten);
+    }
+
+    /** Dead letters older than {@code spool.dead_letter.retain} are deleted, and counted. */
+    void expireDeadLetters(long nowMs) {
+        long expired = deadLetters.expire(nowMs);
+        if (expired > 0) {
+            deadLettersExpired += expired;
+            observer.deadLettersExpired(expired);
+        }
     }
 
     /** Every record up to {@code index} is settled: the checkpoint moves there, and waiting publishers hear it. */

@@ -174,6 +174,20 @@ final class Transaction {
         }
     }
 
+    /**
+     * Forgets the items before {@code index} (their roll file was discarded to make room); only between
+     * transactions, never while one is open in Kafka.
+     */
+    void removeBefore(long index) {
+        if (state == State.IN_TRANSACTION) {
+            throw new IllegalStateException("transaction: cannot forget records of an open transaction");
+        }
+        items.removeIf(item -> item.index < index);
+        if (items.isEmpty()) {
+            clear();
+        }
+    }
+
     /** Committed (or given up): empty for the next transaction. */
     void clear() {
         items.clear();

@@ -9,6 +9,7 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
 
 /**
  * How the forwarder treats a failed send, after Kafka's own {@code Callback} documentation. Only the
@@ -34,9 +35,11 @@ public final class Failures {
         /** A failed idempotent producer, authentication, a closed producer: retried with a new one. */
         PRODUCER,
         /**
-         * Another producer started with this one's transactional id, or bumped its epoch. With transactions
-         * ({@code delivery = exactly_once}) that means a second forwarder on a copy of this spool: forwarding
-         * stops for good. Without, it is a {@link #PRODUCER} failure (a new producer takes over).
+         * Another producer started with this one's transactional id ({@code ProducerFencedException}). With
+         * transactions ({@code delivery = exactly_once}) that means a second forwarder on a copy of this spool:
+         * forwarding stops for good. Not to be confused with a transaction the coordinator aborted because it
+         * was open longer than {@code transaction.timeout.ms} ({@code InvalidProducerEpochException},
+         * {@code TransactionAbortableException}): that one is {@link #RETRIABLE}, the records are sent again.
          */
         FENCED
     }
@@ -53,8 +56,11 @@ public final class Failures {
         if (e instanceof TopicAuthorizationException || e instanceof InvalidTopicException) {
             return Kind.TOPIC;
         }
-        if (e instanceof ProducerFencedException || e instanceof InvalidProducerEpochException) {
+        if (e instanceof ProducerFencedException) {
             return Kind.FENCED;
+        }
+        if (e instanceof InvalidProducerEpochException || e instanceof TransactionAbortableException) {
+            return Kind.RETRIABLE; // the coordinator aborted the transaction (timed out): a new one goes on
         }
         if (e instanceof RetriableException) {
             return Kind.RETRIABLE;
@@ -73,6 +79,19 @@ public final class Failures {
             }
         }
         return null;
+    }
+
+    /**
+     * Whether the transaction coordinator aborted the producer's transaction itself: it was open longer than
+     * {@code transaction.timeout.ms} (the producer's epoch was bumped), in {@code error} or its causes.
+     */
+    public static boolean transactionTimedOut(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof InvalidProducerEpochException || e instanceof TransactionAbortableException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static String describe(Throwable e) {

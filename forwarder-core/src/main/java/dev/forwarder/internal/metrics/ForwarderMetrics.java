@@ -82,6 +82,12 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
 
         /** {@code spool.max_bytes}. */
         long capacityBytes();
+
+        /** Bytes of the dead-letter spool's files. */
+        long deadLetterBytes();
+
+        /** {@code spool.dead_letter.max_bytes}. */
+        long deadLetterCapacityBytes();
     }
 
     private final MetricRegistry registry;
@@ -106,6 +112,7 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     private final Counter appended;
     private final Counter corrupt;
     private final Counter deadLetters;
+    private final Counter deadLettersExpired;
     private final Counter lost;
     private final Histogram appendLatencyUs;
     private final Counter[] writesSuccess = new Counter[DataType.values().length];
@@ -168,6 +175,7 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
         }
         corrupt = registry.counter(CORRUPT);
         deadLetters = registry.counter(DEAD_LETTERS);
+        deadLettersExpired = registry.counter(DEAD_LETTERS_EXPIRED);
         lost = registry.counter(LOST);
         appendLatencyUs = registry.histogram(
                 APPEND_LATENCY_US,
@@ -193,6 +201,9 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
         Supplier<Long> disk = cached(source::diskBytes);
         registry.gauge(DISK_BYTES, () -> disk::get);
         registry.gauge(CAPACITY_BYTES, () -> source::capacityBytes);
+        Supplier<Long> deadLetterDisk = cached(source::deadLetterBytes);
+        registry.gauge(DEAD_LETTER_BYTES, () -> deadLetterDisk::get);
+        registry.gauge(DEAD_LETTER_CAPACITY_BYTES, () -> source::deadLetterCapacityBytes);
         for (ForwarderStatus.State state : ForwarderStatus.State.values()) {
             String name = state.name().toLowerCase(Locale.ROOT);
             registry.gauge(STATE + "." + name, () -> () -> source.state() == state ? 1 : 0);
@@ -384,6 +395,11 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     @Override
     public void deadLettered() {
         deadLetters.inc();
+    }
+
+    @Override
+    public void deadLettersExpired(long count) {
+        deadLettersExpired.inc(count);
     }
 
     @Override

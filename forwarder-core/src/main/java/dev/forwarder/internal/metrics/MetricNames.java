@@ -45,6 +45,9 @@ public final class MetricNames {
     public static final String TRANSACTIONS_ABORTED = "kafka_transactions_aborted";
     public static final String TRANSACTION_DURATION_MS = "kafka_transaction_duration_ms";
     public static final String FORWARDER_ERRORS = "forwarder_errors";
+    public static final String DEAD_LETTER_BYTES = "spool_dead_letter_bytes";
+    public static final String DEAD_LETTER_CAPACITY_BYTES = "spool_dead_letter_capacity_bytes";
+    public static final String DEAD_LETTERS_EXPIRED = "spool_dead_letters_expired";
 
     private static final List<String> BY_TOPIC = List.of("topic", "data_type");
 
@@ -66,6 +69,9 @@ public final class MetricNames {
             new Family(CHECKPOINT, Kind.GAUGE, List.of()),
             new Family(CORRUPT, Kind.COUNTER, List.of()),
             new Family(DEAD_LETTERS, Kind.COUNTER, List.of()),
+            new Family(DEAD_LETTERS_EXPIRED, Kind.COUNTER, List.of()),
+            new Family(DEAD_LETTER_BYTES, Kind.GAUGE, List.of()),
+            new Family(DEAD_LETTER_CAPACITY_BYTES, Kind.GAUGE, List.of()),
             new Family(LOST, Kind.COUNTER, List.of()),
             new Family(DISK_BYTES, Kind.GAUGE, List.of()),
             new Family(CAPACITY_BYTES, Kind.GAUGE, List.of()),

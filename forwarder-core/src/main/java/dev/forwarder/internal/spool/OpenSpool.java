@@ -121,6 +121,18 @@ public final class OpenSpool implements AutoCloseable {
         return maxBytes / 4;
     }
 
+    /**
+     * The dead-letter spool's files: daily, ended at a quarter of its bound too, with the spool's block, so
+     * that any record the spool took can be a dead letter (Chronicle takes a record of at most a quarter of a
+     * block).
+     */
+    public static Spool.Settings deadLetterSettings(long spoolBlockSize, long deadLetterMaxBytes) {
+        return Spool.Settings.defaults()
+                .rollPeriod(RollPeriod.DAILY)
+                .blockSize(spoolBlockSize)
+                .rollBytes(rollBytes(deadLetterMaxBytes));
+    }
+
     private static <T extends AutoCloseable> T add(List<AutoCloseable> opened, T part) {
         opened.add(part);
         return part;

@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
  * another has left). The clock never goes back: at open the floor is raised to the newest roll file's cycle
  * (an OS crash can lose the floor file's last write). While files roll by size faster than by time the clock
  * runs ahead of the wall clock, and roll files are named by it; records keep their own append times, and
- * retention goes by a file's last write, not by its name.
+ * retention goes by the append time of a file's last record, not by its name.
  */
 final class RollClock implements AutoCloseable {
 

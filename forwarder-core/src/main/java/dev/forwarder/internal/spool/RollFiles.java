@@ -6,8 +6,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.NavigableSet;
+import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +20,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Retention</b> ({@link #deleteForwarded}): a roll file holds one cycle (an hour by default, less
  *       when it rolled by size). Cycle {@code c} may go when the <em>persisted</em> checkpoint lies in a later
  *       cycle (every record of {@code c} is settled: delivered, dead-lettered, corrupt or lost) and the file was
- *       last written more than {@code spool.retain_forwarded} ago. The file of the checkpoint's own cycle, and
+ *       last record was appended more than {@code spool.retain_forwarded} ago. The file of the checkpoint's own cycle, and
  *       anything after it, is never touched.
  *   <li><b>Making room</b> ({@link #discardOldest}, {@code on_full = drop_oldest}): the oldest roll file goes,
  *       forwarded or not, but never the newest one (the one being appended to).
@@ -64,12 +66,11 @@ public final class RollFiles {
         // list them all, then keep those before the checkpoint's.
         NavigableSet<Long> cycles =
                 queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
+        NavigableSet<Long> all = queue.listCyclesBetween(first, queue.lastCycle());
         int deleted = 0;
         for (long c : cycles) {
             File file = fileFor(queue, (int) c);
-            // Retention counts from the file's last write (its last record, or the end-of-file marker), not
-            // from its name: files that rolled by size are named by a roll clock ahead of the wall clock.
-            if (file.exists() && nowMs - file.lastModified() < retain.toMillis()) {
+            if (file.exists() && nowMs - lastAppendMs(c, all.higher(c), file) < retain.toMillis()) {
                 continue;
             }
             if (file.exists() && file.delete()) {
@@ -83,6 +84,40 @@ public final class RollFiles {
             queue.refreshDirectoryListing();
         }
         return deleted;
+    }
+
+    /**
+     * Deletes the roll files whose last record is older than the retention, whether forwarded or not, but never
+     * the newest one (it may be appended to): for the dead-letter spool, whose records wait for a redrive.
+     *
+     * @return how many records the deleted files held
+     */
+    public long deleteExpired(long nowMs) {
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        if (first == Integer.MAX_VALUE || first >= last) {
+            return 0;
+        }
+        NavigableSet<Long> all = queue.listCyclesBetween(first, last);
+        long records = 0;
+        boolean deleted = false;
+        for (long c : all.headSet((long) last, false)) {
+            File file = fileFor(queue, (int) c);
+            Long next = all.higher(c);
+            if (!file.exists() || nowMs - lastAppendMs(c, next, file) < retain.toMillis()) {
+                continue;
+            }
+            long held = queue.countExcerpts(cycle.toIndex((int) c, 0), cycle.toIndex(next.intValue(), 0));
+            if (file.delete()) {
+                records += held;
+                deleted = true;
+                LOG.warn("deleted expired roll file {} ({} records, the last older than {})", file, held, retain);
+            }
+        }
+        if (deleted) {
+            queue.refreshDirectoryListing();
+        }
+        return records;
     }
 
     /** Whether there is a roll file that {@link #discardOldest} may discard (one that is not the newest). */
@@ -119,6 +154,34 @@ public final class RollFiles {
         }
         queue.refreshDirectoryListing();
         return new Discarded(file.getName(), firstIndex, nextIndex, unsettled);
+    }
+
+    /**
+     * When cycle {@code c}'s last record was appended (its own append time, in the writers' clock), for
+     * retention: not the file's name, which follows the roll clock (ahead of the wall clock while files roll
+     * by size). The file's last modification if its last record cannot be read.
+     */
+    private long lastAppendMs(long c, Long next, File file) {
+        if (next != null) {
+            long count = queue.countExcerpts(cycle.toIndex((int) c, 0), cycle.toIndex(next.intValue(), 0));
+            if (count > 0) {
+                try (ExcerptTailer tailer = queue.createTailer()) {
+                    if (tailer.moveToIndex(cycle.toIndex((int) c, count - 1))) {
+                        try (DocumentContext dc = tailer.readingDocument()) {
+                            long time = dc.isPresent()
+                                    ? SpoolRecord.appendTimeOf(dc.wire().bytes())
+                                    : -1;
+                            if (time >= 0) {
+                                return time;
+                            }
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    LOG.debug("cannot read the last record of roll file {}; going by its last write", file, e);
+                }
+            }
+        }
+        return file.lastModified();
     }
 
     static File fileFor(SingleChronicleQueue queue, int c) {

@@ -51,23 +51,39 @@ public final class SpaceGuard implements AutoCloseable {
     private volatile boolean full;
     private final long syncIntervalNanos;
     private long lastSyncNanos = System.nanoTime();
+    /** How the spool's size is measured: its files' lengths, or (dead letters) the disk they take. */
+    private final LongSupplier measuredBytes;
+
+    private final long refreshMs;
 
     /**
      * @param syncIntervalMs with {@code spool.sync = interval}, how often the same thread forces the newest
      *                       roll files to the device; 0 for never
      */
     public SpaceGuard(Spool spool, long maxBytes, long marginBytes, long syncIntervalMs) throws IOException {
-        this(spool, maxBytes, marginBytes, syncIntervalMs, usableSpaceOf(Files.getFileStore(spool.dir())), true);
+        this(
+                spool,
+                spool::diskBytes,
+                REFRESH_MS,
+                maxBytes,
+                marginBytes,
+                syncIntervalMs,
+                usableSpaceOf(Files.getFileStore(spool.dir())),
+                true);
     }
 
     private SpaceGuard(
             Spool spool,
+            LongSupplier measuredBytes,
+            long refreshMs,
             long maxBytes,
             long marginBytes,
             long syncIntervalMs,
             LongSupplier usableSpace,
             boolean background) {
         this.spool = spool;
+        this.measuredBytes = measuredBytes;
+        this.refreshMs = refreshMs;
         this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(syncIntervalMs);
         this.maxBytes = maxBytes;
         this.marginBytes = marginBytes;
@@ -88,7 +104,34 @@ public final class SpaceGuard implements AutoCloseable {
      * caller decides: for the simulation, where every step must be the same in every run of a seed.
      */
     public static SpaceGuard measuredByCaller(Spool spool, long maxBytes, long marginBytes, LongSupplier usableSpace) {
-        return new SpaceGuard(spool, maxBytes, marginBytes, 0, usableSpace, false);
+        return new SpaceGuard(spool, spool::diskBytes, 0, maxBytes, marginBytes, 0, usableSpace, false);
+    }
+
+    /**
+     * The dead-letter spool's guard: {@code spool.dead_letter.max_bytes} against the disk its files really
+     * take ({@link Spool#allocatedBytes}: a dead-letter file is mostly sparse, its length a mapping block
+     * however few records it holds), measured every second by a thread of its own, with 1 MiB kept free.
+     */
+    public static SpaceGuard deadLetters(Spool spool, long maxBytes) throws IOException {
+        return new SpaceGuard(
+                spool,
+                spool::allocatedBytes,
+                1_000,
+                maxBytes,
+                1L << 20,
+                0,
+                usableSpaceOf(Files.getFileStore(spool.dir())),
+                true);
+    }
+
+    /**
+     * Measures now if no thread of its own does ({@link #measuredByCaller}); a guard with a thread is fresh
+     * enough already (the appends since its last measurement count).
+     */
+    public void refresh() {
+        if (thread == null) {
+            measure();
+        }
     }
 
     /** The usable space of the file system that holds {@code dir}, measured at each call. */
@@ -139,8 +182,8 @@ public final class SpaceGuard implements AutoCloseable {
             try {
                 TimeUnit.MILLISECONDS.sleep(
                         syncIntervalNanos > 0
-                                ? Math.max(1, Math.min(REFRESH_MS, syncIntervalNanos / 1_000_000))
-                                : REFRESH_MS);
+                                ? Math.max(1, Math.min(refreshMs, syncIntervalNanos / 1_000_000))
+                                : refreshMs);
                 measure();
                 if (syncIntervalNanos > 0 && System.nanoTime() - lastSyncNanos >= syncIntervalNanos) {
                     spool.syncFiles();
@@ -160,7 +203,7 @@ public final class SpaceGuard implements AutoCloseable {
      */
     public synchronized void measure() {
         long appendedBefore = appendedTotal.get(); // read first: an append in between is counted twice, never missed
-        long bytes = spool.diskBytes();
+        long bytes = measuredBytes.getAsLong();
         long usable = usableSpace.getAsLong();
         spoolBytes = bytes;
         usableBytes = usable;

@@ -50,6 +50,9 @@ public final class Spool implements AutoCloseable {
         quietChronicle();
     }
 
+    /** The dead-letter spool's directory inside a spool's. */
+    public static final String DEAD_LETTER_DIR = "dead-letter";
+
     private final Path dir;
     private final SingleChronicleQueue queue;
     private volatile UUID sourceId;
@@ -400,8 +403,7 @@ public final class Spool implements AutoCloseable {
                     if (dc.index() <= checkpoint) {
                         continue;
                     }
-                    Bytes<?> bytes = dc.wire().bytes();
-                    return bytes.readRemaining() >= 12 ? bytes.readLong(bytes.readPosition() + 4) : -1;
+                    return SpoolRecord.appendTimeOf(dc.wire().bytes());
                 }
             }
         }
@@ -410,7 +412,9 @@ public final class Spool implements AutoCloseable {
     /**
      * Bytes of the spool's files (their length; roll files are sparse, so this can exceed what the disk holds).
      * A file deleted during the walk counts 0 (File.length of a missing file) and does not end the walk: a
-     * measurement must never come out as "nothing", or the max_bytes check would be off for a cycle.
+     * measurement must never come out as "nothing", or the max_bytes check would be off for a cycle. A spool
+     * inside this one (the dead-letter spool: {@code dead-letter}, and redrive's {@code dead-letter.*}) is not
+     * counted: it has a bound of its own.
      */
     public long diskBytes() {
         long total = 0;
@@ -423,13 +427,37 @@ public final class Spool implements AutoCloseable {
             }
             for (File f : files) {
                 if (f.isDirectory()) {
-                    dirs.push(f);
+                    if (!f.getName().startsWith(DEAD_LETTER_DIR)) {
+                        dirs.push(f);
+                    }
                 } else {
                     total += f.length();
                 }
             }
         }
         return total;
+    }
+
+    /**
+     * Bytes the spool's files take on disk (what {@code du} reports: sparse files count what they hold, not
+     * their length); their length ({@link #diskBytes}) if that cannot be measured. Starts a process: for the
+     * dead-letter spool's guard, once a second.
+     */
+    public long allocatedBytes() {
+        try {
+            Process du = new ProcessBuilder("du", "-sk", dir.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (du.waitFor() == 0) {
+                return Long.parseLong(out.substring(0, out.indexOf('\t')).trim()) * 1024;
+            }
+        } catch (IOException | RuntimeException e) {
+            // measured by length below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return diskBytes();
     }
 
     /**

@@ -58,6 +58,11 @@ public final class SpoolRecord {
     public static final byte SEALED_VERSION = 2;
     static final int HEADER_BYTES = 24;
     static final int SEALED_HEADER_BYTES = HEADER_BYTES + SpoolKeys.KEY_ID_BYTES + SpoolKeys.NONCE_BYTES;
+
+    /** The append time of the record at the bytes' read position, read from its header; -1 if too short. */
+    static long appendTimeOf(Bytes<?> bytes) {
+        return bytes.readRemaining() >= 12 ? bytes.readLong(bytes.readPosition() + 4) : -1;
+    }
     /** What sealing adds to a record: the key id, the nonce and the tag. */
     public static final int SEALING_OVERHEAD = SEALED_HEADER_BYTES - HEADER_BYTES + SpoolKeys.TAG_BYTES;
 

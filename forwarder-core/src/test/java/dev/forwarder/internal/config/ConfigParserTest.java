@@ -157,4 +157,22 @@ class ConfigParserTest {
         assertEquals(4, ForwarderConfig.parse("").http().maxConcurrent());
         assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse("forwarder.http.max_concurrent = 0"));
     }
+
+    /** exactly_once: a transaction open for linger_ms plus its commit must end before the coordinator's time-out. */
+    @Test
+    void lingerThatOutlastsTheTransactionTimeOutIsRefusedNamingBothKeys() {
+        ForwarderConfigException e = assertThrows(
+                ForwarderConfigException.class,
+                () -> ForwarderConfig.parse(
+                        "gateway.observability.kafka { delivery = exactly_once, linger_ms = 58000 }"));
+        assertTrue(
+                e.getMessage()
+                        .contains("gateway.observability.kafka.linger_ms and"
+                                + " gateway.observability.kafka.request_timeout_ms"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("transaction.timeout.ms (60000 ms, Kafka's default)"), e.getMessage());
+        ForwarderConfig.parse("gateway.observability.kafka { delivery = exactly_once, linger_ms = 58000,"
+                + " producer { \"transaction.timeout.ms\" = 120000 } }");
+        ForwarderConfig.parse("gateway.observability.kafka { linger_ms = 58000 }"); // at_least_once: no transaction
+    }
 }

@@ -11,6 +11,7 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.Positions;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
@@ -221,6 +222,26 @@ class ExactlyOnceDeliveryTest {
         assertEquals(1, producers.size(), "no new producer is made to fight the other one");
     }
 
+    /** A transaction the coordinator aborted for its time-out is not fencing: its records go again, once. */
+    @Test
+    void aTransactionTheCoordinatorTimedOutIsSentAgainNotTakenForFencing() {
+        append("", "", "", "");
+        TransactionalProducer first = new TransactionalProducer();
+        first.commitTransactionException = new org.apache.kafka.common.errors.InvalidProducerEpochException(
+                "Producer with transactionalId 'forwarder-x' and ProducerIdAndEpoch(producerId=1, epoch=0) attempted"
+                        + " to produce with an old epoch");
+        prepared.add(first);
+        ForwarderAgent agent = agent();
+        cycles(agent, 2);
+        assertEquals(State.BACKING_OFF, agent.state(), "backing off, not fenced: " + agent.lastError());
+        assertTrue(agent.lastError().contains("transaction.timeout.ms"), agent.lastError());
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        cycles(agent, 4);
+        assertEquals(State.FORWARDING, agent.state());
+        assertEquals(List.of("r0", "r1", "r2", "r3"), ids(producers.get(1).committedRecords()));
+        assertEquals(4, agent.delivered());
+    }
+
     @Test
     void aStartResumesAfterThePositionKafkaCommittedAndTheCheckpointFollowsIt() {
         append("", "", "", "", "", "");
@@ -291,5 +312,80 @@ class ExactlyOnceDeliveryTest {
         assertEquals(List.of("r0", "r1", "r2", "r3"), ids(producers.get(1).committedRecords()));
         assertEquals(indexes.get(3), checkpoint.read());
         assertEquals(4, agent.delivered());
+    }
+
+    /**
+     * drop_oldest while a transaction is open (its sends waiting for a broker that is away): the transaction
+     * is abandoned so that the oldest roll file can go at once, instead of every publisher waiting 100 ms
+     * and dropping its record; what is left of the transaction is sent again in a new one.
+     */
+    @Test
+    void dropOldestMakesRoomAtOnceEvenWhileATransactionIsOpen() throws Exception {
+        long[] nowMs = {1_800_000_000_000L};
+        long[] usable = {1L << 40};
+        Path rollingDir = dir.resolve("rolling");
+        try (Spool rolling = new Spool(
+                        rollingDir,
+                        Spool.Settings.defaults()
+                                .rollPeriod(RollPeriod.SECONDLY)
+                                .wallClock(() -> nowMs[0]));
+                Spool dead = new Spool(rollingDir.resolve("dead-letter"));
+                Checkpoint cp = new Checkpoint(rollingDir.resolve("checkpoint"));
+                SpaceGuard space = SpaceGuard.measuredByCaller(rolling, 1L << 40, 1 << 20, () -> usable[0]);
+                SpaceGuard deadSpace = SpaceGuard.measuredByCaller(dead, 1L << 40, 1 << 20, () -> 1L << 40)) {
+            for (int second = 0; second < 3; second++) {
+                for (int i = 0; i < 2; i++) {
+                    String id = "k" + second + i;
+                    rolling.append(
+                            DataType.CHAT_INFERENCE,
+                            nowMs[0],
+                            id.getBytes(StandardCharsets.UTF_8),
+                            ("{\"id\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8),
+                            null);
+                }
+                nowMs[0] += 1000; // the next roll file
+            }
+            ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { delivery = exactly_once,"
+                            + " batch_size = 100, linger_ms = 30000, spool { dir = \"" + rollingDir
+                            + "\", on_full = drop_oldest } }")
+                    .kafka();
+            ForwarderAgent agent = new ForwarderAgent(
+                    rolling,
+                    dead,
+                    deadSpace,
+                    cp,
+                    space,
+                    kafka,
+                    new ForwarderWiring(
+                            () -> {
+                                TransactionalProducer p = new TransactionalProducer();
+                                producers.add(p);
+                                return p;
+                            },
+                            null,
+                            Settlements.NONE,
+                            DeliveryObserver.NONE,
+                            clock::get,
+                            () -> nowMs[0],
+                            source -> Positions.NONE));
+            agent.onStart();
+            cycles(agent, 3);
+            assertTrue(producers.get(0).transactionInFlight(), "six records in an open transaction (linger 30 s)");
+
+            usable[0] = 1 << 20; // the disk is full: a publisher asks for room
+            agent.requestRoom(1000);
+            cycles(agent, 2);
+            assertEquals(2, agent.lost(), "the oldest roll file (2 records) went at once");
+            assertEquals(State.BACKING_OFF, agent.state(), "the transaction was abandoned");
+
+            usable[0] = 1L << 40;
+            clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
+            cycles(agent, 3);
+            clock.addAndGet(TimeUnit.SECONDS.toNanos(31)); // linger_ms: the new transaction commits
+            cycles(agent, 2);
+            TransactionalProducer second = producers.get(producers.size() - 1);
+            assertEquals(List.of("k10", "k11", "k20", "k21"), ids(second.committedRecords()), "the rest, once");
+            assertEquals(4, agent.delivered());
+        }
     }
 }
