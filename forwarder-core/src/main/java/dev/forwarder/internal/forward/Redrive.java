@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -81,12 +82,14 @@ public final class Redrive {
                     : null;
             List<SpoolRecord.Entry> all = new ArrayList<>();
             long[] corrupt = {0};
+            long[] seen = {Checkpoint.NONE}; // the last index read, a record or a corrupt one
             String[] unreadable = {null};
             try (Spool deadLetters = new Spool(deadLetterDir).sealWith(keys);
                     SpoolReader reader = new SpoolReader(deadLetters, new SpoolReader.CorruptRecords() {
                         @Override
                         public void corrupt(long index, String reason) {
                             corrupt[0]++;
+                            seen[0] = index;
                         }
 
                         @Override
@@ -94,11 +97,7 @@ public final class Redrive {
                             unreadable[0] = reason;
                         }
                     })) {
-                reader.seekAfter(Checkpoint.NONE);
-                SpoolRecord.Entry e;
-                while ((e = reader.next(System.nanoTime())) != null) {
-                    all.add(e);
-                }
+                readAll(deadLetters, reader, all, seen, unreadable, dir);
             }
             if (unreadable[0] != null) {
                 // Rewriting the dead letters without the ones it cannot read would delete them: stop instead.
@@ -172,6 +171,46 @@ public final class Redrive {
             return new RedriveResult(selected.size(), sentAgain, failed, keep.size());
         } catch (IOException e) {
             throw new ForwarderException("cannot redrive the dead letters of " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads every dead letter, to the last. The rewrite keeps only what was read, so stopping early would
+     * delete the rest unread: a roll file without its end-of-file marker (the reader waits a grace period
+     * before it moves on; here its clock is moved past it), or a long run of corrupt records (the reader
+     * yields after 1,024). If the last dead letter still cannot be reached, nothing is sent or changed.
+     */
+    private static void readAll(
+            Spool deadLetters,
+            SpoolReader reader,
+            List<SpoolRecord.Entry> all,
+            long[] seen,
+            String[] unreadable,
+            Path dir) {
+        reader.seekAfter(Checkpoint.NONE);
+        long last = deadLetters.lastIndex();
+        long now = System.nanoTime();
+        long progress = seen[0];
+        int stalls = 0;
+        while (unreadable[0] == null) {
+            SpoolRecord.Entry e = reader.next(now);
+            if (e != null) {
+                all.add(e);
+                seen[0] = e.index();
+                continue;
+            }
+            if (seen[0] >= last) {
+                return;
+            }
+            now += TimeUnit.SECONDS.toNanos(10); // past the reader's grace for an unterminated file
+            if (seen[0] != progress) {
+                progress = seen[0];
+                stalls = 0;
+            } else if (++stalls > 3) {
+                throw new ForwarderException("cannot redrive the dead letters of " + dir + ": reading stopped at"
+                        + " dead letter " + seen[0] + " before the last one (" + last + "); nothing was sent or"
+                        + " changed");
+            }
         }
     }
 
