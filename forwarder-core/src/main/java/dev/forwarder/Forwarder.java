@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -248,6 +249,21 @@ public final class Forwarder implements AutoCloseable {
      */
     public PublishResult publish(DataType type, byte[] json) {
         return publisher.publish(type, json);
+    }
+
+    /**
+     * Publishes several records serialised by the caller, all or nothing: each is framed as
+     * {@link #publish(DataType, byte[])} requires, and room for all of them is taken in the spool before the
+     * first is appended, so either every record is appended or none is (each dropped with the same reason;
+     * with {@code on_full = block} or {@code drop_oldest} it waits for room for all of them as a single
+     * record would). An I/O fault of the spool between two appends is the one exception: the results say
+     * which records were appended. With {@code async_writes = false} it waits, at most
+     * {@code request_timeout_ms} in all, for Kafka's answer to each. Never throws.
+     *
+     * @return one result per record, in the order given
+     */
+    public List<PublishResult> publishAll(DataType type, List<byte[]> jsons) {
+        return publisher.publishAll(type, jsons);
     }
 
     /** As {@link #publish(DataType, byte[])}, for JSON held as a string. */

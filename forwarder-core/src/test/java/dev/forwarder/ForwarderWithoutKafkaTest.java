@@ -44,6 +44,51 @@ class ForwarderWithoutKafkaTest {
         }
     }
 
+    /** publishAll appends a batch whole or not at all, also when the spool fills in the middle of one. */
+    @Test
+    void publishAllAppendsABatchWholeOrNotAtAll(@TempDir Path dir) throws Exception {
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka { brokers = \"127.0.0.1:1\","
+                + " startup { require_connection = false, timeout_ms = 500 }, spool { dir = \"" + dir
+                + "\", max_bytes = 16MiB, drain_timeout_ms = 200 } }");
+        String pad = "x".repeat(10_000);
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            List<byte[]> framingFault =
+                    List.of("{\"id\":\"a\"}".getBytes(StandardCharsets.UTF_8), "[1]".getBytes(StandardCharsets.UTF_8));
+            List<PublishResult> refused = forwarder.publishAll(DataType.MODEL_INFERENCE, framingFault);
+            assertTrue(refused.stream().allMatch(r -> r.status() == PublishResult.Status.DROPPED_SERIALIZATION_ERROR));
+            assertTrue(
+                    refused.get(0).detail().contains("record 2 of 2"),
+                    refused.get(0).detail());
+
+            long acceptedTotal = 0;
+            int refusedBatches = 0;
+            for (int batch = 0; batch < 40 && refusedBatches < 3; batch++) {
+                List<byte[]> jsons = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    jsons.add(("{\"id\":\"b" + batch + "-" + i + "\",\"pad\":\"" + pad + "\"}")
+                            .getBytes(StandardCharsets.UTF_8));
+                }
+                List<PublishResult> results = forwarder.publishAll(DataType.MODEL_INFERENCE, jsons);
+                long accepted = results.stream().filter(PublishResult::accepted).count();
+                assertTrue(accepted == 0 || accepted == 100, "batch " + batch + ": " + accepted + " of 100 appended");
+                if (accepted == 0) {
+                    refusedBatches++;
+                    assertTrue(results.stream().allMatch(r -> r.status() == PublishResult.Status.DROPPED_SPOOL_FULL));
+                }
+                acceptedTotal += accepted;
+            }
+            assertTrue(refusedBatches > 0, "a 16 MiB spool refused some of 40 MB");
+            ForwarderStatus status = forwarder.status();
+            assertEquals(acceptedTotal, status.appended());
+            assertEquals(
+                    status.offered(),
+                    status.appended()
+                            + status.dropped().values().stream()
+                                    .mapToLong(Long::longValue)
+                                    .sum());
+        }
+    }
+
     /** Two forwarders in one JVM count their own records' ids that are not UUIDv7, not each other's. */
     @Test
     void twoForwardersInOneJvmCountOnlyTheirOwnIdsThatAreNotV7(@TempDir Path dir) throws Exception {

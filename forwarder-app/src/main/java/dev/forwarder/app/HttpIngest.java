@@ -13,10 +13,15 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -32,10 +37,13 @@ import org.eclipse.jetty.util.Callback;
  *
  * <pre>
  *   POST /v1/events/{data_type}   one JSON object (application/json) or many (application/x-ndjson)
- *                                 202 {"accepted": n}; all or nothing: any invalid line appends nothing
+ *                                 202 {"accepted": n}; all or nothing: an invalid line, or no room in the
+ *                                 spool for the whole body, appends nothing
  *                                 400 names the line and the field; 404 unknown data type; 413 body too
  *                                 large; 503 + Retry-After when the spool refuses or more than
  *                                 max_concurrent requests are in progress; 401 without the token
+ *                                 Idempotency-Key: a body sent again under its key is answered again,
+ *                                 not appended again (409 while in progress, 422 with another body)
  *   GET  /metrics                 Prometheus text
  *   GET  /status                  ForwarderStatus as JSON
  *   GET  /health/live             200 while the process runs
@@ -47,6 +55,8 @@ import org.eclipse.jetty.util.Callback;
  */
 final class HttpIngest implements AutoCloseable {
 
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
     private static final ObjectMapper JSON =
             new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
@@ -55,6 +65,7 @@ final class HttpIngest implements AutoCloseable {
     private final Server server;
     private final byte[] expectedAuthorization;
     private final Semaphore ingestSlots;
+    private final IdempotencyKeys idempotency = new IdempotencyKeys();
     private volatile boolean accepting = true;
 
     HttpIngest(Forwarder forwarder, ForwarderConfig.Http settings) {
@@ -220,20 +231,89 @@ final class HttpIngest implements AutoCloseable {
                 return;
             }
         }
-        int accepted = 0;
-        for (Line line : records) {
-            PublishResult result = forwarder.publish(dataType, line.bytes());
-            if (result.dropped()) {
-                response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
-                ObjectNode body503 = error("record " + (accepted + 1) + " not accepted: " + result.status()
-                        + (result.detail() == null ? "" : " (" + result.detail() + ")"));
-                body503.put("accepted", accepted);
-                reply(response, callback, 503, body503);
+        String key = request.getHeaders().get(IDEMPOTENCY_KEY);
+        IdempotencyKeys.Proceed claim = null;
+        if (key != null) {
+            String invalid = IdempotencyKeys.invalid(key);
+            if (invalid != null) {
+                reply(response, callback, 400, error(invalid));
                 return;
             }
-            accepted++;
+            IdempotencyKeys.Claim taken = idempotency.claim(key, digest(dataType, body), System.currentTimeMillis());
+            if (taken instanceof IdempotencyKeys.InProgress) {
+                reply(response, callback, 409, error("a request with this Idempotency-Key is in progress"));
+                return;
+            }
+            if (taken instanceof IdempotencyKeys.Mismatch) {
+                reply(
+                        response,
+                        callback,
+                        422,
+                        error("this Idempotency-Key was used for another body; a key names one body"));
+                return;
+            }
+            if (taken instanceof IdempotencyKeys.Answered answered) {
+                response.getHeaders().put(IDEMPOTENT_REPLAYED, "true");
+                replyBytes(response, callback, answered.status(), answered.body());
+                return;
+            }
+            claim = (IdempotencyKeys.Proceed) taken;
         }
-        reply(response, callback, 202, JSON.createObjectNode().put("accepted", accepted));
+        int from = claim == null ? 0 : claim.from();
+        List<byte[]> todo = new ArrayList<>(records.size() - from);
+        for (Line line : records.subList(from, records.size())) {
+            todo.add(line.bytes());
+        }
+        // All or nothing: room for the whole body is taken before its first line is appended.
+        List<PublishResult> results = forwarder.publishAll(dataType, todo);
+        int appended = from;
+        PublishResult refused = null;
+        Map<PublishResult.Status, Integer> fates = new EnumMap<>(PublishResult.Status.class);
+        for (PublishResult result : results) {
+            if (result.accepted()) {
+                appended++;
+                fates.merge(result.status(), 1, Integer::sum);
+            } else if (refused == null) {
+                refused = result;
+            }
+        }
+        if (refused != null) {
+            if (claim != null) {
+                idempotency.release(claim, appended);
+            }
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
+            ObjectNode body503 = error((appended == 0
+                            ? "not accepted: "
+                            : "lines 1 to " + appended + " are in the spool, the rest not (retry with the"
+                                    + " same Idempotency-Key to send only the rest): ")
+                    + refused.status()
+                    + (refused.detail() == null ? "" : " (" + refused.detail() + ")"));
+            body503.put("accepted", appended);
+            reply(response, callback, 503, body503);
+            return;
+        }
+        ObjectNode answer = JSON.createObjectNode().put("accepted", appended);
+        if (!fates.keySet().equals(Set.of(PublishResult.Status.ACCEPTED))) {
+            // async_writes = false: what Kafka did with each line (a dead-lettered line is not delivered).
+            fates.forEach((status, count) -> answer.put(status.name().toLowerCase(Locale.ROOT), count));
+        }
+        byte[] bytes = JSON.writeValueAsBytes(answer);
+        if (claim != null) {
+            idempotency.finish(claim, 202, bytes);
+        }
+        replyBytes(response, callback, 202, bytes);
+    }
+
+    /** The body's identity for its Idempotency-Key: SHA-256 of the data type and the bytes. */
+    private static byte[] digest(DataType type, byte[] body) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(type.wireName().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            return sha.digest(body);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 
     private boolean authorised(Request request) {
@@ -300,12 +380,16 @@ final class HttpIngest implements AutoCloseable {
     }
 
     private static void reply(Response response, Callback callback, int status, Object body) {
-        response.setStatus(status);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         try {
-            response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(body)), callback);
+            replyBytes(response, callback, status, JSON.writeValueAsBytes(body));
         } catch (IOException e) {
             callback.failed(e);
         }
+    }
+
+    private static void replyBytes(Response response, Callback callback, int status, byte[] json) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, ByteBuffer.wrap(json), callback);
     }
 }

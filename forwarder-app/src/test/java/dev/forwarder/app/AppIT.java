@@ -187,6 +187,63 @@ class AppIT {
     }
 
     @Test
+    void aBodySentAgainUnderItsIdempotencyKeyIsAnsweredAgainNotAppendedAgain(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        String prefix = "idem" + UUID.randomUUID().toString().substring(0, 8);
+        int port = freePort();
+        App app = start(config(dir, broker, prefix, port), port, dir.resolve("app.log"));
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+        StringBuilder ndjson = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            ids.add(Records.id(run, i));
+            ndjson.append("{\"id\":\"").append(Records.id(run, i)).append("\",\"input_tokens\":3}\n");
+        }
+        String body = ndjson.toString();
+        try {
+            HttpResponse<String> first = postWithKey(app, body, "order-7f3a");
+            assertEquals(202, first.statusCode(), first.body());
+            assertEquals(20, JSON.readTree(first.body()).get("accepted").asInt());
+            assertTrue(first.headers().firstValue("Idempotent-Replayed").isEmpty());
+
+            // The client did not see the answer (a time-out) and sends the body again: the same answer, no append.
+            HttpResponse<String> again = postWithKey(app, body, "order-7f3a");
+            assertEquals(202, again.statusCode(), again.body());
+            assertEquals(first.body(), again.body());
+            assertEquals(
+                    "true", again.headers().firstValue("Idempotent-Replayed").orElse(null));
+
+            HttpResponse<String> other =
+                    postWithKey(app, body.replace("\"input_tokens\":3", "\"input_tokens\":4"), "order-7f3a");
+            assertEquals(422, other.statusCode(), other.body());
+            assertTrue(JSON.readTree(other.body()).get("error").asText().contains("another body"), other.body());
+
+            HttpResponse<String> badKey = postWithKey(app, body, "has space");
+            assertEquals(400, badKey.statusCode(), badKey.body());
+            assertTrue(JSON.readTree(badKey.body()).get("error").asText().contains("Idempotency-Key"));
+
+            JsonNode status = JSON.readTree(get(app, "/status", TOKEN).body());
+            assertEquals(20, status.get("appended").asInt(), "the body was appended once");
+        } finally {
+            assertEquals(0, stop(app), Files.readString(app.log()));
+        }
+        Delivered delivered = Delivered.read(broker.clientProperties(), prefix, 20);
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
+        assertEquals(20, delivered.messages(), "each line reached Kafka once");
+    }
+
+    private HttpResponse<String> postWithKey(App app, String ndjson, String key) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + "/v1/events/model_inference"))
+                        .header("Content-Type", "application/x-ndjson")
+                        .header("Authorization", "Bearer " + TOKEN)
+                        .header("Idempotency-Key", key)
+                        .POST(HttpRequest.BodyPublishers.ofString(ndjson))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void sigtermMidStreamThenARestartLosesNothing(KafkaBroker broker, @TempDir Path dir) throws Exception {
         String prefix = "app" + UUID.randomUUID().toString().substring(0, 8);
         int port = freePort();
@@ -359,31 +416,31 @@ class AppIT {
                 HttpResponse<String> r = post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN);
                 if (r.statusCode() == 503) {
                     full = r;
+                    // All or nothing: a refused body left none of its lines behind (a retry would add them again).
+                    assertEquals(0, JSON.readTree(r.body()).get("accepted").asLong(), r.body());
                 } else {
                     assertEquals(202, r.statusCode(), r.body());
+                    assertEquals(30, JSON.readTree(r.body()).get("accepted").asLong(), r.body());
                 }
                 acceptedTotal += JSON.readTree(r.body()).get("accepted").asLong();
             }
             assertTrue(full != null, "a 16 MiB spool refused records after at most 120 MB were offered");
             assertEquals("5", full.headers().firstValue("Retry-After").orElse(null));
             assertTrue(JSON.readTree(full.body()).get("error").asText().contains("DROPPED_SPOOL_FULL"), full.body());
-            // The guard re-measures the files every 100 ms, and a fresh measurement can give back up to a block
-            // (Chronicle lengthens a file a block ahead of the data, counted once as length and once as appended
-            // bytes until then): a record may fit again. Fill that too; then the spool stays full, and not ready.
+            // A body is refused whole, so room for smaller ones may be left: readiness asks about one record of
+            // the usual size. Fill that room a record at a time; the guard re-measures the files every 100 ms, and
+            // a fresh measurement can give back up to a block (Chronicle lengthens a file a block ahead of the
+            // data, counted once as length and once as appended bytes until then). Then the spool stays full.
             int ready = get(app, "/health/ready", null).statusCode();
-            for (int round = 0; round < 20 && ready != 503; round++) {
-                Thread.sleep(300);
-                StringBuilder more = new StringBuilder();
-                for (int i = 0; i < 30; i++) {
-                    more.append("{\"id\":\"")
-                            .append(Records.id(run, 10_000L + round * 30L + i))
-                            .append("\",\"pad\":\"")
-                            .append(pad)
-                            .append("\"}\n");
+            for (int round = 0; round < 400 && ready != 503; round++) {
+                String one = "{\"id\":\"" + Records.id(run, 10_000L + round) + "\",\"pad\":\"" + pad + "\"}";
+                HttpResponse<String> r = post(app, "model_inference", "application/json", one, TOKEN);
+                long accepted = JSON.readTree(r.body()).get("accepted").asLong();
+                assertEquals(r.statusCode() == 202 ? 1 : 0, accepted, r.body());
+                acceptedTotal += accepted;
+                if (r.statusCode() == 503) {
+                    Thread.sleep(300);
                 }
-                HttpResponse<String> r = post(app, "model_inference", "application/x-ndjson", more.toString(), TOKEN);
-                acceptedTotal += JSON.readTree(r.body()).get("accepted").asLong();
-                Thread.sleep(300);
                 ready = get(app, "/health/ready", null).statusCode();
             }
             assertEquals(503, ready, "not ready while the spool is full");

@@ -10,7 +10,9 @@ import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  * reason; and, with {@code async_writes = false}, wait for its fate. Never throws, never waits for Kafka
  * otherwise. Safe from any number of threads.
  *
- * <p>Accounting: every call counts one offer, then exactly one of appended or dropped (by reason), so
+ * <p>Accounting: every record offered counts one offer, then exactly one of appended or dropped (by reason), so
  * {@code offered = appended + dropped} at every moment that no publish is in progress.
  *
  * <p>Misuse: {@link #close} before closing the spool: it refuses new publishes and waits for appends in
@@ -154,6 +156,120 @@ public final class Publisher {
     }
 
     /**
+     * Publishes several records serialised by the caller, all or nothing: every one's framing is checked and
+     * room is taken in the spool for all of them at once before the first is appended, so that either every
+     * record is appended or none is (each dropped with the same reason). Only an I/O fault of the spool
+     * between two appends (a disk that fails under a reservation) leaves a prefix appended: the results say
+     * which.
+     *
+     * @return one result per record, in order
+     */
+    public List<PublishResult> publishAll(DataType type, List<byte[]> jsons) {
+        int n = jsons.size();
+        offered.add(n);
+        if (!accepting) {
+            return dropAll(n, PublishResult.Status.DROPPED_DISABLED, "Kafka output is disabled");
+        }
+        active.incrementAndGet();
+        List<PublishResult> results;
+        try {
+            if (closed) {
+                return dropAll(n, PublishResult.Status.DROPPED_CLOSED, "the forwarder is closed");
+            }
+            results = appendAll(type, jsons);
+        } catch (RuntimeException e) {
+            results = dropAll(n, PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
+        } finally {
+            active.decrementAndGet();
+        }
+        if (waiters == null) {
+            return results;
+        }
+        // async_writes = false: one deadline for the batch, not one per record.
+        long deadline =
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.kafka().requestTimeoutMs());
+        List<PublishResult> settled = new ArrayList<>(n);
+        for (PublishResult result : results) {
+            long leftMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            settled.add(
+                    result.status() == PublishResult.Status.ACCEPTED
+                            ? waiters.await(result.spoolIndex(), leftMs)
+                            : result);
+        }
+        return settled;
+    }
+
+    private List<PublishResult> appendAll(DataType type, List<byte[]> jsons) {
+        int n = jsons.size();
+        if (type == null) {
+            return dropAll(n, PublishResult.Status.DROPPED_SERIALIZATION_ERROR, "no data type given");
+        }
+        byte[][] keys = new byte[n][];
+        int[] sizes = new int[n];
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            byte[] json = jsons.get(i);
+            if (!looksLikeOneObject(json)) {
+                return dropAll(
+                        n,
+                        PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
+                        "record " + (i + 1) + " of " + n + ": " + type + " record is not one JSON object");
+            }
+            String key = MessageKeys.keyOf(json);
+            keys[i] = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+            sizes[i] = spool.encodedSize(keys[i] == null ? -1 : keys[i].length, json.length, 0);
+            total += sizes[i];
+        }
+        if (total > Integer.MAX_VALUE || !reserve((int) total)) {
+            return dropAll(n, PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());
+        }
+        List<PublishResult> results = new ArrayList<>(n);
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < n; i++) {
+            byte[] json = jsons.get(i);
+            long index;
+            try {
+                index = spool.append(type, now, keys[i], json, null);
+            } catch (RuntimeException | Error e) {
+                String detail = "cannot append to the spool: " + e;
+                for (int j = i; j < n; j++) {
+                    results.add(drop(PublishResult.Status.DROPPED_IO_ERROR, detail));
+                }
+                return results;
+            }
+            observer.appended(0, false);
+            appended.increment();
+            appendedBytes.add(json.length);
+            results.add(new PublishResult(PublishResult.Status.ACCEPTED, index, null));
+        }
+        return results;
+    }
+
+    /**
+     * Takes room for {@code bytes} before appending them (counted as appended at once, so that no other
+     * publisher takes it meanwhile), waiting for it as {@code on_full} says.
+     */
+    private boolean reserve(int bytes) {
+        if (space.reserve(bytes)) {
+            return true;
+        }
+        return waitForRoom(bytes) && space.reserve(bytes);
+    }
+
+    private List<PublishResult> dropAll(int n, PublishResult.Status status, String detail) {
+        List<PublishResult> results = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            results.add(drop(status, detail));
+        }
+        return results;
+    }
+
+    private String spoolFull() {
+        return "the spool is at spool.max_bytes (" + config.kafka().spool().maxBytes()
+                + " bytes) or its disk is nearly full";
+    }
+
+    /**
      * With {@code async_writes = false}: waits for the fate of an appended record, outside the section that
      * keeps close() from closing the spool (so close never waits for these waits).
      */
@@ -185,10 +301,7 @@ public final class Publisher {
     private PublishResult append(DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json) {
         int size = spool.encodedSize(keyLength, json.length, 0);
         if (!space.admits(size) && !waitForRoom(size)) {
-            return drop(
-                    PublishResult.Status.DROPPED_SPOOL_FULL,
-                    "the spool is at spool.max_bytes (" + config.kafka().spool().maxBytes()
-                            + " bytes) or its disk is nearly full");
+            return drop(PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());
         }
         long index;
         // One in 64 appends is timed: the latency histogram allocates a little per update.

@@ -164,6 +164,19 @@ public final class SpaceGuard implements AutoCloseable {
         return spoolBytes + pending + 2 * marginBytes <= maxBytes && usableBytes - pending > marginBytes;
     }
 
+    /**
+     * Takes room for {@code bytes} about to be appended, if it fits: counted as appended at once, so that no
+     * other batch takes it meanwhile (an append that then fails is forgotten at the next measurement). The
+     * caller does not call {@link #appended} for these bytes.
+     */
+    public synchronized boolean reserve(int bytes) {
+        if (!admits(bytes)) {
+            return false;
+        }
+        appendedTotal.add(bytes);
+        return true;
+    }
+
     /** Counts a record just appended, until the next measurement sees it. */
     public void appended(int bytes) {
         appendedTotal.add(bytes);
