@@ -47,6 +47,7 @@ final class ExactlyOnceDelivery implements Delivery {
     private final String positionsTopic;
     private final int batchSize;
     private final long lingerNanos;
+    private final long transactionTimeoutNanos;
     /** Records this process dead-lettered in a transaction that was then aborted: not sent again. */
     private final Set<Long> deadLetteredHere = new HashSet<>();
     /** The last spool index Kafka has committed for this source, as this process knows it. */
@@ -82,6 +83,7 @@ final class ExactlyOnceDelivery implements Delivery {
         this.positionsTopic = kafka.positionsTopic();
         this.batchSize = kafka.batchSize();
         this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(kafka.lingerMs());
+        this.transactionTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(ProducerSettings.transactionTimeoutMs(kafka));
     }
 
     /**
@@ -199,8 +201,9 @@ final class ExactlyOnceDelivery implements Delivery {
     private void begin() {
         if (!txn.inTransaction()) {
             try {
+                long at = nanoClock.getAsLong();
                 connection.producer().beginTransaction();
-                txn.begun();
+                txn.begun(at);
             } catch (RuntimeException e) {
                 txn.failed(e);
             }
@@ -326,16 +329,32 @@ final class ExactlyOnceDelivery implements Delivery {
     /**
      * Whether Kafka fenced this producer: another one started with the same transactional id (a second
      * forwarder on a copy of this spool). Then this forwarder stops for good and says so.
+     *
+     * <p>Kafka says so with {@code ProducerFencedException}, or, to a send in a transaction, with
+     * {@code InvalidProducerEpochException}: the epoch was bumped. The coordinator bumps it too when it aborts
+     * a transaction open longer than {@code transaction.timeout.ms}, which is no fencing: the records go
+     * again with a new producer. The two are told apart by the transaction's age: Kafka's timer starts after
+     * this process's beginTransaction, so a transaction younger than the time-out was not timed out.
      */
     private Outcome fencedBy(Throwable error) {
         Throwable e = Failures.fencing(error);
+        String how = null;
+        if (e == null && Failures.epochBumped(error) != null && txn.inTransaction()) {
+            long openNanos = nanoClock.getAsLong() - txn.beganNanos(); // now: a commit may have stalled
+            if (openNanos < transactionTimeoutNanos) {
+                e = Failures.epochBumped(error);
+                how = "the producer's epoch was bumped while its transaction was open "
+                        + TimeUnit.NANOSECONDS.toMillis(openNanos) + " ms, under transaction.timeout.ms ("
+                        + TimeUnit.NANOSECONDS.toMillis(transactionTimeoutNanos) + " ms): not a time-out; ";
+            }
+        }
         if (e == null) {
             return null;
         }
         String why = "fenced by Kafka: another forwarder started with transactional.id "
                 + ProducerSettings.transactionalId(spool.sourceId())
                 + " (a copy of this spool " + spool.dir() + "?); this one forwards nothing more, its records stay in"
-                + " the spool (" + e.getMessage() + ")";
+                + " the spool (" + (how == null ? "" : how) + e.getMessage() + ")";
         LOG.error(why);
         connection.discard(why);
         return Outcome.fenced(why);

@@ -87,6 +87,7 @@ final class Transaction {
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private State state = State.EMPTY;
     private long startNanos;
+    private long beganNanos;
 
     State state() {
         return state;
@@ -142,9 +143,15 @@ final class Transaction {
         return state == State.IN_TRANSACTION;
     }
 
-    /** beginTransaction() returned, for the items held. */
-    void begun() {
+    /** beginTransaction(), called at {@code nowNanos}, returned for the items held. */
+    void begun(long nowNanos) {
+        beganNanos = nowNanos;
         to(State.IN_TRANSACTION);
+    }
+
+    /** When beginTransaction() was last called for these items (Kafka's time-out runs from a little later). */
+    long beganNanos() {
+        return beganNanos;
     }
 
     Failure failure() {

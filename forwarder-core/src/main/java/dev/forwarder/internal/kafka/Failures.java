@@ -40,6 +40,8 @@ public final class Failures {
          * forwarding stops for good. Not to be confused with a transaction the coordinator aborted because it
          * was open longer than {@code transaction.timeout.ms} ({@code InvalidProducerEpochException},
          * {@code TransactionAbortableException}): that one is {@link #RETRIABLE}, the records are sent again.
+         * A send in a transaction learns of fencing as {@code InvalidProducerEpochException} too: the
+         * exactly-once delivery tells the two apart by the transaction's age ({@link #epochBumped}).
          */
         FENCED
     }
@@ -75,6 +77,20 @@ public final class Failures {
     public static Throwable fencing(Throwable error) {
         for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
             if (classify(e) == Kind.FENCED) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The {@code InvalidProducerEpochException} in {@code error} or its causes, or null: the producer's epoch
+     * was bumped, by the coordinator's time-out or by another producer with its transactional id (a send in
+     * a transaction is told so with this exception, not with {@code ProducerFencedException}).
+     */
+    public static Throwable epochBumped(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof InvalidProducerEpochException) {
                 return e;
             }
         }

@@ -104,6 +104,18 @@ public final class ProducerSettings {
      * derived from the spool's source id ({@code forwarder-<source id>}): stable across restarts of the spool,
      * shared by a copy of it, so that Kafka fences the older of two forwarders on one spool's records.
      */
+    /** Kafka's default transaction.timeout.ms. */
+    public static final long DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+
+    /**
+     * The producer's {@code transaction.timeout.ms}: as set under {@code kafka.producer}, else Kafka's default
+     * (the configuration refuses a value that is not a number).
+     */
+    public static long transactionTimeoutMs(ForwarderConfig.Kafka kafka) {
+        String configured = kafka.producer().get("transaction.timeout.ms");
+        return configured == null ? DEFAULT_TRANSACTION_TIMEOUT_MS : Long.parseLong(configured.trim());
+    }
+
     public static Map<String, Object> transactionalProducer(ForwarderConfig.Kafka kafka, UUID sourceId) {
         Map<String, Object> props = producer(kafka);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(sourceId));

@@ -79,6 +79,14 @@ class ExactlyOnceDeliveryTest {
         }
 
         int aborts;
+        /** Runs when commitTransaction is called, before it answers (a stall, say). */
+        Runnable onCommit = () -> {};
+
+        @Override
+        public void commitTransaction() {
+            onCommit.run();
+            super.commitTransaction();
+        }
 
         @Override
         public void abortTransaction() {
@@ -230,6 +238,8 @@ class ExactlyOnceDeliveryTest {
         first.commitTransactionException = new org.apache.kafka.common.errors.InvalidProducerEpochException(
                 "Producer with transactionalId 'forwarder-x' and ProducerIdAndEpoch(producerId=1, epoch=0) attempted"
                         + " to produce with an old epoch");
+        // The commit stalled past transaction.timeout.ms (60 s by default): the coordinator aborted it.
+        first.onCommit = () -> clock.addAndGet(TimeUnit.SECONDS.toNanos(61));
         prepared.add(first);
         ForwarderAgent agent = agent();
         cycles(agent, 2);
@@ -240,6 +250,26 @@ class ExactlyOnceDeliveryTest {
         assertEquals(State.FORWARDING, agent.state());
         assertEquals(List.of("r0", "r1", "r2", "r3"), ids(producers.get(1).committedRecords()));
         assertEquals(4, agent.delivered());
+    }
+
+    /**
+     * A send learns of another producer with its transactional id as InvalidProducerEpochException, as of a
+     * time-out; a transaction younger than transaction.timeout.ms was not timed out: fencing, for good.
+     */
+    @Test
+    void anEpochBumpedUnderAYoungTransactionIsFencingNotATimeOut() {
+        append("", "", "", "");
+        TransactionalProducer first = new TransactionalProducer();
+        first.commitTransactionException = new org.apache.kafka.common.errors.InvalidProducerEpochException(
+                "Producer attempted to produce with an old epoch.");
+        prepared.add(first);
+        ForwarderAgent agent = agent();
+        cycles(agent, 2);
+        assertEquals(State.FENCED, agent.state(), agent.lastError());
+        assertTrue(agent.lastError().contains("not a time-out"), agent.lastError());
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(60));
+        cycles(agent, 5);
+        assertEquals(1, producers.size(), "no new producer is made to fight the other one");
     }
 
     @Test
