@@ -250,6 +250,12 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
     }
 
     /** {@code forwarder.http}; the token never appears in {@link #toString()}. */
+    /**
+     * The standalone process's HTTP server.
+     *
+     * @param tls            the server's certificate, or null for plain HTTP
+     * @param allowPlaintext serve plain HTTP on a host other than loopback, on purpose
+     */
     public record Http(
             boolean enabled,
             String host,
@@ -257,12 +263,40 @@ public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka,
             String token,
             long maxBodyBytes,
             boolean allowUnauthenticated,
-            int maxConcurrent) {
+            int maxConcurrent,
+            HttpTls tls,
+            boolean allowPlaintext) {
+
+        /** Plain HTTP (the record before TLS was added). */
+        public Http(
+                boolean enabled,
+                String host,
+                int port,
+                String token,
+                long maxBodyBytes,
+                boolean allowUnauthenticated,
+                int maxConcurrent) {
+            this(enabled, host, port, token, maxBodyBytes, allowUnauthenticated, maxConcurrent, null, false);
+        }
+
         @Override
         public String toString() {
             return "Http[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token="
                     + (token == null || token.isEmpty() ? "(none)" : "****") + ", maxBodyBytes=" + maxBodyBytes
-                    + ", allowUnauthenticated=" + allowUnauthenticated + ", maxConcurrent=" + maxConcurrent + "]";
+                    + ", allowUnauthenticated=" + allowUnauthenticated + ", maxConcurrent=" + maxConcurrent
+                    + ", tls=" + tls + ", allowPlaintext=" + allowPlaintext + "]";
+        }
+    }
+
+    /**
+     * The HTTP server's certificate: a chain and its unencrypted PKCS#8 key in PEM, or a key store (PKCS12 or
+     * JKS). The files are read again when they change.
+     */
+    public record HttpTls(Path certFile, Path keyFile, Path keystoreFile, String keystorePassword) {
+        @Override
+        public String toString() {
+            return "HttpTls[certFile=" + certFile + ", keyFile=" + keyFile + ", keystoreFile=" + keystoreFile
+                    + ", keystorePassword=" + (keystorePassword == null ? "(none)" : "****") + "]";
         }
     }
 }

@@ -25,15 +25,20 @@ import java.util.Set;
 import java.util.concurrent.Semaphore;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The forwarder's HTTP interface, on Jetty 12:
+ * The forwarder's HTTP interface, on Jetty 12, over TLS with {@code forwarder.http.tls} ({@link ServerCertificate}):
  *
  * <pre>
  *   POST /v1/events/{data_type}   one JSON object (application/json) or many (application/x-ndjson)
@@ -56,6 +61,9 @@ import org.eclipse.jetty.util.Callback;
 final class HttpIngest implements AutoCloseable {
 
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** How often the certificate's files are looked at for a change (a change is taken once it is stable). */
+    static final int CERTIFICATE_SCAN_SECONDS = 1;
+
     static final String IDEMPOTENT_REPLAYED = "Idempotent-Replayed";
     private static final ObjectMapper JSON =
             new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
@@ -77,7 +85,20 @@ final class HttpIngest implements AutoCloseable {
                         ? null
                         : ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
         this.server = new Server();
-        ServerConnector connector = new ServerConnector(server);
+        ServerConnector connector;
+        if (settings.tls() == null) {
+            connector = new ServerConnector(server);
+        } else {
+            ServerCertificate certificate = new ServerCertificate(settings.tls(), CERTIFICATE_SCAN_SECONDS);
+            HttpConfiguration https = new HttpConfiguration();
+            // The client checks the name it asked for against the certificate; the server need not.
+            https.addCustomizer(new SecureRequestCustomizer(false));
+            connector = new ServerConnector(
+                    server,
+                    new SslConnectionFactory(certificate.factory(), HttpVersion.HTTP_1_1.asString()),
+                    new HttpConnectionFactory(https));
+            server.addBean(certificate.scanner());
+        }
         connector.setHost(settings.host());
         connector.setPort(settings.port());
         server.addConnector(connector);

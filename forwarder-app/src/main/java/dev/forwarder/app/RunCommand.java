@@ -55,6 +55,17 @@ final class RunCommand implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 2;
         }
+        if (settings.http().enabled() && settings.http().tls() != null) {
+            try {
+                ServerCertificate.load(settings.http().tls()); // a certificate that cannot serve stops the start
+            } catch (IllegalArgumentException e) {
+                System.err.println("cannot start: " + e.getMessage());
+                if (embedded != null) {
+                    embedded.close();
+                }
+                return 2;
+            }
+        }
         Forwarder forwarder;
         try {
             forwarder = Forwarder.start(settings);
@@ -74,7 +85,8 @@ final class RunCommand implements Callable<Integer> {
         System.out.println("Forwarding spool " + kafka.spool().dir().toAbsolutePath() + " to Kafka at "
                 + kafka.brokers() + " (topics " + kafka.topicPrefix() + "_{model,chat,json}_inference)");
         if (http != null) {
-            System.out.println("HTTP on http://" + settings.http().host() + ":" + http.port()
+            System.out.println("HTTP on " + (settings.http().tls() == null ? "http" : "https") + "://"
+                    + settings.http().host() + ":" + http.port()
                     + "  POST /v1/events/{data_type}, GET /metrics /status /health/live /health/ready");
         }
         if (embedded != null) {

@@ -149,6 +149,12 @@ final class ConfigKeys {
     static final Key HTTP_MAX_BODY_BYTES = bytes(HTTP + ".max_body_bytes", 1024);
     static final Key HTTP_ALLOW_UNAUTHENTICATED = define(HTTP + ".allow_unauthenticated", Type.BOOLEAN);
     static final Key HTTP_MAX_CONCURRENT = integer(HTTP + ".max_concurrent", 1, 10_000);
+    static final Key HTTP_ALLOW_PLAINTEXT = define(HTTP + ".allow_plaintext", Type.BOOLEAN);
+    static final Key HTTP_TLS = define(HTTP + ".tls", Type.TABLE);
+    static final Key HTTP_TLS_CERT_FILE = define(HTTP + ".tls.cert_file", Type.FILE);
+    static final Key HTTP_TLS_KEY_FILE = define(HTTP + ".tls.key_file", Type.FILE);
+    static final Key HTTP_TLS_KEYSTORE_FILE = define(HTTP + ".tls.keystore_file", Type.FILE);
+    static final Key HTTP_TLS_KEYSTORE_PASSWORD = define(HTTP + ".tls.keystore_password", Type.SECRET);
 
     private ConfigKeys() {}
 

@@ -319,7 +319,9 @@ public final class ConfigParser {
                 read.optionalSecret(ConfigKeys.HTTP_TOKEN),
                 read.bytes(ConfigKeys.HTTP_MAX_BODY_BYTES),
                 read.bool(ConfigKeys.HTTP_ALLOW_UNAUTHENTICATED),
-                read.integer(ConfigKeys.HTTP_MAX_CONCURRENT));
+                read.integer(ConfigKeys.HTTP_MAX_CONCURRENT),
+                httpTls(),
+                read.bool(ConfigKeys.HTTP_ALLOW_PLAINTEXT));
         if (http.enabled()
                 && http.host() != null
                 && !isLoopback(http.host())
@@ -333,7 +335,44 @@ public final class ConfigParser {
                             + ConfigKeys.HTTP_TOKEN.path() + ", or " + ConfigKeys.HTTP_ALLOW_UNAUTHENTICATED.path()
                             + " = true to serve it open on purpose");
         }
+        if (http.enabled()
+                && http.host() != null
+                && !isLoopback(http.host())
+                && http.tls() == null
+                && !http.allowPlaintext()) {
+            read.error(
+                    ConfigKeys.HTTP_HOST.path(),
+                    quote(http.host()),
+                    "is not a loopback address, and " + ConfigKeys.HTTP_TLS.path()
+                            + " is not set: the bearer token and every record would cross the network in clear. Set "
+                            + ConfigKeys.HTTP_TLS_CERT_FILE.path() + " and " + ConfigKeys.HTTP_TLS_KEY_FILE.path()
+                            + " (or " + ConfigKeys.HTTP_TLS_KEYSTORE_FILE.path() + "), or "
+                            + ConfigKeys.HTTP_ALLOW_PLAINTEXT.path()
+                            + " = true to serve plain HTTP on purpose (behind a proxy that terminates TLS, say)");
+        }
         return http;
+    }
+
+    /** forwarder.http.tls: a certificate chain and key in PEM, or a key store; null when absent. */
+    private ForwarderConfig.HttpTls httpTls() {
+        if (!read.has(ConfigKeys.HTTP_TLS)) {
+            return null;
+        }
+        Path cert = read.file(ConfigKeys.HTTP_TLS_CERT_FILE);
+        Path key = read.file(ConfigKeys.HTTP_TLS_KEY_FILE);
+        Path keystore = read.file(ConfigKeys.HTTP_TLS_KEYSTORE_FILE);
+        if ((cert == null) != (key == null)) {
+            both(ConfigKeys.HTTP_TLS_CERT_FILE, ConfigKeys.HTTP_TLS_KEY_FILE, "the server's certificate needs both");
+        }
+        if (cert != null && keystore != null) {
+            both(ConfigKeys.HTTP_TLS_CERT_FILE, ConfigKeys.HTTP_TLS_KEYSTORE_FILE, "set one of them, not both");
+        }
+        if (cert == null && key == null && keystore == null) {
+            read.error(ConfigKeys.HTTP_TLS.path() + ": set " + ConfigKeys.HTTP_TLS_CERT_FILE.path() + " and "
+                    + ConfigKeys.HTTP_TLS_KEY_FILE.path() + ", or " + ConfigKeys.HTTP_TLS_KEYSTORE_FILE.path());
+        }
+        return new ForwarderConfig.HttpTls(
+                cert, key, keystore, read.optionalSecret(ConfigKeys.HTTP_TLS_KEYSTORE_PASSWORD));
     }
 
     /** "localhost", or an IP literal of the loopback range (127.0.0.0/8, ::1); no name is looked up. */

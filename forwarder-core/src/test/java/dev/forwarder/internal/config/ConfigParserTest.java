@@ -126,6 +126,38 @@ class ConfigParserTest {
         assertEquals("2097152", c.kafka().producer().get("max.request.size"));
     }
 
+    /** HTTP open to the network in clear refuses to start, naming the keys, unless that is said explicitly. */
+    @Test
+    void aNonLoopbackHostWithoutTlsIsRefusedUnlessPlaintextIsAllowedExplicitly(@TempDir Path dir) throws Exception {
+        ForwarderConfigException e = assertThrows(
+                ForwarderConfigException.class,
+                () -> ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\" }"));
+        assertTrue(
+                e.getMessage().contains("forwarder.http.host: invalid value \"0.0.0.0\"")
+                        && e.getMessage().contains("forwarder.http.tls.cert_file")
+                        && e.getMessage().contains("forwarder.http.allow_plaintext")
+                        && !e.getMessage().contains("s3cret"),
+                e.getMessage());
+        Path cert = Files.writeString(dir.resolve("server.pem"), "-----BEGIN CERTIFICATE-----\n");
+        Path key = Files.writeString(dir.resolve("server.key"), "-----BEGIN PRIVATE KEY-----\n");
+        ForwarderConfig.Http tls = ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\","
+                        + " tls { cert_file = \"" + cert + "\", key_file = \"" + key + "\" } }")
+                .http();
+        assertEquals(cert, tls.tls().certFile());
+        assertEquals(key, tls.tls().keyFile());
+        assertEquals(null, ForwarderConfig.parse("").http().tls());
+
+        ForwarderConfigException half = assertThrows(
+                ForwarderConfigException.class,
+                () -> ForwarderConfig.parse("forwarder.http.tls.cert_file = \"" + cert + "\""));
+        assertTrue(
+                half.getMessage().contains("forwarder.http.tls.cert_file and forwarder.http.tls.key_file"),
+                half.getMessage());
+        ForwarderConfigException empty =
+                assertThrows(ForwarderConfigException.class, () -> ForwarderConfig.parse("forwarder.http.tls {}"));
+        assertTrue(empty.getMessage().contains("forwarder.http.tls: set"), empty.getMessage());
+    }
+
     /** HTTP ingest open to the network without a token refuses to start, unless that is said explicitly. */
     @Test
     void aNonLoopbackHostWithoutATokenIsRefusedUnlessAllowedExplicitly() {
@@ -148,10 +180,12 @@ class ConfigParserTest {
         }
         assertEquals(
                 "s3cret",
-                ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\" }")
+                ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", token = \"s3cret\","
+                                + " allow_plaintext = true }")
                         .http()
                         .token());
-        assertTrue(ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", allow_unauthenticated = true }")
+        assertTrue(ForwarderConfig.parse("forwarder.http { host = \"0.0.0.0\", allow_unauthenticated = true,"
+                        + " allow_plaintext = true }")
                 .http()
                 .allowUnauthenticated());
         assertEquals(4, ForwarderConfig.parse("").http().maxConcurrent());
