@@ -18,9 +18,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,6 +83,62 @@ class ExactlyOnceIT {
         assertTrue(parsed.value("kafka_transaction_duration_ms_count") >= 10);
         // Kafka's committed position for this spool is the local checkpoint.
         assertEquals(checkpoint, Positions.read(config.kafka(), source, Duration.ofSeconds(30)));
+    }
+
+    /**
+     * Forwarders of a fleet write their positions to one topic: another's open transaction must not hide this
+     * spool's newer positions from its restart (which would resume too early and commit records twice).
+     */
+    @Test
+    void aRestartResumesAtItsOwnPositionWhileAnotherForwarderHoldsATransactionOpen(
+            KafkaBroker broker, @TempDir Path dir) throws Exception {
+        String prefix = "fleet" + UUID.randomUUID().toString().substring(0, 8);
+        ForwarderConfig config = config(
+                broker.bootstrapServers(), dir.resolve("spool"), prefix, "gateway.observability.kafka.batch_size = 10");
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+        Map<String, Object> props = new HashMap<>(broker.clientProperties());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "forwarder-" + UUID.randomUUID());
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        try (KafkaProducer<byte[], byte[]> other = new KafkaProducer<>(props)) {
+            try (Forwarder forwarder = Forwarder.start(config)) {
+                publish(forwarder, run, ids, 0, 10);
+                awaitDelivered(forwarder, 10);
+                // Another forwarder of the fleet begins a transaction with its position, and holds it open...
+                other.initTransactions();
+                other.beginTransaction();
+                other.send(Positions.record(config.kafka().positionsTopic(), UUID.randomUUID(), 7, 1, 0L))
+                        .get();
+                // ...while this one commits ten more records with its position after it.
+                publish(forwarder, run, ids, 10, 20);
+                awaitDelivered(forwarder, 20);
+            }
+            try (Forwarder restarted = Forwarder.start(config)) {
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> String.valueOf(restarted.status().lastError())
+                                .contains("a transaction another forwarder on this prefix holds open"));
+                assertTrue(restarted.status().state() != ForwarderStatus.State.FORWARDING, "it waits, and says why");
+                other.abortTransaction();
+                awaitState(restarted, ForwarderStatus.State.FORWARDING);
+                publish(restarted, run, ids, 20, 30);
+                awaitDelivered(restarted, 10);
+            }
+        }
+        Delivered delivered = Delivered.read(broker.readCommittedProperties(), prefix, ids.size());
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
+        assertEquals(0, delivered.duplicates(), "no record committed twice");
+        assertEquals(30, delivered.messages());
+    }
+
+    private static void publish(Forwarder forwarder, UUID run, List<String> ids, int from, int to) {
+        for (int i = from; i < to; i++) {
+            String id = Records.id(run, i);
+            ids.add(id);
+            assertTrue(forwarder
+                    .publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, id))
+                    .accepted());
+        }
     }
 
     @Test

@@ -8,9 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -46,9 +48,19 @@ public final class Positions {
 
     /**
      * The last committed position of {@code sourceId}, or {@link #NONE}: reads the whole topic (compacted:
-     * about one record per spool ever forwarded) up to its last stable offset.
+     * about one record per spool ever forwarded) up to its high watermark as it was when the read began, and
+     * only once everything below it is decided.
      *
-     * @throws org.apache.kafka.common.KafkaException or a time-out when the topic cannot be read
+     * <p>Exact whatever other forwarders on the prefix do: they write their positions to the same topic, and
+     * a read_committed consumer stops at the last stable offset, below the first transaction still open. Had
+     * it stopped there, another forwarder's open transaction would hide this spool's newer positions, written
+     * after that transaction began, and the spool would resume too early and commit records twice. So the read
+     * waits for the last stable offset to pass the high watermark it saw first: the transactions open then
+     * end within their producers' {@code transaction.timeout.ms}; ones begun later lie above it and are not
+     * waited for.
+     *
+     * @throws org.apache.kafka.common.KafkaException or a time-out (saying what it waits for) when the topic
+     *                                                cannot be read in {@code timeout}
      */
     public static long read(ForwarderConfig.Kafka kafka, UUID sourceId, Duration timeout) {
         byte[] key = sourceId.toString().getBytes(StandardCharsets.UTF_8);
@@ -62,24 +74,46 @@ public final class Positions {
             }
             List<TopicPartition> partitions = new ArrayList<>();
             infos.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+            Map<TopicPartition, Long> ends = highWatermarks(kafka, partitions, timeout);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            // With read_committed, the end offsets are the last stable offsets: nothing undecided is waited for.
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, timeout);
             long position = NONE;
             while (!reached(consumer, ends)) {
                 if (System.nanoTime() - deadline > 0) {
-                    throw new TimeoutException(
-                            "reading " + kafka.positionsTopic() + " took longer than " + timeout.toMillis() + " ms");
+                    throw new TimeoutException("reading " + kafka.positionsTopic() + " took longer than "
+                            + timeout.toMillis() + " ms: read to " + positions(consumer, partitions)
+                            + ", waiting to read to " + ends.values() + "; the last stable offsets are "
+                            + consumer.endOffsets(partitions, timeout).values()
+                            + " (a transaction another forwarder on this prefix holds open keeps them back until"
+                            + " it ends, at most its transaction.timeout.ms)");
                 }
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
+                    if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))
+                            && r.key() != null
+                            && Arrays.equals(r.key(), key)
+                            && r.value() != null) {
                         position = index(r.value());
                     }
                 }
             }
             return position;
         }
+    }
+
+    /** The partitions' high watermarks (read_uncommitted end offsets): everything written to them so far. */
+    private static Map<TopicPartition, Long> highWatermarks(
+            ForwarderConfig.Kafka kafka, List<TopicPartition> partitions, Duration timeout) {
+        Map<String, Object> props = new HashMap<>(ProducerSettings.readCommittedConsumer(kafka));
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        try (KafkaConsumer<byte[], byte[]> uncommitted = new KafkaConsumer<>(props)) {
+            return uncommitted.endOffsets(partitions, timeout);
+        }
+    }
+
+    private static List<Long> positions(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions) {
+        List<Long> out = new ArrayList<>();
+        partitions.forEach(p -> out.add(consumer.position(p)));
+        return out;
     }
 
     private static boolean reached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> ends) {
