@@ -96,8 +96,10 @@ final class ExactlyOnceDelivery implements Delivery {
         try {
             connection.producer().initTransactions();
             long committed = wiring.positions().read(spool.sourceId());
-            if (committed != Positions.NONE && committed > spool.lastIndex()) {
+            if (committed != Positions.NONE && committed > spool.lastIndex() && !spool.appendsAbove(committed)) {
                 // Records would be committed under indexes Kafka already has: a new source id, a new producer.
+                // (Not after a restart of the machine: appends moved on above every index handed out before, so
+                // Kafka's position beyond the spool's last record is only records an OS crash took.)
                 fork.kafkaIsAhead(committed);
                 txn.clear();
                 committedPosition = Positions.NONE;

@@ -11,9 +11,11 @@ import org.slf4j.LoggerFactory;
 /**
  * "This spool's indexes will be handed out again": the spool gets a new source id, so that consumers'
  * (source_id, spool_index) keys of the records to come cannot collide with those Kafka already has. Two
- * causes, one step: the checkpoint found ahead of the spool's last record at start (an OS crash took records
- * that had been forwarded), and, with {@code delivery = exactly_once}, Kafka's committed position ahead of it
- * (the same, or this spool is an older copy of the one forwarded). Forwarder thread only.
+ * causes, one step: the checkpoint found ahead of the spool's last record at start, and, with
+ * {@code delivery = exactly_once}, Kafka's committed position ahead of it: this spool is an older copy of the
+ * one forwarded. (After an OS crash, which also leaves them ahead, the spool has already moved its appends on
+ * above every index it handed out, at open: {@link Spool#moveOnAfterRestart}; no new id is needed then.)
+ * Forwarder thread only.
  */
 final class SourceFork {
 
@@ -38,6 +40,18 @@ final class SourceFork {
             return;
         }
         long gap = spool.indexGap(last, cp);
+        if (spool.appendsAbove(cp)) {
+            // The machine restarted and appends moved on above every index handed out before: none is reused.
+            LOG.error(
+                    "the checkpoint ({}) is ahead of the spool's last record ({}): an OS crash or power loss took"
+                            + " {} forwarded records from the spool before they reached the disk; new records get"
+                            + " indexes above them, so the source id {} stays",
+                    cp,
+                    last,
+                    gap,
+                    spool.sourceId());
+            return;
+        }
         UUID old = renew();
         checkpoint.rewindTo(last < 0 ? Checkpoint.NONE : last);
         LOG.error(

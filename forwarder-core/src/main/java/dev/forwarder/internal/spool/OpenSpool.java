@@ -70,6 +70,15 @@ public final class OpenSpool implements AutoCloseable {
                                     .rollBytes(rollBytes(settings.maxBytes()))
                                     .blockSize(blockSize)
                                     .syncEveryRecord(settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD)));
+            long movedTo = spool.moveOnAfterRestart(Spool.bootId());
+            if (movedTo >= 0) {
+                LOG.warn(
+                        "the machine restarted since spool {} was last opened: an OS crash may have taken its last"
+                                + " records from the disk after they reached Kafka, so new records start in a new roll"
+                                + " file (cycle {}) and reuse none of their indexes",
+                        dir,
+                        movedTo);
+            }
             Spool deadLetters = add(
                     opened,
                     new Spool(

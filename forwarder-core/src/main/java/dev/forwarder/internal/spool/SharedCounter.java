@@ -12,8 +12,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A 64-bit value in an 8-byte memory-mapped file, changed atomically by every process that maps it (a locked
- * instruction on the shared page): the appended-bytes counter, the roll clock's floor. Survives a process
- * crash as of its last change; not meant to survive an OS crash (its users tolerate a value gone back).
+ * instruction on the shared page): the appended-bytes counter, the roll clock's floor, the cycle mark.
+ * Survives a process crash as of its last change, and an OS crash as of its last {@link #force}.
  */
 final class SharedCounter implements AutoCloseable {
 
@@ -55,6 +55,11 @@ final class SharedCounter implements AutoCloseable {
                 return;
             }
         } while (!LONG.compareAndSet(map, 0, current, value));
+    }
+
+    /** Forces the value to the storage device (msync), for a user that must find it after an OS crash. */
+    void force() {
+        map.force();
     }
 
     @Override

@@ -71,6 +71,11 @@ public final class Spool implements AutoCloseable {
     private volatile int appendCycle = Integer.MIN_VALUE;
     private volatile long appendPosition;
     private Pretoucher pretoucher; // guarded by appendLock
+    /**
+     * {@code <dir>/cycle-mark}: above every roll cycle any process has appended to, forced to the disk before
+     * the first record of a cycle is appended (see {@link #moveOnAfterRestart}).
+     */
+    private final SharedCounter cycleMark;
 
     /**
      * How a spool's roll files are made.
@@ -129,6 +134,7 @@ public final class Spool implements AutoCloseable {
         this.sourceId = readOrCreateSourceId(dir);
         this.clock =
                 new RollClock(dir, settings.wallClock() != null ? settings.wallClock() : System::currentTimeMillis);
+        this.cycleMark = SharedCounter.open(dir.resolve("cycle-mark"));
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue"))
                 .rollCycle(settings.rollPeriod().chronicle())
                 .timeProvider(clock::now)
@@ -232,6 +238,7 @@ public final class Spool implements AutoCloseable {
                 a.singleThreadedCheckDisabled(true);
                 appender = a;
             }
+            markCycle(currentCycle()); // before the first append to a cycle, whatever the sync policy
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
                 writer.encode(bytes, type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, sealing);
@@ -239,6 +246,7 @@ public final class Spool implements AutoCloseable {
             }
             int cycle = a.cycle();
             appendCycle = cycle;
+            markCycle(cycle); // the wall clock stepped past a cycle meanwhile: late, but marked
             if (rollBytes > 0 && appendPosition >= rollBytes) {
                 clock.atLeast(cycleStartMs(cycle + 1L)); // the next append, of any process, opens a new file
             }
@@ -248,6 +256,82 @@ public final class Spool implements AutoCloseable {
             return a.lastIndexAppended();
         } finally {
             appendLock.unlock();
+        }
+    }
+
+    /**
+     * Keeps the cycle mark above {@code cycle}, and forced to the disk, before a record is appended to it (one
+     * msync a roll cycle; a volatile read otherwise).
+     */
+    private void markCycle(long cycle) {
+        if (cycle + 1 > cycleMark.get()) {
+            cycleMark.raiseTo(cycle + 1);
+            cycleMark.force();
+        }
+    }
+
+    /** The cycle an append would go to now. */
+    private long currentCycle() {
+        return Math.floorDiv(clock.now() - queue.epoch(), queue.rollCycle().lengthInMillis());
+    }
+
+    /**
+     * For a process that appends, at open, before its first append: when the machine has restarted since the
+     * spool was last opened (the boot id differs, or cannot be known), an OS crash may have taken the spool's
+     * last writes from the disk after they were forwarded to Kafka, and the spool would hand their indexes
+     * out again: consumers that dedupe on (source_id, spool_index) would drop the new records. So appends move
+     * on to a cycle above every cycle ever appended to: the cycle mark, forced to the disk before any record
+     * of a new cycle (so it survives what the records may not). The boot id is then written, and forced.
+     *
+     * @param bootId this boot's id ({@code /proc/sys/kernel/random/boot_id}), null where there is none
+     * @return the first cycle appends may use now, or -1 when nothing moved (same boot, or a spool never
+     *     appended to)
+     */
+    public long moveOnAfterRestart(String bootId) throws IOException {
+        Path file = dir.resolve("boot-id");
+        String last = Files.exists(file)
+                ? Files.readString(file, StandardCharsets.UTF_8).trim()
+                : null;
+        if (bootId != null && bootId.equals(last)) {
+            return -1;
+        }
+        int newest = queue.lastCycle();
+        long above = Math.max(cycleMark.get(), newest == Integer.MIN_VALUE || newest < 0 ? 0 : newest + 1L);
+        if (above > 0) {
+            clock.atLeast(cycleStartMs(above));
+        }
+        if (bootId != null) {
+            Path temp = Files.createTempFile(dir, "boot-id", ".tmp");
+            Files.writeString(temp, bootId + "\n", StandardCharsets.UTF_8);
+            force(temp);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            force(dir);
+        }
+        return above > 0 ? above : -1;
+    }
+
+    /**
+     * Whether every record appended from now on gets an index above {@code index}: its cycle is before the
+     * one the roll clock reads now (after {@link #moveOnAfterRestart} moved on, say).
+     */
+    public boolean appendsAbove(long index) {
+        return queue.rollCycle().toCycle(index) < currentCycle();
+    }
+
+    /** This boot's id, or null where the system has none (not Linux). */
+    public static String bootId() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/random/boot_id"), StandardCharsets.US_ASCII)
+                    .trim();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** fsync of a file or a directory (the directory's entries: a file created or renamed in it). */
+    private static void force(Path path) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true);
         }
     }
 
@@ -471,7 +555,9 @@ public final class Spool implements AutoCloseable {
         UUID id = UUID.randomUUID();
         Path temp = Files.createTempFile(dir, "source-id", ".tmp");
         Files.writeString(temp, id + "\n", StandardCharsets.UTF_8);
+        force(temp);
         Files.move(temp, dir.resolve("source-id"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        force(dir); // on the disk before any record goes under it
         sourceId = id;
         return id;
     }
@@ -499,6 +585,7 @@ public final class Spool implements AutoCloseable {
         }
         queue.close();
         clock.close();
+        cycleMark.close();
     }
 
     private static UUID readOrCreateSourceId(Path dir) throws IOException {

@@ -1,0 +1,147 @@
+package dev.forwarder.crash;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.DataType;
+import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderConfig;
+import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
+import dev.forwarder.testkit.TopicReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * An OS crash (power loss) after records reached Kafka but before the page cache reached the disk: the spool
+ * comes back as it was at its last force, without its last records, on a machine with a new boot id. The
+ * spool as it was on the disk is a copy taken when it was last closed; the boot is a new boot id. The records
+ * appended after the restart must not take the indexes of those Kafka already has: a consumer that dedupes
+ * on (source_id, spool_index) would drop them.
+ */
+@KafkaTest
+class OsCrashIT {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"at_least_once", "exactly_once"})
+    void recordsAppendedAfterAnOsCrashTakeNoIndexKafkaAlreadyHas(String delivery, KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        Path spool = dir.resolve("spool");
+        Path onDisk = dir.resolve("on-disk");
+        String prefix = "oscrash" + UUID.randomUUID().toString().substring(0, 8);
+        ForwarderConfig config = TestConfig.forBroker(broker, spool)
+                .prefix(prefix)
+                .with("gateway.observability.kafka { delivery = " + delivery + ", batch_size = 10 }")
+                .build();
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            publish(forwarder, run, ids, 0, 50);
+            awaitDelivered(forwarder, 50);
+        }
+        copy(spool, onDisk); // what the disk held at the crash: the page cache of what follows was lost
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            publish(forwarder, run, ids, 50, 100);
+            awaitDelivered(forwarder, 50); // in Kafka, then the power went
+        }
+        deleteTree(spool);
+        copy(onDisk, spool);
+        Files.writeString(spool.resolve("boot-id"), UUID.randomUUID() + "\n"); // the boot before this one
+
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            publish(forwarder, run, ids, 100, 150); // at once: the request path does not wait for the forwarder
+            awaitDelivered(forwarder, 50);
+        }
+
+        Map<String, Object> props = new HashMap<>(broker.clientProperties());
+        if (delivery.equals("exactly_once")) {
+            props.put("isolation.level", "read_committed");
+        }
+        List<ConsumerRecord<byte[], byte[]>> messages =
+                TopicReader.readAll(props, DataType.CHAT_INFERENCE.topic(prefix), 150);
+        Map<String, String> idByIdentity = new HashMap<>();
+        Set<String> arrived = new HashSet<>();
+        List<String> collisions = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> m : messages) {
+            String id = new String(m.key(), StandardCharsets.UTF_8);
+            arrived.add(id);
+            String identity =
+                    header(m, KafkaMessages.HEADER_SOURCE_ID) + "/" + header(m, KafkaMessages.HEADER_SPOOL_INDEX);
+            String before = idByIdentity.putIfAbsent(identity, id);
+            if (before != null && !before.equals(id)) {
+                collisions.add(identity + ": " + before + " and " + id);
+            }
+        }
+        assertEquals(List.of(), collisions, "two records under one (source_id, spool_index)");
+        Set<String> missing = new HashSet<>(ids);
+        missing.removeAll(arrived);
+        assertEquals(Set.of(), missing, "every record arrived");
+        if (delivery.equals("exactly_once")) {
+            assertEquals(150, messages.size(), "each once");
+        }
+    }
+
+    private static void publish(Forwarder forwarder, UUID run, List<String> ids, int from, int to) {
+        for (int i = from; i < to; i++) {
+            String id = Records.id(run, i);
+            ids.add(id);
+            assertTrue(forwarder
+                    .publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, id))
+                    .accepted());
+        }
+    }
+
+    private static void awaitDelivered(Forwarder forwarder, long count) {
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertEquals(
+                        count,
+                        forwarder.status().delivered(),
+                        forwarder.status().toString()));
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> m, String name) {
+        return new String(m.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
