@@ -65,7 +65,7 @@ class OsCrashIT {
             publish(forwarder, run, ids, 50, 100);
             awaitDelivered(forwarder, 50); // in Kafka, then the power went
         }
-        deleteTree(spool);
+        deleteContents(spool); // the same directory, as after a crash (a new one would be a copy, CopiedSpoolIT)
         copy(onDisk, spool);
         Files.writeString(spool.resolve("boot-id"), UUID.randomUUID() + "\n"); // the boot before this one
 
@@ -94,6 +94,13 @@ class OsCrashIT {
             }
         }
         assertEquals(List.of(), collisions, "two records under one (source_id, spool_index)");
+        assertEquals(
+                1,
+                messages.stream()
+                        .map(m -> header(m, KafkaMessages.HEADER_SOURCE_ID))
+                        .distinct()
+                        .count(),
+                "one source id: the spool's indexes moved on, its identity stayed");
         Set<String> missing = new HashSet<>(ids);
         missing.removeAll(arrived);
         assertEquals(Set.of(), missing, "every record arrived");
@@ -137,10 +144,12 @@ class OsCrashIT {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    private static void deleteContents(Path dir) throws IOException {
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+                if (!p.equals(dir)) {
+                    Files.delete(p);
+                }
             }
         }
     }

@@ -96,6 +96,14 @@ final class ExactlyOnceDelivery implements Delivery {
         try {
             connection.producer().initTransactions();
             long committed = wiring.positions().read(spool.sourceId());
+            Spool.CopiedFrom copiedFrom = committed == Positions.NONE ? spool.copiedFrom() : null;
+            if (copiedFrom != null) {
+                // A copy, before its first commit: what the original committed of the records both hold is sent.
+                long original = wiring.positions().read(copiedFrom.sourceId());
+                if (original != Positions.NONE) {
+                    committed = Math.min(original, copiedFrom.lastIndex());
+                }
+            }
             if (committed != Positions.NONE && committed > spool.lastIndex() && !spool.appendsAbove(committed)) {
                 // Records would be committed under indexes Kafka already has: a new source id, a new producer.
                 // (Not after a restart of the machine: appends moved on above every index handed out before, so

@@ -70,6 +70,16 @@ public final class OpenSpool implements AutoCloseable {
                                     .rollBytes(rollBytes(settings.maxBytes()))
                                     .blockSize(blockSize)
                                     .syncEveryRecord(settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD)));
+            Spool.CopiedFrom copy = forward ? spool.adoptIfCopied() : null;
+            if (copy != null) {
+                LOG.warn(
+                        "spool {} is a copy (it was created in another directory or on another disk) of spool {}: it"
+                                + " takes a source id of its own, {}, so that its records do not share identities with"
+                                + " the original's and its transactions do not fence the original's",
+                        dir,
+                        copy.sourceId(),
+                        spool.sourceId());
+            }
             long movedTo = spool.moveOnAfterRestart(Spool.bootId());
             if (movedTo >= 0) {
                 LOG.warn(

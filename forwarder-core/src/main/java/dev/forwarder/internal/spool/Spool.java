@@ -3,6 +3,7 @@ package dev.forwarder.internal.spool;
 import dev.forwarder.DataType;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -301,13 +302,77 @@ public final class Spool implements AutoCloseable {
             clock.atLeast(cycleStartMs(above));
         }
         if (bootId != null) {
-            Path temp = Files.createTempFile(dir, "boot-id", ".tmp");
-            Files.writeString(temp, bootId + "\n", StandardCharsets.UTF_8);
-            force(temp);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            force(dir);
+            writeForced(file, bootId);
         }
         return above > 0 ? above : -1;
+    }
+
+    /** The spool this one was copied from, as {@link #adoptIfCopied} found it. */
+    public record CopiedFrom(UUID sourceId, long lastIndex) {}
+
+    /**
+     * For the forwarding process, at open, before anything is forwarded: whether this directory is the one the
+     * spool lives in (its file system's device and inode number, kept in {@code <dir>/home}). A copy (a backup
+     * restored, {@code cp -a} or rsync to another directory or disk) takes a source id of its own: else its
+     * records would share (source_id, spool_index) with the original's, and with {@code exactly_once} its
+     * producer (the same transactional id) would fence the original's. The original's id and the copy's last
+     * index are kept in {@code <dir>/copied-from}, so that exactly_once goes on after what the original
+     * committed of the records the copy shares with it. A spool moved within its file system is not a copy.
+     *
+     * @return what the copy was made from, or null when this is no copy (or the file system has no inodes)
+     */
+    public CopiedFrom adoptIfCopied() throws IOException {
+        String here = home(dir);
+        if (here == null) {
+            return null;
+        }
+        Path file = dir.resolve("home");
+        String recorded = Files.exists(file)
+                ? Files.readString(file, StandardCharsets.UTF_8).trim()
+                : null;
+        CopiedFrom from = null;
+        if (recorded != null && !recorded.equals(here)) {
+            from = new CopiedFrom(sourceId, lastIndex());
+            writeForced(dir.resolve("copied-from"), from.sourceId() + " " + from.lastIndex());
+            newSourceId();
+        }
+        if (!here.equals(recorded)) {
+            writeForced(file, here);
+        }
+        return from;
+    }
+
+    /** What {@link #adoptIfCopied} kept of the spool this one was copied from, or null. */
+    public CopiedFrom copiedFrom() {
+        Path file = dir.resolve("copied-from");
+        try {
+            if (!Files.exists(file)) {
+                return null;
+            }
+            String[] parts =
+                    Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
+            return new CopiedFrom(UUID.fromString(parts[0]), Long.parseLong(parts[1]));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** The directory's device and inode number, or null where the file system does not say. */
+    private static String home(Path dir) {
+        try {
+            return Files.getAttribute(dir, "unix:dev") + ":" + Files.getAttribute(dir, "unix:ino");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Writes a small file whole (a temporary file renamed over it), forced to the disk with its directory. */
+    private void writeForced(Path file, String content) throws IOException {
+        Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        Files.writeString(temp, content + "\n", StandardCharsets.UTF_8);
+        force(temp);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        force(dir);
     }
 
     /**
@@ -553,11 +618,7 @@ public final class Spool implements AutoCloseable {
      */
     public UUID newSourceId() throws IOException {
         UUID id = UUID.randomUUID();
-        Path temp = Files.createTempFile(dir, "source-id", ".tmp");
-        Files.writeString(temp, id + "\n", StandardCharsets.UTF_8);
-        force(temp);
-        Files.move(temp, dir.resolve("source-id"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        force(dir); // on the disk before any record goes under it
+        writeForced(dir.resolve("source-id"), id.toString()); // on the disk before any record goes under it
         sourceId = id;
         return id;
     }
