@@ -70,7 +70,8 @@ public final class OpenSpool implements AutoCloseable {
                                     .rollBytes(rollBytes(settings.maxBytes()))
                                     .blockSize(blockSize)
                                     .syncEveryRecord(settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD)));
-            Spool.CopiedFrom copy = forward ? spool.adoptIfCopied() : null;
+            Spool.Prepared prepared = spool.prepareForAppends(forward, Spool.bootId());
+            Spool.CopiedFrom copy = prepared.copiedFrom();
             if (copy != null) {
                 LOG.warn(
                         "spool {} is a copy (it was created in another directory or on another disk) of spool {}: it"
@@ -80,7 +81,7 @@ public final class OpenSpool implements AutoCloseable {
                         copy.sourceId(),
                         spool.sourceId());
             }
-            long movedTo = spool.moveOnAfterRestart(Spool.bootId());
+            long movedTo = prepared.movedToCycle();
             if (movedTo >= 0) {
                 LOG.warn(
                         "the machine restarted since spool {} was last opened: an OS crash may have taken its last"

@@ -1,11 +1,15 @@
 package dev.forwarder.internal.spool;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.NavigableSet;
+import java.util.TreeSet;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -63,10 +67,11 @@ public final class RollFiles {
             return 0;
         }
         // Chronicle lists between cycles that exist (the hour before the checkpoint's may have no file):
-        // list them all, then keep those before the checkpoint's.
-        NavigableSet<Long> cycles =
-                queue.listCyclesBetween(first, queue.lastCycle()).headSet((long) checkpointCycle, false);
-        NavigableSet<Long> all = queue.listCyclesBetween(first, queue.lastCycle());
+        // list them all, then keep those before the checkpoint's. A copy: Chronicle's list is a view bounded by
+        // the last cycle, and the checkpoint can lie beyond it (an OS crash took the spool's last files after
+        // the checkpoint past them was forced).
+        NavigableSet<Long> all = new TreeSet<>(queue.listCyclesBetween(first, queue.lastCycle()));
+        NavigableSet<Long> cycles = all.headSet((long) checkpointCycle, false);
         int deleted = 0;
         for (long c : cycles) {
             File file = fileFor(queue, (int) c);
@@ -81,7 +86,7 @@ public final class RollFiles {
             }
         }
         if (deleted > 0) {
-            queue.refreshDirectoryListing();
+            deleted(queue);
         }
         return deleted;
     }
@@ -115,7 +120,7 @@ public final class RollFiles {
             }
         }
         if (deleted) {
-            queue.refreshDirectoryListing();
+            deleted(queue);
         }
         return records;
     }
@@ -146,13 +151,16 @@ public final class RollFiles {
         }
         long firstIndex = cycle.toIndex((int) oldest, 0);
         long nextIndex = cycle.toIndex(next.intValue(), 0);
-        long unsettled =
-                checkpoint >= nextIndex ? 0 : queue.countExcerpts(Math.max(firstIndex, checkpoint + 1), nextIndex);
+        // The file's records after the checkpoint. Chronicle counts only between cycles that have files: a
+        // checkpoint past this file but before the next one (one the last discard moved to the end of a cycle,
+        // whose file an OS crash then took) has none of this file's records after it.
+        long from = Math.max(firstIndex, checkpoint + 1);
+        long unsettled = from >= nextIndex || cycle.toCycle(from) != oldest ? 0 : queue.countExcerpts(from, nextIndex);
         File file = fileFor(queue, (int) oldest);
         if (!file.delete()) {
             LOG.warn("cannot delete roll file {} to make room", file);
         }
-        queue.refreshDirectoryListing();
+        deleted(queue);
         return new Discarded(file.getName(), firstIndex, nextIndex, unsettled);
     }
 
@@ -182,6 +190,20 @@ public final class RollFiles {
             }
         }
         return file.lastModified();
+    }
+
+    /**
+     * After roll files were deleted: Chronicle re-reads the directory, and the deletion is forced to the disk
+     * (an fsync of the directory), so that an OS crash cannot bring a discarded or forwarded file back: its
+     * records were counted, and sent again they would come out of order.
+     */
+    private static void deleted(SingleChronicleQueue queue) {
+        queue.refreshDirectoryListing();
+        try (FileChannel dir = FileChannel.open(queue.file().toPath(), StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException e) {
+            LOG.warn("cannot force the deletion of roll files in {} to the disk: {}", queue.file(), e.toString());
+        }
     }
 
     static File fileFor(SingleChronicleQueue queue, int c) {

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -307,6 +308,23 @@ public final class Spool implements AutoCloseable {
         return above > 0 ? above : -1;
     }
 
+    /** What {@link #prepareForAppends} did. */
+    public record Prepared(CopiedFrom copiedFrom, long movedToCycle) {}
+
+    /**
+     * What a process does to the spool it opened before its first append, so that no record identity is ever
+     * handed out twice: the forwarding process takes a source id of its own if this is a copy
+     * ({@link #adoptIfCopied}), and every appending process moves appends on after a restart of the machine
+     * ({@link #moveOnAfterRestart}). The product's open and the simulations call this one method.
+     *
+     * @param forwarding whether this process forwards the spool (holds its lock)
+     * @param bootId     this boot's id, {@link #bootId()} but in simulations
+     */
+    public Prepared prepareForAppends(boolean forwarding, String bootId) throws IOException {
+        CopiedFrom copy = forwarding ? adoptIfCopied() : null;
+        return new Prepared(copy, moveOnAfterRestart(bootId));
+    }
+
     /** The spool this one was copied from, as {@link #adoptIfCopied} found it. */
     public record CopiedFrom(UUID sourceId, long lastIndex) {}
 
@@ -531,8 +549,22 @@ public final class Spool implements AutoCloseable {
         }
         long first = queue.firstIndex();
         long from = checkpoint < first ? first : checkpoint;
+        boolean fromIsAfter = checkpoint < first;
+        RollCycle rc = queue.rollCycle();
+        int checkpointCycle = rc.toCycle(from);
+        if (!fromIsAfter && !RollFiles.fileFor(queue, checkpointCycle).exists()) {
+            // Chronicle counts only from a cycle that has a file: the checkpoint's is gone (an OS crash took it,
+            // or it was discarded), so count from the next file's first record.
+            Long next = new TreeSet<>(queue.listCyclesBetween(queue.firstCycle(), queue.lastCycle()))
+                    .higher((long) checkpointCycle);
+            if (next == null) {
+                return 0;
+            }
+            from = rc.toIndex(next.intValue(), 0);
+            fromIsAfter = true;
+        }
         long count = queue.countExcerpts(from, last) + 1; // countExcerpts(from, to): to exclusive
-        return checkpoint < first ? count : count - 1;
+        return fromIsAfter ? count : count - 1;
     }
 
     /**

@@ -3,14 +3,20 @@ package dev.forwarder.internal.forward;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.forwarder.ForwarderConfig;
+import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolReader;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The simulations' books of records: each has an id (in its JSON as {@code "n"}), a key, maybe the poison
@@ -21,7 +27,40 @@ final class RecordLedger {
 
     final Set<Long> accepted = new HashSet<>();
     final Set<Long> poison = new HashSet<>();
+    /** Accepted, then gone from the spool in an OS crash before they reached the disk: anywhere or nowhere. */
+    final Set<Long> vanished = new HashSet<>();
+
+    private final List<Long> acceptedInOrder = new ArrayList<>();
+    private int onDisk;
+    /** (source_id, spool_index) of every message Kafka got, and the record it named. */
+    private final Map<String, Long> identities = new HashMap<>();
+
     private long nextId;
+
+    /** Every record accepted so far reached the disk (a writeback). */
+    void writtenBack() {
+        onDisk = acceptedInOrder.size();
+    }
+
+    /** An OS crash: the records accepted since the last writeback are gone from the spool. */
+    void lostWithThePageCache() {
+        for (long id : acceptedInOrder.subList(onDisk, acceptedInOrder.size())) {
+            accepted.remove(id);
+            vanished.add(id);
+        }
+        acceptedInOrder.subList(onDisk, acceptedInOrder.size()).clear();
+    }
+
+    /**
+     * Kafka got record {@code id} under (source_id, spool_index) {@code identity}: a pair never names two
+     * records (consumers dedupe on it), whatever crashed.
+     */
+    void identified(String identity, long id) {
+        Long before = identities.putIfAbsent(identity, id);
+        if (before != null && before != id) {
+            fail("(source_id, spool_index) " + identity + " names two records: " + before + " and " + id);
+        }
+    }
 
     /** The id of the next record offered. */
     long nextId() {
@@ -31,6 +70,7 @@ final class RecordLedger {
     /** The spool took record {@code id}. */
     void accepted(long id, boolean isPoison) {
         accepted.add(id);
+        acceptedInOrder.add(id);
         if (isPoison) {
             poison.add(id);
         }
@@ -41,6 +81,21 @@ final class RecordLedger {
         return ("{\"inference_id\":\"" + key + "\",\"n\":" + id + (poison ? ",\"poison\":true" : "") + ",\"pad\":\""
                         + "x".repeat(rnd.nextInt(400)) + "\"}")
                 .getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A message's (source_id, spool_index), from its headers. */
+    static String identity(ProducerRecord<byte[], byte[]> record) {
+        return new String(
+                        record.headers()
+                                .lastHeader(KafkaMessages.HEADER_SOURCE_ID)
+                                .value(),
+                        StandardCharsets.UTF_8)
+                + "/"
+                + new String(
+                        record.headers()
+                                .lastHeader(KafkaMessages.HEADER_SPOOL_INDEX)
+                                .value(),
+                        StandardCharsets.UTF_8);
     }
 
     static long idOf(byte[] json) {
@@ -63,7 +118,7 @@ final class RecordLedger {
      */
     void checkWhereRecordsWent(Set<Long> inTopic, Set<Long> inDeadLetters, long lost, ForwarderConfig.OnFull onFull) {
         for (long id : inTopic) {
-            if (!accepted.contains(id)) {
+            if (!accepted.contains(id) && !vanished.contains(id)) {
                 fail("record " + id + " is in the topic but was never accepted");
             }
             if (poison.contains(id)) {
