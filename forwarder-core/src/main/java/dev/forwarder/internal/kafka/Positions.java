@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -63,60 +65,70 @@ public final class Positions {
      *                                                cannot be read in {@code timeout}
      */
     public static long read(ForwarderConfig.Kafka kafka, UUID sourceId, Duration timeout) {
+        Map<String, Object> uncommittedProps = new HashMap<>(ProducerSettings.readCommittedConsumer(kafka));
+        uncommittedProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        try (KafkaConsumer<byte[], byte[]> committed =
+                        new KafkaConsumer<>(ProducerSettings.readCommittedConsumer(kafka));
+                KafkaConsumer<byte[], byte[]> uncommitted = new KafkaConsumer<>(uncommittedProps)) {
+            return read(committed, uncommitted, kafka.positionsTopic(), sourceId, timeout, System::nanoTime);
+        }
+    }
+
+    /**
+     * The read itself, with the consumers given (the simulation's, over its simulated topic).
+     *
+     * @param committed   reads with {@code isolation.level = read_committed}
+     * @param uncommitted tells the high watermarks ({@code read_uncommitted} end offsets)
+     * @param nanoClock   the clock of the time-out
+     */
+    public static long read(
+            Consumer<byte[], byte[]> committed,
+            Consumer<byte[], byte[]> uncommitted,
+            String topic,
+            UUID sourceId,
+            Duration timeout,
+            LongSupplier nanoClock) {
         byte[] key = sourceId.toString().getBytes(StandardCharsets.UTF_8);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(ProducerSettings.readCommittedConsumer(kafka))) {
-            List<PartitionInfo> infos = consumer.partitionsFor(kafka.positionsTopic(), timeout);
-            if (infos == null || infos.isEmpty()) {
-                throw new UnknownTopicOrPartitionException(
-                        "the positions topic " + kafka.positionsTopic() + " does not exist");
+        long deadline = nanoClock.getAsLong() + timeout.toNanos();
+        List<PartitionInfo> infos = committed.partitionsFor(topic, timeout);
+        if (infos == null || infos.isEmpty()) {
+            throw new UnknownTopicOrPartitionException("the positions topic " + topic + " does not exist");
+        }
+        List<TopicPartition> partitions = new ArrayList<>();
+        infos.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+        // Everything written so far; read on until all of it is decided (the last stable offsets pass it).
+        Map<TopicPartition, Long> ends = uncommitted.endOffsets(partitions, timeout);
+        committed.assign(partitions);
+        committed.seekToBeginning(partitions);
+        long position = NONE;
+        while (!reached(committed, ends)) {
+            if (nanoClock.getAsLong() - deadline > 0) {
+                throw new TimeoutException("reading " + topic + " took longer than " + timeout.toMillis()
+                        + " ms: read to " + positions(committed, partitions) + ", waiting to read to "
+                        + ends.values() + "; the last stable offsets are "
+                        + committed.endOffsets(partitions, timeout).values()
+                        + " (a transaction another forwarder on this prefix holds open keeps them back until it"
+                        + " ends, at most its transaction.timeout.ms)");
             }
-            List<TopicPartition> partitions = new ArrayList<>();
-            infos.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-            Map<TopicPartition, Long> ends = highWatermarks(kafka, partitions, timeout);
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long position = NONE;
-            while (!reached(consumer, ends)) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new TimeoutException("reading " + kafka.positionsTopic() + " took longer than "
-                            + timeout.toMillis() + " ms: read to " + positions(consumer, partitions)
-                            + ", waiting to read to " + ends.values() + "; the last stable offsets are "
-                            + consumer.endOffsets(partitions, timeout).values()
-                            + " (a transaction another forwarder on this prefix holds open keeps them back until"
-                            + " it ends, at most its transaction.timeout.ms)");
-                }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))
-                            && r.key() != null
-                            && Arrays.equals(r.key(), key)
-                            && r.value() != null) {
-                        position = index(r.value());
-                    }
+            for (ConsumerRecord<byte[], byte[]> r : committed.poll(Duration.ofMillis(100))) {
+                if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))
+                        && r.key() != null
+                        && Arrays.equals(r.key(), key)
+                        && r.value() != null) {
+                    position = index(r.value());
                 }
             }
-            return position;
         }
+        return position;
     }
 
-    /** The partitions' high watermarks (read_uncommitted end offsets): everything written to them so far. */
-    private static Map<TopicPartition, Long> highWatermarks(
-            ForwarderConfig.Kafka kafka, List<TopicPartition> partitions, Duration timeout) {
-        Map<String, Object> props = new HashMap<>(ProducerSettings.readCommittedConsumer(kafka));
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        try (KafkaConsumer<byte[], byte[]> uncommitted = new KafkaConsumer<>(props)) {
-            return uncommitted.endOffsets(partitions, timeout);
-        }
-    }
-
-    private static List<Long> positions(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions) {
+    private static List<Long> positions(Consumer<byte[], byte[]> consumer, List<TopicPartition> partitions) {
         List<Long> out = new ArrayList<>();
         partitions.forEach(p -> out.add(consumer.position(p)));
         return out;
     }
 
-    private static boolean reached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> ends) {
+    private static boolean reached(Consumer<byte[], byte[]> consumer, Map<TopicPartition, Long> ends) {
         for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
             if (consumer.position(end.getKey()) < end.getValue()) {
                 return false;

@@ -153,9 +153,13 @@ public final class RollFiles {
         long nextIndex = cycle.toIndex(next.intValue(), 0);
         // The file's records after the checkpoint. Chronicle counts only between cycles that have files: a
         // checkpoint past this file but before the next one (one the last discard moved to the end of a cycle,
-        // whose file an OS crash then took) has none of this file's records after it.
+        // whose file an OS crash then took) has none of this file's records after it. And it counts less than
+        // nothing from beyond a file's last record (a checkpoint that Kafka's position moved past records an OS
+        // crash took from this file).
         long from = Math.max(firstIndex, checkpoint + 1);
-        long unsettled = from >= nextIndex || cycle.toCycle(from) != oldest ? 0 : queue.countExcerpts(from, nextIndex);
+        long unsettled = from >= nextIndex || cycle.toCycle(from) != oldest
+                ? 0
+                : Math.max(0, queue.countExcerpts(from, nextIndex));
         File file = fileFor(queue, (int) oldest);
         if (!file.delete()) {
             LOG.warn("cannot delete roll file {} to make room", file);

@@ -272,6 +272,11 @@ public final class Spool implements AutoCloseable {
         }
     }
 
+    /** What an append does before it writes, for tests that write a record of their own (SpoolDamage). */
+    void markBeforeAppend() {
+        markCycle(currentCycle());
+    }
+
     /** The cycle an append would go to now. */
     private long currentCycle() {
         return Math.floorDiv(clock.now() - queue.epoch(), queue.rollCycle().lengthInMillis());
