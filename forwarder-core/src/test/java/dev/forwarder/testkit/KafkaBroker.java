@@ -74,6 +74,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final int sslPort;
     private final int saslSslPort;
     private final boolean tls;
+    private final int nodeId;
+    private final String quorumVoters;
     private Process process;
 
     private KafkaBroker(Builder builder) {
@@ -82,7 +84,7 @@ public final class KafkaBroker implements AutoCloseable {
             this.dataDir = ownsDataDir ? Files.createTempDirectory("kafka-broker-") : builder.dataDir;
             Files.createDirectories(dataDir);
             this.port = builder.port > 0 ? builder.port : freePort();
-            this.controllerPort = freePort();
+            this.controllerPort = builder.controllerPort > 0 ? builder.controllerPort : freePort();
             this.saslPort = builder.sasl ? freePort() : -1;
             this.sslPort = builder.tls ? freePort() : -1;
             this.saslSslPort = builder.tls && builder.sasl ? freePort() : -1;
@@ -95,6 +97,9 @@ public final class KafkaBroker implements AutoCloseable {
         this.tls = builder.tls;
         this.sasl = builder.sasl;
         this.extraProperties = Map.copyOf(builder.properties);
+        this.nodeId = builder.nodeId;
+        this.quorumVoters =
+                builder.quorumVoters != null ? builder.quorumVoters : nodeId + "@127.0.0.1:" + controllerPort;
     }
 
     public static Builder builder() {
@@ -103,6 +108,15 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Starts the broker (formatting its storage the first time) and waits until it serves requests. */
     public synchronized void start() {
+        launch();
+        awaitReady();
+    }
+
+    /**
+     * Starts the broker's process without waiting for it: the nodes of a cluster must all be started before
+     * any can serve (their controllers elect a leader first); then {@link #awaitReady} each.
+     */
+    public synchronized void launch() {
         if (isRunning()) {
             throw new IllegalStateException("broker already running, pid " + process.pid());
         }
@@ -132,7 +146,6 @@ public final class KafkaBroker implements AutoCloseable {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
                     .start();
             RUNNING.add(process);
-            awaitReady();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the Kafka broker", e);
         }
@@ -305,7 +318,8 @@ public final class KafkaBroker implements AutoCloseable {
         return dataDir.resolve("logs");
     }
 
-    private void awaitReady() {
+    /** Waits until the broker serves requests (at most 90 s); kills it and says why if it does not. */
+    public void awaitReady() {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         Map<String, Object> props = clientProperties();
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
@@ -340,8 +354,8 @@ public final class KafkaBroker implements AutoCloseable {
     private Path writeServerProperties() throws IOException {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("node.id", String.valueOf(nodeId));
+        p.put("controller.quorum.voters", quorumVoters);
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         String listeners = "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort;
@@ -454,7 +468,21 @@ public final class KafkaBroker implements AutoCloseable {
         private boolean sasl;
         private boolean tls;
         private int port;
+        private int nodeId = 1;
+        private int controllerPort;
+        private String quorumVoters;
         private final Map<String, String> properties = new HashMap<>();
+
+        /**
+         * A node of a cluster: its id, its controller's port and the quorum's voters
+         * ({@code id@host:port,...}), all known before any node starts.
+         */
+        public Builder node(int nodeId, int controllerPort, String quorumVoters) {
+            this.nodeId = nodeId;
+            this.controllerPort = controllerPort;
+            this.quorumVoters = quorumVoters;
+            return this;
+        }
 
         /** Adds the SASL_PLAINTEXT listener with PLAIN and SCRAM users. */
         public Builder sasl(boolean sasl) {
