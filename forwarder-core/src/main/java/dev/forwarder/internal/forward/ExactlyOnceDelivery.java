@@ -289,6 +289,9 @@ final class ExactlyOnceDelivery implements Delivery {
         Transaction.Item item = failure.item();
         if (item != null) {
             observer.failed(item.entry.type(), error);
+            if (Failures.classify(error) == Failures.Kind.TOPIC) {
+                observer.topicRefused(item.entry.type()); // waited out below, as with at_least_once
+            }
         }
         if (item != null && Failures.classify(error) == Failures.Kind.RECORD) {
             // Dead-lettered now, and not sent again by this process; the transaction goes on without it.

@@ -32,6 +32,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,6 +55,7 @@ class ExactlyOnceDeliveryTest {
     private final java.util.ArrayDeque<TransactionalProducer> prepared = new java.util.ArrayDeque<>();
 
     private final Map<Long, PublishResult.Status> fates = new HashMap<>();
+    private final Map<DataType, Integer> topicRefusals = new HashMap<>();
     private final List<Long> indexes = new ArrayList<>();
     /** What Kafka says each source id committed (the positions topic, read_committed). */
     private Function<UUID, Long> positions = source -> Positions.NONE;
@@ -70,6 +72,12 @@ class ExactlyOnceDeliveryTest {
 
         @Override
         public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+            if (new String(record.value(), StandardCharsets.UTF_8).contains("forbidden") && refuseTopic) {
+                TopicAuthorizationException refused =
+                        new TopicAuthorizationException("Not authorized to access topics: [" + record.topic() + "]");
+                callback.onCompletion(null, refused);
+                return CompletableFuture.failedFuture(refused);
+            }
             if (new String(record.value(), StandardCharsets.UTF_8).contains("poison")) {
                 RecordTooLargeException refused = new RecordTooLargeException("the record is too large");
                 callback.onCompletion(null, refused);
@@ -79,6 +87,8 @@ class ExactlyOnceDeliveryTest {
         }
 
         int aborts;
+        /** Refuses records whose JSON says "forbidden" as an ACL would refuse their topic. */
+        boolean refuseTopic;
         /** Runs when commitTransaction is called, before it answers (a stall, say). */
         Runnable onCommit = () -> {};
 
@@ -149,7 +159,12 @@ class ExactlyOnceDeliveryTest {
                         },
                         null,
                         Settlements.of(cp -> {}, fates::put, (from, to) -> {}),
-                        DeliveryObserver.NONE,
+                        new DeliveryObserver() {
+                            @Override
+                            public void topicRefused(DataType type) {
+                                topicRefusals.merge(type, 1, Integer::sum);
+                            }
+                        },
                         clock::get,
                         () -> 0L,
                         source -> positions.apply(source)));
@@ -209,6 +224,26 @@ class ExactlyOnceDeliveryTest {
         assertEquals(3, agent.delivered());
         assertEquals(indexes.get(3), checkpoint.read(), "the checkpoint passes the dead letter too");
         assertEquals(1, producers.size(), "a record's own fault does not replace the producer");
+    }
+
+    /** A topic the ACL refuses is waited out, as with at_least_once, and counted (kafka_topic_refusals). */
+    @Test
+    void aTopicRefusalIsCountedAndWaitedOut() {
+        append("", ",\"forbidden\":1", "");
+        TransactionalProducer first = new TransactionalProducer();
+        first.refuseTopic = true;
+        prepared.add(first);
+        ForwarderAgent agent = agent();
+        cycles(agent, 4);
+        assertEquals(1, topicRefusals.getOrDefault(DataType.CHAT_INFERENCE, 0), "counted: " + agent.lastError());
+        assertEquals(0, agent.deadLettered(), "not the record's fault");
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(1)); // the ACL is fixed: the next producer is not refused
+        cycles(agent, 4);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(100));
+        cycles(agent, 2);
+        assertEquals(
+                List.of("r0", "r1", "r2"),
+                ids(producers.get(producers.size() - 1).committedRecords()));
     }
 
     @Test
