@@ -1,21 +1,21 @@
 package dev.forwarder;
 
-import static org.awaitility.Awaitility.await;
+import static dev.forwarder.testkit.Flow.awaitDelivered;
+import static dev.forwarder.testkit.Flow.copyTree;
+import static dev.forwarder.testkit.Flow.header;
+import static dev.forwarder.testkit.Flow.publish;
+import static dev.forwarder.testkit.Flow.sourceId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.testkit.Flow;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
-import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import dev.forwarder.testkit.TopicReader;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -77,21 +76,15 @@ class CopiedSpoolIT {
         }
         List<ConsumerRecord<byte[], byte[]>> messages =
                 TopicReader.readAll(props, DataType.CHAT_INFERENCE.topic(prefix), 30);
-        Map<String, String> idByIdentity = new HashMap<>();
         Set<String> arrived = new HashSet<>();
-        List<String> collisions = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> m : messages) {
             String id = new String(m.key(), StandardCharsets.UTF_8);
             arrived.add(id);
-            String source = header(m, KafkaMessages.HEADER_SOURCE_ID);
-            String before = idByIdentity.putIfAbsent(source + "/" + header(m, KafkaMessages.HEADER_SPOOL_INDEX), id);
-            if (before != null && !before.equals(id)) {
-                collisions.add(before + " and " + id);
-            }
             if (ids.indexOf(id) >= 20) {
-                assertEquals(sourceId(copy).toString(), source, "the copy's records go under its id");
+                assertEquals(sourceId(copy).toString(), header(m, KafkaMessages.HEADER_SOURCE_ID), "the copy's id");
             }
         }
+        List<String> collisions = Flow.identityCollisions(messages);
         assertEquals(List.of(), collisions, "two records under one (source_id, spool_index)");
         Set<String> missing = new HashSet<>(ids);
         missing.removeAll(arrived);
@@ -106,44 +99,5 @@ class CopiedSpoolIT {
                 .prefix(prefix)
                 .with("gateway.observability.kafka { delivery = " + delivery + ", batch_size = 5 }")
                 .build();
-    }
-
-    private static void publish(Forwarder forwarder, UUID run, List<String> ids, int from, int to) {
-        for (int i = from; i < to; i++) {
-            String id = Records.id(run, i);
-            ids.add(id);
-            assertTrue(forwarder
-                    .publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, id))
-                    .accepted());
-        }
-    }
-
-    private static void awaitDelivered(Forwarder forwarder, long count) {
-        await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertEquals(
-                        count,
-                        forwarder.status().delivered(),
-                        forwarder.status().toString()));
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> m, String name) {
-        return new String(m.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
-    }
-
-    private static UUID sourceId(Path spool) throws IOException {
-        return UUID.fromString(Files.readString(spool.resolve("source-id")).trim());
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 }

@@ -1,5 +1,9 @@
 package dev.forwarder;
 
+import static dev.forwarder.testkit.Flow.awaitDelivered;
+import static dev.forwarder.testkit.Flow.copyTree;
+import static dev.forwarder.testkit.Flow.publish;
+import static dev.forwarder.testkit.Flow.sourceId;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +16,6 @@ import dev.forwarder.testkit.PrometheusText;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -131,16 +133,6 @@ class ExactlyOnceIT {
         assertEquals(30, delivered.messages());
     }
 
-    private static void publish(Forwarder forwarder, UUID run, List<String> ids, int from, int to) {
-        for (int i = from; i < to; i++) {
-            String id = Records.id(run, i);
-            ids.add(id);
-            assertTrue(forwarder
-                    .publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, id))
-                    .accepted());
-        }
-    }
-
     /**
      * A copy is normally told from its original and takes a source id of its own (CopiedSpoolIT). One that
      * cannot be told (its home file gone: copied from a spool of a version before copies were detected) shares
@@ -182,30 +174,5 @@ class ExactlyOnceIT {
         await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertEquals(
                         state, forwarder.status().state(), forwarder.status().toString()));
-    }
-
-    private static void awaitDelivered(Forwarder forwarder, long count) {
-        await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> assertEquals(
-                        count,
-                        forwarder.status().delivered(),
-                        forwarder.status().toString()));
-    }
-
-    static UUID sourceId(Path spool) throws IOException {
-        return UUID.fromString(Files.readString(spool.resolve("source-id")).trim());
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else if (!p.getFileName().toString().equals("lock")) {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 }

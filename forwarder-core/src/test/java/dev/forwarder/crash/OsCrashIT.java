@@ -1,23 +1,24 @@
 package dev.forwarder.crash;
 
-import static org.awaitility.Awaitility.await;
+import static dev.forwarder.testkit.Flow.awaitDelivered;
+import static dev.forwarder.testkit.Flow.copyTree;
+import static dev.forwarder.testkit.Flow.header;
+import static dev.forwarder.testkit.Flow.publish;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.internal.kafka.KafkaMessages;
+import dev.forwarder.testkit.Flow;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
-import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import dev.forwarder.testkit.TopicReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -60,13 +61,13 @@ class OsCrashIT {
             publish(forwarder, run, ids, 0, 50);
             awaitDelivered(forwarder, 50);
         }
-        copy(spool, onDisk); // what the disk held at the crash: the page cache of what follows was lost
+        copyTree(spool, onDisk); // what the disk held at the crash: the page cache of what follows was lost
         try (Forwarder forwarder = Forwarder.start(config)) {
             publish(forwarder, run, ids, 50, 100);
             awaitDelivered(forwarder, 50); // in Kafka, then the power went
         }
         deleteContents(spool); // the same directory, as after a crash (a new one would be a copy, CopiedSpoolIT)
-        copy(onDisk, spool);
+        copyTree(onDisk, spool);
         Files.writeString(spool.resolve("boot-id"), UUID.randomUUID() + "\n"); // the boot before this one
 
         try (Forwarder forwarder = Forwarder.start(config)) {
@@ -80,19 +81,9 @@ class OsCrashIT {
         }
         List<ConsumerRecord<byte[], byte[]>> messages =
                 TopicReader.readAll(props, DataType.CHAT_INFERENCE.topic(prefix), 150);
-        Map<String, String> idByIdentity = new HashMap<>();
         Set<String> arrived = new HashSet<>();
-        List<String> collisions = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> m : messages) {
-            String id = new String(m.key(), StandardCharsets.UTF_8);
-            arrived.add(id);
-            String identity =
-                    header(m, KafkaMessages.HEADER_SOURCE_ID) + "/" + header(m, KafkaMessages.HEADER_SPOOL_INDEX);
-            String before = idByIdentity.putIfAbsent(identity, id);
-            if (before != null && !before.equals(id)) {
-                collisions.add(identity + ": " + before + " and " + id);
-            }
-        }
+        messages.forEach(m -> arrived.add(new String(m.key(), StandardCharsets.UTF_8)));
+        List<String> collisions = Flow.identityCollisions(messages);
         assertEquals(List.of(), collisions, "two records under one (source_id, spool_index)");
         assertEquals(
                 1,
@@ -106,41 +97,6 @@ class OsCrashIT {
         assertEquals(Set.of(), missing, "every record arrived");
         if (delivery.equals("exactly_once")) {
             assertEquals(150, messages.size(), "each once");
-        }
-    }
-
-    private static void publish(Forwarder forwarder, UUID run, List<String> ids, int from, int to) {
-        for (int i = from; i < to; i++) {
-            String id = Records.id(run, i);
-            ids.add(id);
-            assertTrue(forwarder
-                    .publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, id))
-                    .accepted());
-        }
-    }
-
-    private static void awaitDelivered(Forwarder forwarder, long count) {
-        await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertEquals(
-                        count,
-                        forwarder.status().delivered(),
-                        forwarder.status().toString()));
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> m, String name) {
-        return new String(m.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
         }
     }
 
