@@ -119,6 +119,7 @@ class SpoolBoundsIT {
                 .build();
         UUID run = UUID.randomUUID();
         long largest = 0;
+        String atLargest = "";
         try (Forwarder forwarder = Forwarder.start(config)) {
             int seq = 0;
             long dropped = 0;
@@ -130,11 +131,16 @@ class SpoolBoundsIT {
                     assertEquals(PublishResult.Status.DROPPED_SPOOL_FULL, r.status());
                     dropped++;
                 }
-                if (seq % 1000 == 0) {
-                    largest = Math.max(largest, bytes(spool));
+                if (seq % 1000 == 0 && bytes(spool) > largest) {
+                    largest = bytes(spool);
+                    atLargest = listing(spool);
                 }
             }
-            largest = Math.max(largest, bytes(spool));
+            if (bytes(spool) > largest) {
+                largest = bytes(spool);
+                atLargest = listing(spool);
+            }
+            System.out.println("at the peak: " + atLargest);
             ForwarderStatus s = forwarder.status();
             System.out.println("max_bytes " + maxBytes + ": spool files peaked at " + largest + " bytes; "
                     + s.appended() + " appended, " + s.droppedTotal() + " dropped");
@@ -206,6 +212,15 @@ class SpoolBoundsIT {
                 s.delivered() + s.deadLettered() + s.corrupt() + s.lost() + s.backlog(),
                 "appended = delivered + dead letters + corrupt + lost + backlog");
         assertTrue(s.droppedTotal() < s.lost(), "mostly the oldest went, not the newest");
+    }
+
+    private static String listing(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile)
+                    .map(p -> dir.relativize(p) + "=" + p.toFile().length())
+                    .toList()
+                    .toString();
+        }
     }
 
     private static long bytes(Path dir) throws IOException {

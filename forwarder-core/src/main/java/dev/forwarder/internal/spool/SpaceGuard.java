@@ -19,9 +19,11 @@ import org.slf4j.LoggerFactory;
  * that page fault again. So the spool must refuse a record <em>before</em> the disk fills. A daemon thread
  * measures, every 100 ms, the length of the spool's files and the usable space of their file system;
  * {@link #admits} adds what was appended since and compares, in a few nanoseconds. A margin of one mapping
- * block (the most Chronicle touches ahead of a write) is kept free on the file system, and two under
- * {@code max_bytes} (Chronicle lengthens a roll file by a block before the data reaches it, and a new roll
- * file starts with a block).
+ * block (the most Chronicle touches ahead of a write) is kept free on the file system. Under
+ * {@code max_bytes} the guard keeps room for what Chronicle adds to the files beyond the records themselves,
+ * however late the next measurement: a block (it lengthens the current roll file a block at a time, ahead of
+ * the data), and a block and its overlap (a quarter block) for every roll file the appends since the last
+ * measurement may have opened (one, and one more for every {@code rollBytes} appended).
  *
  * <p>File lengths overstate what sparse roll files hold on disk, so the bound errs on the safe side. With
  * {@code spool.sync = interval} the same thread also forces the newest roll files to the device.
@@ -55,6 +57,10 @@ public final class SpaceGuard implements AutoCloseable {
     private final LongSupplier measuredBytes;
 
     private final long refreshMs;
+    /** The roll files' size bound ({@link Spool#rollBytes}), 0 for none. */
+    private final long rollBytes;
+    /** What a new roll file takes before a record is in it. */
+    private final long newFileBytes;
 
     /**
      * @param syncIntervalMs with {@code spool.sync = interval}, how often the same thread forces the newest
@@ -72,6 +78,11 @@ public final class SpaceGuard implements AutoCloseable {
                 true);
     }
 
+    /** A new roll file's length before a record is in it: a mapping block and Chronicle's overlap (a quarter). */
+    private static long newRollFileBytes(long blockBytes) {
+        return blockBytes + blockBytes / 4;
+    }
+
     private SpaceGuard(
             Spool spool,
             LongSupplier measuredBytes,
@@ -81,7 +92,31 @@ public final class SpaceGuard implements AutoCloseable {
             long syncIntervalMs,
             LongSupplier usableSpace,
             boolean background) {
+        this(
+                spool,
+                measuredBytes,
+                refreshMs,
+                maxBytes,
+                marginBytes,
+                newRollFileBytes(marginBytes),
+                syncIntervalMs,
+                usableSpace,
+                background);
+    }
+
+    private SpaceGuard(
+            Spool spool,
+            LongSupplier measuredBytes,
+            long refreshMs,
+            long maxBytes,
+            long marginBytes,
+            long newFileBytes,
+            long syncIntervalMs,
+            LongSupplier usableSpace,
+            boolean background) {
         this.spool = spool;
+        this.rollBytes = spool.rollBytes();
+        this.newFileBytes = newFileBytes;
         this.measuredBytes = measuredBytes;
         this.refreshMs = refreshMs;
         this.syncIntervalNanos = TimeUnit.MILLISECONDS.toNanos(syncIntervalMs);
@@ -119,6 +154,7 @@ public final class SpaceGuard implements AutoCloseable {
                 1_000,
                 maxBytes,
                 1L << 20,
+                1L << 20, // measured by the disk taken: a new file takes its first pages, not its length
                 0,
                 usableSpaceOf(Files.getFileStore(spool.dir())),
                 true);
@@ -159,9 +195,19 @@ public final class SpaceGuard implements AutoCloseable {
     /** Whether a record of {@code bytes} fits under the bound and the disk's margin. Cheap: no I/O. */
     public boolean admits(int bytes) {
         long pending = appendedTotal.get() - appendedAtMeasure + bytes;
-        // Two blocks under max_bytes: Chronicle lengthens a roll file a block at a time, ahead of the data, and
-        // a roll to the next file adds that file's first block at once (seen with one file a second).
-        return spoolBytes + pending + 2 * marginBytes <= maxBytes && usableBytes - pending > marginBytes;
+        return spoolBytes + pending + growthBeyond(pending) <= maxBytes && usableBytes - pending > marginBytes;
+    }
+
+    /**
+     * The most the files can have grown by, beyond {@code pending} bytes of records appended since the last
+     * measurement: the current roll file lengthened by a block ahead of its data, and a new file for each roll
+     * those appends may have caused (one by the clock or by the current file reaching rollBytes, and one more
+     * for every rollBytes appended: with one measurement at the start, 48 MiB of records through roll files of
+     * 12 MiB made the files 57 MiB when only two blocks were kept).
+     */
+    private long growthBeyond(long pending) {
+        long newFiles = 1 + (rollBytes > 0 ? pending / rollBytes : 0);
+        return marginBytes + newFiles * newFileBytes;
     }
 
     /**

@@ -212,6 +212,11 @@ public final class Spool implements AutoCloseable {
         return SpoolRecord.encodedSize(keyLength, payloadLength, noteLength, keys != null);
     }
 
+    /** How large a roll file may grow before the next append opens a new one; 0 for no bound. */
+    public long rollBytes() {
+        return rollBytes;
+    }
+
     /** Appends one record; returns its index. Thread-safe. */
     public long append(DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note) {
         return append(type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note);

@@ -3,6 +3,7 @@ package dev.forwarder.internal.spool;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forwarder.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,39 @@ class SpaceGuardTest {
             }
             assertFalse(b.admits(1 << 20), "the second writer would fill the disk past its margin");
             assertFalse(a.admits(1 << 20));
+        }
+    }
+
+    /**
+     * The bound holds however late the next measurement comes: with one measurement at the start, a writer
+     * that appends while the guard admits must leave the spool's files (their lengths: what max_bytes bounds)
+     * within max_bytes, across every roll to a new file that its appends cause (a new file starts a mapping
+     * block and its overlap long, and the old one keeps what Chronicle lengthened it by ahead of its data).
+     */
+    @Test
+    void noMeasurementBetweenAppendsStillKeepsTheFilesWithinMaxBytes() throws Exception {
+        long maxBytes = 48L << 20;
+        long block = maxBytes / 16;
+        byte[] payload = new byte[1300];
+        java.util.Arrays.fill(payload, (byte) 'x');
+        try (Spool spool = new Spool(
+                        dir,
+                        Spool.Settings.defaults()
+                                .rollBytes(OpenSpool.rollBytes(maxBytes))
+                                .blockSize(block));
+                SpaceGuard guard = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40)) {
+            int size = spool.encodedSize(-1, payload.length, 0);
+            long records = 0;
+            while (guard.reserve(size)) {
+                spool.append(DataType.CHAT_INFERENCE, System.currentTimeMillis(), null, payload, null);
+                records++;
+            }
+            long files = spool.diskBytes();
+            assertTrue(
+                    files <= maxBytes,
+                    records + " records admitted on one measurement made the files " + files + " bytes, over "
+                            + maxBytes);
+            assertTrue(records * size > maxBytes / 2, "the bound let through only " + records + " records");
         }
     }
 
