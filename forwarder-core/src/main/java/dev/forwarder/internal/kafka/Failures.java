@@ -22,12 +22,17 @@ public final class Failures {
     public enum Kind {
         /**
          * The record itself: too large, invalid. Sending it again cannot succeed: it goes to the dead-letter
-         * spool and forwarding goes on.
+         * spool and forwarding goes on. Only a failure reported as such, never as the cause of another
+         * exception: the producer wraps one record's fault into the failures of the records sent after it
+         * ("at least one previous transactional or idempotent request has failed"), and those records are not
+         * at fault.
          */
         RECORD,
         /**
-         * The topic: not authorised to write it, or its name is refused. Nothing is wrong with the record: stall
-         * with back-off, say so, and deliver everything once the ACL or the topic is fixed.
+         * The topic: not authorised to write it, its name refused, or a batch larger than its
+         * {@code segment.bytes} ({@code RecordBatchTooLargeException}: the producer does not split such a
+         * batch, and every record of it is refused, none for a fault of its own). Nothing is wrong with the
+         * record: stall with back-off, say so, and deliver everything once the ACL or the topic is fixed.
          */
         TOPIC,
         /** Broker down, time-outs, leader changes: back off and send again, in order, with the same producer. */
@@ -48,14 +53,37 @@ public final class Failures {
 
     private Failures() {}
 
-    public static Kind classify(Throwable e) {
-        if (e instanceof RecordTooLargeException
-                || e instanceof RecordBatchTooLargeException
-                || e instanceof InvalidRecordException
-                || e instanceof SerializationException) {
+    /**
+     * What {@code error} is about: the record's own fault if it says so itself; otherwise the first of it and
+     * its causes that names the topic, fencing or a retriable condition (a {@code KafkaException} from a
+     * commit or a send wraps them); a producer failure if none does.
+     */
+    public static Kind classify(Throwable error) {
+        if (isRecordFault(error)) {
             return Kind.RECORD;
         }
-        if (e instanceof TopicAuthorizationException || e instanceof InvalidTopicException) {
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            Kind kind = classifyOne(e);
+            if (kind != Kind.PRODUCER && kind != Kind.RECORD) {
+                return kind;
+            }
+        }
+        return Kind.PRODUCER;
+    }
+
+    private static boolean isRecordFault(Throwable e) {
+        return e instanceof RecordTooLargeException
+                || e instanceof InvalidRecordException
+                || e instanceof SerializationException;
+    }
+
+    private static Kind classifyOne(Throwable e) {
+        if (isRecordFault(e)) {
+            return Kind.RECORD;
+        }
+        if (e instanceof TopicAuthorizationException
+                || e instanceof InvalidTopicException
+                || e instanceof RecordBatchTooLargeException) {
             return Kind.TOPIC;
         }
         if (e instanceof ProducerFencedException) {
@@ -76,7 +104,7 @@ public final class Failures {
      */
     public static Throwable fencing(Throwable error) {
         for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
-            if (classify(e) == Kind.FENCED) {
+            if (classifyOne(e) == Kind.FENCED) {
                 return e;
             }
         }
@@ -110,7 +138,23 @@ public final class Failures {
         return false;
     }
 
+    /**
+     * The exception's class and message, and its innermost cause's when it has one (a wrapper's message
+     * seldom says what went wrong).
+     */
     public static String describe(Throwable e) {
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
+        String described = e.getClass().getSimpleName() + ": " + e.getMessage();
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != e) {
+            described += " (caused by " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+        }
+        if (root instanceof RecordBatchTooLargeException) {
+            described += "; a batch is larger than the topic's segment.bytes: raise segment.bytes to at least the"
+                    + " producer's batch.size";
+        }
+        return described;
     }
 }
