@@ -90,4 +90,68 @@ class SpoolPermissionsTest {
                         && refused.getMessage().contains("writable by other users"),
                 refused.getMessage());
     }
+
+    /**
+     * A spool given as a symbolic link (a common layout: a link in /var/lib to a data disk) is narrowed where
+     * the link leads: before, a walk that does not follow links stopped at the link and left every file
+     * readable by others.
+     */
+    @Test
+    void aSpoolGivenAsALinkIsNarrowedWhereTheLinkLeads() throws Exception {
+        Path real = dir.resolve("data/spool");
+        ForwarderConfig direct = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + real + "\"");
+        try (Forwarder appender = Forwarder.startAppender(direct)) {
+            assertTrue(
+                    appender.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}").accepted());
+        }
+        try (Stream<Path> paths = Files.walk(real)) {
+            for (Path p : paths.toList()) {
+                Files.setPosixFilePermissions(
+                        p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        Path link = Files.createSymbolicLink(dir.resolve("spool-link"), real);
+        ForwarderConfig linked = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + link + "\"");
+        try (Forwarder appender = Forwarder.startAppender(linked)) {
+            assertEquals(List.of(), notOwnerOnly(real), "narrowed through the link");
+        }
+    }
+
+    /** Another user (but root) owns the spool: they could have changed its records. Needs root to chown. */
+    @Test
+    void aSpoolOwnedByAnotherUserIsRefusedNamingTheOwner() throws Exception {
+        Path spool = dir.resolve("theirs");
+        Files.createDirectories(spool);
+        Files.setPosixFilePermissions(spool, PosixFilePermissions.fromString("rwx------"));
+        Files.setAttribute(spool, "unix:uid", 65534); // nobody; an IOException here means the test is not root
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + spool + "\"");
+        ForwarderException refused = assertThrows(ForwarderException.class, () -> Forwarder.startAppender(config));
+        assertTrue(
+                refused.getMessage().contains(spool.toString())
+                        && refused.getMessage().contains("owned by another user (uid 65534"),
+                refused.getMessage());
+    }
+
+    /**
+     * A directory above the spool that others may write to, without the sticky bit, lets them put a spool of
+     * their own in its place: refused, naming that directory. With the sticky bit (as /tmp) it is accepted.
+     */
+    @Test
+    void aSpoolBelowADirectoryOthersCanWriteToIsRefusedUnlessItIsSticky() throws Exception {
+        Path shared = dir.resolve("shared");
+        Files.createDirectories(shared);
+        Files.setAttribute(shared, "unix:mode", 0777);
+        Path spool = shared.resolve("spool");
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + spool + "\"");
+        ForwarderException refused = assertThrows(ForwarderException.class, () -> Forwarder.startAppender(config));
+        assertTrue(
+                refused.getMessage().contains("inside " + shared + ", which other users may write to (mode 777"),
+                refused.getMessage());
+
+        Files.setAttribute(shared, "unix:mode", 01777);
+        try (Forwarder appender = Forwarder.startAppender(config)) {
+            assertTrue(
+                    appender.publish(DataType.CHAT_INFERENCE, "{\"id\":\"b\"}").accepted());
+        }
+    }
 }
