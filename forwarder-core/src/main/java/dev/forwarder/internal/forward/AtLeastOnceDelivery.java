@@ -44,7 +44,11 @@ final class AtLeastOnceDelivery implements Delivery {
             SpoolMessages messages,
             Settler settler,
             ForwarderWiring wiring) {
-        this.window = new DeliveryWindow(ProducerSettings.inFlightWindow(kafka), wiring.observer(), wiring.nanoClock());
+        this.window = new DeliveryWindow(
+                ProducerSettings.inFlightWindow(kafka),
+                ProducerSettings.inFlightBytes(kafka),
+                wiring.observer(),
+                wiring.nanoClock());
         this.connection = connection;
         this.reader = reader;
         this.messages = messages;

@@ -36,6 +36,11 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 final class DeliveryWindow {
 
     private final int capacity;
+    /** Bytes of records the window may hold (one record more at most: it is never full while empty). */
+    private final long maxBytes;
+    /** Bytes of the records in the window (payload and key). */
+    private long bytes;
+
     private final DeliveryObserver observer;
     private final LongSupplier nanoClock;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
@@ -47,8 +52,9 @@ final class DeliveryWindow {
     private volatile boolean resendNeeded;
 
     /** @param nanoClock the agent's clock, read by callbacks to stamp when an attempt completed */
-    DeliveryWindow(int capacity, DeliveryObserver observer, LongSupplier nanoClock) {
+    DeliveryWindow(int capacity, long maxBytes, DeliveryObserver observer, LongSupplier nanoClock) {
         this.capacity = capacity;
+        this.maxBytes = maxBytes;
         this.observer = observer;
         this.nanoClock = nanoClock;
     }
@@ -60,6 +66,9 @@ final class DeliveryWindow {
         final SpoolRecord.Entry entry;
 
         final String orderKey;
+        /** What the record takes in the window: payload and key. */
+        final int bytes;
+
         private Attempt attempt;
         /** The earlier slot of the same key this one waits for, while held; else null. */
         private Slot waitsFor;
@@ -69,6 +78,7 @@ final class DeliveryWindow {
         private Slot(long index, SpoolRecord.Entry entry) {
             this.index = index;
             this.entry = entry;
+            this.bytes = recordBytes(entry);
             this.orderKey = entry == null || entry.keyBytes() == null
                     ? null
                     : entry.type().ordinal() + ":" + new String(entry.keyBytes(), StandardCharsets.UTF_8);
@@ -174,8 +184,21 @@ final class DeliveryWindow {
         }
     }
 
+    /** Full: batch_size x 5 records, or half the producer's buffer.memory of them (a record more at most). */
     boolean full() {
-        return slots.size() >= capacity;
+        return slots.size() >= capacity || (bytes >= maxBytes && !slots.isEmpty());
+    }
+
+    /** Bytes of the records in the window. */
+    long bytes() {
+        return bytes;
+    }
+
+    static int recordBytes(SpoolRecord.Entry entry) {
+        if (entry == null) {
+            return 0;
+        }
+        return entry.payload().length + (entry.keyBytes() == null ? 0 : entry.keyBytes().length);
     }
 
     int size() {
@@ -193,6 +216,7 @@ final class DeliveryWindow {
     Attempt add(SpoolRecord.Entry entry, long nowNanos, Object producer) {
         Slot slot = new Slot(entry.index(), entry);
         slots.addLast(slot);
+        bytes += slot.bytes;
         if (slot.orderKey != null) {
             Slot before = lastOfKey.put(slot.orderKey, slot);
             if (before != null && !before.releasesFollowers()) {
@@ -220,6 +244,7 @@ final class DeliveryWindow {
 
     private void left(Slot slot) {
         slot.gone = true;
+        bytes -= slot.bytes;
         if (slot.orderKey != null && lastOfKey.get(slot.orderKey) == slot) {
             lastOfKey.remove(slot.orderKey);
         }

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code delivery = exactly_once}: records go in Kafka transactions that also write the spool position
  * ({@code {prefix}_forwarder_positions}, key = source id), so a record's write and the position past it
  * commit together; records settle at the commit. A transaction commits once it holds {@code batch_size}
- * records or {@code linger_ms} passed since its first (at once when draining and caught up).
+ * records, or records taking half the producer's {@code buffer.memory}, or {@code linger_ms} passed since
+ * its first (at once when draining and caught up).
  *
  * <p>A new producer calls {@code initTransactions} (which ends a transaction an earlier producer of the
  * transactional id left open), then reads Kafka's committed position: forwarding resumes right after it, and
@@ -46,6 +47,9 @@ final class ExactlyOnceDelivery implements Delivery {
     private final LongSupplier nanoClock;
     private final String positionsTopic;
     private final int batchSize;
+    /** A transaction commits once its records take this many bytes, whatever their count. */
+    private final long maxTransactionBytes;
+
     private final long lingerNanos;
     private final long transactionTimeoutNanos;
     /** Records this process dead-lettered in a transaction that was then aborted: not sent again. */
@@ -82,6 +86,7 @@ final class ExactlyOnceDelivery implements Delivery {
         this.nanoClock = wiring.nanoClock();
         this.positionsTopic = kafka.positionsTopic();
         this.batchSize = kafka.batchSize();
+        this.maxTransactionBytes = ProducerSettings.inFlightBytes(kafka);
         this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(kafka.lingerMs());
         this.transactionTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(ProducerSettings.transactionTimeoutMs(kafka));
     }
@@ -182,7 +187,7 @@ final class ExactlyOnceDelivery implements Delivery {
             }
             txn.resent();
         }
-        while (txn.size() < batchSize && txn.failure() == null) {
+        while (!txnFull() && txn.failure() == null) {
             SpoolRecord.Entry entry = reader.next(now);
             if (entry == null) {
                 caughtUp = true;
@@ -201,11 +206,15 @@ final class ExactlyOnceDelivery implements Delivery {
         if (txn.failure() != null) {
             return failTransaction(now).plus(work);
         }
-        if (!txn.isEmpty()
-                && (txn.size() >= batchSize || now - txn.startNanos() >= lingerNanos || (draining && caughtUp))) {
+        if (!txn.isEmpty() && (txnFull() || now - txn.startNanos() >= lingerNanos || (draining && caughtUp))) {
             return commit(now).plus(work);
         }
         return Outcome.work(work);
+    }
+
+    /** batch_size records, or half the producer's buffer.memory of them (one record more at most). */
+    private boolean txnFull() {
+        return txn.size() >= batchSize || txn.bytes() >= maxTransactionBytes;
     }
 
     private void begin() {

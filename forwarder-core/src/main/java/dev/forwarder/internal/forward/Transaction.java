@@ -84,6 +84,9 @@ final class Transaction {
     record Failure(Item item, Exception error) {}
 
     private final List<Item> items = new ArrayList<>();
+    /** Bytes of the items' records (payload and key). */
+    private long bytes;
+
     private final AtomicReference<Failure> failure = new AtomicReference<>();
     private State state = State.EMPTY;
     private long startNanos;
@@ -115,6 +118,7 @@ final class Transaction {
         }
         Item item = new Item(this, index, entry);
         items.add(item);
+        bytes += DeliveryWindow.recordBytes(entry);
         return item;
     }
 
@@ -124,6 +128,11 @@ final class Transaction {
 
     int size() {
         return items.size();
+    }
+
+    /** Bytes of the items' records (payload and key). */
+    long bytes() {
+        return bytes;
     }
 
     boolean isEmpty() {
@@ -190,6 +199,10 @@ final class Transaction {
             throw new IllegalStateException("transaction: cannot forget records of an open transaction");
         }
         items.removeIf(item -> item.index < index);
+        bytes = 0;
+        for (Item item : items) {
+            bytes += DeliveryWindow.recordBytes(item.entry);
+        }
         if (items.isEmpty()) {
             clear();
         }
@@ -198,6 +211,7 @@ final class Transaction {
     /** Committed (or given up): empty for the next transaction. */
     void clear() {
         items.clear();
+        bytes = 0;
         failure.set(null);
         to(State.EMPTY);
     }

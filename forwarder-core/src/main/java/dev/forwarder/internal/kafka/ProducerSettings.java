@@ -48,6 +48,29 @@ public final class ProducerSettings {
         return kafka.batchSize() * MAX_IN_FLIGHT_REQUESTS;
     }
 
+    /**
+     * Bytes of records (payload and key) the forwarder may have sent and not yet acknowledged, or hold in one
+     * open transaction: half the producer's {@code buffer.memory}, so that the records it holds for a resend
+     * stay a bounded part of the heap whatever their size, and {@code send()} does not wait for buffer space
+     * that the window itself took (partly filled batches take a whole {@code batch.size} each).
+     */
+    public static long inFlightBytes(ForwarderConfig.Kafka kafka) {
+        return bufferMemory(kafka) / 2;
+    }
+
+    /** The producer's buffer.memory: as set under {@code kafka.producer}, else 64 batches, at least 32 MiB. */
+    static long bufferMemory(ForwarderConfig.Kafka kafka) {
+        String configured = kafka.producer().get(ProducerConfig.BUFFER_MEMORY_CONFIG);
+        if (configured != null) {
+            try {
+                return Long.parseLong(configured.trim());
+            } catch (NumberFormatException e) {
+                // the producer refuses it, naming the key, when it is built
+            }
+        }
+        return Math.max(32L << 20, 64L * batchBytes(kafka));
+    }
+
     /** Kafka's batch.size: batch_size x 1 KiB, within 16 KiB..1 MiB. */
     public static int batchBytes(ForwarderConfig.Kafka kafka) {
         return (int) Math.min(1L << 20, Math.max(16 << 10, (long) kafka.batchSize() * ASSUMED_RECORD_BYTES));
@@ -86,6 +109,7 @@ public final class ProducerSettings {
         // Room for a full batch in every partition of the three topics several times over, so that a
         // broker outage fills the in-flight window before it exhausts the producer's buffer.
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32L << 20, 64L * batchBytes));
+        // (kafka.producer below may set it otherwise: bufferMemory reads the same)
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(

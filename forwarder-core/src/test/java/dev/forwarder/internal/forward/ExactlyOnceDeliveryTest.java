@@ -140,8 +140,12 @@ class ExactlyOnceDeliveryTest {
     }
 
     private ForwarderAgent agent() {
+        return agent("batch_size = 4");
+    }
+
+    private ForwarderAgent agent(String settings) {
         ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { delivery = exactly_once,"
-                        + " batch_size = 4, linger_ms = 100, spool.dir = \"" + dir.resolve("spool") + "\" }")
+                        + " linger_ms = 100, spool.dir = \"" + dir.resolve("spool") + "\", " + settings + " }")
                 .kafka();
         ForwarderAgent agent = new ForwarderAgent(
                 spool,
@@ -209,6 +213,26 @@ class ExactlyOnceDeliveryTest {
         assertEquals(indexes.get(2), checkpoint.read());
         assertEquals(3, agent.delivered());
         assertEquals(1, p.commitCount());
+    }
+
+    /**
+     * A transaction holds its records until the commit, for a resend: bounded in bytes too (half the
+     * producer's buffer.memory), not only by batch_size. Before, 12 records of about 400 bytes went into
+     * one transaction of 5 KB under a bound of 1,000 bytes.
+     */
+    @Test
+    void aTransactionCommitsOnceItsRecordsTakeHalfTheProducersBufferMemory() {
+        String big = ",\"input\":\"" + "x".repeat(400) + "\"";
+        append(big, big, big, big, big, big, big, big, big, big, big, big);
+        ForwarderAgent agent = agent("batch_size = 100, producer { \"buffer.memory\" = \"2000\" }");
+        cycles(agent, 8);
+        TransactionalProducer p = producers.get(0);
+        assertEquals(
+                List.of(indexes.get(2), indexes.get(5), indexes.get(8), indexes.get(11)),
+                p.committedPositions(),
+                "four transactions of three records (1,200 bytes each, over 1,000), none waiting for linger_ms");
+        assertEquals(12, p.committedRecords().size());
+        assertEquals(12, agent.delivered());
     }
 
     @Test

@@ -35,6 +35,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -114,8 +115,12 @@ class ForwarderAgentTest {
     }
 
     private ForwarderAgent loop() {
-        ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 4,"
-                        + " spool.dir = \"" + dir.resolve("spool") + "\" }")
+        return loop("batch_size = 4");
+    }
+
+    private ForwarderAgent loop(String settings) {
+        ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { spool.dir = \""
+                        + dir.resolve("spool") + "\", " + settings + " }")
                 .kafka();
         SpaceGuard room = SpaceGuard.measuredByCaller(spool, 1L << 30, 1 << 20, () -> 1L << 40);
         SpaceGuard deadLetterRoom = SpaceGuard.measuredByCaller(deadLetters, 1L << 30, 1 << 20, () -> 1L << 40);
@@ -409,6 +414,153 @@ class ForwarderAgentTest {
         assertEquals(indexes.get(2), checkpoint.read());
         assertEquals(3, loop.delivered());
         assertEquals(0, loop.deadLettered());
+    }
+
+    /**
+     * The records sent and not yet acknowledged are held for a resend: bounded in bytes (half the producer's
+     * buffer.memory) as well as by count. Before, all 20 records of about 400 bytes were in flight under a
+     * bound of 1,000 bytes (a window of 500 records).
+     */
+    @Test
+    void theInFlightWindowIsBoundedByBytesToo() {
+        for (int i = 0; i < 20; i++) {
+            byte[] json =
+                    ("{\"id\":\"r" + i + "\",\"input\":\"" + "x".repeat(400) + "\"}").getBytes(StandardCharsets.UTF_8);
+            indexes.add(
+                    spool.append(DataType.CHAT_INFERENCE, 0, ("r" + i).getBytes(StandardCharsets.UTF_8), json, null));
+        }
+        ForwarderAgent loop = loop("batch_size = 100, producer { \"buffer.memory\" = \"2000\" }");
+        cycles(loop, 3);
+        CapturingProducer p = producers.get(0);
+        assertEquals(3, p.sent.size(), "three records of over 400 bytes fill a window of 1,000 bytes");
+        for (int i = 0; i < 3; i++) {
+            p.ack(i);
+        }
+        cycles(loop, 3);
+        assertEquals(6, p.sent.size(), "room again once they were acknowledged");
+        for (int round = 0; p.sent.size() < 20 && round < 20; round++) {
+            for (int i = 0; i < p.sent.size(); i++) {
+                p.ack(i);
+            }
+            cycles(loop, 2);
+        }
+        for (int i = 0; i < p.sent.size(); i++) {
+            p.ack(i);
+        }
+        cycles(loop, 2);
+        assertEquals(20, p.sent.size());
+        assertEquals(indexes.get(19), checkpoint.read());
+        assertEquals(20, loop.delivered());
+    }
+
+    /**
+     * A batch larger than the topic's segment.bytes is refused whole (the producer splits only batches over
+     * max.message.bytes): its records are not at fault, so they wait for the topic to be fixed instead of
+     * going to the dead-letter spool.
+     */
+    @Test
+    void aBatchLargerThanTheTopicsSegmentStallsInsteadOfDeadLettering() {
+        append(3);
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        for (int i = 0; i < 3; i++) {
+            p.fail(
+                    i,
+                    new RecordBatchTooLargeException("Message batch size is 1100000 bytes in append to partition"
+                            + " t-0, which exceeds the maximum configured segment size of 1048576."));
+        }
+        cycles(loop, 1);
+        assertEquals(State.BACKING_OFF, loop.state());
+        assertEquals(0, loop.deadLettered(), "a topic's segment.bytes is not the records' fault");
+        assertTrue(loop.lastError().contains("segment.bytes"), loop.lastError());
+
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        cycles(loop, 2);
+        assertEquals(6, p.sent.size(), "all three sent again");
+        for (int i = 3; i < 6; i++) {
+            p.ack(i);
+        }
+        cycles(loop, 1);
+        assertEquals(indexes.get(2), checkpoint.read());
+        assertEquals(3, loop.delivered());
+        assertEquals(0, loop.deadLettered());
+    }
+
+    /**
+     * A topic refusal wrapped in a KafkaException is still a topic refusal: waited out with the same producer
+     * and said so. Before, only the outer exception was classed: a producer failure, so the producer was
+     * replaced and the cause went unsaid.
+     */
+    @Test
+    void aTopicRefusalWrappedInAKafkaExceptionIsWaitedOutWithTheSameProducer() {
+        append(2);
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        for (int i = 0; i < 2; i++) {
+            p.fail(
+                    i,
+                    new KafkaException(
+                            "send failed", new TopicAuthorizationException("Not authorized to access topics")));
+        }
+        cycles(loop, 1);
+        assertEquals(State.BACKING_OFF, loop.state());
+        assertTrue(loop.lastError().contains("refuses the topic"), loop.lastError());
+        assertTrue(loop.lastError().contains("caused by TopicAuthorizationException"), loop.lastError());
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(150));
+        cycles(loop, 2);
+        assertEquals(1, producers.size(), "the producer is not at fault");
+        assertEquals(4, p.sent.size());
+        p.ack(2);
+        p.ack(3);
+        cycles(loop, 1);
+        assertEquals(2, loop.delivered());
+    }
+
+    /**
+     * A wrapped failure is classed by its cause (a topic refusal inside a KafkaException stalls, it does not
+     * replace the producer), but a record fault inside one is another record's: the producer wraps the first
+     * failure into the failures of the records sent after it, and only the record at fault is dead-lettered.
+     */
+    @Test
+    void aWrappedFailureIsClassedByItsCauseAndAnotherRecordsFaultIsNotThisOnes() {
+        append(3);
+        ForwarderAgent loop = loop();
+        cycles(loop, 2);
+        CapturingProducer p = producers.get(0);
+        RecordTooLargeException tooLarge = new RecordTooLargeException("the message is 2000000 bytes");
+        p.fail(0, tooLarge);
+        p.fail(
+                1,
+                new KafkaException(
+                        "Cannot perform send because at least one previous transactional or idempotent request has failed"
+                                + " with errors.",
+                        tooLarge));
+        p.fail(
+                2,
+                new KafkaException("send failed", new TopicAuthorizationException("Not authorized to access topics")));
+        cycles(loop, 1);
+        assertEquals(1, loop.deadLettered(), "only the record at fault");
+        assertEquals(List.of(indexes.get(0)), deadLettered);
+        assertEquals(State.BACKING_OFF, loop.state());
+
+        // The producer is in error (it said so for record 1): a new one sends records 1 and 2 again.
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        cycles(loop, 3);
+        assertEquals(2, producers.size(), "the failed producer was replaced");
+        CapturingProducer next = producers.get(1);
+        assertEquals(
+                List.of("r1", "r2"),
+                next.sent.stream()
+                        .map(r -> new String(r.key(), StandardCharsets.UTF_8))
+                        .toList());
+        next.ack(0);
+        next.ack(1);
+        cycles(loop, 1);
+        assertEquals(indexes.get(2), checkpoint.read());
+        assertEquals(2, loop.delivered());
+        assertEquals(1, loop.deadLettered());
     }
 
     @Test
