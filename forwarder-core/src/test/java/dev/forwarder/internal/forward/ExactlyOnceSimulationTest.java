@@ -130,7 +130,7 @@ class ExactlyOnceSimulationTest {
             this.kafka = ForwarderConfig.parse("gateway.observability.kafka { delivery = exactly_once, batch_size = "
                             + (1 + rnd.nextInt(6)) + ", linger_ms = " + rnd.nextInt(20) + ", spool { dir = \"" + dir
                             + "\", on_full = " + onFull.name().toLowerCase() + ", checkpoint_interval_ms = "
-                            + (100 + rnd.nextInt(1000)) + " } }")
+                            + (100 + rnd.nextInt(1000)) + " }" + SimulationHarness.smallBufferMemory(seed) + " }")
                     .kafka();
             deadLetterSpool =
                     new Spool(dir.resolve("dead-letter"), spoolSettings().rollBytes(0));

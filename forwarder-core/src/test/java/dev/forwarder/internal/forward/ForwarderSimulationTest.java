@@ -151,7 +151,8 @@ class ForwarderSimulationTest {
                             + ", spool { dir = \"" + dir + "\", on_full = "
                             + onFull.name().toLowerCase()
                             + (onFull == ForwarderConfig.OnFull.BLOCK ? ", block_timeout_ms = 10" : "")
-                            + ", checkpoint_interval_ms = " + (100 + rnd.nextInt(1000)) + " } }")
+                            + ", checkpoint_interval_ms = " + (100 + rnd.nextInt(1000)) + " }"
+                            + SimulationHarness.smallBufferMemory(seed) + " }")
                     .kafka();
             disk = new DiskImage(dir);
             open();

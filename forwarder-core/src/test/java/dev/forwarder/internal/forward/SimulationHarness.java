@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,17 @@ final class SimulationHarness {
     }
 
     private SimulationHarness() {}
+
+    /**
+     * For a third of the seeds, a producer {@code buffer.memory} of 600 to 3,000 bytes, so that the window's
+     * (and a transaction's) bound in bytes, half of it, fills at 1 to 6 records of the simulation's 50 to 450
+     * bytes, before the bound in records does; empty otherwise. Drawn from a generator of its own, so that the
+     * rest of each seed's run stays what it was.
+     */
+    static String smallBufferMemory(long seed) {
+        Random own = new Random(~seed);
+        return own.nextInt(3) == 0 ? ", producer { \"buffer.memory\" = \"" + (600 + own.nextInt(2401)) + "\" }" : "";
+    }
 
     /**
      * Runs {@code -Dsim.seed} alone if given, else seeds 1 to {@code seeds}, each on a thread of its own (Chronicle
