@@ -239,18 +239,31 @@ final class HttpIngest implements AutoCloseable {
         String contentType = Optional.ofNullable(request.getHeaders().get(HttpHeader.CONTENT_TYPE))
                 .orElse("");
         boolean ndjson = contentType.startsWith("application/x-ndjson");
-        List<Line> records = ndjson ? lines(body) : List.of(new Line(1, body));
+        if (ndjson) {
+            long lines = lineCount(body);
+            long maxLines = maxLines(settings.maxBodyBytes());
+            if (lines > maxLines) {
+                reply(
+                        response,
+                        callback,
+                        413,
+                        error("body of " + lines + " lines is over the limit of " + maxLines + " lines (one per "
+                                + BYTES_PER_LINE + " bytes of forwarder.http.max_body_bytes): each record held"
+                                + " for its check and append costs the heap a few dozen bytes besides itself;"
+                                + " send fewer, larger records a body"));
+                return;
+            }
+        }
+        // All or nothing: every record is checked before any is appended.
+        List<byte[]> records = new ArrayList<>();
+        String refusal = ndjson ? checkLines(dataType, body, records) : checkOne(dataType, body, records);
+        if (refusal != null) {
+            reply(response, callback, 400, error(refusal));
+            return;
+        }
         if (records.isEmpty()) {
             reply(response, callback, 400, error("the body holds no record"));
             return;
-        }
-        // All or nothing: every record is checked before any is appended.
-        for (Line line : records) {
-            Optional<String> invalid = forwarder.check(dataType, line.bytes());
-            if (invalid.isPresent()) {
-                reply(response, callback, 400, error((ndjson ? "line " + line.number() + ": " : "") + invalid.get()));
-                return;
-            }
         }
         String key = request.getHeaders().get(IDEMPOTENCY_KEY);
         IdempotencyKeys.Proceed claim = null;
@@ -281,10 +294,7 @@ final class HttpIngest implements AutoCloseable {
             claim = (IdempotencyKeys.Proceed) taken;
         }
         int from = claim == null ? 0 : claim.from();
-        List<byte[]> todo = new ArrayList<>(records.size() - from);
-        for (Line line : records.subList(from, records.size())) {
-            todo.add(line.bytes());
-        }
+        List<byte[]> todo = records.subList(from, records.size());
         // All or nothing: room for the whole body is taken before its first line is appended.
         List<PublishResult> results = forwarder.publishAll(dataType, todo);
         int appended = from;
@@ -345,25 +355,74 @@ final class HttpIngest implements AutoCloseable {
         return given != null && MessageDigest.isEqual(expectedAuthorization, given.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** One line of an NDJSON body, numbered from 1 as an editor shows it. */
-    private record Line(int number, byte[] bytes) {}
+    /**
+     * An NDJSON body may hold one line per this many bytes of {@code max_body_bytes} (163,840 lines for 10
+     * MiB): each record held from its check to its append costs the heap its copy, a reference and its result
+     * (about 60 bytes besides itself), so that a body of millions of tiny lines would take many times its size
+     * (8 MiB of "{}" lines ran a 96 MiB heap out of memory).
+     */
+    static final int BYTES_PER_LINE = 64;
 
-    /** The non-blank lines of an NDJSON body. */
-    private static List<Line> lines(byte[] body) {
-        List<Line> lines = new ArrayList<>();
+    static long maxLines(long maxBodyBytes) {
+        return Math.max(1, maxBodyBytes / BYTES_PER_LINE);
+    }
+
+    /** Lines of a body: its line feeds, and one more if it does not end with one. */
+    private static long lineCount(byte[] body) {
+        long lines = 0;
+        for (byte b : body) {
+            if (b == '\n') {
+                lines++;
+            }
+        }
+        return body.length > 0 && body[body.length - 1] != '\n' ? lines + 1 : lines;
+    }
+
+    /** Checks a one-record body; adds it to {@code out} if valid, else returns why not. */
+    private String checkOne(DataType dataType, byte[] body, List<byte[]> out) {
+        Optional<String> invalid = forwarder.check(dataType, body);
+        if (invalid.isPresent()) {
+            return invalid.get();
+        }
+        out.add(body);
+        return null;
+    }
+
+    /**
+     * Checks the non-blank lines of an NDJSON body in order, adding each valid one to {@code out}; returns why
+     * the first invalid one is not (naming its line, numbered from 1 as an editor shows it), or null. A line is
+     * kept only once it passed its check: an invalid line costs nothing after it.
+     */
+    private String checkLines(DataType dataType, byte[] body, List<byte[]> out) {
         int start = 0;
         int number = 1;
         for (int i = 0; i <= body.length; i++) {
             if (i == body.length || body[i] == '\n') {
                 int end = i > start && body[i - 1] == '\r' ? i - 1 : i;
-                if (!new String(body, start, end - start, StandardCharsets.UTF_8).isBlank()) {
-                    lines.add(new Line(number, Arrays.copyOfRange(body, start, end)));
+                if (!blank(body, start, end)) {
+                    byte[] line = Arrays.copyOfRange(body, start, end);
+                    Optional<String> invalid = forwarder.check(dataType, line);
+                    if (invalid.isPresent()) {
+                        return "line " + number + ": " + invalid.get();
+                    }
+                    out.add(line);
                 }
                 start = i + 1;
                 number++;
             }
         }
-        return lines;
+        return null;
+    }
+
+    /** Whether {@code body[start, end)} is JSON whitespace only (spaces, tabs, carriage returns). */
+    private static boolean blank(byte[] body, int start, int end) {
+        for (int i = start; i < end; i++) {
+            byte b = body[i];
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void discardAtMost(InputStream in, long limit) throws IOException {

@@ -3,6 +3,7 @@ package dev.forwarder.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -382,6 +383,48 @@ class AppIT {
         Process bad = command(dir, "redrive", "--config", config.toString(), "--type", "feedback");
         assertEquals(2, bad.waitFor());
         assertTrue(Files.readString(dir.resolve("command.log")).contains("unknown data type \"feedback\""));
+    }
+
+    /**
+     * An NDJSON body of many short lines must not take many times its size in heap: a process with a 96 MiB
+     * heap answers 8 MiB of 2.8 million "{}" lines (each one passes the current check) with 413 naming the
+     * line limit, and goes on taking records. Before, every line was copied into an object of its own, with a
+     * result each (about 25 times the body): the process ran out of memory (500).
+     */
+    @Test
+    void aBodyOfMillionsOfShortLinesIsRefusedBeforeItTakesManyTimesItsSizeInHeap(@TempDir Path dir) throws Exception {
+        int port = freePort();
+        Path file = dir.resolve("forwarder.conf");
+        Files.writeString(
+                file,
+                "gateway.observability.kafka {\n"
+                        + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
+                        + "  startup.require_connection = false\n"
+                        + "  spool { dir = \"" + dir.resolve("spool") + "\", drain_timeout_ms = 500 }\n"
+                        + "}\n"
+                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8MiB,"
+                        + " max_concurrent = 1 }\n");
+        App app = start(file, port, dir.resolve("app.log"), List.of("-Xmx96m"));
+        try {
+            String lines = "{}\n".repeat((8 << 20) / 3);
+            HttpResponse<String> r = post(app, "chat_inference", "application/x-ndjson", lines, TOKEN);
+            if (r.statusCode() != 413) {
+                String log = Files.readString(dir.resolve("app.log"));
+                fail(r.statusCode() + " " + r.body() + "\n" + log.substring(Math.max(0, log.length() - 4000)));
+            }
+            assertTrue(
+                    JSON.readTree(r.body())
+                            .get("error")
+                            .asText()
+                            .startsWith("body of 2796202 lines is over the limit of 131072 lines"),
+                    r.body());
+            String one = new String(Golden.json(DataType.CHAT_INFERENCE), StandardCharsets.UTF_8);
+            HttpResponse<String> after = post(app, "chat_inference", "application/json", one, TOKEN);
+            assertEquals(202, after.statusCode(), after.body());
+        } finally {
+            stop(app);
+        }
+        assertTrue(!Files.readString(dir.resolve("app.log")).contains("OutOfMemoryError"), "ran out of heap");
     }
 
     @Test
