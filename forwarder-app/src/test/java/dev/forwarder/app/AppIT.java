@@ -61,6 +61,19 @@ class AppIT {
                 .writeTo(dir.resolve("forwarder.conf"));
     }
 
+    /** A configuration whose Kafka is away (nothing listens there), with more spool and HTTP settings. */
+    private static Path kafkaAwayConfig(Path dir, int port, String spool, String http) throws IOException {
+        return Files.writeString(
+                dir.resolve("forwarder.conf"),
+                "gateway.observability.kafka {\n"
+                        + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
+                        + "  startup.require_connection = false\n"
+                        + "  spool { dir = \"" + dir.resolve("spool") + "\", drain_timeout_ms = 500"
+                        + (spool.isEmpty() ? "" : ", " + spool) + " }\n"
+                        + "}\n"
+                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", " + http + " }\n");
+    }
+
     private static App start(Path config, int port, Path log, String... extra) throws Exception {
         return start(config, port, log, List.of(), extra);
     }
@@ -394,16 +407,7 @@ class AppIT {
     @Test
     void aBodyOfMillionsOfShortLinesIsRefusedBeforeItTakesManyTimesItsSizeInHeap(@TempDir Path dir) throws Exception {
         int port = freePort();
-        Path file = dir.resolve("forwarder.conf");
-        Files.writeString(
-                file,
-                "gateway.observability.kafka {\n"
-                        + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
-                        + "  startup.require_connection = false\n"
-                        + "  spool { dir = \"" + dir.resolve("spool") + "\", drain_timeout_ms = 500 }\n"
-                        + "}\n"
-                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 8MiB,"
-                        + " max_concurrent = 1 }\n");
+        Path file = kafkaAwayConfig(dir, port, "", "max_body_bytes = 8MiB, max_concurrent = 1");
         App app = start(file, port, dir.resolve("app.log"), List.of("-Xmx96m"));
         try {
             String lines = "{}\n".repeat((8 << 20) / 3);
@@ -430,17 +434,8 @@ class AppIT {
     @Test
     void aFullSpoolAnswers503WithRetryAfterAndSaysHowManyWereAccepted(@TempDir Path dir) throws Exception {
         int port = freePort();
-        Path file = dir.resolve("forwarder.conf");
-        // Kafka away (nothing listens there), so everything stays in a spool of the smallest size allowed.
-        Files.writeString(
-                file,
-                "gateway.observability.kafka {\n"
-                        + "  brokers = \"127.0.0.1:" + freePort() + "\"\n"
-                        + "  startup.require_connection = false\n"
-                        + "  spool { dir = \"" + dir.resolve("spool")
-                        + "\", max_bytes = 16MiB, drain_timeout_ms = 500 }\n"
-                        + "}\n"
-                        + "forwarder.http { port = " + port + ", token = \"" + TOKEN + "\", max_body_bytes = 4MiB }\n");
+        // Kafka away, so everything stays in a spool of the smallest size allowed.
+        Path file = kafkaAwayConfig(dir, port, "max_bytes = 16MiB", "max_body_bytes = 4MiB");
         App app = start(file, port, dir.resolve("app.log"));
         UUID run = UUID.randomUUID();
         String pad = "x".repeat(100_000);
