@@ -66,11 +66,10 @@
  * to {@code drop_oldest}. Each settlement is counted once, when the record leaves the window, in spool
  * order. The window holds at most {@code batch_size} x 5 records (the producer's in-flight limit with
  * idempotence), and at most half the producer's {@code buffer.memory} of their bytes; when it is full,
- * reading pauses. A failed send is sent again from the window, which keeps
- * the record's bytes: the spool is read once, and a record acknowledged once is never sent again by this
- * process. Per partition the producer keeps order for what it retries itself, but a send that fails back to
- * us is sent again later; so a record whose key has an earlier record still unacknowledged is held until
- * that one is settled.
+ * reading pauses. A failed send is sent again from the window, which keeps the record's bytes: the spool is
+ * read once, and a record acknowledged once is never sent again by this process. Per partition the producer
+ * keeps order for what it retries itself, but a send that fails back to us is sent again later; so a record
+ * whose key has an earlier record still unacknowledged is held until that one is settled.
  *
  * <p>The producer is replaced when it failed, when it kept a record until {@code delivery.timeout.ms}
  * (KAFKA-14359), or when it did not call back at all within {@code delivery.timeout.ms} +
@@ -81,7 +80,8 @@
  * Records are sent inside a Kafka transaction that also writes the spool position (key = the spool's source
  * id, value = the last index it carries) to the compacted {@code {prefix}_forwarder_positions}; the
  * transactional id is derived from the source id. A transaction commits at {@code batch_size} records, at
- * half the producer's {@code buffer.memory} of their bytes, or {@code linger_ms} after its first; its records settle at the commit, which is when the checkpoint moves.
+ * half the producer's {@code buffer.memory} of their bytes, or {@code linger_ms} after its first; its records
+ * settle at the commit, which is when the checkpoint moves.
  * Invariants:
  *
  * <ul>
