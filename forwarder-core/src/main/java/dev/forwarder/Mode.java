@@ -124,12 +124,12 @@ sealed interface Mode permits Mode.Disabled, Mode.WithSpool {
 
         @Override
         public long backlogRecords() {
-            return closed ? lastBacklog : opened.spool().countAfter(checkpoint());
+            return closed ? lastBacklog : opened.spool().query().countAfter(checkpoint());
         }
 
         @Override
         public long oldestUnforwardedAppendTimeMs() {
-            return closed ? lastOldest : opened.spool().appendTimeAfter(checkpoint());
+            return closed ? lastOldest : opened.spool().query().appendTimeAfter(checkpoint());
         }
 
         @Override
@@ -145,8 +145,8 @@ sealed interface Mode permits Mode.Disabled, Mode.WithSpool {
         @Override
         public void closeSpool() {
             long cp = checkpoint();
-            lastBacklog = opened.spool().countAfter(cp);
-            lastOldest = opened.spool().appendTimeAfter(cp);
+            lastBacklog = opened.spool().query().countAfter(cp);
+            lastOldest = opened.spool().query().appendTimeAfter(cp);
             lastDiskBytes = opened.spool().diskBytes();
             lastDeadLetterBytes = opened.deadLetters().diskBytes();
             lastCheckpoint = cp;

@@ -4,6 +4,7 @@ import dev.forwarder.internal.forward.DeadLetters;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
+import dev.forwarder.internal.spool.SpoolQuery;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,12 +82,12 @@ public final class SpoolInspector implements AutoCloseable {
 
     /** Records after the checkpoint. */
     public long backlog() throws IOException {
-        return spool.countAfter(checkpoint());
+        return spool.query().countAfter(checkpoint());
     }
 
     /** Append time (epoch ms) of the first record after the checkpoint, or -1 for none. */
     public long oldestUnforwardedAppendTimeMs() throws IOException {
-        return spool.appendTimeAfter(checkpoint());
+        return spool.query().appendTimeAfter(checkpoint());
     }
 
     /** Length of the spool's files (roll files are sparse: an upper bound of the disk they take). */
@@ -100,7 +101,7 @@ public final class SpoolInspector implements AutoCloseable {
             return 0;
         }
         try (Spool deadLetters = openSpool(dir.resolve("dead-letter"), keys)) {
-            return deadLetters.sealingKeysAfter(Checkpoint.NONE).values().stream()
+            return deadLetters.query().sealingKeysAfter(Checkpoint.NONE).values().stream()
                     .mapToLong(Long::longValue)
                     .sum();
         }
@@ -122,7 +123,7 @@ public final class SpoolInspector implements AutoCloseable {
     }
 
     private static void scan(Spool spool, Visitor visitor) {
-        spool.scan(new Spool.Visitor() {
+        spool.query().scan(new SpoolQuery.Visitor() {
             @Override
             public boolean record(SpoolRecord.Entry e) {
                 DeadLetter deadLetter = null;

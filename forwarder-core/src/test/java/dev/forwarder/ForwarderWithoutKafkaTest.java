@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,7 +93,7 @@ class ForwarderWithoutKafkaTest {
     /** Two forwarders in one JVM count their own records' ids that are not UUIDv7, not each other's. */
     @Test
     void twoForwardersInOneJvmCountOnlyTheirOwnIdsThatAreNotV7(@TempDir Path dir) throws Exception {
-        byte[] v4 = ("{\"id\":\"" + java.util.UUID.randomUUID() + "\",\"function_name\":\"f\",\"variant_name\":\"v\"}")
+        byte[] v4 = ("{\"id\":\"" + UUID.randomUUID() + "\",\"function_name\":\"f\",\"variant_name\":\"v\"}")
                 .getBytes(StandardCharsets.UTF_8);
         try (Forwarder a = Forwarder.start(config(dir.resolve("a"), "127.0.0.1:1"));
                 Forwarder b = Forwarder.start(config(dir.resolve("b"), "127.0.0.1:1"))) {

@@ -15,6 +15,7 @@ import dev.forwarder.testkit.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -53,7 +54,7 @@ class PoisonRecordIT {
             new Random(7).nextBytes(noise);
             String big =
                     "{\"id\":\"" + poisonId + "\",\"function_name\":\"f\",\"input\":{\"messages\":[{\"role\":\"user\","
-                            + "\"content\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}]}}";
+                            + "\"content\":\"" + Base64.getEncoder().encodeToString(noise) + "\"}]}}";
             PublishResult poison = forwarder.publish(DataType.CHAT_INFERENCE, big);
             assertTrue(poison.accepted());
             poisonIndex = poison.spoolIndex();

@@ -199,7 +199,7 @@ class SpoolEncryptionIT {
 
     private static Map<Long, Long> sealingKeys(Path spoolDir) throws IOException {
         try (Spool spool = new Spool(spoolDir)) {
-            return spool.sealingKeysAfter(Checkpoint.NONE);
+            return spool.query().sealingKeysAfter(Checkpoint.NONE);
         }
     }
 

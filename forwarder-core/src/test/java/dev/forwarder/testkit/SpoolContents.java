@@ -1,6 +1,7 @@
 package dev.forwarder.testkit;
 
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolQuery;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ public final class SpoolContents {
 
     public static List<SpoolRecord.Entry> of(Spool spool) {
         List<SpoolRecord.Entry> entries = new ArrayList<>();
-        spool.scan(new Spool.Visitor() {
+        spool.query().scan(new SpoolQuery.Visitor() {
             @Override
             public boolean record(SpoolRecord.Entry entry) {
                 return entries.add(entry);

@@ -6,6 +6,7 @@ import dev.forwarder.internal.kafka.Positions;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Checkpoint;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolIdentity;
 import dev.forwarder.internal.spool.SpoolReader;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.util.HashSet;
@@ -101,7 +102,8 @@ final class ExactlyOnceDelivery implements Delivery {
         try {
             connection.producer().initTransactions();
             long committed = wiring.positions().read(spool.sourceId());
-            Spool.CopiedFrom copiedFrom = committed == Positions.NONE ? spool.copiedFrom() : null;
+            SpoolIdentity.CopiedFrom copiedFrom =
+                    committed == Positions.NONE ? spool.identity().copiedFrom() : null;
             if (copiedFrom != null) {
                 // A copy, before its first commit: what the original committed of the records both hold is sent.
                 long original = wiring.positions().read(copiedFrom.sourceId());

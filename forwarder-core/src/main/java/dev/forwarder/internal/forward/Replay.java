@@ -8,6 +8,7 @@ import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolKeys;
+import dev.forwarder.internal.spool.SpoolQuery;
 import dev.forwarder.internal.spool.SpoolRecord;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ public final class Replay {
         try (Spool spool = new Spool(dir).sealWith(keys(kafka));
                 Producer<byte[], byte[]> producer = new KafkaProducer<>(ProducerSettings.producer(kafka))) {
             Header source = KafkaMessages.sourceIdHeader(spool.sourceId());
-            spool.scan(new Spool.Visitor() {
+            spool.query().scan(new SpoolQuery.Visitor() {
                 @Override
                 public boolean record(SpoolRecord.Entry e) {
                     if (e.appendTimeMs() < from || e.appendTimeMs() >= to || (type != null && e.type() != type)) {

@@ -39,7 +39,7 @@ final class SourceFork {
         if (cp == Checkpoint.NONE || last >= cp) {
             return;
         }
-        long gap = spool.indexGap(last, cp);
+        long gap = spool.query().indexGap(last, cp);
         if (spool.appendsAbove(cp)) {
             // The machine restarted and appends moved on above every index handed out before: none is reused.
             LOG.error(
@@ -87,7 +87,7 @@ final class SourceFork {
     private UUID renew() {
         UUID old = spool.sourceId();
         try {
-            spool.newSourceId();
+            spool.identity().newSourceId();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a new source id in " + spool.dir(), e);
         }

@@ -70,8 +70,8 @@ public final class OpenSpool implements AutoCloseable {
                                     .rollBytes(rollBytes(settings.maxBytes()))
                                     .blockSize(blockSize)
                                     .syncEveryRecord(settings.sync() == ForwarderConfig.SyncPolicy.EVERY_RECORD)));
-            Spool.Prepared prepared = spool.prepareForAppends(forward, Spool.bootId());
-            Spool.CopiedFrom copy = prepared.copiedFrom();
+            Spool.Prepared prepared = spool.prepareForAppends(forward, SpoolIdentity.bootId());
+            SpoolIdentity.CopiedFrom copy = prepared.copiedFrom();
             if (copy != null) {
                 LOG.warn(
                         "spool {} is a copy (it was created in another directory or on another disk) of spool {}: it"
@@ -163,7 +163,7 @@ public final class OpenSpool implements AutoCloseable {
      * start fails, naming the keys that are missing, and nothing in the spool is touched.
      */
     private static void refuseRecordsWithoutTheirKey(Spool spool, long checkpoint, SpoolKeys keys) {
-        Map<Long, Long> sealing = spool.sealingKeysAfter(checkpoint);
+        Map<Long, Long> sealing = spool.query().sealingKeysAfter(checkpoint);
         List<String> missing = new ArrayList<>();
         long count = 0;
         for (Map.Entry<Long, Long> e : sealing.entrySet()) {

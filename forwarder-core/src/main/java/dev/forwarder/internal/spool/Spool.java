@@ -3,30 +3,13 @@ package dev.forwarder.internal.spool;
 import dev.forwarder.DataType;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
-import net.openhft.chronicle.queue.ExcerptTailer;
-import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.impl.StoreFileListener;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
@@ -57,7 +40,7 @@ public final class Spool implements AutoCloseable {
 
     private final Path dir;
     private final SingleChronicleQueue queue;
-    private volatile UUID sourceId;
+    private final SpoolIdentity identity;
     private final boolean syncEveryRecord;
     /** Roll to a new file once the current one holds this many bytes (0: by time only). */
     private final long rollBytes;
@@ -133,7 +116,7 @@ public final class Spool implements AutoCloseable {
         OwnerOnly.directory(dir);
         OwnerOnly.tree(dir);
         OwnerOnly.directory(dir.resolve("queue"));
-        this.sourceId = readOrCreateSourceId(dir);
+        this.identity = new SpoolIdentity(dir);
         this.clock =
                 new RollClock(dir, settings.wallClock() != null ? settings.wallClock() : System::currentTimeMillis);
         this.cycleMark = SharedCounter.open(dir.resolve("cycle-mark"));
@@ -185,7 +168,17 @@ public final class Spool implements AutoCloseable {
     }
 
     public UUID sourceId() {
-        return sourceId;
+        return identity.sourceId();
+    }
+
+    /** The small files that keep its records' identities unique: source id, home, boot. */
+    public SpoolIdentity identity() {
+        return identity;
+    }
+
+    /** Read-only questions about the records (for tools, metrics and start-up), each with a reader of its own. */
+    public SpoolQuery query() {
+        return new SpoolQuery(this);
     }
 
     /**
@@ -300,11 +293,7 @@ public final class Spool implements AutoCloseable {
      *     appended to)
      */
     public long moveOnAfterRestart(String bootId) throws IOException {
-        Path file = dir.resolve("boot-id");
-        String last = Files.exists(file)
-                ? Files.readString(file, StandardCharsets.UTF_8).trim()
-                : null;
-        if (bootId != null && bootId.equals(last)) {
+        if (!identity.bootChanged(bootId)) {
             return -1;
         }
         int newest = queue.lastCycle();
@@ -312,95 +301,25 @@ public final class Spool implements AutoCloseable {
         if (above > 0) {
             clock.atLeast(cycleStartMs(above));
         }
-        if (bootId != null) {
-            writeForced(file, bootId);
-        }
+        identity.recordBoot(bootId);
         return above > 0 ? above : -1;
     }
 
     /** What {@link #prepareForAppends} did. */
-    public record Prepared(CopiedFrom copiedFrom, long movedToCycle) {}
+    public record Prepared(SpoolIdentity.CopiedFrom copiedFrom, long movedToCycle) {}
 
     /**
      * What a process does to the spool it opened before its first append, so that no record identity is ever
      * handed out twice: the forwarding process takes a source id of its own if this is a copy
-     * ({@link #adoptIfCopied}), and every appending process moves appends on after a restart of the machine
-     * ({@link #moveOnAfterRestart}). The product's open and the simulations call this one method.
+     * ({@link SpoolIdentity#adoptIfCopied}), and every appending process moves appends on after a restart of
+     * the machine ({@link #moveOnAfterRestart}). The product's open and the simulations call this one method.
      *
      * @param forwarding whether this process forwards the spool (holds its lock)
-     * @param bootId     this boot's id, {@link #bootId()} but in simulations
+     * @param bootId     this boot's id, {@link SpoolIdentity#bootId()} but in simulations
      */
     public Prepared prepareForAppends(boolean forwarding, String bootId) throws IOException {
-        CopiedFrom copy = forwarding ? adoptIfCopied() : null;
+        SpoolIdentity.CopiedFrom copy = forwarding ? identity.adoptIfCopied(lastIndex()) : null;
         return new Prepared(copy, moveOnAfterRestart(bootId));
-    }
-
-    /** The spool this one was copied from, as {@link #adoptIfCopied} found it. */
-    public record CopiedFrom(UUID sourceId, long lastIndex) {}
-
-    /**
-     * For the forwarding process, at open, before anything is forwarded: whether this directory is the one the
-     * spool lives in (its file system's device and inode number, kept in {@code <dir>/home}). A copy (a backup
-     * restored, {@code cp -a} or rsync to another directory or disk) takes a source id of its own: else its
-     * records would share (source_id, spool_index) with the original's, and with {@code exactly_once} its
-     * producer (the same transactional id) would fence the original's. The original's id and the copy's last
-     * index are kept in {@code <dir>/copied-from}, so that exactly_once goes on after what the original
-     * committed of the records the copy shares with it. A spool moved within its file system is not a copy.
-     *
-     * @return what the copy was made from, or null when this is no copy (or the file system has no inodes)
-     */
-    public CopiedFrom adoptIfCopied() throws IOException {
-        String here = home(dir);
-        if (here == null) {
-            return null;
-        }
-        Path file = dir.resolve("home");
-        String recorded = Files.exists(file)
-                ? Files.readString(file, StandardCharsets.UTF_8).trim()
-                : null;
-        CopiedFrom from = null;
-        if (recorded != null && !recorded.equals(here)) {
-            from = new CopiedFrom(sourceId, lastIndex());
-            writeForced(dir.resolve("copied-from"), from.sourceId() + " " + from.lastIndex());
-            newSourceId();
-        }
-        if (!here.equals(recorded)) {
-            writeForced(file, here);
-        }
-        return from;
-    }
-
-    /** What {@link #adoptIfCopied} kept of the spool this one was copied from, or null. */
-    public CopiedFrom copiedFrom() {
-        Path file = dir.resolve("copied-from");
-        try {
-            if (!Files.exists(file)) {
-                return null;
-            }
-            String[] parts =
-                    Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
-            return new CopiedFrom(UUID.fromString(parts[0]), Long.parseLong(parts[1]));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-    }
-
-    /** The directory's device and inode number, or null where the file system does not say. */
-    private static String home(Path dir) {
-        try {
-            return Files.getAttribute(dir, "unix:dev") + ":" + Files.getAttribute(dir, "unix:ino");
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return null;
-        }
-    }
-
-    /** Writes a small file whole (a temporary file renamed over it), forced to the disk with its directory. */
-    private void writeForced(Path file, String content) throws IOException {
-        Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        Files.writeString(temp, content + "\n", StandardCharsets.UTF_8);
-        force(temp);
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        force(dir);
     }
 
     /**
@@ -409,23 +328,6 @@ public final class Spool implements AutoCloseable {
      */
     public boolean appendsAbove(long index) {
         return queue.rollCycle().toCycle(index) < currentCycle();
-    }
-
-    /** This boot's id, or null where the system has none (not Linux). */
-    public static String bootId() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/random/boot_id"), StandardCharsets.US_ASCII)
-                    .trim();
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** fsync of a file or a directory (the directory's entries: a file created or renamed in it). */
-    private static void force(Path path) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
     }
 
     /**
@@ -451,218 +353,25 @@ public final class Spool implements AutoCloseable {
         return appendPosition;
     }
 
-    /**
-     * Forces the spool's newest roll files to the storage device (fsync: it writes the pages any process
-     * dirtied through its mapping). For {@code spool.sync = interval}, from a background thread.
-     */
-    public void syncFiles() throws IOException {
-        Path queueDir = dir.resolve("queue");
-        List<Path> newest;
-        try (Stream<Path> files = Files.list(queueDir)) {
-            newest = files.filter(p -> p.toString().endsWith(".cq4"))
-                    .sorted(Comparator.reverseOrder())
-                    .limit(2)
-                    .toList();
-        }
-        for (Path file : newest) {
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                channel.force(false);
-            } catch (NoSuchFileException deleted) {
-                // retention deleted it meanwhile: nothing to force
-            }
-        }
-    }
-
-    /** What {@link #scan} shows of each record. */
-    public interface Visitor {
-        /** @return false to stop */
-        boolean record(SpoolRecord.Entry entry);
-
-        /** A record that cannot be read: corrupt, or sealed with a key not at hand (the reason says which). */
-        void corrupt(long index, String reason);
-    }
-
-    /**
-     * The keys that sealed the records after {@code afterIndex} ({@link Checkpoint#NONE}: all), with how many
-     * each sealed; plain records under {@link SpoolRecord#NOT_SEALED}. Reads only each record's header.
-     */
-    public Map<Long, Long> sealingKeysAfter(long afterIndex) {
-        Map<Long, Long> counts = new TreeMap<>();
-        try (ExcerptTailer tailer = queue.createTailer()) {
-            if (afterIndex != Checkpoint.NONE && !tailer.moveToIndex(afterIndex)) {
-                tailer.toStart();
-            }
-            while (true) {
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return counts;
-                    }
-                    if (afterIndex != Checkpoint.NONE && dc.index() <= afterIndex) {
-                        continue;
-                    }
-                    counts.merge(SpoolRecord.sealingKey(dc.wire().bytes()), 1L, Long::sum);
-                }
-            }
-        }
-    }
-
-    /**
-     * Visits every record from the start of the spool, in order, reading only (no quarantine, no
-     * checkpoint): for tools that look at a spool whether a forwarder runs on it or not.
-     */
-    public void scan(Visitor visitor) {
-        try (ExcerptTailer tailer = queue.createTailer()) {
-            while (true) {
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return;
-                    }
-                    SpoolRecord.Entry entry;
-                    try {
-                        entry = SpoolRecord.decode(dc.index(), dc.wire().bytes(), keys);
-                    } catch (SpoolRecord.CorruptRecordException | SpoolRecord.UnknownKeyException e) {
-                        visitor.corrupt(dc.index(), e.getMessage());
-                        continue;
-                    }
-                    if (!visitor.record(entry)) {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
     /** The index of the last record appended by any process, or -1 if the spool is empty. */
     public long lastIndex() {
         long last = queue.lastIndex();
         return last < 0 ? -1 : last;
     }
 
-    /**
-     * How many indexes lie after {@code last} up to and including {@code ahead}, for a checkpoint found ahead
-     * of the spool: exact within one roll cycle (sequence numbers are dense); across cycles, the records of
-     * the checkpoint's cycle up to it (the earlier cycles' share cannot be known any more).
-     */
-    public long indexGap(long last, long ahead) {
-        RollCycle rc = queue.rollCycle();
-        if (last >= 0 && rc.toCycle(last) == rc.toCycle(ahead)) {
-            return ahead - last;
-        }
-        return rc.toSequenceNumber(ahead) + 1;
-    }
-
-    /** Records after {@code checkpoint} (exclusive) up to the last one appended. */
-    public long countAfter(long checkpoint) {
-        long last = lastIndex();
-        if (last < 0 || last <= checkpoint) {
-            return 0;
-        }
-        long first = queue.firstIndex();
-        long from = checkpoint < first ? first : checkpoint;
-        boolean fromIsAfter = checkpoint < first;
-        RollCycle rc = queue.rollCycle();
-        int checkpointCycle = rc.toCycle(from);
-        if (!fromIsAfter && !RollFiles.fileFor(queue, checkpointCycle).exists()) {
-            // Chronicle counts only from a cycle that has a file: the checkpoint's is gone (an OS crash took it,
-            // or it was discarded), so count from the next file's first record.
-            Long next = new TreeSet<>(queue.listCyclesBetween(queue.firstCycle(), queue.lastCycle()))
-                    .higher((long) checkpointCycle);
-            if (next == null) {
-                return 0;
-            }
-            from = rc.toIndex(next.intValue(), 0);
-            fromIsAfter = true;
-        }
-        long count = queue.countExcerpts(from, last) + 1; // countExcerpts(from, to): to exclusive
-        return fromIsAfter ? count : count - 1;
-    }
-
-    /**
-     * The append time (epoch ms) of the first record after {@code checkpoint}, or -1 if there is none.
-     * Reads with a tailer of its own: any thread may call it.
-     */
-    public long appendTimeAfter(long checkpoint) {
-        try (ExcerptTailer tailer = queue.createTailer()) {
-            if (checkpoint >= 0 && !tailer.moveToIndex(checkpoint)) {
-                tailer.toStart();
-            }
-            while (true) {
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return -1;
-                    }
-                    if (dc.index() <= checkpoint) {
-                        continue;
-                    }
-                    return SpoolRecord.appendTimeOf(dc.wire().bytes());
-                }
-            }
-        }
-    }
-
-    /**
-     * Bytes of the spool's files (their length; roll files are sparse, so this can exceed what the disk holds).
-     * A file deleted during the walk counts 0 (File.length of a missing file) and does not end the walk: a
-     * measurement must never come out as "nothing", or the max_bytes check would be off for a cycle. A spool
-     * inside this one (the dead-letter spool: {@code dead-letter}, and redrive's {@code dead-letter.*}) is not
-     * counted: it has a bound of its own.
-     */
+    /** Bytes of the spool's files, their length ({@link SpoolDisk#lengthBytes}): what max_bytes bounds. */
     public long diskBytes() {
-        long total = 0;
-        ArrayDeque<File> dirs = new ArrayDeque<>();
-        dirs.push(dir.toFile());
-        while (!dirs.isEmpty()) {
-            File[] files = dirs.pop().listFiles(); // null if the directory went away meanwhile
-            if (files == null) {
-                continue;
-            }
-            for (File f : files) {
-                if (f.isDirectory()) {
-                    if (!f.getName().startsWith(DEAD_LETTER_DIR)) {
-                        dirs.push(f);
-                    }
-                } else {
-                    total += f.length();
-                }
-            }
-        }
-        return total;
+        return SpoolDisk.lengthBytes(dir);
     }
 
-    /**
-     * Bytes the spool's files take on disk (what {@code du} reports: sparse files count what they hold, not
-     * their length); their length ({@link #diskBytes}) if that cannot be measured. Starts a process: for the
-     * dead-letter spool's guard, once a second.
-     */
+    /** Bytes the spool's files take on disk ({@link SpoolDisk#allocatedBytes}). */
     public long allocatedBytes() {
-        try {
-            Process du = new ProcessBuilder("du", "-sk", dir.toString())
-                    .redirectErrorStream(true)
-                    .start();
-            String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (du.waitFor() == 0) {
-                return Long.parseLong(out.substring(0, out.indexOf('\t')).trim()) * 1024;
-            }
-        } catch (IOException | RuntimeException e) {
-            // measured by length below
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return diskBytes();
+        return SpoolDisk.allocatedBytes(dir);
     }
 
-    /**
-     * Gives the spool a new source id, after the checkpoint was found ahead of the spool (an OS crash took
-     * records that had been forwarded): the indexes of those records will be handed out again, and a new
-     * source id keeps consumers' (source_id, spool_index) dedupe keys from colliding with the old ones.
-     *
-     * @return the new id
-     */
-    public UUID newSourceId() throws IOException {
-        UUID id = UUID.randomUUID();
-        writeForced(dir.resolve("source-id"), id.toString()); // on the disk before any record goes under it
-        sourceId = id;
-        return id;
+    /** Forces the newest roll files to the device ({@link SpoolDisk#syncNewest}), for spool.sync = interval. */
+    public void syncFiles() throws IOException {
+        SpoolDisk.syncNewest(dir.resolve("queue"));
     }
 
     /** The Chronicle queue: for this package only (nothing outside it touches Chronicle). */
@@ -689,23 +398,5 @@ public final class Spool implements AutoCloseable {
         queue.close();
         clock.close();
         cycleMark.close();
-    }
-
-    private static UUID readOrCreateSourceId(Path dir) throws IOException {
-        Path file = dir.resolve("source-id");
-        if (!Files.exists(file)) {
-            Path temp = Files.createTempFile(dir, "source-id", ".tmp");
-            Files.writeString(temp, UUID.randomUUID() + "\n", StandardCharsets.UTF_8);
-            try {
-                // link(2) fails if the name exists, atomically: of two racing processes exactly one wins,
-                // and the file is never seen half-written.
-                Files.createLink(file, temp);
-            } catch (FileAlreadyExistsException e) {
-                // another process won the race; use its id
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-        }
-        return UUID.fromString(Files.readString(file, StandardCharsets.UTF_8).trim());
     }
 }

@@ -37,9 +37,14 @@
  *
  * <ul>
  *   <li>{@link dev.forwarder.internal.spool.Spool}: appends (one appender per process, taken in turn), the
- *       source id, counts and times for the status; {@link dev.forwarder.internal.spool.SpoolRecord} is the
- *       record layout (and {@link dev.forwarder.internal.spool.SpoolKeys} the sealing of payloads with
- *       {@code spool.encryption}); {@link dev.forwarder.internal.spool.RollPeriod} the roll cycle.
+ *       cycle mark, and moving appends on after a restart of the machine;
+ *       {@link dev.forwarder.internal.spool.SpoolRecord} is the record layout (and
+ *       {@link dev.forwarder.internal.spool.SpoolKeys} the sealing of payloads with {@code spool.encryption});
+ *       {@link dev.forwarder.internal.spool.RollPeriod} the roll cycle.
+ *   <li>{@link dev.forwarder.internal.spool.SpoolIdentity}: the small files that keep record identities
+ *       unique (source id, home and copied-from, boot id); {@link dev.forwarder.internal.spool.SpoolQuery}:
+ *       read-only questions about the records (backlog, oldest, sealing keys, a scan), for tools and the
+ *       status; {@code SpoolDisk}: what the files take on the disk, and forcing the newest.
  *   <li>{@link dev.forwarder.internal.spool.SpoolReader}: the forwarder's reader, in index order; it
  *       quarantines corrupt records and moves past truncated roll files, so the forwarder never sees them.
  *   <li>{@link dev.forwarder.internal.spool.SpaceGuard}: the bound, measured every 100 ms by a thread of its

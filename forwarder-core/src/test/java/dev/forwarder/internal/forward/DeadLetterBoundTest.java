@@ -61,7 +61,7 @@ class DeadLetterBoundTest {
                         space.admits(1000),
                         "hour " + hour + ": the spool refuses records (" + spool.diskBytes() + " bytes counted)");
             }
-            long kept = deadLetterSpool.countAfter(-1);
+            long kept = deadLetterSpool.query().countAfter(-1);
             System.out.printf(
                     "72 hourly dead letters: %d kept, %d expired; dead letters take %d KiB on disk, the spool %d KiB%n",
                     kept, expired, deadLetterSpool.allocatedBytes() >> 10, spool.diskBytes() >> 10);

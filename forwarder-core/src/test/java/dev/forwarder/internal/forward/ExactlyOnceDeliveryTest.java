@@ -16,6 +16,7 @@ import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +53,7 @@ class ExactlyOnceDeliveryTest {
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
     private final List<TransactionalProducer> producers = new ArrayList<>();
     /** Producers the factory hands out first, set up by a test. */
-    private final java.util.ArrayDeque<TransactionalProducer> prepared = new java.util.ArrayDeque<>();
+    private final ArrayDeque<TransactionalProducer> prepared = new ArrayDeque<>();
 
     private final Map<Long, PublishResult.Status> fates = new HashMap<>();
     private final Map<DataType, Integer> topicRefusals = new HashMap<>();

@@ -365,7 +365,7 @@ class ExactlyOnceSimulationTest {
                 agent.doWork(now());
                 clock.advance(5, TimeUnit.MILLISECONDS);
                 if (agent.inFlight() == 0
-                        && spool.countAfter(checkpoint.read()) == 0
+                        && spool.query().countAfter(checkpoint.read()) == 0
                         // Ahead only after an OS crash took records Kafka had committed (appends moved on).
                         && (checkpoint.read() == spool.lastIndex()
                                 || osCrashes > 0 && checkpoint.read() > spool.lastIndex())) {

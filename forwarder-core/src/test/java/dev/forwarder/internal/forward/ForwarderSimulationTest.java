@@ -454,7 +454,7 @@ class ForwarderSimulationTest {
         boolean drained() {
             return agent.inFlight() == 0
                     && countPending() == 0
-                    && spool.countAfter(checkpoint.read()) == 0
+                    && spool.query().countAfter(checkpoint.read()) == 0
                     // Ahead only after an OS crash took records the checkpoint had passed (appends moved on).
                     && (checkpoint.read() == spool.lastIndex()
                             || osCrashes > 0 && checkpoint.read() > spool.lastIndex());

@@ -7,6 +7,7 @@ import dev.forwarder.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +46,7 @@ class SpaceGuardTest {
         long maxBytes = 48L << 20;
         long block = maxBytes / 16;
         byte[] payload = new byte[1300];
-        java.util.Arrays.fill(payload, (byte) 'x');
+        Arrays.fill(payload, (byte) 'x');
         try (Spool spool = new Spool(
                         dir,
                         Spool.Settings.defaults()
