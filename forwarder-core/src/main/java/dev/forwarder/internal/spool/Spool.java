@@ -361,12 +361,12 @@ public final class Spool implements AutoCloseable {
 
     /** Bytes of the spool's files, their length ({@link SpoolDisk#lengthBytes}): what max_bytes bounds. */
     public long diskBytes() {
-        return SpoolDisk.lengthBytes(dir);
+        return SpoolDisk.lengthBytes(dir, DEAD_LETTER_DIR);
     }
 
     /** Bytes the spool's files take on disk ({@link SpoolDisk#allocatedBytes}). */
     public long allocatedBytes() {
-        return SpoolDisk.allocatedBytes(dir);
+        return SpoolDisk.allocatedBytes(dir, DEAD_LETTER_DIR);
     }
 
     /** Forces the newest roll files to the device ({@link SpoolDisk#syncNewest}), for spool.sync = interval. */

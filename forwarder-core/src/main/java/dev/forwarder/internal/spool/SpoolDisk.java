@@ -21,11 +21,11 @@ final class SpoolDisk {
     /**
      * Bytes of the files under {@code dir} (their length; roll files are sparse, so this can exceed what the
      * disk holds). A file deleted during the walk counts 0 (File.length of a missing file) and does not end the
-     * walk: a measurement must never come out as "nothing", or the max_bytes check would be off for a cycle. A
-     * spool inside this one (the dead-letter spool: {@code dead-letter}, and redrive's {@code dead-letter.*}) is
-     * not counted: it has a bound of its own.
+     * walk: a measurement must never come out as "nothing", or the max_bytes check would be off for a cycle.
+     * Directories whose names start with {@code apart} are not counted (the dead-letter spool inside a spool,
+     * and redrive's {@code dead-letter.*}: they have a bound of their own).
      */
-    static long lengthBytes(Path dir) {
+    static long lengthBytes(Path dir, String apart) {
         long total = 0;
         ArrayDeque<File> dirs = new ArrayDeque<>();
         dirs.push(dir.toFile());
@@ -36,7 +36,7 @@ final class SpoolDisk {
             }
             for (File f : files) {
                 if (f.isDirectory()) {
-                    if (!f.getName().startsWith(Spool.DEAD_LETTER_DIR)) {
+                    if (!f.getName().startsWith(apart)) {
                         dirs.push(f);
                     }
                 } else {
@@ -52,7 +52,7 @@ final class SpoolDisk {
      * hold, not their length); their length ({@link #lengthBytes}) if that cannot be measured. Starts a
      * process: for the dead-letter spool's guard, once a second.
      */
-    static long allocatedBytes(Path dir) {
+    static long allocatedBytes(Path dir, String apart) {
         try {
             Process du = new ProcessBuilder("du", "-sk", dir.toString())
                     .redirectErrorStream(true)
@@ -66,7 +66,7 @@ final class SpoolDisk {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return lengthBytes(dir);
+        return lengthBytes(dir, apart);
     }
 
     /**
