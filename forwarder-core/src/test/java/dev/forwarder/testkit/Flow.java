@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -51,9 +52,18 @@ public final class Flow {
 
     /** Copies a directory tree, as {@code cp -a} (a backup, a move to another disk). */
     public static void copyTree(Path from, Path to) {
+        copyTree(from, to, relative -> false);
+    }
+
+    /** Copies a directory tree but the paths (relative to {@code from}) that {@code skip} names. */
+    public static void copyTree(Path from, Path to, Predicate<Path> skip) {
         try (Stream<Path> paths = Files.walk(from)) {
             for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
+                Path relative = from.relativize(p);
+                if (skip.test(relative)) {
+                    continue;
+                }
+                Path target = to.resolve(relative.toString());
                 if (Files.isDirectory(p)) {
                     Files.createDirectories(target);
                 } else {

@@ -73,6 +73,7 @@ public final class SpaceGuard implements AutoCloseable {
                 REFRESH_MS,
                 maxBytes,
                 marginBytes,
+                newRollFileBytes(marginBytes),
                 syncIntervalMs,
                 usableSpaceOf(Files.getFileStore(spool.dir())),
                 true);
@@ -81,27 +82,6 @@ public final class SpaceGuard implements AutoCloseable {
     /** A new roll file's length before a record is in it: a mapping block and Chronicle's overlap (a quarter). */
     private static long newRollFileBytes(long blockBytes) {
         return blockBytes + blockBytes / 4;
-    }
-
-    private SpaceGuard(
-            Spool spool,
-            LongSupplier measuredBytes,
-            long refreshMs,
-            long maxBytes,
-            long marginBytes,
-            long syncIntervalMs,
-            LongSupplier usableSpace,
-            boolean background) {
-        this(
-                spool,
-                measuredBytes,
-                refreshMs,
-                maxBytes,
-                marginBytes,
-                newRollFileBytes(marginBytes),
-                syncIntervalMs,
-                usableSpace,
-                background);
     }
 
     private SpaceGuard(
@@ -139,7 +119,16 @@ public final class SpaceGuard implements AutoCloseable {
      * caller decides: for the simulation, where every step must be the same in every run of a seed.
      */
     public static SpaceGuard measuredByCaller(Spool spool, long maxBytes, long marginBytes, LongSupplier usableSpace) {
-        return new SpaceGuard(spool, spool::diskBytes, 0, maxBytes, marginBytes, 0, usableSpace, false);
+        return new SpaceGuard(
+                spool,
+                spool::diskBytes,
+                0,
+                maxBytes,
+                marginBytes,
+                newRollFileBytes(marginBytes),
+                0,
+                usableSpace,
+                false);
     }
 
     /**

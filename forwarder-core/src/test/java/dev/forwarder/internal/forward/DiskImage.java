@@ -1,6 +1,7 @@
 package dev.forwarder.internal.forward;
 
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.testkit.Flow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -96,24 +97,13 @@ final class DiskImage {
                 || (checkpointForced && name.equals("checkpoint"));
     }
 
+    /** Copies a spool's files but its dead-letter spool (taken as durable: see the class comment). */
     private static void copy(Path from, Path to) {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path relative = from.relativize(p);
-                if (relative.getNameCount() > 0
-                        && relative.getName(0).toString().equals(Spool.DEAD_LETTER_DIR)) {
-                    continue;
-                }
-                Path target = to.resolve(relative.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Flow.copyTree(
+                from,
+                to,
+                relative -> relative.getNameCount() > 0
+                        && relative.getName(0).toString().equals(Spool.DEAD_LETTER_DIR));
     }
 
     private static void deleteTree(Path dir) {
