@@ -48,7 +48,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * running, and the child ends itself when its parent dies, even by SIGKILL ({@link KafkaBrokerMain}).
  * Misuse: one instance is one broker; it is not thread-safe; start() on a running broker is an error.
  */
-public final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements KafkaEndpoint, AutoCloseable {
 
     public static final String PLAIN_USER = "alice";
     public static final String SCRAM_256_USER = "bob";
@@ -238,20 +238,6 @@ public final class KafkaBroker implements AutoCloseable {
     /** The CA (PEM) that signed the SSL listener's certificate. */
     public Path caFile() {
         return dataDir.resolve("tls/ca.pem");
-    }
-
-    /** Client properties for the PLAINTEXT listener. */
-    public Map<String, Object> clientProperties() {
-        Map<String, Object> props = new HashMap<>();
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        return props;
-    }
-
-    /** Client properties of a consumer that reads only committed transactions ({@code read_committed}). */
-    public Map<String, Object> readCommittedProperties() {
-        Map<String, Object> props = clientProperties();
-        props.put("isolation.level", "read_committed");
-        return props;
     }
 
     /** Client properties for the SASL listener with the given mechanism and credentials. */

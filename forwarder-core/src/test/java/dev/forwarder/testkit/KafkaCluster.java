@@ -2,12 +2,10 @@ package dev.forwarder.testkit;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -29,7 +27,7 @@ import org.apache.kafka.common.TopicPartitionInfo;
  *   }
  * </pre>
  */
-public final class KafkaCluster implements AutoCloseable {
+public final class KafkaCluster implements KafkaEndpoint, AutoCloseable {
 
     public static final int SIZE = 3;
 
@@ -81,18 +79,6 @@ public final class KafkaCluster implements AutoCloseable {
     /** Every node's PLAINTEXT listener, comma-separated. */
     public String bootstrapServers() {
         return nodes.stream().map(KafkaBroker::bootstrapServers).collect(Collectors.joining(","));
-    }
-
-    public Map<String, Object> clientProperties() {
-        Map<String, Object> props = new HashMap<>();
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        return props;
-    }
-
-    public Map<String, Object> readCommittedProperties() {
-        Map<String, Object> props = clientProperties();
-        props.put("isolation.level", "read_committed");
-        return props;
     }
 
     public Admin admin() {

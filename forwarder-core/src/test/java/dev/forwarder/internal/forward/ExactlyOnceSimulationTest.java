@@ -320,6 +320,12 @@ class ExactlyOnceSimulationTest {
 
         /** The process dies: its producer's open transaction stays open until the next producer's init. */
         void crash() throws IOException {
+            processDies();
+            open();
+        }
+
+        /** What every crash does: the producer is dead, what the agent counted is kept, the spool is let go. */
+        private void processDies() throws IOException {
             crashes++;
             if (producer != null) {
                 producer.dead = true;
@@ -329,7 +335,6 @@ class ExactlyOnceSimulationTest {
             space.close();
             checkpoint.close();
             spool.close();
-            open();
         }
 
         /**
@@ -339,15 +344,7 @@ class ExactlyOnceSimulationTest {
          */
         void osCrash() throws IOException {
             osCrashes++;
-            crashes++;
-            if (producer != null) {
-                producer.dead = true;
-            }
-            producer = null;
-            lost += agent.lost();
-            space.close();
-            checkpoint.close();
-            spool.close();
+            processDies();
             disk.crash(rnd.nextBoolean());
             ledger.lostWithThePageCache();
             bootId = "boot-" + osCrashes;
