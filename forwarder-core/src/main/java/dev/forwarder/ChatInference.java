@@ -20,9 +20,12 @@ import java.util.UUID;
  * <p>{@code input} is the function's input object ({@code system}, {@code messages}); {@code output} is
  * the array of content blocks the model produced; {@code tool_params}, {@code inference_params} and
  * {@code extra_body} are free-form JSON; {@code tags} is a string map. {@code snapshot_hash} is optional.
- * {@code dynamic_tools} and {@code dynamic_provider_tools} are arrays of strings (each a JSON document),
- * {@code allowed_tools} and {@code tool_choice} strings, {@code parallel_tool_calls} a boolean, as in
- * TensorZero's table. Null fields are left out of the JSON (the table's default applies).
+ * {@code dynamic_tools} and {@code dynamic_provider_tools} are arrays of tools, {@code allowed_tools} an
+ * object ({@code {"tools": [...], "choice": "..."}}) and {@code tool_choice} a string ({@code "auto"},
+ * {@code "none"}, {@code "required"}) or an object ({@code {"specific": "tool_name"}}), as TensorZero's gateway
+ * writes them ({@code tool/storage.rs}); each may also be given as its JSON text, a string, since TensorZero's
+ * table keeps them as text. {@code parallel_tool_calls} is a boolean. Null fields are left out of the JSON
+ * (the table's default applies).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ChatInference(
@@ -39,10 +42,10 @@ public record ChatInference(
         Map<String, String> tags,
         JsonNode extraBody,
         String snapshotHash,
-        List<String> dynamicTools,
-        List<String> dynamicProviderTools,
-        String allowedTools,
-        String toolChoice,
+        List<JsonNode> dynamicTools,
+        List<JsonNode> dynamicProviderTools,
+        JsonNode allowedTools,
+        JsonNode toolChoice,
         Boolean parallelToolCalls,
         @JsonAnySetter @JsonAnyGetter Map<String, Object> extraFields)
         implements InferenceRecord {
@@ -53,6 +56,8 @@ public record ChatInference(
         toolParams = JsonNulls.absentIfNull(toolParams);
         inferenceParams = JsonNulls.absentIfNull(inferenceParams);
         extraBody = JsonNulls.absentIfNull(extraBody);
+        allowedTools = JsonNulls.absentIfNull(allowedTools);
+        toolChoice = JsonNulls.absentIfNull(toolChoice);
         extraFields = extraFields == null ? new LinkedHashMap<>() : new LinkedHashMap<>(extraFields);
     }
 

@@ -71,7 +71,7 @@ public final class Forwarder implements AutoCloseable {
         this.config = config;
         this.metrics =
                 new ForwarderMetrics(registry, config.kafka().topicPrefix(), new Gauges(), System::currentTimeMillis);
-        this.checker = new EventCodec(metrics::idsNotV7);
+        this.checker = new EventCodec(metrics::idsNotV7, config.unknownFields() == ForwarderConfig.UnknownFields.CARRY);
         if (!(config.enabled() && config.kafka().enabled())) {
             this.mode = new Mode.Disabled();
             this.publisher = new Publisher(config, null, null, null, null, metrics);
@@ -292,7 +292,7 @@ public final class Forwarder implements AutoCloseable {
             return Optional.of(type == null ? "no data type given" : "no JSON given");
         }
         try {
-            codec.parse(type, json);
+            codec.check(type, json);
             return Optional.empty();
         } catch (InvalidEventException e) {
             return Optional.of(e.getMessage());

@@ -24,8 +24,28 @@ import java.util.Optional;
  * @param asyncWrites {@code gateway.observability.async_writes}: false makes publish wait for Kafka
  * @param kafka       {@code gateway.observability.kafka}
  * @param http        {@code forwarder.http}, used by the standalone process
+ * @param unknownFields {@code forwarder.schema.unknown_fields}: what the full check of a record
+ *                      ({@code Forwarder.check}, HTTP ingest, typed publish) does with fields that are not
+ *                      columns of its TensorZero table
  */
-public record ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka, Http http) {
+public record ForwarderConfig(
+        boolean enabled, boolean asyncWrites, Kafka kafka, Http http, UnknownFields unknownFields) {
+
+    /** As before {@code forwarder.schema.unknown_fields} existed: unknown fields refused. */
+    public ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka, Http http) {
+        this(enabled, asyncWrites, kafka, http, UnknownFields.REFUSE);
+    }
+
+    /**
+     * {@code forwarder.schema.unknown_fields}: {@code refuse} (the default) refuses a record with a field that
+     * is not a column of its TensorZero table, naming it, as the gateway's own insert
+     * ({@code input_format_skip_unknown_fields = 0}) would; {@code carry} passes such fields through, for
+     * consumers that skip them.
+     */
+    public enum UnknownFields {
+        REFUSE,
+        CARRY
+    }
 
     /**
      * Reads a file over the defaults: TensorZero's TOML ({@code .toml}, e.g. {@code tensorzero.toml} as it

@@ -93,7 +93,8 @@ class ForwarderWithoutKafkaTest {
     /** Two forwarders in one JVM count their own records' ids that are not UUIDv7, not each other's. */
     @Test
     void twoForwardersInOneJvmCountOnlyTheirOwnIdsThatAreNotV7(@TempDir Path dir) throws Exception {
-        byte[] v4 = ("{\"id\":\"" + UUID.randomUUID() + "\",\"function_name\":\"f\",\"variant_name\":\"v\"}")
+        byte[] v4 = ("{\"id\":\"" + UUID.randomUUID() + "\",\"episode_id\":\"0190c000-0000-7000-8000-000000000004\","
+                        + "\"function_name\":\"f\",\"variant_name\":\"v\"}")
                 .getBytes(StandardCharsets.UTF_8);
         try (Forwarder a = Forwarder.start(config(dir.resolve("a"), "127.0.0.1:1"));
                 Forwarder b = Forwarder.start(config(dir.resolve("b"), "127.0.0.1:1"))) {

@@ -127,18 +127,24 @@ class AppIT {
             for (int i = 0; i < 3; i++) {
                 String id = Records.id(run, i);
                 ids.add(id);
-                ndjson.append("{\"id\":\"").append(id).append("\",\"model_name\":\"m\",\"input_tokens\":3}\n\n");
+                ndjson.append("{\"id\":\"")
+                        .append(id)
+                        .append("\",\"inference_id\":\"")
+                        .append(id)
+                        .append("\",\"model_name\":\"m\",\"input_tokens\":3}\n\n");
             }
             r = post(app, "model_inference", "application/x-ndjson", ndjson.toString(), TOKEN);
             assertEquals(202, r.statusCode(), r.body());
             assertEquals(3, JSON.readTree(r.body()).get("accepted").asInt());
 
-            String bad = "{\"id\":\"" + Records.id(run, 100) + "\"}\n\n{\"id\":\"" + Records.id(run, 101)
+            String bad = "{\"id\":\"" + Records.id(run, 100) + "\",\"inference_id\":\"" + Records.id(run, 100)
+                    + "\"}\n\n{\"id\":\"" + Records.id(run, 101) + "\",\"inference_id\":\"" + Records.id(run, 101)
                     + "\",\"input_tokens\":\"many\"}\n";
             r = post(app, "model_inference", "application/x-ndjson", bad, TOKEN);
             assertEquals(400, r.statusCode(), r.body());
             assertEquals(
-                    "line 3: model_inference field \"input_tokens\": expected an integer, got a string",
+                    "line 3: model_inference field \"input_tokens\": expected an integer from 0 to 4,294,967,295"
+                            + " (ClickHouse UInt32), got a string",
                     JSON.readTree(r.body()).get("error").asText());
 
             r = post(app, "feedback", "application/json", "{}", TOKEN);
@@ -276,7 +282,11 @@ class AppIT {
                     for (int i = 0; i < 20; i++, seq++) {
                         String id = Records.id(run, seq);
                         ids.add(id);
-                        batch.append("{\"id\":\"").append(id).append("\",\"function_name\":\"f\"}\n");
+                        batch.append("{\"id\":\"")
+                                .append(id)
+                                .append("\",\"episode_id\":\"")
+                                .append(id)
+                                .append("\",\"function_name\":\"f\"}\n");
                     }
                     try {
                         HttpResponse<String> r =
@@ -447,7 +457,9 @@ class AppIT {
                 for (int i = 0; i < 30; i++) {
                     ndjson.append("{\"id\":\"")
                             .append(Records.id(run, post * 30L + i))
-                            .append("\",\"pad\":\"")
+                            .append("\",\"inference_id\":\"")
+                            .append(Records.id(run, post * 30L + i))
+                            .append("\",\"raw_request\":\"")
                             .append(pad)
                             .append("\"}\n");
                 }
@@ -556,7 +568,9 @@ class AppIT {
                         + "\" }\n"); // 10 MiB bodies, 4 at once
         App app = start(file, port, dir.resolve("app.log"), List.of("-Xmx256m"));
         // One line of 10 MB whose record is invalid at its very end: read whole, parsed whole, then refused (400).
-        byte[] body = ("{\"id\":\"0190c000-0000-7000-8000-000000000001\",\"pad\":\"" + "x".repeat(10_000_000)
+        byte[] body = ("{\"id\":\"0190c000-0000-7000-8000-000000000001\","
+                        + "\"inference_id\":\"0190c000-0000-7000-8000-000000000001\",\"raw_request\":\""
+                        + "x".repeat(10_000_000)
                         + "\",\"input_tokens\":\"many\"}")
                 .getBytes(StandardCharsets.UTF_8);
         List<Integer> statuses = new CopyOnWriteArrayList<>();

@@ -73,7 +73,8 @@ class HttpsIT {
 
             Path event = Files.writeString(
                     dir.resolve("event.json"),
-                    "{\"id\":\"" + Records.id(UUID.randomUUID(), 1) + "\",\"input_tokens\":3}");
+                    "{\"id\":\"" + Records.id(UUID.randomUUID(), 1) + "\",\"inference_id\":\""
+                            + Records.id(UUID.randomUUID(), 2) + "\",\"input_tokens\":3}");
             Curl posted = curl(
                     dir,
                     ca1,

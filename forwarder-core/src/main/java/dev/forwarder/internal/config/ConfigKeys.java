@@ -19,6 +19,7 @@ final class ConfigKeys {
     static final String ROOT = "gateway.observability";
     static final String KAFKA = ROOT + ".kafka";
     static final String HTTP = "forwarder.http";
+    static final String SCHEMA = "forwarder.schema";
 
     /** What a key holds, and so how it is read and checked. */
     enum Type {
@@ -155,6 +156,9 @@ final class ConfigKeys {
     static final Key HTTP_TLS_KEY_FILE = define(HTTP + ".tls.key_file", Type.FILE);
     static final Key HTTP_TLS_KEYSTORE_FILE = define(HTTP + ".tls.keystore_file", Type.FILE);
     static final Key HTTP_TLS_KEYSTORE_PASSWORD = define(HTTP + ".tls.keystore_password", Type.SECRET);
+
+    // forwarder.schema (the checks of records handed in as JSON)
+    static final Key SCHEMA_UNKNOWN_FIELDS = enumKey(SCHEMA + ".unknown_fields", ForwarderConfig.UnknownFields.class);
 
     private ConfigKeys() {}
 

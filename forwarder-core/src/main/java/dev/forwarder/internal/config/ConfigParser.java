@@ -84,7 +84,12 @@ public final class ConfigParser {
                 read.enumValue(ConfigKeys.DELIVERY, ForwarderConfig.Delivery.class));
         kafka = withSecurityProtocol(kafka);
         checkTransactionTimeout(kafka);
-        return new ForwarderConfig(read.bool(ConfigKeys.ENABLED), read.bool(ConfigKeys.ASYNC_WRITES), kafka, http());
+        return new ForwarderConfig(
+                read.bool(ConfigKeys.ENABLED),
+                read.bool(ConfigKeys.ASYNC_WRITES),
+                kafka,
+                http(),
+                read.enumValue(ConfigKeys.SCHEMA_UNKNOWN_FIELDS, ForwarderConfig.UnknownFields.class));
     }
 
     private String brokers() {

@@ -50,20 +50,28 @@ public final class EventCodec {
 
     private final ObjectMapper mapper;
     private final Map<DataType, ObjectReader> readers = new EnumMap<>(DataType.class);
+    /** Reads one value's tree and leaves what follows it to the caller, who names it. */
+    private final ObjectReader treeReader;
     /** Told how many ids of each record checked are not UUIDv7 (metric {@code event_ids_not_v7}). */
     private final LongConsumer nonV7Ids;
+    /** Whether fields that are not columns of the record's table are carried (else refused). */
+    private final boolean carryUnknown;
 
-    /** A codec that counts nothing. */
+    /** A codec that counts nothing and refuses fields that are not columns. */
     public EventCodec() {
-        this(count -> {});
+        this(count -> {}, false);
     }
 
     /**
-     * @param nonV7Ids told, for each record parsed or serialised, how many of its ids are not UUIDv7: accepted,
-     *                 but worth a warning, since TensorZero derives a row's {@code timestamp} from a v7 id
+     * @param nonV7Ids     told, for each record parsed or serialised, how many of its ids are not UUIDv7:
+     *                     accepted, but worth a warning, since TensorZero derives a row's {@code timestamp}
+     *                     from a v7 id
+     * @param carryUnknown {@code forwarder.schema.unknown_fields = carry}: fields that are not columns of the
+     *                     record's TensorZero table pass through; false: refused, as the gateway's insert does
      */
-    public EventCodec(LongConsumer nonV7Ids) {
+    public EventCodec(LongConsumer nonV7Ids, boolean carryUnknown) {
         this.nonV7Ids = nonV7Ids;
+        this.carryUnknown = carryUnknown;
         JsonMapper jsonMapper = JsonMapper.builder()
                 // {"id":1,"id":2} is refused, at every depth: ClickHouse refuses it too, and which one counts is a
                 // guess.
@@ -86,6 +94,7 @@ public final class EventCodec {
             jsonMapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
         }
         this.mapper = jsonMapper;
+        this.treeReader = mapper.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         readers.put(DataType.MODEL_INFERENCE, mapper.readerFor(ModelInference.class));
         readers.put(DataType.CHAT_INFERENCE, mapper.readerFor(ChatInference.class));
         readers.put(DataType.JSON_INFERENCE, mapper.readerFor(JsonInference.class));
@@ -97,7 +106,8 @@ public final class EventCodec {
      */
     private void checkTyped(InferenceRecord record) {
         try {
-            count(ClickHouseSchema.checkTyped(record));
+            count(ClickHouseSchema.idsNotV7(record));
+            ClickHouseSchema.checkTyped(record, carryUnknown);
         } catch (InvalidEventException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -131,27 +141,58 @@ public final class EventCodec {
     }
 
     /**
-     * Reads and checks one record of {@code type}.
+     * Checks one record of {@code type} as TensorZero's insert would take it: exactly one JSON object, no
+     * duplicate keys at any depth, every field a column of its table with a value the column holds as given
+     * ({@link ClickHouseSchema#check}). No typed record is built, so every shape the gateway writes passes
+     * (JSON columns as objects or as their text).
      *
-     * @throws InvalidEventException naming the field when the JSON is not one object of that type
+     * @throws InvalidEventException naming the field when the insert would refuse or change the record
+     */
+    public void check(DataType type, byte[] json) throws InvalidEventException {
+        count(ClickHouseSchema.check(type, tree(type, json), carryUnknown));
+    }
+
+    /**
+     * Checks one record of {@code type} ({@link #check}) and reads it into its typed record. JSON columns given
+     * as their text (strings) where the typed record holds a tree ({@code input}, {@code output}) pass the
+     * check but cannot be read into the typed record.
+     *
+     * @throws InvalidEventException naming the field when the JSON is not one loadable record of that type
      */
     public InferenceRecord parse(DataType type, byte[] json) throws InvalidEventException {
+        JsonNode tree = tree(type, json);
+        count(ClickHouseSchema.check(type, tree, carryUnknown));
+        try (JsonParser parser = mapper.treeAsTokens(tree)) {
+            parser.nextToken();
+            try {
+                return readers.get(type).readValue(parser);
+            } catch (JsonMappingException e) {
+                throw fieldError(type, e); // while the parser is open, so it can say what it saw
+            }
+        } catch (InvalidEventException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // reading a tree does no I/O
+        }
+    }
+
+    /** The JSON as a tree, if it is exactly one object without duplicate keys. */
+    private JsonNode tree(DataType type, byte[] json) throws InvalidEventException {
         try (JsonParser parser = mapper.getFactory().createParser(json)) {
             JsonToken first = parser.nextToken();
             if (first != JsonToken.START_OBJECT) {
                 throw new InvalidEventException(
                         type + " record must be one JSON object, got " + describeToken(first), null);
             }
-            InferenceRecord record;
-            try {
-                record = readers.get(type).readValue(parser);
-            } catch (JsonMappingException e) {
-                throw fieldError(type, e); // while the parser is open, so it can say what it saw
+            JsonNode tree = treeReader.readTree(parser);
+            if (parser.nextToken() != null) {
+                throw new InvalidEventException(
+                        type + " record must be one JSON object, but more JSON follows it (line "
+                                + parser.currentLocation().getLineNr() + ", column "
+                                + parser.currentLocation().getColumnNr() + ")",
+                        null);
             }
-            // The columns' own rules (bounds, canonical ids, no NULL in non-Nullable columns), on the JSON as
-            // written: the typed record cannot tell an absent field from a null one.
-            count(ClickHouseSchema.check(type, mapper.readTree(json)));
-            return record;
+            return tree;
         } catch (InvalidEventException e) {
             throw e;
         } catch (JsonProcessingException e) {

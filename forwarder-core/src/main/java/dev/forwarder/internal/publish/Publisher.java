@@ -82,7 +82,7 @@ public final class Publisher {
         this.room = room;
         this.waiters = waiters;
         this.observer = observer;
-        this.codec = new EventCodec(observer::idsNotV7);
+        this.codec = new EventCodec(observer::idsNotV7, config.unknownFields() == ForwarderConfig.UnknownFields.CARRY);
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
                 dropped.put(status, new LongAdder());

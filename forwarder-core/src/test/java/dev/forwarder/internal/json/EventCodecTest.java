@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.forwarder.ChatInference;
 import dev.forwarder.DataType;
 import dev.forwarder.FinishReason;
@@ -134,12 +135,17 @@ class EventCodecTest {
 
         JsonInference json = (JsonInference) codec.parse(DataType.JSON_INFERENCE, Golden.json(DataType.JSON_INFERENCE));
         assertEquals("Paris", json.output().parsed().get("city").asText());
-        assertEquals("2026.11.0", json.extraFields().get("gateway_version"), "unknown field carried");
+        ObjectNode withUnknown = (ObjectNode) codec.mapper().readTree(Golden.json(DataType.JSON_INFERENCE));
+        withUnknown.put("gateway_version", "2026.11.0");
+        JsonInference carried = (JsonInference) new EventCodec(count -> {}, true)
+                .parse(DataType.JSON_INFERENCE, codec.mapper().writeValueAsBytes(withUnknown));
+        assertEquals("2026.11.0", carried.extraFields().get("gateway_version"), "unknown field carried");
     }
 
     @Test
     void finishReasonUsesTensorZeroNames() throws Exception {
-        String json = "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\",\"finish_reason\":\"tool_call\"}";
+        String json = "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\","
+                + "\"inference_id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a12\",\"finish_reason\":\"tool_call\"}";
         ModelInference model = (ModelInference) codec.parse(DataType.MODEL_INFERENCE, bytes(json));
         assertEquals(FinishReason.TOOL_CALL, model.finishReason());
         assertTrue(
@@ -147,10 +153,11 @@ class EventCodecTest {
 
         InvalidEventException e = assertThrows(
                 InvalidEventException.class,
-                () -> codec.parse(DataType.MODEL_INFERENCE, bytes("{\"finish_reason\":\"done\"}")));
+                () -> codec.parse(
+                        DataType.MODEL_INFERENCE, withIds(DataType.MODEL_INFERENCE, "{\"finish_reason\":\"done\"}")));
         assertEquals("finish_reason", e.field());
         assertTrue(
-                e.getMessage().contains("stop|stop_sequence|length|tool_call|content_filter|unknown"), e.getMessage());
+                e.getMessage().contains("stop|length|tool_call|content_filter|unknown|stop_sequence"), e.getMessage());
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
@@ -175,22 +182,23 @@ class EventCodecTest {
     @CsvSource(
             delimiter = '|',
             value = {
-                "model_inference | id                 | {\"id\":\"not-a-uuid\"}                  | expected a UUID string, got \"not-a-uuid\"",
-                "model_inference | input_tokens       | {\"input_tokens\":\"100\"}               | expected an integer, got a string",
-                "model_inference | input_tokens       | {\"input_tokens\":1.5}                   | expected an integer",
+                "model_inference | id                 | {\"id\":\"not-a-uuid\"}                  | expected a UUID in its 36-character form",
+                "model_inference | input_tokens       | {\"input_tokens\":\"100\"}               | expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got a string",
+                "model_inference | input_tokens       | {\"input_tokens\":1.5}                   | expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got 1.5",
                 "model_inference | cached             | {\"cached\":\"false\"}                   | expected true or false, got a string",
                 "model_inference | model_name         | {\"model_name\":4}                       | expected a string, got an integer",
                 "model_inference | raw_request        | {\"raw_request\":{\"a\":1}}              | expected a string, got an object",
                 "chat_inference  | input              | {\"input\":[1]}                          | expected a JSON object, got an array",
                 "chat_inference  | output             | {\"output\":{\"type\":\"text\"}}         | expected a JSON array, got an object",
-                "chat_inference  | episode_id         | {\"episode_id\":12}                      | expected a UUID string",
+                "chat_inference  | episode_id         | {\"episode_id\":12}                      | expected a UUID in its 36-character form",
                 "chat_inference  | tags.env           | {\"tags\":{\"env\":3}}                   | expected a string, got an integer",
                 "json_inference  | output.raw         | {\"output\":{\"raw\":7}}                 | expected a string, got an integer",
-                "json_inference  | processing_time_ms | {\"processing_time_ms\":true}            | expected an integer, got a boolean",
+                "json_inference  | processing_time_ms | {\"processing_time_ms\":true}            | expected an integer from 0 to 4,294,967,295 (ClickHouse UInt32), got a boolean",
             })
     void wrongTypeIsRejectedNamingTheField(String type, String field, String json, String reason) {
         DataType dataType = DataType.fromWireName(type).orElseThrow();
-        InvalidEventException e = assertThrows(InvalidEventException.class, () -> codec.parse(dataType, bytes(json)));
+        InvalidEventException e =
+                assertThrows(InvalidEventException.class, () -> codec.parse(dataType, withIds(dataType, json)));
         assertEquals(field, e.field(), e.getMessage());
         assertTrue(e.getMessage().startsWith(type + " field \"" + field + "\": "), e.getMessage());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
@@ -198,12 +206,16 @@ class EventCodecTest {
 
     @Test
     void unknownFieldsAreCarriedInOrderAndNullsStayNull() throws Exception {
-        String json = "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\",\"zeta\":{\"nested\":[1,2]},"
+        String json = "{\"id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\","
+                + "\"inference_id\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a12\",\"zeta\":{\"nested\":[1,2]},"
                 + "\"alpha\":null,\"system\":null}";
-        InferenceRecord record = codec.parse(DataType.MODEL_INFERENCE, bytes(json));
+        EventCodec carrying = new EventCodec(count -> {}, true);
+        InferenceRecord record = carrying.parse(DataType.MODEL_INFERENCE, bytes(json));
         assertEquals(List.of("zeta", "alpha"), List.copyOf(record.extraFields().keySet()));
-        JsonNode out = codec.mapper().readTree(codec.serialize(record));
+        JsonNode out = codec.mapper().readTree(carrying.serialize(record));
         assertEquals(codec.mapper().readTree("{\"nested\":[1,2]}"), out.get("zeta"));
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> codec.serialize(record));
+        assertTrue(refused.getMessage().contains("field \"zeta\""), refused.getMessage());
         assertTrue(out.get("alpha").isNull(), "an unknown field's null is carried");
         assertNull(out.get("system"), "a known field's null is left out (the column's default, NULL)");
         assertNull(((ModelInference) record).system());
@@ -225,15 +237,29 @@ class EventCodecTest {
                 Map.of("a", "b"),
                 null,
                 null,
-                List.of("{\"name\":\"t\"}"),
+                List.of(
+                        codec.mapper().readTree("{\"name\":\"t\",\"parameters\":{}}"),
+                        TextNode.valueOf("{\"name\":\"u\"}")),
                 null,
-                null,
-                "auto",
+                codec.mapper().readTree("{\"tools\":[\"t\"],\"choice\":\"dynamic_allowed_tools\"}"),
+                TextNode.valueOf("auto"),
                 true,
                 null);
         InferenceRecord back = codec.parse(DataType.CHAT_INFERENCE, codec.serialize(chat));
         assertInstanceOf(ChatInference.class, back);
         assertEquals(chat, back);
+    }
+
+    /** The JSON with the record's two ids added in front, where it does not set them itself. */
+    private static byte[] withIds(DataType type, String json) {
+        StringBuilder ids = new StringBuilder();
+        String second = type == DataType.MODEL_INFERENCE ? "inference_id" : "episode_id";
+        for (String id : List.of("id", second)) {
+            if (!json.contains("\"" + id + "\"")) {
+                ids.append("\"").append(id).append("\":\"0192f3a1-7c2e-7d41-9b6a-3f0d2e5c8a11\",");
+            }
+        }
+        return bytes("{" + ids + json.substring(1));
     }
 
     private static byte[] bytes(String s) {
