@@ -9,6 +9,7 @@ import dev.forwarder.internal.forward.Settlements;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.InvalidEventException;
 import dev.forwarder.internal.kafka.ClusterCheck;
+import dev.forwarder.internal.kafka.MessageSizes;
 import dev.forwarder.internal.metrics.ForwarderMetrics;
 import dev.forwarder.internal.publish.Publisher;
 import dev.forwarder.internal.publish.SyncWaiters;
@@ -63,6 +64,8 @@ public final class Forwarder implements AutoCloseable {
     private final Publisher publisher;
     /** The full check for this forwarder's callers (HTTP ingest), counting ids that are not UUIDv7. */
     private final EventCodec checker;
+    /** How large a message each topic takes (learned from the cluster); null when output is disabled. */
+    private final MessageSizes sizes;
 
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closedLatch = new CountDownLatch(1);
@@ -74,7 +77,8 @@ public final class Forwarder implements AutoCloseable {
         this.checker = new EventCodec(metrics::idsNotV7, config.unknownFields() == ForwarderConfig.UnknownFields.CARRY);
         if (!(config.enabled() && config.kafka().enabled())) {
             this.mode = new Mode.Disabled();
-            this.publisher = new Publisher(config, null, null, null, null, metrics);
+            this.sizes = null;
+            this.publisher = new Publisher(config, null, null, null, null, metrics, null);
             LOG.info("Kafka output disabled by configuration: records are dropped as DROPPED_DISABLED");
             return;
         }
@@ -84,10 +88,13 @@ public final class Forwarder implements AutoCloseable {
             throw new ForwarderException("gateway.observability.async_writes = false needs the forwarding"
                     + " process: an append-only process cannot wait for Kafka's acknowledgement");
         }
+        // An append-only process never asks the cluster: its records are held to no size here (the forwarding
+        // process dead-letters one its topic cannot take).
+        this.sizes = forward ? new MessageSizes(kafka) : null;
         OpenSpool opened = open(kafka, forward, rollPeriod);
         if (!forward) {
             this.mode = new Mode.Appending(opened);
-            this.publisher = new Publisher(config, opened.spool(), opened.space(), null, null, metrics);
+            this.publisher = new Publisher(config, opened.spool(), opened.space(), null, null, metrics, sizes);
             LOG.info(
                     "appending to spool {}; another process forwards it",
                     kafka.spool().dir());
@@ -95,7 +102,7 @@ public final class Forwarder implements AutoCloseable {
         }
         SyncWaiters waiters = config.asyncWrites() ? null : new SyncWaiters(opened.checkpoint()::read);
         ForwardingThread thread = ForwardingThread.start(
-                opened, kafka, kafka.startup().requireConnection(), settlementsFor(waiters), metrics);
+                opened, kafka, kafka.startup().requireConnection(), settlementsFor(waiters), metrics, sizes);
         this.mode = new Mode.Forwarding(opened, thread);
         this.publisher = new Publisher(
                 config,
@@ -113,7 +120,8 @@ public final class Forwarder implements AutoCloseable {
                     }
                 },
                 waiters,
-                metrics);
+                metrics,
+                sizes);
     }
 
     /**
@@ -127,7 +135,7 @@ public final class Forwarder implements AutoCloseable {
             if (forward) {
                 kafka.securityWarning().ifPresent(LOG::warn);
                 if (kafka.startup().requireConnection()) {
-                    ClusterCheck.run(kafka, kafka.startup().timeoutMs());
+                    ClusterCheck.run(kafka, kafka.startup().timeoutMs(), sizes);
                     metrics.connectionsEstablished(1);
                 }
             }
@@ -306,6 +314,18 @@ public final class Forwarder implements AutoCloseable {
      */
     public Optional<String> check(DataType type, byte[] json) {
         return validate(checker, type, json);
+    }
+
+    /**
+     * The most bytes of JSON and key a record of {@code type} may have for {@code publish} to accept it: what
+     * its topic takes ({@code max.message.bytes}, learned from the cluster at start; Kafka's default 1 MiB
+     * until then), less the message's framing. A larger record is refused as {@code DROPPED_TOO_LARGE}.
+     *
+     * @return the limit, or -1 when this forwarder holds records to none (output disabled, or an append-only
+     *         process, which never asks the cluster)
+     */
+    public int maxRecordBytes(DataType type) {
+        return sizes == null ? -1 : sizes.maxRecordBytes(type);
     }
 
     /**

@@ -25,6 +25,11 @@ public record PublishResult(Status status, long spoolIndex, String detail) {
         DROPPED_SPOOL_FULL(false),
         /** Not appended: the record could not be serialised, or the JSON given is not one object. */
         DROPPED_SERIALIZATION_ERROR(false),
+        /**
+         * Not appended: the record is larger than its topic takes ({@code max.message.bytes}, learned from the
+         * cluster, or the producer's {@code max.request.size}), so it could never be delivered.
+         */
+        DROPPED_TOO_LARGE(false),
         /** Not appended: gateway.observability.enabled or kafka.enabled is false. */
         DROPPED_DISABLED(false),
         /** Not appended: the forwarder is closing or closed. */

@@ -23,6 +23,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Assertions;
@@ -30,8 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A record over the broker's maximum message size can never be delivered: it lands in the dead-letter
- * spool with its reason, is counted, and the records after it are delivered.
+ * A record over its topic's maximum message size can never be delivered: one accepted before the topic's
+ * limit was lowered lands in the dead-letter spool with its reason, is counted, and the records after it are
+ * delivered. (One larger than the limit the forwarder knows is refused at publish: {@code LargeRecordsIT}.)
  */
 @KafkaTest(brokerProperties = "message.max.bytes=20000")
 class PoisonRecordIT {
@@ -45,10 +47,22 @@ class PoisonRecordIT {
         String poisonId = Records.id(run, 999);
         ForwarderStatus status;
         long poisonIndex;
+        // The topics take 200,000-byte messages when the forwarder starts and learns their limit; then the chat
+        // topic is lowered to 20,000 (the broker's own limit here) while it runs. A record the forwarder accepted
+        // under the old limit is refused by Kafka for good.
+        try (Admin admin = Admin.create(broker.clientProperties())) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (DataType type : DataType.values()) {
+                topics.add(new NewTopic(config.kafka().topic(type), 1, (short) 1)
+                        .configs(Map.of("max.message.bytes", "200000")));
+            }
+            admin.createTopics(topics).all().get();
+        }
         try (Forwarder forwarder = Forwarder.start(config)) {
             for (int i = 0; i < 10; i++) {
                 small.add(publishSmall(forwarder, run, i));
             }
+            setMaxMessageBytes(broker, config.kafka().topic(DataType.CHAT_INFERENCE), "20000");
             // Random text: lz4 cannot shrink it under the broker's 20,000-byte limit.
             byte[] noise = new byte[45_000];
             new Random(7).nextBytes(noise);
@@ -99,14 +113,7 @@ class PoisonRecordIT {
         assertEquals(new RedriveResult(1, 0, 1, 1), again);
         // The cause fixed (the topic takes larger messages now): delivered, with its original headers, and removed.
         String topic = config.kafka().topic(DataType.CHAT_INFERENCE);
-        try (Admin admin = Admin.create(broker.clientProperties())) {
-            admin.incrementalAlterConfigs(Map.of(
-                            new ConfigResource(ConfigResource.Type.TOPIC, topic),
-                            List.of(new AlterConfigOp(
-                                    new ConfigEntry("max.message.bytes", "200000"), AlterConfigOp.OpType.SET))))
-                    .all()
-                    .get();
-        }
+        setMaxMessageBytes(broker, topic, "200000");
         assertEquals(
                 new RedriveResult(0, 0, 0, 1),
                 Forwarder.redrive(config, null, DataType.MODEL_INFERENCE),
@@ -124,6 +131,27 @@ class PoisonRecordIT {
         assertEquals(1, redriven.size(), "the dead letter arrived once");
         assertEquals(String.valueOf(poisonIndex), header(redriven.get(0), "spool_index"));
         assertEquals(source, header(redriven.get(0), "source_id"));
+    }
+
+    private static void setMaxMessageBytes(KafkaBroker broker, String topic, String bytes) throws Exception {
+        try (Admin admin = Admin.create(broker.clientProperties())) {
+            admin.incrementalAlterConfigs(Map.of(
+                            new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                            List.of(new AlterConfigOp(
+                                    new ConfigEntry("max.message.bytes", bytes), AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get();
+            // The broker applies it from its metadata, and answers describeConfigs from the same: wait for it.
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> bytes.equals(admin.describeConfigs(List.of(resource))
+                            .all()
+                            .get()
+                            .get(resource)
+                            .get("max.message.bytes")
+                            .value()));
+        }
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {

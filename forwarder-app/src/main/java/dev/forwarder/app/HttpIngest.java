@@ -45,7 +45,8 @@ import org.eclipse.jetty.util.Callback;
  *                                 202 {"accepted": n}; all or nothing: an invalid line, or no room in the
  *                                 spool for the whole body, appends nothing
  *                                 400 names the line and the field; 404 unknown data type; 413 body too
- *                                 large; 503 + Retry-After when the spool refuses or more than
+ *                                 large, or a record larger than its topic takes (naming the limit);
+ *                                 503 + Retry-After when the spool refuses or more than
  *                                 max_concurrent requests are in progress; 401 without the token
  *                                 Idempotency-Key: a body sent again under its key is answered again,
  *                                 not appended again (409 while in progress, 422 with another body)
@@ -311,6 +312,13 @@ final class HttpIngest implements AutoCloseable {
         if (refused != null) {
             if (claim != null) {
                 idempotency.release(claim, appended);
+            }
+            if (refused.status() == PublishResult.Status.DROPPED_TOO_LARGE) {
+                // Never deliverable as it is: no Retry-After. All or nothing, so nothing of the body was appended.
+                ObjectNode body413 = error("not accepted: " + refused.detail());
+                body413.put("accepted", appended);
+                reply(response, callback, 413, body413);
+                return;
             }
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
             ObjectNode body503 = error((appended == 0

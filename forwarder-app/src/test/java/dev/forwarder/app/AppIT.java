@@ -217,7 +217,7 @@ class AppIT {
         StringBuilder ndjson = new StringBuilder();
         for (int i = 0; i < 20; i++) {
             ids.add(Records.id(run, i));
-            ndjson.append("{\"id\":\"").append(Records.id(run, i)).append("\",\"input_tokens\":3}\n");
+            ndjson.append(model(Records.id(run, i), "\"input_tokens\":3")).append('\n');
         }
         String body = ndjson.toString();
         try {
@@ -261,6 +261,37 @@ class AppIT {
                         .POST(HttpRequest.BodyPublishers.ofString(ndjson))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aRecordLargerThanItsTopicTakesGets413NamingTheLimitAndNothingOfItsBodyIsAppended(
+            KafkaBroker broker, @TempDir Path dir) throws Exception {
+        int port = freePort();
+        Path config = TestConfig.forBroker(broker, dir.resolve("spool"))
+                .with("forwarder.http { port = " + port + ", token = \"" + TOKEN + "\" }") // 10 MiB bodies
+                .writeTo(dir.resolve("forwarder.conf"));
+        App app = start(config, port, dir.resolve("app.log"));
+        try {
+            UUID run = UUID.randomUUID();
+            String image = "x".repeat(4 << 20); // a 4 MB base64 image in the provider's request
+            String big = model(Records.id(run, 1), "\"raw_request\":\"" + image + "\"");
+            HttpResponse<String> r = post(app, "model_inference", "application/json", big, TOKEN);
+            assertEquals(413, r.statusCode(), r.body());
+            String error = JSON.readTree(r.body()).get("error").asText();
+            assertTrue(error.contains("max.message.bytes is 1048588") && error.contains("1048076"), error);
+            assertTrue(r.headers().firstValue("Retry-After").isEmpty(), "retrying cannot help");
+
+            String ndjson = model(Records.id(run, 2), "\"model_name\":\"m\"") + "\n" + big + "\n";
+            r = post(app, "model_inference", "application/x-ndjson", ndjson, TOKEN);
+            assertEquals(413, r.statusCode(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("error").asText().contains("record 2 of 2"), r.body());
+            assertEquals(0, JSON.readTree(r.body()).get("accepted").asInt(), r.body());
+            JsonNode status = JSON.readTree(get(app, "/status", TOKEN).body());
+            assertEquals(0, status.get("appended").asInt(), "all or nothing: the small line was not appended");
+            assertEquals(3, status.get("dropped").get("DROPPED_TOO_LARGE").asInt(), status.toString());
+        } finally {
+            assertEquals(0, stop(app), Files.readString(app.log()));
+        }
     }
 
     @Test
@@ -332,6 +363,11 @@ class AppIT {
         assertTrue(out.contains("Every accepted record arrived."), out);
     }
 
+    /** A model inference with both its ids ({@code id}) and the given fields. */
+    private static String model(String id, String fields) {
+        return "{\"id\":\"" + id + "\",\"inference_id\":\"" + id + "\"," + fields + "}";
+    }
+
     private static int freePort() {
         return Ports.unused();
     }
@@ -361,7 +397,7 @@ class AppIT {
         try {
             StringBuilder ndjson = new StringBuilder();
             for (int i = 0; i < 20; i++) {
-                ndjson.append("{\"id\":\"").append(Records.id(run, i)).append("\",\"model_name\":\"m\"}\n");
+                ndjson.append(model(Records.id(run, i), "\"model_name\":\"m\"")).append('\n');
             }
             assertEquals(
                     202,
@@ -483,7 +519,7 @@ class AppIT {
             // data, counted once as length and once as appended bytes until then). Then the spool stays full.
             int ready = get(app, "/health/ready", null).statusCode();
             for (int round = 0; round < 400 && ready != 503; round++) {
-                String one = "{\"id\":\"" + Records.id(run, 10_000L + round) + "\",\"pad\":\"" + pad + "\"}";
+                String one = model(Records.id(run, 10_000L + round), "\"raw_request\":\"" + pad + "\"");
                 HttpResponse<String> r = post(app, "model_inference", "application/json", one, TOKEN);
                 long accepted = JSON.readTree(r.body()).get("accepted").asLong();
                 assertEquals(r.statusCode() == 202 ? 1 : 0, accepted, r.body());

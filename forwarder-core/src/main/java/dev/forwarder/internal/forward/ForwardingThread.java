@@ -3,6 +3,7 @@ package dev.forwarder.internal.forward;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.internal.kafka.ClusterCheck;
+import dev.forwarder.internal.kafka.MessageSizes;
 import dev.forwarder.internal.kafka.Positions;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.OpenSpool;
@@ -29,20 +30,22 @@ public final class ForwardingThread {
      *
      * @param checkedAtStart whether start-up already checked the cluster ({@code startup.require_connection});
      *                       if not, the thread checks it before its first producer
+     * @param sizes          what the topics take, learned by the check; sizes the producers it builds
      */
     public static ForwardingThread start(
             OpenSpool opened,
             ForwarderConfig.Kafka kafka,
             boolean checkedAtStart,
             Settlements settlements,
-            DeliveryObserver observer) {
+            DeliveryObserver observer,
+            MessageSizes sizes) {
         ForwarderWiring.ClusterProbe probe = checkedAtStart
                 ? null
-                : () -> ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000));
+                : () -> ClusterCheck.run(kafka, Math.min(kafka.startup().timeoutMs(), 5_000), sizes);
         ForwarderWiring wiring = kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE
                 ? new ForwarderWiring(
                         () -> new KafkaProducer<>(ProducerSettings.transactionalProducer(
-                                kafka, opened.spool().sourceId())),
+                                kafka, opened.spool().sourceId(), sizes)),
                         probe,
                         settlements,
                         observer,
@@ -51,7 +54,7 @@ public final class ForwardingThread {
                         source -> Positions.read(
                                 kafka, source, Duration.ofMillis(Math.max(kafka.requestTimeoutMs(), 10_000))))
                 : new ForwarderWiring(
-                        () -> new KafkaProducer<>(ProducerSettings.producer(kafka)),
+                        () -> new KafkaProducer<>(ProducerSettings.producer(kafka, sizes)),
                         probe,
                         settlements,
                         observer,

@@ -5,6 +5,7 @@ import dev.forwarder.ForwarderConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,15 +15,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The start-up check: the cluster is reachable and accepts our credentials, and the three topics exist or
@@ -30,10 +37,17 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  */
 public final class ClusterCheck {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterCheck.class);
+
     private ClusterCheck() {}
 
-    /** @throws ClusterCheckException with a message fit for the operator */
-    public static void run(ForwarderConfig.Kafka kafka, long timeoutMs) throws ClusterCheckException {
+    /**
+     * Checks the cluster and tells {@code sizes} how large a message each topic takes.
+     *
+     * @throws ClusterCheckException with a message fit for the operator
+     */
+    public static void run(ForwarderConfig.Kafka kafka, long timeoutMs, MessageSizes sizes)
+            throws ClusterCheckException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         Map<String, Object> props = ProducerSettings.admin(kafka);
         // Operations must give up by our deadline, or Admin.close() waits for them (60 s by default).
@@ -66,22 +80,10 @@ public final class ClusterCheck {
                 missing.add(new NewTopic(kafka.positionsTopic(), Optional.of(1), replication)
                         .configs(Map.of("cleanup.policy", "compact")));
             }
-            if (missing.isEmpty()) {
-                return;
+            if (!missing.isEmpty()) {
+                create(admin, kafka, missing, deadline);
             }
-            if (!kafka.topics().create()) {
-                throw new ClusterCheckException("topics missing on Kafka at " + kafka.brokers() + ": "
-                        + missing.stream().map(NewTopic::name).toList() + "; create them, or set "
-                        + "gateway.observability.kafka.topics.create = true");
-            }
-            try {
-                admin.createTopics(missing).all().get(remaining(deadline), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), deadline);
+            learnSizes(admin, kafka, sizes, deadline);
         } catch (ExecutionException e) {
             throw explain(kafka, timeoutMs, e.getCause());
         } catch (TimeoutException e) {
@@ -93,6 +95,62 @@ public final class ClusterCheck {
             throw explain(kafka, timeoutMs, e);
         } finally {
             admin.close(Duration.ZERO);
+        }
+    }
+
+    private static void create(Admin admin, ForwarderConfig.Kafka kafka, List<NewTopic> missing, long deadline)
+            throws ClusterCheckException, ExecutionException, InterruptedException, TimeoutException {
+        if (!kafka.topics().create()) {
+            throw new ClusterCheckException("topics missing on Kafka at " + kafka.brokers() + ": "
+                    + missing.stream().map(NewTopic::name).toList() + "; create them, or set "
+                    + "gateway.observability.kafka.topics.create = true");
+        }
+        try {
+            admin.createTopics(missing).all().get(remaining(deadline), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), deadline);
+    }
+
+    /**
+     * Reads each topic's {@code max.message.bytes} (the broker's {@code message.max.bytes} unless the topic
+     * overrides it). Without the right to describe configs, Kafka's defaults stay: logged, not fatal.
+     */
+    private static void learnSizes(Admin admin, ForwarderConfig.Kafka kafka, MessageSizes sizes, long deadline)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        Map<ConfigResource, DataType> resources = new LinkedHashMap<>();
+        for (DataType type : DataType.values()) {
+            resources.put(new ConfigResource(ConfigResource.Type.TOPIC, kafka.topic(type)), type);
+        }
+        Map<ConfigResource, Config> configs;
+        try {
+            configs = admin.describeConfigs(resources.keySet()).all().get(remaining(deadline), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthorizationException) {
+                LOG.warn(
+                        "cannot read the topics' max.message.bytes ({}): records are held to Kafka's default 1 MiB",
+                        e.getCause().getMessage());
+                return;
+            }
+            throw e;
+        }
+        for (Map.Entry<ConfigResource, DataType> resource : resources.entrySet()) {
+            Config config = configs.get(resource.getKey());
+            ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            if (entry != null && entry.value() != null) {
+                try {
+                    sizes.learned(
+                            resource.getValue(), Integer.parseInt(entry.value().trim()));
+                } catch (NumberFormatException e) {
+                    LOG.warn(
+                            "topic {} has max.message.bytes {}, not a number",
+                            resource.getKey().name(),
+                            entry.value());
+                }
+            }
         }
     }
 

@@ -97,7 +97,13 @@ public final class ProducerSettings {
     }
 
     public static Map<String, Object> producer(ForwarderConfig.Kafka kafka) {
+        return producer(kafka, new MessageSizes(kafka));
+    }
+
+    /** The producer, its {@code max.request.size} as large as the largest message the topics take. */
+    public static Map<String, Object> producer(ForwarderConfig.Kafka kafka, MessageSizes sizes) {
         Map<String, Object> props = new HashMap<>(common(kafka));
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, sizes.maxRequestSize());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, MAX_IN_FLIGHT_REQUESTS);
@@ -140,8 +146,9 @@ public final class ProducerSettings {
         return configured == null ? DEFAULT_TRANSACTION_TIMEOUT_MS : Long.parseLong(configured.trim());
     }
 
-    public static Map<String, Object> transactionalProducer(ForwarderConfig.Kafka kafka, UUID sourceId) {
-        Map<String, Object> props = producer(kafka);
+    public static Map<String, Object> transactionalProducer(
+            ForwarderConfig.Kafka kafka, UUID sourceId, MessageSizes sizes) {
+        Map<String, Object> props = producer(kafka, sizes);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(sourceId));
         return props;
     }

@@ -7,6 +7,7 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.KeyScanner;
 import dev.forwarder.internal.json.MessageKeys;
+import dev.forwarder.internal.kafka.MessageSizes;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +62,7 @@ public final class Publisher {
     private final SyncWaiters waiters;
     private final Observer observer;
     private final EventCodec codec;
+    private final MessageSizes sizes;
     private final LongAdder offered = new LongAdder();
     private final LongAdder appended = new LongAdder();
     private final LongAdder appendedBytes = new LongAdder();
@@ -72,10 +74,19 @@ public final class Publisher {
      * @param spool   null when output is disabled (every record is dropped as DROPPED_DISABLED)
      * @param room    null for an append-only process, or when on_full is not drop_oldest
      * @param waiters null with async_writes = true
+     * @param sizes   the largest record each topic takes; null: no size check (output disabled, or an
+     *                append-only process, which never asks the cluster)
      */
     public Publisher(
-            ForwarderConfig config, Spool spool, SpaceGuard space, Room room, SyncWaiters waiters, Observer observer) {
+            ForwarderConfig config,
+            Spool spool,
+            SpaceGuard space,
+            Room room,
+            SyncWaiters waiters,
+            Observer observer,
+            MessageSizes sizes) {
         this.config = config;
+        this.sizes = sizes;
         this.accepting = spool != null;
         this.spool = spool;
         this.space = space;
@@ -205,7 +216,7 @@ public final class Publisher {
             return dropAll(n, PublishResult.Status.DROPPED_SERIALIZATION_ERROR, "no data type given");
         }
         byte[][] keys = new byte[n][];
-        int[] sizes = new int[n];
+        int[] encoded = new int[n];
         long total = 0;
         for (int i = 0; i < n; i++) {
             byte[] json = jsons.get(i);
@@ -217,8 +228,15 @@ public final class Publisher {
             }
             String key = MessageKeys.keyOf(json);
             keys[i] = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
-            sizes[i] = spool.encodedSize(keys[i] == null ? -1 : keys[i].length, json.length, 0);
-            total += sizes[i];
+            long recordBytes = (long) json.length + (keys[i] == null ? 0 : keys[i].length);
+            if (sizes != null && recordBytes > sizes.maxRecordBytes(type)) {
+                return dropAll(
+                        n,
+                        PublishResult.Status.DROPPED_TOO_LARGE,
+                        "record " + (i + 1) + " of " + n + ": " + sizes.tooLarge(type, recordBytes));
+            }
+            encoded[i] = spool.encodedSize(keys[i] == null ? -1 : keys[i].length, json.length, 0);
+            total += encoded[i];
         }
         if (total > Integer.MAX_VALUE || !reserve((int) total)) {
             return dropAll(n, PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());
@@ -299,6 +317,10 @@ public final class Publisher {
     }
 
     private PublishResult append(DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json) {
+        long recordBytes = (long) json.length + Math.max(0, keyLength);
+        if (sizes != null && recordBytes > sizes.maxRecordBytes(type)) {
+            return drop(PublishResult.Status.DROPPED_TOO_LARGE, sizes.tooLarge(type, recordBytes));
+        }
         int size = spool.encodedSize(keyLength, json.length, 0);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());

@@ -48,7 +48,7 @@ class PublisherTest {
         };
         try (Spool spool = new Spool(dir);
                 SpaceGuard full = SpaceGuard.measuredByCaller(spool, 1L << 40, 1 << 20, () -> 0L)) {
-            Publisher publisher = new Publisher(config, spool, full, room, null, NO_METRICS);
+            Publisher publisher = new Publisher(config, spool, full, room, null, NO_METRICS, null);
             PublishResult r = publisher.publish(DataType.CHAT_INFERENCE, "{\"id\":\"a\"}".getBytes());
             assertEquals(PublishResult.Status.DROPPED_SPOOL_FULL, r.status());
             assertEquals(0, asked.get(), "nothing could be discarded: the forwarder is not asked");
