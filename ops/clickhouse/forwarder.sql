@@ -5,7 +5,7 @@
 --
 -- Per topic:
 --   Kafka table (_queue, its own consumer group) -- parse errors are kept as rows, not thrown
---     -> view _parse_mv:  rows that parsed and have an id  -> Null table _new
+--     -> view _parse_mv:  rows that parsed and have an id  -> Null table _new (the queue's columns)
 --          -> view _load_mv: rows whose id is not in TensorZero's table yet, once each -> TensorZero's table
 --     -> view _dead_mv:   rows that did not parse, or have no id -> forwarder_dead_letters
 --
@@ -72,31 +72,7 @@ SETTINGS kafka_broker_list = 'kafka:9092', kafka_topic_list = 'tensorzero_model_
          kafka_handle_error_mode = 'stream',
          input_format_skip_unknown_fields = 0, input_format_null_as_default = 0;
 
-CREATE TABLE IF NOT EXISTS forwarder_model_inference_new
-(
-    id UUID,
-    inference_id UUID,
-    raw_request String,
-    raw_response String,
-    model_name LowCardinality(String),
-    model_provider_name LowCardinality(String),
-    input_tokens Nullable(UInt32),
-    output_tokens Nullable(UInt32),
-    response_time_ms Nullable(UInt32),
-    ttft_ms Nullable(UInt32),
-    system Nullable(String),
-    input_messages String,
-    output String,
-    cached Bool,
-    finish_reason Nullable(Enum8('stop' = 1, 'length' = 2, 'tool_call' = 3, 'content_filter' = 4, 'unknown' = 5, 'stop_sequence' = 6)),
-    snapshot_hash Nullable(UInt256),
-    cost Nullable(Decimal(18, 9)),
-    provider_cache_read_input_tokens Nullable(UInt32),
-    provider_cache_write_input_tokens Nullable(UInt32),
-    function_name LowCardinality(String),
-    variant_name LowCardinality(String)
-)
-ENGINE = Null;
+CREATE TABLE IF NOT EXISTS forwarder_model_inference_new AS forwarder_model_inference_queue ENGINE = Null;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS forwarder_model_inference_load_mv TO ModelInference AS
 SELECT id, inference_id, raw_request, raw_response, model_name, model_provider_name, input_tokens, output_tokens, response_time_ms, ttft_ms, system, input_messages, output, cached, finish_reason, snapshot_hash, cost, provider_cache_read_input_tokens, provider_cache_write_input_tokens, function_name, variant_name
@@ -148,28 +124,7 @@ SETTINGS kafka_broker_list = 'kafka:9092', kafka_topic_list = 'tensorzero_chat_i
          kafka_handle_error_mode = 'stream',
          input_format_skip_unknown_fields = 0, input_format_null_as_default = 0;
 
-CREATE TABLE IF NOT EXISTS forwarder_chat_inference_new
-(
-    id UUID,
-    function_name LowCardinality(String),
-    variant_name LowCardinality(String),
-    episode_id UUID,
-    input String,
-    output String,
-    tool_params String,
-    inference_params String,
-    processing_time_ms Nullable(UInt32),
-    tags Map(String, String),
-    extra_body Nullable(String),
-    ttft_ms Nullable(UInt32),
-    dynamic_tools Array(String),
-    dynamic_provider_tools Array(String),
-    allowed_tools Nullable(String),
-    tool_choice Nullable(String),
-    parallel_tool_calls Nullable(Bool),
-    snapshot_hash Nullable(UInt256)
-)
-ENGINE = Null;
+CREATE TABLE IF NOT EXISTS forwarder_chat_inference_new AS forwarder_chat_inference_queue ENGINE = Null;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS forwarder_chat_inference_load_mv TO ChatInference AS
 SELECT id, function_name, variant_name, episode_id, input, output, tool_params, inference_params, processing_time_ms, tags, extra_body, ttft_ms, dynamic_tools, dynamic_provider_tools, allowed_tools, tool_choice, parallel_tool_calls, snapshot_hash
@@ -217,24 +172,7 @@ SETTINGS kafka_broker_list = 'kafka:9092', kafka_topic_list = 'tensorzero_json_i
          kafka_handle_error_mode = 'stream',
          input_format_skip_unknown_fields = 0, input_format_null_as_default = 0;
 
-CREATE TABLE IF NOT EXISTS forwarder_json_inference_new
-(
-    id UUID,
-    function_name LowCardinality(String),
-    variant_name LowCardinality(String),
-    episode_id UUID,
-    input String,
-    output String,
-    output_schema String,
-    inference_params String,
-    processing_time_ms Nullable(UInt32),
-    tags Map(String, String),
-    extra_body Nullable(String),
-    auxiliary_content String,
-    ttft_ms Nullable(UInt32),
-    snapshot_hash Nullable(UInt256)
-)
-ENGINE = Null;
+CREATE TABLE IF NOT EXISTS forwarder_json_inference_new AS forwarder_json_inference_queue ENGINE = Null;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS forwarder_json_inference_load_mv TO JsonInference AS
 SELECT id, function_name, variant_name, episode_id, input, output, output_schema, inference_params, processing_time_ms, tags, extra_body, auxiliary_content, ttft_ms, snapshot_hash

@@ -7,19 +7,11 @@ import dev.forwarder.InferenceRecord;
 import dev.forwarder.internal.json.ClickHouseSchema;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.testkit.ClickHouse;
-import dev.langchain4j.agent.tool.ToolExecutionRequest;
-import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
-import dev.langchain4j.data.message.ImageContent;
-import dev.langchain4j.data.message.SystemMessage;
-import dev.langchain4j.data.message.TextContent;
-import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.output.TokenUsage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,36 +29,8 @@ class ListenerRecordsClickHouseIT {
 
     @Test
     void theListenersRecordsInsertIntoTensorZerosTables(@TempDir Path dir) throws Exception {
-        ToolExecutionRequest call = ToolExecutionRequest.builder()
-                .id("call_1")
-                .name("weather")
-                .arguments("{\"city\":\"Paris\"}")
-                .build();
-        ChatRequest withTools = ChatRequest.builder()
-                .modelName("gpt-4o-mini")
-                .temperature(0.5)
-                .maxOutputTokens(100)
-                .toolSpecifications(ToolSpecification.builder()
-                        .name("weather")
-                        .description("the weather in a city")
-                        .parameters(JsonObjectSchema.builder()
-                                .addStringProperty("city")
-                                .build())
-                        .build())
-                .messages(
-                        SystemMessage.from("Be brief."),
-                        UserMessage.from(
-                                TextContent.from("Weather in Paris?"),
-                                ImageContent.from("https://example.com/paris.png")),
-                        AiMessage.from(call),
-                        ToolExecutionResultMessage.from(call, "sunny"))
-                .build();
-        ChatResponse toolAnswer = ChatResponse.builder()
-                .aiMessage(AiMessage.from("It is sunny.", List.of(call)))
-                .modelName("gpt-4o-mini-2024-07-18")
-                .tokenUsage(new TokenUsage(12, 7))
-                .finishReason(dev.langchain4j.model.output.FinishReason.TOOL_EXECUTION)
-                .build();
+        ChatRequest withTools = TensorZeroRecordsTest.toolRequest();
+        ChatResponse toolAnswer = TensorZeroRecordsTest.toolResponse();
         ChatRequest plain =
                 ChatRequest.builder().messages(UserMessage.from("Hi")).build();
         ChatResponse hello = ChatResponse.builder()

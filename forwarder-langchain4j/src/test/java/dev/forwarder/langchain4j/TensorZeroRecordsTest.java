@@ -40,14 +40,15 @@ class TensorZeroRecordsTest {
     private static final UUID MODEL_ID = UUID.fromString("0192f3a1-6a00-7000-8000-000000000001");
     private static final UUID CHAT_ID = UUID.fromString("0192f3a1-6a00-7000-8000-000000000002");
 
-    @Test
-    void aCallWithToolsBecomesALinkedModelAndChatInference() throws Exception {
-        ToolExecutionRequest call = ToolExecutionRequest.builder()
-                .id("call_1")
-                .name("weather")
-                .arguments("{\"city\":\"Paris\"}")
-                .build();
-        ChatRequest request = ChatRequest.builder()
+    static final ToolExecutionRequest CALL = ToolExecutionRequest.builder()
+            .id("call_1")
+            .name("weather")
+            .arguments("{\"city\":\"Paris\"}")
+            .build();
+
+    /** A call with a tool, two system messages, an image, a tool call and two tool results. */
+    static ChatRequest toolRequest() {
+        return ChatRequest.builder()
                 .modelName("gpt-4o-mini")
                 .temperature(0.5)
                 .maxOutputTokens(100)
@@ -64,16 +65,26 @@ class TensorZeroRecordsTest {
                         UserMessage.from(
                                 TextContent.from("Weather in Paris?"),
                                 ImageContent.from("https://example.com/paris.png")),
-                        AiMessage.from(call),
-                        ToolExecutionResultMessage.from(call, "sunny"),
+                        AiMessage.from(CALL),
+                        ToolExecutionResultMessage.from(CALL, "sunny"),
                         ToolExecutionResultMessage.from("call_2", "weather", "warm"))
                 .build();
-        ChatResponse response = ChatResponse.builder()
-                .aiMessage(AiMessage.from("It is sunny.", List.of(call)))
+    }
+
+    /** The model's answer to {@link #toolRequest}: text and the tool call. */
+    static ChatResponse toolResponse() {
+        return ChatResponse.builder()
+                .aiMessage(AiMessage.from("It is sunny.", List.of(CALL)))
                 .modelName("gpt-4o-mini-2024-07-18")
                 .tokenUsage(new TokenUsage(12, 7))
                 .finishReason(dev.langchain4j.model.output.FinishReason.TOOL_EXECUTION)
                 .build();
+    }
+
+    @Test
+    void aCallWithToolsBecomesALinkedModelAndChatInference() throws Exception {
+        ChatRequest request = toolRequest();
+        ChatResponse response = toolResponse();
         CallAttributes attributes =
                 new CallAttributes("weather_bot", "gpt-4o-mini", EPISODE, Map.of("user", "u1"), 250L, 40L);
         Deque<UUID> ids = new ArrayDeque<>(List.of(CHAT_ID, MODEL_ID));

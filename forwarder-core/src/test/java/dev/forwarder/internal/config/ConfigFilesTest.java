@@ -160,6 +160,22 @@ class ConfigFilesTest {
     }
 
     @Test
+    void unknownFieldsAreRefusedByDefaultAndTheKeyIsChecked() {
+        assertEquals(
+                ForwarderConfig.UnknownFields.REFUSE, ForwarderConfig.defaults().unknownFields());
+        assertEquals(
+                ForwarderConfig.UnknownFields.CARRY,
+                ForwarderConfig.parse("forwarder.schema.unknown_fields = carry").unknownFields());
+        ForwarderConfigException e = assertThrows(
+                ForwarderConfigException.class, () -> ForwarderConfig.parse("forwarder.schema.unknown_fields = keep"));
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "forwarder.schema.unknown_fields: invalid value \"keep\": must be one of refuse|carry"),
+                e.getMessage());
+    }
+
+    @Test
     void threeErrorsInOneFileAreAllReported() throws Exception {
         Path file = dir.resolve("bad.toml");
         Files.writeString(

@@ -161,6 +161,25 @@ class ClickHouseSchemaTest {
         }
     }
 
+    /** The typed records have exactly the columns of their tables (besides their carried extra fields). */
+    @ParameterizedTest
+    @EnumSource(DataType.class)
+    void theTypedRecordsHaveEveryColumnAndNoOther(DataType type) {
+        Class<?> model = switch (type) {
+            case MODEL_INFERENCE -> ModelInference.class;
+            case CHAT_INFERENCE -> ChatInference.class;
+            case JSON_INFERENCE -> dev.forwarder.JsonInference.class;
+        };
+        var snake = new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy();
+        Set<String> fields = new TreeSet<>();
+        for (var component : model.getRecordComponents()) {
+            if (!component.getName().equals("extraFields")) {
+                fields.add(snake.translate(component.getName()));
+            }
+        }
+        assertEquals(new TreeSet<>(ClickHouseSchema.names(type)), fields, model.getSimpleName());
+    }
+
     @Test
     void idsThatAreNotV7AreCountedNotRefused() throws Exception {
         AtomicLong counted = new AtomicLong();
