@@ -7,7 +7,9 @@ import dev.forwarder.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +67,62 @@ class SpaceGuardTest {
                     records + " records admitted on one measurement made the files " + files + " bytes, over "
                             + maxBytes);
             assertTrue(records * size > maxBytes / 2, "the bound let through only " + records + " records");
+        }
+    }
+
+    /**
+     * The same when the one measurement is taken anywhere in a roll file, not only on an empty spool: just
+     * before a roll, the appends since can end the current file and then a whole new one (whose records start
+     * after Chronicle's header and index, so it rolls on less than roll_bytes of records), and each roll file
+     * ends a block and its overlap longer than its records. Seen in CI: three full files and a fourth, 53.7 MB
+     * over 48 MiB, when the measuring thread was starved for a file's worth of appends.
+     */
+    @Test
+    void oneMeasurementAnywhereInARollFileStillKeepsTheFilesWithinMaxBytes() throws Exception {
+        long maxBytes = 16L << 20;
+        long block = maxBytes / 16;
+        long rollBytes = OpenSpool.rollBytes(maxBytes);
+        byte[] payload = new byte[1300];
+        Arrays.fill(payload, (byte) 'x');
+        // Where the measurement falls: in the first, second or third roll file, at every half block, and a
+        // record or two before the file ends.
+        List<long[]> points = new ArrayList<>();
+        for (long file = 0; file < 3; file++) {
+            for (long at = 0; at < rollBytes; at += block / 2) {
+                points.add(new long[] {file, at});
+            }
+            for (long before = 1; before <= 3; before++) {
+                points.add(new long[] {file, rollBytes - before * (payload.length + 16)});
+            }
+        }
+        for (long[] point : points) {
+            long file = point[0];
+            long position = point[1];
+            Path spoolDir = dir.resolve("at-" + file + "-" + position);
+            try (Spool spool = new Spool(
+                    spoolDir, Spool.Settings.defaults().rollBytes(rollBytes).blockSize(block))) {
+                int size = spool.encodedSize(-1, payload.length, 0);
+                long rolls = -1;
+                int cycle = Integer.MIN_VALUE;
+                while (rolls < file || spool.appendPosition() < position) {
+                    spool.append(DataType.CHAT_INFERENCE, System.currentTimeMillis(), null, payload, null);
+                    if (spool.appendCycle() != cycle) {
+                        cycle = spool.appendCycle();
+                        rolls++;
+                    }
+                }
+                long prefill = spool.appendPosition();
+                try (SpaceGuard guard = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40)) {
+                    while (guard.reserve(size)) {
+                        spool.append(DataType.CHAT_INFERENCE, System.currentTimeMillis(), null, payload, null);
+                    }
+                    long files = spool.diskBytes();
+                    assertTrue(
+                            files <= maxBytes,
+                            "measured in roll file " + file + " at " + prefill + ", the files grew to " + files
+                                    + " bytes, over " + maxBytes);
+                }
+            }
         }
     }
 
