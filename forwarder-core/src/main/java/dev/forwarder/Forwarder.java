@@ -283,11 +283,14 @@ public final class Forwarder implements AutoCloseable {
     }
 
     /**
-     * The full check of a record's JSON, as HTTP ingest and typed publishing do it: one object of
-     * {@code type}'s model, no duplicate keys at any depth, and every column TensorZero's ClickHouse table
-     * would refuse (UInt32 bounds, canonical UUIDs, {@code snapshot_hash} below 2^256, {@code cost} within
-     * Decimal(18,9), no null in a column that is not Nullable, string-valued {@code tags}). Costs a parse
-     * (microseconds per KB): not for the request path.
+     * The full check of a record's JSON, as HTTP ingest and typed publishing do it: whether TensorZero's
+     * gateway's own insert into its ClickHouse table would take it and store every value as sent. One JSON
+     * object, no duplicate keys at any depth, no field that is not a column (with the default
+     * {@code forwarder.schema.unknown_fields = refuse}; this static check always refuses them), no
+     * {@code timestamp}, its ids present, and each column's own rules (UInt32 bounds, canonical UUIDs,
+     * {@code snapshot_hash} below 2^256, {@code cost} within Decimal(18,9), no null in a column that is not
+     * Nullable, string-valued {@code tags}, tools as the gateway writes them). Costs a parse (microseconds per
+     * KB): not for the request path.
      *
      * @return empty when the record would load, else why not, naming the field
      */

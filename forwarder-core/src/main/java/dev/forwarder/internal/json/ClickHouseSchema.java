@@ -80,13 +80,15 @@ public final class ClickHouseSchema {
         /** The names of an {@code Enum8} column. */
         public List<String> enumNames() {
             List<String> names = new ArrayList<>();
-            Matcher name = Pattern.compile("'([^']*)' = ").matcher(clickHouseType);
+            Matcher name = ENUM_NAME.matcher(clickHouseType);
             while (name.find()) {
                 names.add(name.group(1));
             }
             return names;
         }
     }
+
+    private static final Pattern ENUM_NAME = Pattern.compile("'([^']*)' = ");
 
     /** The column every table derives from {@code id} and that an insert must not name. */
     public static final String MATERIALIZED_TIMESTAMP = "timestamp";

@@ -43,8 +43,8 @@ import java.util.stream.Collectors;
  *
  * <p>Reading is strict where a consumer loading the topics into typed tables would be hurt: no coercion
  * between strings, numbers and booleans, no fractions where an integer belongs, UUIDs must be UUIDs, and
- * the value must be exactly one JSON object. Fields the model does not know are accepted and carried.
- * Thread-safe; build one and share it.
+ * the value must be exactly one JSON object. Fields that are not columns of the record's TensorZero table are
+ * refused, or carried with {@code forwarder.schema.unknown_fields = carry}. Thread-safe; build one and share it.
  */
 public final class EventCodec {
 
