@@ -53,6 +53,7 @@ public final class ClickHouse implements AutoCloseable {
 
     /** The directory holding {@code node_modules/chdb}, installed with npm when it is not there yet. */
     public static synchronized Path install() throws IOException, InterruptedException {
+        requireNode();
         Path home = Path.of(System.getProperty("user.home"), ".cache", "forwarder-tests", "chdb-" + CHDB_VERSION);
         if (Files.isRegularFile(home.resolve("node_modules/chdb/package.json"))) {
             return home;
@@ -77,6 +78,47 @@ public final class ClickHouse implements AutoCloseable {
         KafkaBroker.deleteRecursively(home);
         Files.move(staging, home, StandardCopyOption.ATOMIC_MOVE);
         return home;
+    }
+
+    /**
+     * Node and npm, installed with apt-get (Debian's {@code nodejs} and {@code npm}, as root) when missing; a
+     * clear failure, saying what is missing, when that is impossible.
+     */
+    private static void requireNode() throws IOException, InterruptedException {
+        if (runs("node", "--version") && runs("npm", "--version")) {
+            return;
+        }
+        StringBuilder out = new StringBuilder();
+        for (List<String> step : List.of(
+                List.of("apt-get", "install", "-y", "-q", "nodejs", "npm"),
+                List.of("apt-get", "update", "-q"),
+                List.of("apt-get", "install", "-y", "-q", "nodejs", "npm"))) {
+            if (runs("node", "--version") && runs("npm", "--version")) {
+                return;
+            }
+            try {
+                Process apt = new ProcessBuilder(step).redirectErrorStream(true).start();
+                out.append(new String(apt.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                apt.waitFor(600, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                out.append(e).append('\n');
+            }
+        }
+        if (!(runs("node", "--version") && runs("npm", "--version"))) {
+            throw new IOException("the ClickHouse tests need Node and npm (for the npm package chdb); they are"
+                    + " missing and apt-get could not install nodejs and npm:\n" + out);
+        }
+    }
+
+    private static boolean runs(String... command) throws InterruptedException {
+        try {
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
+            process.getInputStream().readAllBytes();
+            return process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** A ClickHouse whose data lives in {@code dataDir}; the child's output beyond answers goes to a log there. */
