@@ -88,8 +88,13 @@ class ClusterFailoverIT {
             if (delivery.equals("exactly_once")) {
                 String transactionalId = ProducerSettings.transactionalId(UUID.fromString(
                         Files.readString(spool.resolve("source-id")).trim()));
-                int coordinator = cluster.transactionCoordinatorOf(transactionalId);
-                killAndRevive(forwarder, coordinator, null, "transaction coordinator of " + transactionalId);
+                // A kill aborts the open transaction unless it lands between two, or the producer retries through
+                // it: kill the coordinator again (at most four times) until one did, so the test shows the
+                // aborts it claims.
+                for (int kill = 1; kill <= 4 && aborted(forwarder) == 0; kill++) {
+                    int coordinator = cluster.transactionCoordinatorOf(transactionalId);
+                    killAndRevive(forwarder, coordinator, null, "transaction coordinator of " + transactionalId);
+                }
             } else {
                 int leader = cluster.leaderOf(topic, 1);
                 killAndRevive(forwarder, leader, topic, "leader of " + topic + "-1");
@@ -142,6 +147,17 @@ class ClusterFailoverIT {
      * SIGKILLs node {@code id} while records flow, shows that its partition moved (when {@code topic} is given),
      * waits until forwarding goes on without it, then starts it again.
      */
+    /** Transactions the forwarder aborted so far ({@code kafka_transactions_aborted_total}). */
+    private static double aborted(Forwarder forwarder) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            forwarder.writePrometheus(out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return PrometheusText.parse(out.toString(StandardCharsets.UTF_8)).value("kafka_transactions_aborted_total");
+    }
+
     private static void killAndRevive(Forwarder forwarder, int id, String topic, String what) {
         long before = forwarder.status().delivered();
         long pid = cluster.node(id).pid();
