@@ -71,17 +71,15 @@ public final class ClusterCheck {
                     missing.add(new NewTopic(topic, Optional.of(kafka.topics().partitions()), replication));
                 }
             }
-            if (kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE
-                    && !existing.contains(kafka.positionsTopic())) {
-                // One partition: a position per spool, read whole at every start; compacted to the last one.
-                Optional<Short> replication = kafka.topics().replicationFactor() < 0
-                        ? Optional.empty()
-                        : Optional.of((short) kafka.topics().replicationFactor());
-                missing.add(new NewTopic(kafka.positionsTopic(), Optional.of(1), replication)
-                        .configs(Map.of("cleanup.policy", "compact")));
+            boolean exactlyOnce = kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE;
+            if (exactlyOnce && !existing.contains(kafka.positionsTopic())) {
+                missing.add(PositionsTopic.newTopic(kafka));
             }
             if (!missing.isEmpty()) {
                 create(admin, kafka, missing, deadline);
+            }
+            if (exactlyOnce && existing.contains(kafka.positionsTopic())) {
+                PositionsTopic.align(admin, kafka, deadline);
             }
             learnSizes(admin, kafka, sizes, deadline);
         } catch (ExecutionException e) {
@@ -159,7 +157,7 @@ public final class ClusterCheck {
      * is not yet leading gets NOT_LEADER_OR_FOLLOWER, and an idempotent producer can then be stuck on
      * OUT_OF_ORDER_SEQUENCE_NUMBER for that partition until its delivery time-out (seen with Kafka 4.4).
      */
-    private static void awaitLeaders(Admin admin, List<String> topics, long deadline)
+    static void awaitLeaders(Admin admin, List<String> topics, long deadline)
             throws ExecutionException, InterruptedException, TimeoutException {
         while (true) {
             Map<String, TopicDescription> descriptions;

@@ -22,6 +22,8 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code delivery = exactly_once}: the spool positions committed in Kafka, in the compacted topic
@@ -35,6 +37,7 @@ public final class Positions {
     /** No committed position for this source id. */
     public static final long NONE = -1;
 
+    private static final Logger LOG = LoggerFactory.getLogger(Positions.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Positions() {}
@@ -65,6 +68,26 @@ public final class Positions {
      *                                                cannot be read in {@code timeout}
      */
     public static long read(ForwarderConfig.Kafka kafka, UUID sourceId, Duration timeout) {
+        try {
+            return readExisting(kafka, sourceId, timeout);
+        } catch (UnknownTopicOrPartitionException gone) {
+            // Deleted while forwarding (or since the start-up check). Kafka's record of what every spool of the
+            // prefix committed is gone with it: this spool goes on after its local checkpoint, which follows
+            // Kafka's position (exact within a process; after a restart it may be behind the last commit).
+            if (!PositionsTopic.recreate(kafka, timeout)) {
+                return readExisting(kafka, sourceId, timeout); // another forwarder created it first
+            }
+            LOG.error(
+                    "the positions topic {} was gone (deleted?) and was created again: spool source {} goes on"
+                            + " after its local checkpoint (exact in a running process; after a crash, the records"
+                            + " committed after the checkpoint was last written are committed again)",
+                    kafka.positionsTopic(),
+                    sourceId);
+            return NONE;
+        }
+    }
+
+    private static long readExisting(ForwarderConfig.Kafka kafka, UUID sourceId, Duration timeout) {
         Map<String, Object> uncommittedProps = new HashMap<>(ProducerSettings.readCommittedConsumer(kafka));
         uncommittedProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         try (KafkaConsumer<byte[], byte[]> committed =
@@ -113,9 +136,8 @@ public final class Positions {
             for (ConsumerRecord<byte[], byte[]> r : committed.poll(Duration.ofMillis(100))) {
                 if (r.offset() < ends.get(new TopicPartition(r.topic(), r.partition()))
                         && r.key() != null
-                        && Arrays.equals(r.key(), key)
-                        && r.value() != null) {
-                    position = index(r.value());
+                        && Arrays.equals(r.key(), key)) {
+                    position = r.value() == null ? NONE : index(r.value()); // a tombstone: the spool forgotten
                 }
             }
         }

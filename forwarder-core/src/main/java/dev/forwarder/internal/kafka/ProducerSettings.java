@@ -162,6 +162,8 @@ public final class ProducerSettings {
         Map<String, Object> props = new HashMap<>(common(kafka));
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // A topic gone is told as gone, not created by the broker with its defaults (not compacted).
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, kafka.requestTimeoutMs());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
