@@ -129,6 +129,7 @@ public final class ForwarderAgent implements Agent {
 
     private int start(long now) {
         try {
+            room.finishInterruptedDiscard();
             fork.checkAtStart();
             long cp = checkpoint.read();
             reader.seekAfter(cp);

@@ -36,6 +36,36 @@ final class RoomMaker {
         this.settler = settler;
     }
 
+    /**
+     * At start, before forwarding: a discard that a crash interrupted after its file was deleted and before its
+     * records were counted and the checkpoint moved past them is finished now, so that they are counted lost
+     * once (the process that deleted the file took its count with it).
+     */
+    void finishInterruptedDiscard() {
+        RollFiles.Interrupted d = rollFiles.interruptedDiscard();
+        if (d == null) {
+            return;
+        }
+        long cp = checkpoint.read();
+        if (cp < d.nextIndex() - 1) {
+            LOG.warn(
+                    "roll file {} was discarded to make room (on_full = drop_oldest) just before the process ended:"
+                            + " its {} unforwarded records are counted lost now",
+                    d.file(),
+                    d.lost());
+            settle(d.firstIndex(), d.nextIndex(), cp, d.lost());
+        } else {
+            rollFiles.discardSettled(); // the bookkeeping was done
+        }
+    }
+
+    /** The records of a discarded file are counted, the checkpoint moves past it, and the discard's note goes. */
+    private void settle(long firstIndex, long nextIndex, long cp, long lost) {
+        settler.discarded(Math.max(cp + 1, firstIndex), nextIndex, lost);
+        settler.advance(nextIndex - 1);
+        rollFiles.discardSettled();
+    }
+
     /** A publisher found the spool full: room for a record of {@code bytes}, please. Any thread. */
     void request(int bytes) {
         needed.accumulateAndGet(bytes, Math::max);
@@ -64,13 +94,13 @@ final class RoomMaker {
             return 0; // another discard, or retention, made room meanwhile
         }
         long cp = checkpoint.read();
-        RollFiles.Discarded d = rollFiles.discardOldest(cp);
+        RollFiles.Discarded d = rollFiles.oldestDiscardable(cp);
         if (d == null) {
             return 0;
         }
         long lost = d.unsettled() - delivery.forgetBefore(d.nextIndex());
-        settler.discarded(Math.max(cp + 1, d.firstIndex()), d.nextIndex(), lost);
-        settler.advance(d.nextIndex() - 1);
+        rollFiles.discard(d, lost);
+        settle(d.firstIndex(), d.nextIndex(), cp, lost);
         reader.skipTo(d.nextIndex());
         space.measure();
         LOG.warn(

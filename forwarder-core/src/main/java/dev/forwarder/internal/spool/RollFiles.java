@@ -3,6 +3,8 @@ package dev.forwarder.internal.spool;
 import java.io.File;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *       cycle (every record of {@code c} is settled: delivered, dead-lettered, corrupt or lost) and the file was
  *       last record was appended more than {@code spool.retain_forwarded} ago. The file of the checkpoint's own cycle, and
  *       anything after it, is never touched.
- *   <li><b>Making room</b> ({@link #discardOldest}, {@code on_full = drop_oldest}): the oldest roll file goes,
+ *   <li><b>Making room</b> ({@link #discard}, {@code on_full = drop_oldest}): the oldest roll file goes,
  *       forwarded or not, but never the newest one (the one being appended to).
  * </ul>
  *
@@ -41,6 +43,9 @@ public final class RollFiles {
      * {@code unsettled} of them were after the checkpoint.
      */
     public record Discarded(String file, long firstIndex, long nextIndex, long unsettled) {}
+
+    /** A {@link #discard} whose bookkeeping a crash interrupted: {@code lost} of its records were not forwarded. */
+    public record Interrupted(String file, long firstIndex, long nextIndex, long lost) {}
 
     private final SingleChronicleQueue queue;
     private final Duration retain;
@@ -125,19 +130,19 @@ public final class RollFiles {
         return records;
     }
 
-    /** Whether there is a roll file that {@link #discardOldest} may discard (one that is not the newest). */
+    /** Whether there is a roll file that {@link #oldestDiscardable} names (one that is not the newest). */
     public boolean canDiscard() {
         int first = queue.firstCycle();
         return first != Integer.MAX_VALUE && first < queue.lastCycle();
     }
 
     /**
-     * Deletes the oldest roll file, forwarded or not, unless it is the newest one.
+     * The oldest roll file, which may be discarded to make room unless it is the newest one.
      *
-     * @param checkpoint the checkpoint now, to count the file's records after it (before the file goes)
-     * @return what was discarded, or null if nothing could be
+     * @param checkpoint the checkpoint now, to count the file's records after it
+     * @return the file and its records, or null if none may be discarded
      */
-    public Discarded discardOldest(long checkpoint) {
+    public Discarded oldestDiscardable(long checkpoint) {
         int first = queue.firstCycle();
         int last = queue.lastCycle();
         if (first == Integer.MAX_VALUE || first >= last) {
@@ -160,12 +165,69 @@ public final class RollFiles {
         long unsettled = from >= nextIndex || cycle.toCycle(from) != oldest
                 ? 0
                 : Math.max(0, queue.countExcerpts(from, nextIndex));
-        File file = fileFor(queue, (int) oldest);
+        return new Discarded(fileFor(queue, (int) oldest).getName(), firstIndex, nextIndex, unsettled);
+    }
+
+    /**
+     * Deletes a roll file {@link #oldestDiscardable} named, having first written down that it goes and how many
+     * of its records were not forwarded ({@code lost}), in {@code <spool>/discarding}: the bookkeeping that
+     * follows (the lost count, the checkpoint past the file) is done again at the next start if the process
+     * dies before it ({@link #interruptedDiscard}). The note survives a crash of the process, not necessarily
+     * one of the operating system (whose counts are not exact anyway).
+     */
+    public void discard(Discarded d, long lost) {
+        Path note = intentFile();
+        try {
+            Files.writeString(note, d.file() + " " + d.firstIndex() + " " + d.nextIndex() + " " + lost + "\n");
+            OwnerOnly.file(note);
+        } catch (IOException e) {
+            // Without the note, a crash in the next microseconds leaves the file's records uncounted: no reason
+            // to keep a full spool from making room.
+            LOG.warn("cannot write {}: {}", note, e.toString());
+        }
+        File file = new File(queue.file(), d.file());
         if (!file.delete()) {
             LOG.warn("cannot delete roll file {} to make room", file);
         }
         deleted(queue);
-        return new Discarded(file.getName(), firstIndex, nextIndex, unsettled);
+    }
+
+    /** The bookkeeping of the last {@link #discard} is done: its note goes. */
+    public void discardSettled() {
+        try {
+            Files.deleteIfExists(intentFile());
+        } catch (IOException e) {
+            LOG.warn("cannot delete {}: {}", intentFile(), e.toString());
+        }
+    }
+
+    /**
+     * At start: a discard whose bookkeeping a crash may have interrupted; null if there is none, or if the
+     * file was never deleted (the crash came before: nothing happened, the note goes).
+     */
+    public Interrupted interruptedDiscard() {
+        Path note = intentFile();
+        if (!Files.exists(note)) {
+            return null;
+        }
+        Interrupted d;
+        try {
+            String[] f = Files.readString(note).trim().split(" ");
+            d = new Interrupted(f[0], Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{} cannot be read ({}): a discard's lost records may have gone uncounted", note, e.toString());
+            discardSettled();
+            return null;
+        }
+        if (new File(queue.file(), d.file()).exists()) {
+            discardSettled();
+            return null;
+        }
+        return d;
+    }
+
+    private Path intentFile() {
+        return queue.file().toPath().resolve("discarding");
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.forwarder.ForwarderStatus.State;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.kafka.KafkaMessages;
 import dev.forwarder.internal.spool.Checkpoint;
+import dev.forwarder.internal.spool.RollFiles;
 import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
@@ -791,6 +792,77 @@ class ForwarderAgentTest {
                     "the reader was not moved back: nothing sent twice " + sent);
             room.close();
             deadRoom.close();
+        }
+    }
+    /**
+     * drop_oldest: a process that deleted a roll file to make room and ended before it counted the file's
+     * records lost and moved the checkpoint past them. Before, the next start skipped the gone file and nobody
+     * ever counted them; now the note the discard left counts them at the next start, once.
+     */
+    @Test
+    void aCrashBetweenDiscardingARollFileAndItsBookkeepingCountsItsRecordsLostOnceAtTheNextStart() throws Exception {
+        long[] nowMs = {1_800_000_000_000L};
+        Path dir2 = dir.resolve("rolling");
+        ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 1,"
+                        + " spool { dir = \"" + dir2 + "\", on_full = drop_oldest } }")
+                .kafka();
+        long nextIndex;
+        try (Spool rolling = new Spool(
+                dir2, Spool.Settings.defaults().rollPeriod(RollPeriod.SECONDLY).wallClock(() -> nowMs[0]))) {
+            for (int second = 0; second < 3; second++) {
+                for (int i = 0; i < 4; i++) {
+                    rolling.append(
+                            DataType.CHAT_INFERENCE,
+                            nowMs[0],
+                            ("k" + second + i).getBytes(StandardCharsets.UTF_8),
+                            ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8),
+                            null);
+                }
+                nowMs[0] += 1000; // the next roll file
+            }
+            // The dying process: the oldest file (4 unforwarded records) deleted, then nothing more.
+            RollFiles files = new RollFiles(rolling, Duration.ofHours(1));
+            RollFiles.Discarded d = files.oldestDiscardable(Checkpoint.NONE);
+            assertEquals(4, d.unsettled());
+            files.discard(d, d.unsettled());
+            nextIndex = d.nextIndex();
+        }
+        for (int start = 0; start < 2; start++) {
+            try (Spool rolling = new Spool(
+                            dir2,
+                            Spool.Settings.defaults()
+                                    .rollPeriod(RollPeriod.SECONDLY)
+                                    .wallClock(() -> nowMs[0]));
+                    Spool dead = new Spool(dir2.resolve("dead-letter"));
+                    Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"));
+                    SpaceGuard room = SpaceGuard.measuredByCaller(rolling, 1L << 40, 1 << 20, () -> 1L << 40);
+                    SpaceGuard deadRoom = SpaceGuard.measuredByCaller(dead, 1L << 40, 1 << 20, () -> 1L << 40)) {
+                ForwarderAgent agent = new ForwarderAgent(
+                        rolling,
+                        dead,
+                        deadRoom,
+                        cp,
+                        room,
+                        kafka,
+                        new ForwarderWiring(
+                                () -> {
+                                    CapturingProducer p = new CapturingProducer();
+                                    producers.add(p);
+                                    return p;
+                                },
+                                null,
+                                Settlements.NONE,
+                                DeliveryObserver.NONE,
+                                clock::get,
+                                () -> nowMs[0]));
+                agent.onStart();
+                if (start == 0) {
+                    assertEquals(4, agent.lost(), "the discarded file's records, counted at the next start");
+                    assertEquals(nextIndex - 1, cp.read(), "the checkpoint moved past the gone file");
+                } else {
+                    assertEquals(0, agent.lost(), "counted once: not again at the start after");
+                }
+            }
         }
     }
 }
