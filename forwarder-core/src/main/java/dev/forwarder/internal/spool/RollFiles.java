@@ -47,11 +47,13 @@ public final class RollFiles {
     /** A {@link #discard} whose bookkeeping a crash interrupted: {@code lost} of its records were not forwarded. */
     public record Interrupted(String file, long firstIndex, long nextIndex, long lost) {}
 
+    private final Path dir;
     private final SingleChronicleQueue queue;
     private final Duration retain;
     private final RollCycle cycle;
 
     public RollFiles(Spool spool, Duration retain) {
+        this.dir = spool.dir();
         this.queue = spool.queue();
         this.retain = retain;
         this.cycle = queue.rollCycle();
@@ -227,7 +229,7 @@ public final class RollFiles {
     }
 
     private Path intentFile() {
-        return queue.file().toPath().resolve("discarding");
+        return dir.resolve("discarding");
     }
 
     /**
