@@ -1,0 +1,136 @@
+package dev.forwarder.spring;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.testkit.Delivered;
+import dev.forwarder.testkit.JavaProcess;
+import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.Ports;
+import dev.forwarder.testkit.Records;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A real Spring Boot web application with the starter, against a real broker: records published in request
+ * handlers arrive, Actuator shows the forwarder's health and its metrics, and a SIGTERM drains.
+ */
+@KafkaTest
+class ForwarderWebAppIT {
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private static List<String> args(KafkaBroker broker, Path dir, String prefix, int port, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=" + port,
+                "--management.endpoints.web.exposure.include=health,prometheus",
+                "--management.endpoint.health.show-details=always",
+                "--gateway.observability.kafka.brokers=" + broker.bootstrapServers(),
+                "--gateway.observability.kafka.topic-prefix=" + prefix,
+                "--gateway.observability.kafka.spool.dir=" + dir.resolve("spool")));
+        args.addAll(List.of(more));
+        return args;
+    }
+
+    @Test
+    void recordsOfRequestsArriveAndActuatorShowsHealthAndMetrics(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        String prefix = "web" + UUID.randomUUID().toString().substring(0, 8);
+        UUID run = UUID.randomUUID();
+        List<String> ids = new ArrayList<>();
+        String prometheus;
+        String health;
+        try (ConfigurableApplicationContext context = SpringApplication.run(
+                SampleApp.class, args(broker, dir, prefix, 0).toArray(String[]::new))) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            for (int i = 0; i < 100; i++) {
+                String id = Records.id(run, i);
+                ids.add(id);
+                assertEquals("ACCEPTED", post(port, "/chat/" + id).body());
+            }
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> get(port, "/actuator/health/forwarder").body().contains("\"backlog\":0"));
+            HttpResponse<String> h = get(port, "/actuator/health/forwarder");
+            assertEquals(200, h.statusCode(), h.body());
+            health = h.body();
+            prometheus = get(port, "/actuator/prometheus").body();
+        }
+        assertTrue(health.contains("\"status\":\"UP\""), health);
+        assertTrue(health.contains("\"state\":\"FORWARDING\""), health);
+        assertTrue(prometheus.contains("kafka_writes_success_total{"), prometheus);
+        assertTrue(prometheus.contains("spool_backlog_records "), prometheus);
+        Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
+        assertEquals(List.of(), List.copyOf(delivered.missing(ids)));
+        assertEquals(ids.size(), delivered.messages());
+    }
+
+    /**
+     * SIGTERM to the application's own JVM while records wait in the producer (linger of 10 s): Spring's
+     * shutdown hook stops the web server, then the forwarder drains them into Kafka before the JVM exits.
+     */
+    @Test
+    void aSigtermDrainsWhatTheLastRequestsSpooled(KafkaBroker broker, @TempDir Path dir) throws Exception {
+        String prefix = "term" + UUID.randomUUID().toString().substring(0, 8);
+        int port = Ports.unused();
+        Path log = dir.resolve("app.log");
+        Process app = JavaProcess.start(
+                SampleApp.class,
+                log,
+                args(broker, dir, prefix, port, "--gateway.observability.kafka.linger-ms=10000")
+                        .toArray(String[]::new));
+        try {
+            await().atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() -> get(port, "/actuator/health").statusCode() == 200);
+            UUID run = UUID.randomUUID();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                String id = Records.id(run, i);
+                ids.add(id);
+                assertEquals("ACCEPTED", post(port, "/chat/" + id).body());
+            }
+            String before = get(port, "/actuator/health/forwarder").body();
+            assertTrue(before.contains("\"backlog\":200"), "the kill lands with every record still to send: " + before);
+            app.destroy(); // SIGTERM to the JVM itself (no wrapper in between)
+            assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the application exits");
+            Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
+            assertEquals(List.of(), List.copyOf(delivered.missing(ids)), Files.readString(log));
+            assertEquals(ids.size(), delivered.messages());
+            assertTrue(Files.readString(log).contains("forwarder closed"), "the drain ran: " + Files.readString(log));
+        } finally {
+            app.destroyForcibly();
+        }
+    }
+
+    private HttpResponse<String> post(int port, String path) throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
