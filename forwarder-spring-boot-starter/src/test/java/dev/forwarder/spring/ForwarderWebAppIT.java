@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
@@ -57,6 +59,7 @@ class ForwarderWebAppIT {
         List<String> ids = new ArrayList<>();
         String prometheus;
         String health;
+        String readiness;
         try (ConfigurableApplicationContext context = SpringApplication.run(
                 SampleApp.class, args(broker, dir, prefix, 0).toArray(String[]::new))) {
             int port = ((WebServerApplicationContext) context).getWebServer().getPort();
@@ -71,9 +74,17 @@ class ForwarderWebAppIT {
             assertEquals(200, h.statusCode(), h.body());
             health = h.body();
             prometheus = get(port, "/actuator/prometheus").body();
+            readiness = get(port, "/actuator/health/readiness").body();
         }
         assertTrue(health.contains("\"status\":\"UP\""), health);
         assertTrue(health.contains("\"state\":\"FORWARDING\""), health);
+        JsonNode group = new ObjectMapper().readTree(readiness);
+        assertEquals(
+                "UP", group.path("components").path("forwarder").path("status").asText(), readiness);
+        assertEquals(
+                "UP",
+                group.path("components").path("readinessState").path("status").asText(),
+                readiness);
         assertTrue(prometheus.contains("kafka_writes_success_total{"), prometheus);
         assertTrue(prometheus.contains("spool_backlog_records "), prometheus);
         Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
