@@ -184,6 +184,39 @@ class MetricsIT {
         }
     }
 
+    /**
+     * A connection the producer closes because it sat idle for {@code connections.max.idle.ms} (9 minutes by
+     * default: every quiet night) is no error. Before, each one counted in kafka_connection_errors and fired
+     * the alert on it.
+     */
+    @Test
+    void anIdleConnectionClosedByTheProducerIsNoConnectionError(KafkaBroker broker, @TempDir Path dir)
+            throws Exception {
+        ForwarderConfig config = TestConfig.forBroker(broker.bootstrapServers(), dir.resolve("spool"))
+                .with("gateway.observability.kafka.producer { \"connections.max.idle.ms\" = 1000 }")
+                .build();
+        UUID run = UUID.randomUUID();
+        try (Forwarder forwarder = Forwarder.start(config)) {
+            for (int i = 0; i < 10; i++) {
+                forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+            }
+            awaitBacklog(forwarder, 0, 60);
+            Thread.sleep(1200); // the connection metrics are polled twice a second
+            double establishedBefore = scrape(forwarder).value("kafka_connections_established_total");
+            Thread.sleep(5_000); // idle: the producer closes its connections after 1 s of it
+            for (int i = 10; i < 20; i++) {
+                forwarder.publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, Records.id(run, i)));
+            }
+            awaitBacklog(forwarder, 0, 60);
+            Thread.sleep(1200);
+            PrometheusText after = scrape(forwarder);
+            assertTrue(
+                    after.value("kafka_connections_established_total") > establishedBefore,
+                    "the idle connections were closed, and new ones made for the records after");
+            assertEquals(0, (int) after.value("kafka_connection_errors_total"), "idle closes are no errors");
+        }
+    }
+
     private static void awaitBacklog(Forwarder forwarder, long backlog, int seconds) {
         await().atMost(Duration.ofSeconds(seconds))
                 .untilAsserted(() -> assertEquals(
