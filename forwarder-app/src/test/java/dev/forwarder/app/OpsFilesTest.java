@@ -56,6 +56,8 @@ class OpsFilesTest {
                 example.getString("gateway.observability.kafka.spool.dir").startsWith("/var/lib/forwarder/"),
                 "the example's spool is not under the unit's StateDirectory");
         assertTrue(unit.contains("\nRestart=on-failure\n") && unit.contains("\nUser=forwarder\n"));
+        // Its documentation is this project's README, installed beside the jar (it named another project).
+        assertTrue(unit.contains("\nDocumentation=file:/opt/forwarder/README.md\n"), unit);
     }
 
     /** systemd-analyze, installed with apt-get (as root) when missing; a clear failure when that is impossible. */
