@@ -59,7 +59,7 @@ class PrometheusIT {
                 "check",
                 "rules",
                 OPS.resolve("prometheus/alerts.yml").toString());
-        assertTrue(check.contains("SUCCESS: 11 rules found"), check);
+        assertTrue(check.contains("SUCCESS: 13 rules found"), check);
         String test = run(
                 promtool.toString(),
                 "test",
@@ -126,11 +126,36 @@ class PrometheusIT {
             List<String> failed = new ArrayList<>();
             JsonNode dashboard =
                     JSON.readTree(OPS.resolve("grafana/forwarder.json").toFile());
+            // Provisionable from the file: the data source is a variable (no import-time __inputs), and every
+            // query is filtered by the job and instance variables.
+            List<String> variables = new ArrayList<>();
+            dashboard
+                    .path("templating")
+                    .path("list")
+                    .forEach(v -> variables.add(v.get("name").asText()));
+            assertEquals(List.of("datasource", "job", "instance"), variables);
+            assertTrue(dashboard.path("__inputs").isMissingNode(), "no import-time inputs");
             int queries = 0;
             for (JsonNode panel : dashboard.get("panels")) {
                 assertTrue(panel.path("targets").size() > 0, "panel " + panel.get("title") + " has no query");
                 for (JsonNode target : panel.get("targets")) {
-                    String expr = target.get("expr").asText().replace("$__rate_interval", "30s");
+                    assertEquals(
+                            "${datasource}",
+                            target.path("datasource").path("uid").asText(),
+                            target.toString());
+                    String raw = target.get("expr").asText();
+                    java.util.regex.Matcher metric = java.util.regex.Pattern.compile(
+                                    "\\b(spool|kafka|forwarder)_[a-z_]+(\\{[^}]*\\})?")
+                            .matcher(raw);
+                    while (metric.find()) {
+                        assertTrue(
+                                String.valueOf(metric.group(2)).contains("job=~\"$job\", instance=~\"$instance\""),
+                                "not filtered by job and instance: " + metric.group() + " in " + raw);
+                    }
+                    // As Grafana sends it with job and instance at "All" (their allValue, .+).
+                    String expr = raw.replace("$__rate_interval", "30s")
+                            .replace("$job", ".+")
+                            .replace("$instance", ".+");
                     queries++;
                     if (awaitSeries(base, expr, 60).isEmpty()) {
                         failed.add(panel.get("title").asText() + ": " + expr);
@@ -151,7 +176,7 @@ class PrometheusIT {
                     assertTrue(!rule.get("state").asText().equals("firing"), rule.toString());
                 }
             }
-            assertEquals(11, rules);
+            assertEquals(13, rules);
         } finally {
             publishing.set(false);
             publisher.join(10_000);
