@@ -17,6 +17,7 @@ import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.observability.api.listener.AiServiceListener;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,9 +81,30 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         this.failures = forwarder.counter("langchain4j_recording_failures", Map.of());
     }
 
+    /**
+     * For LangChain4j AI Services: register these on the service, and its calls (and the tool round trips of
+     * one invocation) are recorded under {@code Interface.method} as the function name, one episode per
+     * invocation, and tags naming the service, the method and the chat memory id. This listener must also be
+     * on the service's chat model: it records the calls; these tell it which invocation a call belongs to.
+     *
+     * <pre>{@code
+     * Assistant assistant = AiServices.builder(Assistant.class)
+     *         .chatModel(model)                                  // built with .listeners(List.of(listener))
+     *         .registerListeners(listener.aiServiceListeners())
+     *         .build();
+     * }</pre>
+     *
+     * An invocation's {@code InvocationParameters} may set {@link #FUNCTION_NAME}, {@link #VARIANT_NAME},
+     * {@link #EPISODE_ID} (e.g. one episode for a whole conversation) and {@link #TAGS}.
+     */
+    public List<AiServiceListener<?>> aiServiceListeners() {
+        return AiServiceCalls.listeners();
+    }
+
     @Override
     public void onRequest(ChatModelRequestContext context) {
         try {
+            AiServiceCalls.take(context.attributes());
             context.attributes().put(CallAttributes.STARTED_NANOS, System.nanoTime());
         } catch (RuntimeException e) {
             failed(e);
