@@ -722,47 +722,16 @@ class ForwarderAgentTest {
         long[] nowMs = {1_800_000_000_000L};
         long[] usable = {1L << 40};
         Path dir2 = dir.resolve("rolling");
-        try (Spool rolling = new Spool(
-                        dir2,
-                        Spool.Settings.defaults()
-                                .rollPeriod(RollPeriod.SECONDLY)
-                                .wallClock(() -> nowMs[0]));
+        try (Spool rolling = rollingSpool(dir2, nowMs);
                 Spool dead = new Spool(dir2.resolve("dead-letter"));
                 Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"))) {
-            for (int second = 0; second < 3; second++) {
-                for (int i = 0; i < 4; i++) {
-                    rolling.append(
-                            DataType.CHAT_INFERENCE,
-                            nowMs[0],
-                            ("k" + second + i).getBytes(StandardCharsets.UTF_8),
-                            ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8),
-                            null);
-                }
-                nowMs[0] += 1000; // the next roll file
-            }
+            appendThreeRollFiles(rolling, nowMs);
             ForwarderConfig.Kafka kafka = ForwarderConfig.parse("gateway.observability.kafka { batch_size = 1,"
                             + " spool { dir = \"" + dir2 + "\", on_full = drop_oldest } }")
                     .kafka();
             SpaceGuard room = SpaceGuard.measuredByCaller(rolling, 1L << 40, 1 << 20, () -> usable[0]);
             SpaceGuard deadRoom = SpaceGuard.measuredByCaller(dead, 1L << 40, 1 << 20, () -> 1L << 40);
-            ForwarderAgent agent = new ForwarderAgent(
-                    rolling,
-                    dead,
-                    deadRoom,
-                    cp,
-                    room,
-                    kafka,
-                    new ForwarderWiring(
-                            () -> {
-                                CapturingProducer p = new CapturingProducer();
-                                producers.add(p);
-                                return p;
-                            },
-                            null,
-                            Settlements.NONE,
-                            DeliveryObserver.NONE,
-                            clock::get,
-                            () -> nowMs[0]));
+            ForwarderAgent agent = capturingAgent(rolling, dead, deadRoom, cp, room, kafka, nowMs);
             agent.onStart();
             cycles(agent, 8); // connects, then sends the first 5 (window 1 x 5, one a cycle), none acknowledged
             assertEquals(5, producers.get(0).sent.size());
@@ -807,19 +776,8 @@ class ForwarderAgentTest {
                         + " spool { dir = \"" + dir2 + "\", on_full = drop_oldest } }")
                 .kafka();
         long nextIndex;
-        try (Spool rolling = new Spool(
-                dir2, Spool.Settings.defaults().rollPeriod(RollPeriod.SECONDLY).wallClock(() -> nowMs[0]))) {
-            for (int second = 0; second < 3; second++) {
-                for (int i = 0; i < 4; i++) {
-                    rolling.append(
-                            DataType.CHAT_INFERENCE,
-                            nowMs[0],
-                            ("k" + second + i).getBytes(StandardCharsets.UTF_8),
-                            ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8),
-                            null);
-                }
-                nowMs[0] += 1000; // the next roll file
-            }
+        try (Spool rolling = rollingSpool(dir2, nowMs)) {
+            appendThreeRollFiles(rolling, nowMs);
             // The dying process: the oldest file (4 unforwarded records) deleted, then nothing more.
             RollFiles files = new RollFiles(rolling, Duration.ofHours(1));
             RollFiles.Discarded d = files.oldestDiscardable(Checkpoint.NONE);
@@ -828,33 +786,12 @@ class ForwarderAgentTest {
             nextIndex = d.nextIndex();
         }
         for (int start = 0; start < 2; start++) {
-            try (Spool rolling = new Spool(
-                            dir2,
-                            Spool.Settings.defaults()
-                                    .rollPeriod(RollPeriod.SECONDLY)
-                                    .wallClock(() -> nowMs[0]));
+            try (Spool rolling = rollingSpool(dir2, nowMs);
                     Spool dead = new Spool(dir2.resolve("dead-letter"));
                     Checkpoint cp = new Checkpoint(dir2.resolve("checkpoint"));
                     SpaceGuard room = SpaceGuard.measuredByCaller(rolling, 1L << 40, 1 << 20, () -> 1L << 40);
                     SpaceGuard deadRoom = SpaceGuard.measuredByCaller(dead, 1L << 40, 1 << 20, () -> 1L << 40)) {
-                ForwarderAgent agent = new ForwarderAgent(
-                        rolling,
-                        dead,
-                        deadRoom,
-                        cp,
-                        room,
-                        kafka,
-                        new ForwarderWiring(
-                                () -> {
-                                    CapturingProducer p = new CapturingProducer();
-                                    producers.add(p);
-                                    return p;
-                                },
-                                null,
-                                Settlements.NONE,
-                                DeliveryObserver.NONE,
-                                clock::get,
-                                () -> nowMs[0]));
+                ForwarderAgent agent = capturingAgent(rolling, dead, deadRoom, cp, room, kafka, nowMs);
                 agent.onStart();
                 if (start == 0) {
                     assertEquals(4, agent.lost(), "the discarded file's records, counted at the next start");
@@ -864,5 +801,55 @@ class ForwarderAgentTest {
                 }
             }
         }
+    }
+
+    /** A spool that rolls every second of {@code nowMs}, the test's wall clock. */
+    private static Spool rollingSpool(Path dir, long[] nowMs) throws Exception {
+        return new Spool(
+                dir, Spool.Settings.defaults().rollPeriod(RollPeriod.SECONDLY).wallClock(() -> nowMs[0]));
+    }
+
+    /** Three roll files of four records each, the clock a second on after each. */
+    private static void appendThreeRollFiles(Spool rolling, long[] nowMs) {
+        for (int second = 0; second < 3; second++) {
+            for (int i = 0; i < 4; i++) {
+                rolling.append(
+                        DataType.CHAT_INFERENCE,
+                        nowMs[0],
+                        ("k" + second + i).getBytes(StandardCharsets.UTF_8),
+                        ("{\"id\":\"k" + second + i + "\"}").getBytes(StandardCharsets.UTF_8),
+                        null);
+            }
+            nowMs[0] += 1000; // the next roll file
+        }
+    }
+
+    /** An agent over these files whose producers are CapturingProducers, kept in {@link #producers}. */
+    private ForwarderAgent capturingAgent(
+            Spool spool,
+            Spool dead,
+            SpaceGuard deadRoom,
+            Checkpoint cp,
+            SpaceGuard room,
+            ForwarderConfig.Kafka kafka,
+            long[] nowMs) {
+        return new ForwarderAgent(
+                spool,
+                dead,
+                deadRoom,
+                cp,
+                room,
+                kafka,
+                new ForwarderWiring(
+                        () -> {
+                            CapturingProducer p = new CapturingProducer();
+                            producers.add(p);
+                            return p;
+                        },
+                        null,
+                        Settlements.NONE,
+                        DeliveryObserver.NONE,
+                        clock::get,
+                        () -> nowMs[0]));
     }
 }
