@@ -27,13 +27,30 @@ import java.util.Optional;
  * @param unknownFields {@code forwarder.schema.unknown_fields}: what the full check of a record
  *                      ({@code Forwarder.check}, HTTP ingest, typed publish) does with fields that are not
  *                      columns of its TensorZero table
+ * @param tracing       {@code forwarder.tracing}
  */
 public record ForwarderConfig(
-        boolean enabled, boolean asyncWrites, Kafka kafka, Http http, UnknownFields unknownFields) {
+        boolean enabled, boolean asyncWrites, Kafka kafka, Http http, UnknownFields unknownFields, Tracing tracing) {
 
     /** As before {@code forwarder.schema.unknown_fields} existed: unknown fields refused. */
     public ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka, Http http) {
         this(enabled, asyncWrites, kafka, http, UnknownFields.REFUSE);
+    }
+
+    /** As before {@code forwarder.tracing} existed: trace context propagated. */
+    public ForwarderConfig(boolean enabled, boolean asyncWrites, Kafka kafka, Http http, UnknownFields unknownFields) {
+        this(enabled, asyncWrites, kafka, http, unknownFields, Tracing.DEFAULTS);
+    }
+
+    /**
+     * {@code forwarder.tracing}.
+     *
+     * @param propagate {@code propagate}: with OpenTelemetry's API on the class path and a valid current span,
+     *                  {@code publish} takes the thread's W3C trace context into the record and the forwarder
+     *                  writes it as the message's {@code traceparent}/{@code tracestate} headers
+     */
+    public record Tracing(boolean propagate) {
+        public static final Tracing DEFAULTS = new Tracing(true);
     }
 
     /**

@@ -59,7 +59,8 @@ final class EnvironmentConfig {
             binder.bind(name, Bindable.mapOf(String.class, String.class))
                     .ifBound(map -> map.forEach((k, v) -> tree.put(path + "." + ConfigUtil.quoteString(k), v)));
         }
-        unknownKeys(environment, known, passthrough, tree);
+        List<String> errors = new ArrayList<>();
+        unknownKeys(environment, known, passthrough, tree, errors);
         Config base = binder.bind(CONFIG_FILE, String.class)
                 .map(file -> ForwarderConfig.readFile(Path.of(file)))
                 .orElse(ConfigFactory.empty());
@@ -69,19 +70,29 @@ final class EnvironmentConfig {
         } catch (ConfigException e) {
             throw new ForwarderConfigException(List.of(e.getMessage()));
         }
-        return ForwarderConfig.from(fromSpring.withFallback(base));
+        try {
+            ForwarderConfig config = ForwarderConfig.from(fromSpring.withFallback(base));
+            if (errors.isEmpty()) {
+                return config;
+            }
+        } catch (ForwarderConfigException e) {
+            errors.addAll(e.errors());
+        }
+        throw new ForwarderConfigException(errors);
     }
 
     /**
-     * Properties under our prefixes that are no key of ours go to the forwarder's parser as written, so that it
-     * refuses them by name (and suggests the key meant). Environment variables are not judged: a machine has
+     * Properties under our prefixes that are no key of ours: under {@code gateway.observability.kafka} they go
+     * to the forwarder's parser as written, so that it refuses them by name and suggests the key meant; the
+     * others are refused here. Environment variables are not judged: a machine has
      * many, and {@code FORWARDER_*} ones may belong to anything.
      */
     private static void unknownKeys(
             Environment environment,
             List<ConfigurationPropertyName> known,
             List<ConfigurationPropertyName> passthrough,
-            Map<String, Object> tree) {
+            Map<String, Object> tree,
+            List<String> errors) {
         if (!(environment instanceof ConfigurableEnvironment configurable)) {
             return;
         }
@@ -99,7 +110,13 @@ final class EnvironmentConfig {
                 if (known.contains(name) || passthrough.stream().anyMatch(p -> p.isAncestorOf(name))) {
                     continue;
                 }
-                tree.putIfAbsent(property.replace('-', '_'), String.valueOf(enumerable.getProperty(property)));
+                String ours = property.replace('-', '_');
+                if (ours.startsWith("gateway.observability.kafka.")) {
+                    // The parser refuses it by name and suggests the key meant.
+                    tree.putIfAbsent(ours, String.valueOf(enumerable.getProperty(property)));
+                } else if (!errors.contains(ours + ": unknown key")) {
+                    errors.add(ours + ": unknown key");
+                }
             }
         }
     }

@@ -124,6 +124,7 @@ class ForwarderAutoConfigurationIT {
                         "gateway.observability.kafka.spool.dir=" + dir.resolve("spool"),
                         "gateway.observability.kafka.batch-size=0",
                         "gateway.observability.kafka.spool.max-bytez=1GiB",
+                        "forwarder.htp.port=9000",
                         "gateway.observability.kafka.sasl.mechanism=MD5",
                         "gateway.observability.kafka.sasl.username=alice",
                         "gateway.observability.kafka.sasl.password=hunter2-secret")
@@ -137,6 +138,7 @@ class ForwarderAutoConfigurationIT {
                     String text = messages.toString();
                     assertTrue(text.contains("gateway.observability.kafka.batch_size"), text);
                     assertTrue(text.contains("max_bytez"), text);
+                    assertTrue(text.contains("forwarder.htp.port: unknown key"), text);
                     assertTrue(text.contains("gateway.observability.kafka.sasl.mechanism"), text);
                     assertFalse(text.contains("hunter2"), text);
                 });

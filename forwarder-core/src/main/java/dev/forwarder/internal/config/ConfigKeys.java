@@ -20,6 +20,7 @@ final class ConfigKeys {
     static final String KAFKA = ROOT + ".kafka";
     static final String HTTP = "forwarder.http";
     static final String SCHEMA = "forwarder.schema";
+    static final String TRACING = "forwarder.tracing";
 
     /** What a key holds, and so how it is read and checked. */
     enum Type {
@@ -159,6 +160,9 @@ final class ConfigKeys {
 
     // forwarder.schema (the checks of records handed in as JSON)
     static final Key SCHEMA_UNKNOWN_FIELDS = enumKey(SCHEMA + ".unknown_fields", ForwarderConfig.UnknownFields.class);
+
+    // forwarder.tracing (the trace context of the publishing thread)
+    static final Key TRACING_PROPAGATE = define(TRACING + ".propagate", Type.BOOLEAN);
 
     private ConfigKeys() {}
 

@@ -89,7 +89,8 @@ public final class ConfigParser {
                 read.bool(ConfigKeys.ASYNC_WRITES),
                 kafka,
                 http(),
-                read.enumValue(ConfigKeys.SCHEMA_UNKNOWN_FIELDS, ForwarderConfig.UnknownFields.class));
+                read.enumValue(ConfigKeys.SCHEMA_UNKNOWN_FIELDS, ForwarderConfig.UnknownFields.class),
+                new ForwarderConfig.Tracing(read.bool(ConfigKeys.TRACING_PROPAGATE)));
     }
 
     private String brokers() {

@@ -22,6 +22,9 @@ import org.apache.kafka.common.header.internals.RecordHeader;
  *       {@code spool_index}, the record's position in that spool in decimal. The pair
  *       (source_id, spool_index) is unique per record and the same on every redelivery, so a consumer can
  *       drop the duplicates that at-least-once delivery allows after a crash.
+ *   <li>With the trace context the publishing thread had ({@code forwarder.tracing.propagate}, OpenTelemetry
+ *       on the class path and a valid current span): W3C's {@code traceparent}, and {@code tracestate} when
+ *       it is not empty, as OpenTelemetry's own Kafka instrumentation names them.
  * </ul>
  */
 public final class KafkaMessages {
@@ -29,6 +32,8 @@ public final class KafkaMessages {
     public static final String HEADER_DATA_TYPE = "data_type";
     public static final String HEADER_SOURCE_ID = "source_id";
     public static final String HEADER_SPOOL_INDEX = "spool_index";
+    public static final String HEADER_TRACEPARENT = "traceparent";
+    public static final String HEADER_TRACESTATE = "tracestate";
 
     private static final Header[] DATA_TYPE_HEADERS = Arrays.stream(DataType.values())
             .map(t -> header(HEADER_DATA_TYPE, t.wireName()))
@@ -42,9 +47,22 @@ public final class KafkaMessages {
      */
     public static ProducerRecord<byte[], byte[]> of(
             SpoolRecord.Entry entry, String topic, Header sourceId, long spoolIndex) {
-        Header[] headers = {
-            DATA_TYPE_HEADERS[entry.type().ordinal()], sourceId, header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex))
-        };
+        Header type = DATA_TYPE_HEADERS[entry.type().ordinal()];
+        Header index = header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex));
+        String trace = entry.trace();
+        Header[] headers;
+        if (trace == null) {
+            headers = new Header[] {type, sourceId, index};
+        } else {
+            int nl = trace.indexOf('\n');
+            String parent = nl < 0 ? trace : trace.substring(0, nl);
+            String state = nl < 0 ? "" : trace.substring(nl + 1);
+            headers = state.isEmpty()
+                    ? new Header[] {type, sourceId, index, header(HEADER_TRACEPARENT, parent)}
+                    : new Header[] {
+                        type, sourceId, index, header(HEADER_TRACEPARENT, parent), header(HEADER_TRACESTATE, state)
+                    };
+        }
         return new ProducerRecord<>(topic, null, null, entry.keyBytes(), entry.payload(), Arrays.asList(headers));
     }
 

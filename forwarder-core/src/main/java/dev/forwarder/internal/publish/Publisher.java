@@ -10,6 +10,7 @@ import dev.forwarder.internal.json.MessageKeys;
 import dev.forwarder.internal.kafka.MessageSizes;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -63,6 +64,7 @@ public final class Publisher {
     private final Observer observer;
     private final EventCodec codec;
     private final MessageSizes sizes;
+    private final TraceCapture trace;
     private final LongAdder offered = new LongAdder();
     private final LongAdder appended = new LongAdder();
     private final LongAdder appendedBytes = new LongAdder();
@@ -94,6 +96,8 @@ public final class Publisher {
         this.waiters = waiters;
         this.observer = observer;
         this.codec = new EventCodec(observer::idsNotV7, config.unknownFields() == ForwarderConfig.UnknownFields.CARRY);
+        this.trace =
+                new TraceCapture(config.tracing() == null || config.tracing().propagate());
         for (PublishResult.Status status : PublishResult.Status.values()) {
             if (!status.inSpool()) {
                 dropped.put(status, new LongAdder());
@@ -216,7 +220,8 @@ public final class Publisher {
             return dropAll(n, PublishResult.Status.DROPPED_SERIALIZATION_ERROR, "no data type given");
         }
         byte[][] keys = new byte[n][];
-        int[] encoded = new int[n];
+        byte[] traceNote = trace.capture(); // one thread, one trace context for the batch
+        int traceLength = traceNote == null ? 0 : traceNote.length;
         long total = 0;
         for (int i = 0; i < n; i++) {
             byte[] json = jsons.get(i);
@@ -235,8 +240,7 @@ public final class Publisher {
                         PublishResult.Status.DROPPED_TOO_LARGE,
                         "record " + (i + 1) + " of " + n + ": " + sizes.tooLarge(type, recordBytes));
             }
-            encoded[i] = spool.encodedSize(keys[i] == null ? -1 : keys[i].length, json.length, 0);
-            total += encoded[i];
+            total += spool.encodedSize(keys[i] == null ? -1 : keys[i].length, json.length, traceLength);
         }
         if (total > Integer.MAX_VALUE || !reserve((int) total)) {
             return dropAll(n, PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());
@@ -247,7 +251,9 @@ public final class Publisher {
             byte[] json = jsons.get(i);
             long index;
             try {
-                index = spool.append(type, now, keys[i], json, null);
+                byte[] key = keys[i];
+                index = spool.append(
+                        type, now, key, 0, key == null ? -1 : key.length, json, traceNote, traceFlags(traceNote));
             } catch (RuntimeException | Error e) {
                 String detail = "cannot append to the spool: " + e;
                 for (int j = i; j < n; j++) {
@@ -261,6 +267,10 @@ public final class Publisher {
             results.add(new PublishResult(PublishResult.Status.ACCEPTED, index, null));
         }
         return results;
+    }
+
+    private static short traceFlags(byte[] traceNote) {
+        return traceNote == null ? 0 : SpoolRecord.TRACED;
     }
 
     /**
@@ -321,7 +331,8 @@ public final class Publisher {
         if (sizes != null && recordBytes > sizes.maxRecordBytes(type)) {
             return drop(PublishResult.Status.DROPPED_TOO_LARGE, sizes.tooLarge(type, recordBytes));
         }
-        int size = spool.encodedSize(keyLength, json.length, 0);
+        byte[] traceNote = trace.capture();
+        int size = spool.encodedSize(keyLength, json.length, traceNote == null ? 0 : traceNote.length);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());
         }
@@ -330,7 +341,15 @@ public final class Publisher {
         boolean sampled = (ThreadLocalRandom.current().nextInt() & 63) == 0;
         long start = sampled ? System.nanoTime() : 0;
         try {
-            index = spool.append(type, System.currentTimeMillis(), keySource, keyOffset, keyLength, json, null);
+            index = spool.append(
+                    type,
+                    System.currentTimeMillis(),
+                    keySource,
+                    keyOffset,
+                    keyLength,
+                    json,
+                    traceNote,
+                    traceFlags(traceNote));
         } catch (RuntimeException | Error e) {
             // Chronicle reports a fault in a mapped file (a full disk) as InternalError: never let it escape.
             return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);

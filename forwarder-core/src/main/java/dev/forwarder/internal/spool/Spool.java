@@ -228,6 +228,22 @@ public final class Spool implements AutoCloseable {
             int keyLength,
             byte[] payload,
             byte[] note) {
+        return append(type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, (short) 0);
+    }
+
+    /**
+     * As above, with the record's {@code flags} ({@link SpoolRecord#TRACED}: {@code note} is the publishing
+     * thread's trace context).
+     */
+    public long append(
+            DataType type,
+            long appendTimeMs,
+            byte[] keySource,
+            int keyOffset,
+            int keyLength,
+            byte[] payload,
+            byte[] note,
+            short flags) {
         SpoolKeys sealing = keys;
         appendLock.lock();
         try {
@@ -241,7 +257,8 @@ public final class Spool implements AutoCloseable {
             markCycle(currentCycle()); // before the first append to a cycle, whatever the sync policy
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
-                writer.encode(bytes, type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, sealing);
+                writer.encode(
+                        bytes, type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, flags, sealing);
                 appendPosition = bytes.writePosition();
             }
             int cycle = a.cycle();

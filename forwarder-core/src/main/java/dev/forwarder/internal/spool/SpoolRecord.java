@@ -16,7 +16,9 @@ import net.openhft.chronicle.bytes.Bytes;
  *  ------  ----  -----------------------------------------------------------------
  *       0     1  layout version (1)
  *       1     1  data type (0 model_inference, 1 chat_inference, 2 json_inference)
- *       2     2  reserved (0)
+ *       2     2  flags: bit 0 (TRACED) = the note holds the W3C trace context of the publishing thread,
+ *                "traceparent\ntracestate" (US-ASCII); other bits 0. A reader from before the flags (it skipped
+ *                these bytes as reserved) forwards such a record without the trace.
  *       4     8  append time, epoch milliseconds
  *      12     4  key length k in bytes, or -1 for no key
  *      16     4  payload length p in bytes
@@ -28,7 +30,7 @@ import net.openhft.chronicle.bytes.Bytes;
  *  28+k+p+n   -  (end)
  *
  *  +---------+------+------+-------------+-------+-------+-------+-----+---------+------+-------+
- *  | version | type | rsvd | append time | k     | p     | n     | key | payload | note | crc32c|
+ *  | version | type | flgs | append time | k     | p     | n     | key | payload | note | crc32c|
  *  +---------+------+------+-------------+-------+-------+-------+-----+---------+------+-------+
  * </pre>
  *
@@ -56,6 +58,9 @@ public final class SpoolRecord {
 
     public static final byte VERSION = 1;
     public static final byte SEALED_VERSION = 2;
+    /** Flag: the note holds the W3C trace context ("traceparent\ntracestate"), not a dead-letter reason. */
+    public static final short TRACED = 1;
+
     static final int HEADER_BYTES = 24;
     static final int SEALED_HEADER_BYTES = HEADER_BYTES + SpoolKeys.KEY_ID_BYTES + SpoolKeys.NONCE_BYTES;
 
@@ -99,7 +104,8 @@ public final class SpoolRecord {
     /** As above, its payload sealed if {@code keys} is set. */
     public static void encode(
             Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note, SpoolKeys keys) {
-        new Writer().encode(out, type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note, keys);
+        new Writer()
+                .encode(out, type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note, (short) 0, keys);
     }
 
     /**
@@ -119,7 +125,8 @@ public final class SpoolRecord {
 
         /**
          * Writes one record at the write position of {@code out}: its key is {@code keyLength} bytes of
-         * {@code keySource} from {@code keyOffset} (-1: no key), its payload sealed if {@code keys} is set.
+         * {@code keySource} from {@code keyOffset} (-1: no key), its payload sealed if {@code keys} is set;
+         * {@code flags} says what the note holds ({@link #TRACED}, or 0: a dead-letter reason or nothing).
          */
         public void encode(
                 Bytes<?> out,
@@ -130,13 +137,14 @@ public final class SpoolRecord {
                 int keyLength,
                 byte[] payload,
                 byte[] note,
+                short flags,
                 SpoolKeys keys) {
             int headerLength = keys == null ? HEADER_BYTES : SEALED_HEADER_BYTES;
             int payloadBytes = keys == null ? payload.length : payload.length + SpoolKeys.TAG_BYTES;
             ByteBuffer h = header.clear();
             h.put(keys == null ? VERSION : SEALED_VERSION)
                     .put((byte) type.ordinal())
-                    .putShort((short) 0)
+                    .putShort(flags)
                     .putLong(appendTimeMs)
                     .putInt(keyLength < 0 ? -1 : keyLength)
                     .putInt(payloadBytes)
@@ -240,7 +248,7 @@ public final class SpoolRecord {
         ByteBuffer header = ByteBuffer.wrap(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
         byte version = header.get();
         int typeOrdinal = header.get();
-        header.getShort();
+        short flags = header.getShort();
         long appendTime = header.getLong();
         int keyLength = header.getInt();
         int payloadLength = header.getInt();
@@ -297,13 +305,16 @@ public final class SpoolRecord {
                     key,
                     payload);
         }
+        boolean traced = (flags & TRACED) != 0 && noteLength > 0;
+        String noteText = noteLength == 0 ? null : new String(note, StandardCharsets.UTF_8);
         return new Entry(
                 index,
                 TYPES[typeOrdinal],
                 appendTime,
                 key,
                 payload,
-                noteLength == 0 ? null : new String(note, StandardCharsets.UTF_8));
+                traced ? null : noteText,
+                traced ? noteText : null);
     }
 
     /**
@@ -313,8 +324,16 @@ public final class SpoolRecord {
      * @param keyBytes     the Kafka key, UTF-8, or null
      * @param payload      the JSON value, exactly as appended
      * @param note         the dead-letter reason, or null
+     * @param trace        the publishing thread's W3C trace context, "traceparent\ntracestate", or null
      */
-    public record Entry(long index, DataType type, long appendTimeMs, byte[] keyBytes, byte[] payload, String note) {
+    public record Entry(
+            long index, DataType type, long appendTimeMs, byte[] keyBytes, byte[] payload, String note, String trace) {
+
+        /** A record without a trace context. */
+        public Entry(long index, DataType type, long appendTimeMs, byte[] keyBytes, byte[] payload, String note) {
+            this(index, type, appendTimeMs, keyBytes, payload, note, null);
+        }
+
         /** The Kafka key as text, or null. */
         public String key() {
             return keyBytes == null ? null : new String(keyBytes, StandardCharsets.UTF_8);

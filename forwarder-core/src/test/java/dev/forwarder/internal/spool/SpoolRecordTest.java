@@ -38,6 +38,35 @@ class SpoolRecordTest {
         assertEquals("why", e.note());
     }
 
+    /** A traced record's note is its trace context, told apart from a dead-letter reason by the flag. */
+    @Test
+    void aTracedRecordCarriesItsTraceContextAndNoNote() throws Exception {
+        String trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\nvendor=v1";
+        Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+        new SpoolRecord.Writer()
+                .encode(
+                        bytes,
+                        DataType.CHAT_INFERENCE,
+                        5L,
+                        KEY,
+                        0,
+                        KEY.length,
+                        PAYLOAD,
+                        trace.getBytes(StandardCharsets.US_ASCII),
+                        SpoolRecord.TRACED,
+                        null);
+        SpoolRecord.Entry e = SpoolRecord.decode(3, bytes);
+        assertEquals(trace, e.trace());
+        assertNull(e.note(), "not a dead-letter reason");
+        assertArrayEquals(PAYLOAD, e.payload());
+
+        Bytes<?> plain = Bytes.allocateElasticOnHeap();
+        SpoolRecord.encode(plain, DataType.CHAT_INFERENCE, 5L, KEY, PAYLOAD, "reason".getBytes(StandardCharsets.UTF_8));
+        SpoolRecord.Entry d = SpoolRecord.decode(4, plain);
+        assertEquals("reason", d.note());
+        assertNull(d.trace());
+    }
+
     @Test
     void noKeyStaysNoKey() throws Exception {
         Bytes<?> bytes = Bytes.allocateElasticOnHeap();
