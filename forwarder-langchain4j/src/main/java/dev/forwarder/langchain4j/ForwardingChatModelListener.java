@@ -105,6 +105,10 @@ public final class ForwardingChatModelListener implements ChatModelListener {
     public void onRequest(ChatModelRequestContext context) {
         try {
             AiServiceCalls.take(context.attributes());
+            Object trace = CallTrace.capture();
+            if (trace != null) {
+                context.attributes().put(CallTrace.KEY, trace);
+            }
             context.attributes().put(CallAttributes.STARTED_NANOS, System.nanoTime());
         } catch (RuntimeException e) {
             failed(e);
@@ -168,8 +172,12 @@ public final class ForwardingChatModelListener implements ChatModelListener {
     }
 
     private void record(ChatModelResponseContext context, long nowNanos) throws Exception {
-        for (InferenceRecord record : records(context, nowNanos)) {
-            forwarder.publish(record);
+        List<InferenceRecord> records = records(context, nowNanos);
+        // Within the caller's trace context, whichever thread LangChain4j answers on (a stream's is another).
+        try (AutoCloseable scope = CallTrace.enter(context.attributes().get(CallTrace.KEY))) {
+            for (InferenceRecord record : records) {
+                forwarder.publish(record);
+            }
         }
     }
 
