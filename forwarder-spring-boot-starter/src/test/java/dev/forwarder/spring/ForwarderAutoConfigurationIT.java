@@ -191,11 +191,13 @@ class ForwarderAutoConfigurationIT {
                     // is forwarded).
                     int[] n = {0};
                     await().atMost(Duration.ofSeconds(60)).until(() -> {
-                        PublishResult result = forwarder.publish(
-                                DataType.CHAT_INFERENCE,
-                                Records.json(DataType.CHAT_INFERENCE, "r" + n[0]++ + "-" + "y".repeat(8_000)));
-                        return result.status() == PublishResult.Status.DROPPED_SPOOL_FULL
-                                && health.health(true).getStatus().equals(Status.OUT_OF_SERVICE);
+                        PublishResult result;
+                        do { // publish until a refusal, then ask the health
+                            result = forwarder.publish(
+                                    DataType.CHAT_INFERENCE,
+                                    Records.json(DataType.CHAT_INFERENCE, "r" + n[0]++ + "-" + "y".repeat(8_000)));
+                        } while (result.accepted());
+                        return health.health(true).getStatus().equals(Status.OUT_OF_SERVICE);
                     });
                     Health full = health.health(true);
                     assertEquals(Status.OUT_OF_SERVICE, full.getStatus(), full.toString());
