@@ -12,21 +12,22 @@ import java.nio.charset.StandardCharsets;
  * the trace of the request that made it. OpenTelemetry's API is an optional dependency: without it on the
  * class path, or with {@code forwarder.tracing.propagate = false}, nothing is taken and no OpenTelemetry class
  * is ever loaded. With it and no valid current span (the usual case outside a traced request), the cost is a
- * thread-local read and a check.
+ * thread-local read and a check. Public for the benchmarks only.
  */
-final class TraceCapture {
+public final class TraceCapture {
 
     /** Whether OpenTelemetry's API is on the class path. */
     static final boolean AVAILABLE = present("io.opentelemetry.api.trace.Span");
 
     private final boolean on;
 
-    TraceCapture(boolean propagate) {
+    /** @param propagate {@code forwarder.tracing.propagate} */
+    public TraceCapture(boolean propagate) {
         this.on = propagate && AVAILABLE;
     }
 
     /** The current trace context as the record's note ("traceparent\ntracestate"), or null when there is none. */
-    byte[] capture() {
+    public byte[] capture() {
         return on ? Otel.current() : null;
     }
 
