@@ -1,6 +1,8 @@
 package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
+import dev.forwarder.Forwarder;
+import dev.forwarder.PublishResult;
 import dev.forwarder.testkit.KafkaBroker;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -106,6 +108,19 @@ final class BenchmarkBroker {
                 StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Closes an append-only rig's forwarder after a last publish that must have been accepted (else the
+     * figures were of drops) and deletes its spool.
+     */
+    static void closeAppender(Forwarder forwarder, byte[] json, Path spool) throws IOException {
+        PublishResult probe = forwarder.publish(DataType.CHAT_INFERENCE, json);
+        forwarder.close();
+        delete(spool);
+        if (!probe.accepted()) {
+            throw new IllegalStateException("the spool refused records, so the figures are of drops: " + probe);
+        }
     }
 
     static Path tempDir(String name) throws IOException {

@@ -92,12 +92,7 @@ public class TracingPublishBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        PublishResult probe = forwarder.publish(DataType.CHAT_INFERENCE, json);
-        forwarder.close();
-        BenchmarkBroker.delete(spool);
-        if (!probe.accepted()) {
-            throw new IllegalStateException("the spool refused records, so the figures are of drops: " + probe);
-        }
+        BenchmarkBroker.closeAppender(forwarder, json, spool);
     }
 
     @Benchmark

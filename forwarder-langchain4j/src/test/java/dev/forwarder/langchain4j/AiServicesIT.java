@@ -16,7 +16,6 @@ import dev.langchain4j.agent.tool.P;
 import dev.langchain4j.agent.tool.Tool;
 import dev.langchain4j.invocation.InvocationParameters;
 import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.SystemMessage;
 import dev.langchain4j.service.UserMessage;
@@ -68,13 +67,7 @@ class AiServicesIT {
         try (StubOpenAi stub = new StubOpenAi();
                 Forwarder forwarder = Forwarder.start(config)) {
             ForwardingChatModelListener listener = new ForwardingChatModelListener(forwarder);
-            ChatModel model = OpenAiChatModel.builder()
-                    .baseUrl(stub.baseUrl())
-                    .apiKey("sk-test")
-                    .modelName("gpt-4o-mini")
-                    .maxRetries(0)
-                    .listeners(List.of(listener))
-                    .build();
+            ChatModel model = stub.chatModel(listener);
             WeatherAssistant assistant = AiServices.builder(WeatherAssistant.class)
                     .chatModel(model)
                     .tools(new WeatherTools())

@@ -29,7 +29,6 @@ import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
-import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -79,12 +78,7 @@ class ForwardingChatModelListenerIT {
                     .maxRetries(0)
                     .listeners(List.of(listener))
                     .build();
-            StreamingChatModel streaming = OpenAiStreamingChatModel.builder()
-                    .baseUrl(stub.baseUrl())
-                    .apiKey("sk-test")
-                    .modelName("gpt-4o-mini")
-                    .listeners(List.of(listener))
-                    .build();
+            StreamingChatModel streaming = stub.streamingModel(listener);
 
             // 1. A plain answer, with the function, episode and tags given per call.
             ChatResponse paris = model.chat(

@@ -14,8 +14,6 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
-import dev.langchain4j.model.openai.OpenAiChatModel;
-import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceFlags;
@@ -51,19 +49,8 @@ class ListenerTracingIT {
         try (StubOpenAi stub = new StubOpenAi();
                 Forwarder forwarder = Forwarder.start(config)) {
             ForwardingChatModelListener listener = new ForwardingChatModelListener(forwarder);
-            ChatModel model = OpenAiChatModel.builder()
-                    .baseUrl(stub.baseUrl())
-                    .apiKey("sk-test")
-                    .modelName("gpt-4o-mini")
-                    .maxRetries(0)
-                    .listeners(List.of(listener))
-                    .build();
-            StreamingChatModel streaming = OpenAiStreamingChatModel.builder()
-                    .baseUrl(stub.baseUrl())
-                    .apiKey("sk-test")
-                    .modelName("gpt-4o-mini")
-                    .listeners(List.of(listener))
-                    .build();
+            ChatModel model = stub.chatModel(listener);
+            StreamingChatModel streaming = stub.streamingModel(listener);
             try (Scope scope = span("00f067aa0ba902b7").makeCurrent()) {
                 model.chat("What is the capital of France?");
             }

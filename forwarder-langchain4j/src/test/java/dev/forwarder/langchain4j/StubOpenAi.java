@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -55,6 +60,27 @@ final class StubOpenAi implements AutoCloseable {
 
     String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+    }
+
+    /** LangChain4j's OpenAI chat model pointed at this stub, with {@code listener} and no retries. */
+    ChatModel chatModel(ChatModelListener listener) {
+        return OpenAiChatModel.builder()
+                .baseUrl(baseUrl())
+                .apiKey("sk-test")
+                .modelName("gpt-4o-mini")
+                .maxRetries(0)
+                .listeners(List.of(listener))
+                .build();
+    }
+
+    /** LangChain4j's OpenAI streaming chat model pointed at this stub, with {@code listener}. */
+    StreamingChatModel streamingModel(ChatModelListener listener) {
+        return OpenAiStreamingChatModel.builder()
+                .baseUrl(baseUrl())
+                .apiKey("sk-test")
+                .modelName("gpt-4o-mini")
+                .listeners(List.of(listener))
+                .build();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
