@@ -28,7 +28,6 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.TokenUsage;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -186,12 +185,14 @@ final class TensorZeroRecords {
             return text(t.text());
         }
         if (content instanceof ImageContent image && image.image().url() != null) {
+            // TensorZero's URL file, tagged as its gateway writes it (file_type "url"); a MIME type it does not
+            // know is null (the gateway then infers it from the file), never a pattern like image/*. The
+            // gateway's own stored form (object storage, with a storage_path) needs the file's bytes stored.
             return NODES.objectNode()
                     .put("type", "file")
+                    .put("file_type", "url")
                     .put("url", image.image().url().toString())
-                    .put(
-                            "mime_type",
-                            Optional.ofNullable(image.image().mimeType()).orElse("image/*"));
+                    .put("mime_type", image.image().mimeType());
         }
         // Audio, video, PDF, inline images: not carried (their bytes do not belong in an event record).
         return NODES.objectNode()

@@ -110,7 +110,7 @@ class TensorZeroRecordsTest {
 
         assertEquals(
                 JSON.readTree("[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Weather in Paris?\"},"
-                        + "{\"type\":\"file\",\"url\":\"https://example.com/paris.png\",\"mime_type\":\"image/*\"}]},"
+                        + "{\"type\":\"file\",\"file_type\":\"url\",\"url\":\"https://example.com/paris.png\",\"mime_type\":null}]},"
                         + "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_call\",\"id\":\"call_1\","
                         + "\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}]},"
                         + "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"id\":\"call_1\","
