@@ -50,7 +50,14 @@ final class EnvironmentConfig {
         for (String path : KnownKeys.values()) {
             ConfigurationPropertyName name = springName(path);
             known.add(name);
-            binder.bind(name, Bindable.of(String.class)).ifBound(value -> tree.put(path, typed(path, value)));
+            // One value, or a YAML list (brokers as [a:9092, b:9092]) joined with commas as the key expects.
+            String value = binder.bind(name, Bindable.of(String.class))
+                    .orElseGet(() -> binder.bind(name, Bindable.listOf(String.class))
+                            .map(list -> String.join(",", list))
+                            .orElse(null));
+            if (value != null) {
+                tree.put(path, typed(path, value));
+            }
         }
         List<ConfigurationPropertyName> passthrough = new ArrayList<>();
         for (String path : KnownKeys.passthrough()) {

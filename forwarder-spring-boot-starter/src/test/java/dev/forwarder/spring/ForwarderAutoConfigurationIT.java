@@ -82,7 +82,9 @@ class ForwarderAutoConfigurationIT {
                 "gateway.observability.kafka { topic_prefix = from_file, linger_ms = 7, batch_size = 11 }\n"
                         + "forwarder.schema.unknown_fields = carry\n");
         runner.withPropertyValues(
-                        "gateway.observability.kafka.brokers=" + broker.bootstrapServers(),
+                        // A YAML list, as application.yml users write it: brokers: [a, b]
+                        "gateway.observability.kafka.brokers[0]=" + broker.bootstrapServers(),
+                        "gateway.observability.kafka.brokers[1]=" + broker.bootstrapServers(),
                         "gateway.observability.kafka.spool.dir=" + dir.resolve("spool"),
                         "forwarder.config-file=" + file,
                         "gateway.observability.kafka.spool.max_bytes=32MiB", // underscore form
@@ -102,6 +104,7 @@ class ForwarderAutoConfigurationIT {
                     assertThat(context).hasNotFailed();
                     ForwarderConfig.Kafka kafka =
                             context.getBean(ForwarderConfig.class).kafka();
+                    assertEquals(broker.bootstrapServers() + "," + broker.bootstrapServers(), kafka.brokers());
                     assertEquals("from_file", kafka.topicPrefix());
                     assertEquals(7, kafka.lingerMs());
                     assertEquals(50, kafka.batchSize());
