@@ -93,6 +93,43 @@ class ForwarderWebAppIT {
     }
 
     /**
+     * A full spool (Kafka unreachable, 16 MiB of records) turns {@code /actuator/health/forwarder} and the
+     * readiness group OUT_OF_SERVICE, answered with 503 so that a load balancer takes the instance out.
+     */
+    @Test
+    void theHealthEndpointTurnsOutOfServiceOnAFullSpool(@TempDir Path dir) throws Exception {
+        List<String> args = List.of(
+                "--server.port=0",
+                "--management.endpoints.web.exposure.include=health",
+                "--management.endpoint.health.show-details=always",
+                "--gateway.observability.kafka.brokers=127.0.0.1:1",
+                "--gateway.observability.kafka.startup.require-connection=false",
+                "--gateway.observability.kafka.spool.dir=" + dir.resolve("spool"),
+                "--gateway.observability.kafka.spool.max-bytes=16MiB",
+                "--gateway.observability.kafka.spool.drain-timeout-ms=0");
+        try (ConfigurableApplicationContext context =
+                SpringApplication.run(SampleApp.class, args.toArray(String[]::new))) {
+            int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+            assertEquals(200, get(port, "/actuator/health/forwarder").statusCode(), "Kafka away: the spool takes them");
+            int[] request = {0};
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                String status;
+                do { // requests of 1,000 records until one is refused, then ask the health
+                    status = post(port, "/chat/r" + request[0]++ + "?copies=1000")
+                            .body();
+                } while (status.equals("ACCEPTED"));
+                assertEquals("DROPPED_SPOOL_FULL", status);
+                return get(port, "/actuator/health/forwarder").statusCode() == 503;
+            });
+            HttpResponse<String> health = get(port, "/actuator/health/forwarder");
+            assertEquals(503, health.statusCode(), health.body());
+            assertTrue(health.body().contains("\"status\":\"OUT_OF_SERVICE\""), health.body());
+            HttpResponse<String> readiness = get(port, "/actuator/health/readiness");
+            assertEquals(503, readiness.statusCode(), readiness.body());
+        }
+    }
+
+    /**
      * SIGTERM to the application's own JVM while records wait in the producer (linger of 10 s): Spring's
      * shutdown hook stops the web server, then the forwarder drains them into Kafka before the JVM exits.
      */

@@ -9,6 +9,7 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.Import;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -33,12 +34,21 @@ public class SampleApp {
             this.forwarder = forwarder;
         }
 
+        /** {@code copies} records ({@code id}, {@code id-1}, ...): the first status that is not ACCEPTED, or ACCEPTED. */
         @PostMapping("/chat/{id}")
-        String chat(@PathVariable("id") String id) {
-            return forwarder
-                    .publish(DataType.CHAT_INFERENCE, Records.json(DataType.CHAT_INFERENCE, id))
-                    .status()
-                    .name();
+        String chat(@PathVariable("id") String id, @RequestParam(name = "copies", defaultValue = "1") int copies) {
+            for (int i = 0; i < copies; i++) {
+                String status = forwarder
+                        .publish(
+                                DataType.CHAT_INFERENCE,
+                                Records.json(DataType.CHAT_INFERENCE, i == 0 ? id : id + "-" + i))
+                        .status()
+                        .name();
+                if (!status.equals("ACCEPTED")) {
+                    return status;
+                }
+            }
+            return "ACCEPTED";
         }
     }
 }
