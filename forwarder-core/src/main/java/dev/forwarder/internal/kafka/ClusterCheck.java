@@ -65,10 +65,7 @@ public final class ClusterCheck {
             for (DataType type : DataType.values()) {
                 String topic = kafka.topic(type);
                 if (!existing.contains(topic)) {
-                    Optional<Short> replication = kafka.topics().replicationFactor() < 0
-                            ? Optional.empty()
-                            : Optional.of((short) kafka.topics().replicationFactor());
-                    missing.add(new NewTopic(topic, Optional.of(kafka.topics().partitions()), replication));
+                    missing.add(new NewTopic(topic, Optional.of(kafka.topics().partitions()), replication(kafka)));
                 }
             }
             boolean exactlyOnce = kafka.delivery() == ForwarderConfig.Delivery.EXACTLY_ONCE;
@@ -243,7 +240,15 @@ public final class ClusterCheck {
         return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root.getMessage() + ")";
     }
 
-    private static long remaining(long deadline) {
+    /** {@code topics.replication_factor}, or the broker's default when it is -1. */
+    static Optional<Short> replication(ForwarderConfig.Kafka kafka) {
+        return kafka.topics().replicationFactor() < 0
+                ? Optional.empty()
+                : Optional.of((short) kafka.topics().replicationFactor());
+    }
+
+    /** Milliseconds left before {@code deadline} (a System.nanoTime instant), at least 1. */
+    static long remaining(long deadline) {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 

@@ -63,10 +63,7 @@ public final class PositionsTopic {
 
     /** The topic to create: one partition (a position per spool, read whole at every start), compacted. */
     static NewTopic newTopic(ForwarderConfig.Kafka kafka) {
-        Optional<Short> replication = kafka.topics().replicationFactor() < 0
-                ? Optional.empty()
-                : Optional.of((short) kafka.topics().replicationFactor());
-        return new NewTopic(kafka.positionsTopic(), Optional.of(1), replication).configs(CONFIGS);
+        return new NewTopic(kafka.positionsTopic(), Optional.of(1), ClusterCheck.replication(kafka)).configs(CONFIGS);
     }
 
     /**
@@ -82,7 +79,7 @@ public final class PositionsTopic {
         try {
             config = admin.describeConfigs(List.of(resource))
                     .all()
-                    .get(remaining(deadline), TimeUnit.MILLISECONDS)
+                    .get(ClusterCheck.remaining(deadline), TimeUnit.MILLISECONDS)
                     .get(resource);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof AuthorizationException) {
@@ -120,7 +117,9 @@ public final class PositionsTopic {
             return;
         }
         try {
-            admin.incrementalAlterConfigs(Map.of(resource, ops)).all().get(remaining(deadline), TimeUnit.MILLISECONDS);
+            admin.incrementalAlterConfigs(Map.of(resource, ops))
+                    .all()
+                    .get(ClusterCheck.remaining(deadline), TimeUnit.MILLISECONDS);
             LOG.info("set {} on the positions topic {}", describe(ops), topic);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof AuthorizationException) {
@@ -155,7 +154,9 @@ public final class PositionsTopic {
         try (Admin admin = Admin.create(props)) {
             boolean created = true;
             try {
-                admin.createTopics(List.of(newTopic(kafka))).all().get(remaining(deadline), TimeUnit.MILLISECONDS);
+                admin.createTopics(List.of(newTopic(kafka)))
+                        .all()
+                        .get(ClusterCheck.remaining(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
@@ -191,9 +192,5 @@ public final class PositionsTopic {
         ops.forEach(
                 op -> out.add(op.configEntry().name() + " = " + op.configEntry().value()));
         return String.join(", ", out);
-    }
-
-    private static long remaining(long deadline) {
-        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 }
