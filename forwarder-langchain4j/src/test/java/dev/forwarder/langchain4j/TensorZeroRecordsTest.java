@@ -23,7 +23,9 @@ import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.TokenUsage;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -170,6 +172,42 @@ class TensorZeroRecordsTest {
         JsonNode raw = JSON.readTree(model.rawResponse());
         assertEquals("m-1", raw.get("model").asText());
         assertEquals("Hello.", raw.get("output").get(0).get("text").asText());
+    }
+
+    /**
+     * TensorZero's {@code Usage} holds {@code Option<u32>} per count: a count the provider reported is stored,
+     * 0 included, and one it did not report is {@code None}, written as null (its streaming aggregation keeps
+     * a field null when no chunk reported it). LangChain4j gives an unreported count as null: so 0 stays 0,
+     * null stays null, per field.
+     */
+    @Test
+    void tokenCountsAreStoredAsReportedZeroIncludedAndUnreportedOnesAreNull() throws Exception {
+        ChatRequest request =
+                ChatRequest.builder().messages(UserMessage.from("Hi")).build();
+        CallAttributes attributes = new CallAttributes("f", "v", EPISODE, null, null, null);
+        Map<String, List<Long>> cases = new LinkedHashMap<>();
+        cases.put("reported zeros", Arrays.asList(0L, 0L));
+        cases.put("input only", Arrays.asList(12L, null));
+        cases.put("output only", Arrays.asList(null, 5L));
+        cases.put("a usage with neither", Arrays.asList(null, null));
+        for (Map.Entry<String, List<Long>> c : cases.entrySet()) {
+            Long in = c.getValue().get(0);
+            Long out = c.getValue().get(1);
+            ChatResponse response = ChatResponse.builder()
+                    .aiMessage(AiMessage.from("Hello."))
+                    .modelName("m-1")
+                    .tokenUsage(new TokenUsage(in == null ? null : in.intValue(), out == null ? null : out.intValue()))
+                    .build();
+            ModelInference model = (ModelInference) TensorZeroRecords.of(
+                            request,
+                            response,
+                            null,
+                            attributes,
+                            List.of(CHAT_ID, MODEL_ID).iterator()::next)
+                    .get(0);
+            assertEquals(in, model.inputTokens(), c.getKey() + ": input_tokens");
+            assertEquals(out, model.outputTokens(), c.getKey() + ": output_tokens");
+        }
     }
 
     @Test
