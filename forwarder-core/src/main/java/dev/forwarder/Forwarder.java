@@ -312,7 +312,7 @@ public final class Forwarder implements AutoCloseable {
 
     /**
      * As {@link #validate}, and counts the record's ids that are not UUIDv7 in this forwarder's
-     * {@code event_ids_not_v7} (the static {@code validate} counts nowhere): for a caller that checks
+     * {@code forwarder_event_ids_not_v7} (the static {@code validate} counts nowhere): for a caller that checks
      * records on this forwarder's behalf, as HTTP ingest does.
      */
     public Optional<String> check(DataType type, byte[] json) {

@@ -249,7 +249,7 @@ public record ForwarderConfig(
     /**
      * {@code gateway.observability.kafka.spool.dead_letter}: records Kafka refused for good are kept apart
      * from the spool, under a bound of their own ({@code max_bytes}, beside the spool's), and deleted once last
-     * written longer ago than {@code retain} (counted in {@code spool_dead_letters_expired}).
+     * written longer ago than {@code retain} (counted in {@code forwarder_spool_dead_letters_expired}).
      */
     public record DeadLetters(long maxBytes, Duration retain) {
         public static final DeadLetters DEFAULTS = new DeadLetters(64L << 20, Duration.ofDays(7));

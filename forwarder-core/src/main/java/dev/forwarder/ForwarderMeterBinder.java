@@ -8,10 +8,14 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Registers every metric of a {@link Forwarder} on a Micrometer {@link MeterRegistry}, with the names and
@@ -26,8 +30,9 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Counters and gauges read the forwarder's own values, so they count from the forwarder's start whenever
- * they are bound. The two histograms become {@link DistributionSummary distribution summaries} with the
- * same bucket bounds, fed with each observation from the moment they are bound. Needs micrometer-core on
+ * they are bound. The histograms become meters with the same bucket bounds, fed with each observation from
+ * the moment they are bound: {@code kafka_write_duration_ms}, the seed's, a {@link DistributionSummary} of
+ * milliseconds; the durations in seconds {@link Timer timers}. Needs micrometer-core on
  * the class path (an optional dependency of this library).
  */
 public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
@@ -42,8 +47,8 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
     @Override
     public void bindTo(MeterRegistry registry) {
         DistributionSummary[] writeDuration = new DistributionSummary[DataType.values().length];
-        DistributionSummary appendLatency = null;
-        DistributionSummary transactionDuration = null;
+        Timer appendLatency = null;
+        Timer transactionDuration = null;
         for (ForwarderMetrics.Exported metric : metrics.exported()) {
             List<Tag> tags = new ArrayList<>();
             for (Map.Entry<String, String> label : metric.labels().entrySet()) {
@@ -64,23 +69,23 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
                         .tags(tags)
                         .serviceLevelObjectives(MetricNames.WRITE_DURATION_BUCKETS_MS)
                         .register(registry);
-            } else if (metric.name().equals(MetricNames.APPEND_LATENCY_US)) {
-                appendLatency = DistributionSummary.builder(metric.name())
+            } else if (metric.name().equals(MetricNames.APPEND_LATENCY_SECONDS)) {
+                appendLatency = Timer.builder(metric.name())
                         .tags(tags)
-                        .serviceLevelObjectives(MetricNames.APPEND_LATENCY_BUCKETS_US)
+                        .serviceLevelObjectives(durations(MetricNames.APPEND_LATENCY_BUCKETS_SECONDS))
                         .register(registry);
-            } else if (metric.name().equals(MetricNames.TRANSACTION_DURATION_MS)) {
-                transactionDuration = DistributionSummary.builder(metric.name())
+            } else if (metric.name().equals(MetricNames.TRANSACTION_DURATION_SECONDS)) {
+                transactionDuration = Timer.builder(metric.name())
                         .tags(tags)
-                        .serviceLevelObjectives(MetricNames.TRANSACTION_DURATION_BUCKETS_MS)
+                        .serviceLevelObjectives(durations(MetricNames.TRANSACTION_DURATION_BUCKETS_SECONDS))
                         .register(registry);
             } else {
                 throw new IllegalStateException("no Micrometer meter for " + metric.name() + " ("
                         + metric.metric().getClass().getSimpleName() + ")");
             }
         }
-        DistributionSummary append = appendLatency;
-        DistributionSummary transaction = transactionDuration;
+        Timer append = appendLatency;
+        Timer transaction = transactionDuration;
         ForwarderMetrics.HistogramListener listener = new ForwarderMetrics.HistogramListener() {
             @Override
             public void writeDuration(DataType type, double ms) {
@@ -88,19 +93,25 @@ public final class ForwarderMeterBinder implements MeterBinder, AutoCloseable {
             }
 
             @Override
-            public void appendLatency(double us) {
-                append.record(us);
+            public void appendLatency(long nanos) {
+                append.record(nanos, TimeUnit.NANOSECONDS);
             }
 
             @Override
-            public void transactionDuration(double ms) {
-                transaction.record(ms);
+            public void transactionDuration(long nanos) {
+                transaction.record(nanos, TimeUnit.NANOSECONDS);
             }
         };
         synchronized (bound) {
             bound.add(listener);
         }
         metrics.addHistogramListener(listener);
+    }
+
+    private static Duration[] durations(double[] seconds) {
+        return Arrays.stream(seconds)
+                .mapToObj(s -> Duration.ofNanos(Math.round(s * 1e9)))
+                .toArray(Duration[]::new);
     }
 
     private static double number(com.codahale.metrics.Gauge<?> gauge) {

@@ -119,7 +119,7 @@ class ClusterFailoverIT {
         if (exactlyOnce) {
             assertEquals(0, delivered.duplicates(), "read_committed: each record once");
             assertTrue(
-                    parsed.value("kafka_transactions_aborted_total") > 0,
+                    parsed.value("forwarder_kafka_transactions_aborted_total") > 0,
                     "the kills aborted transactions (their records were sent again)");
             Delivered uncommitted = Delivered.read(cluster.clientProperties(), prefix, ids.size());
             System.out.printf(
@@ -128,7 +128,7 @@ class ClusterFailoverIT {
                     ids.size(),
                     delivered.messages(),
                     uncommitted.messages(),
-                    parsed.value("kafka_transactions_aborted_total"));
+                    parsed.value("forwarder_kafka_transactions_aborted_total"));
         } else {
             double failedSends = parsed.samples().stream()
                     .filter(s -> s.name().equals("kafka_writes_failed_total"))
@@ -147,7 +147,7 @@ class ClusterFailoverIT {
      * SIGKILLs node {@code id} while records flow, shows that its partition moved (when {@code topic} is given),
      * waits until forwarding goes on without it, then starts it again.
      */
-    /** Transactions the forwarder aborted so far ({@code kafka_transactions_aborted_total}). */
+    /** Transactions the forwarder aborted so far ({@code forwarder_kafka_transactions_aborted_total}). */
     private static double aborted(Forwarder forwarder) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
@@ -155,7 +155,8 @@ class ClusterFailoverIT {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return PrometheusText.parse(out.toString(StandardCharsets.UTF_8)).value("kafka_transactions_aborted_total");
+        return PrometheusText.parse(out.toString(StandardCharsets.UTF_8))
+                .value("forwarder_kafka_transactions_aborted_total");
     }
 
     private static void killAndRevive(Forwarder forwarder, int id, String topic, String what) {

@@ -79,10 +79,22 @@ class ExactlyOnceIT {
         assertEquals(ids.size(), delivered.messages());
         PrometheusText parsed = PrometheusText.parse(metrics);
         assertTrue(
-                parsed.value("kafka_transactions_committed_total") >= 10,
+                parsed.value("forwarder_kafka_transactions_committed_total") >= 10,
                 "1000 records in transactions of at most 100");
-        assertEquals(0, (int) parsed.value("kafka_transactions_aborted_total"));
-        assertTrue(parsed.value("kafka_transaction_duration_ms_count") >= 10);
+        assertEquals(0, (int) parsed.value("forwarder_kafka_transactions_aborted_total"));
+        assertTrue(parsed.value("forwarder_kafka_transaction_duration_seconds_count") >= 10);
+        // In seconds: bounds 5 ms to 60 s (they were 5 to 60,000 when the family was in ms).
+        assertEquals(
+                List.of(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+                parsed.samples().stream()
+                        .filter(s -> s.name().equals("forwarder_kafka_transaction_duration_seconds_bucket"))
+                        .map(s -> s.labels().get("le"))
+                        .filter(le -> !le.equals("+Inf"))
+                        .map(Double::parseDouble)
+                        .toList());
+        double meanSeconds = parsed.value("forwarder_kafka_transaction_duration_seconds_sum")
+                / parsed.value("forwarder_kafka_transaction_duration_seconds_count");
+        assertTrue(meanSeconds > 0 && meanSeconds < 60, "a mean transaction in seconds: " + meanSeconds);
         // Kafka's committed position for this spool is the local checkpoint.
         assertEquals(checkpoint, Positions.read(config.kafka(), source, Duration.ofSeconds(30)));
     }

@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -58,17 +59,27 @@ class ForwarderMeterBinderIT {
             assertEquals(0, (int) scrape.value(
                     "kafka_writes_success_total",
                     Map.of("topic", DataType.MODEL_INFERENCE.topic(prefix), "data_type", "model_inference")));
-            assertEquals(25, (int) scrape.value("spool_records_appended_total"));
-            assertEquals(1, (int) scrape.value("spool_records_dropped_total", Map.of("reason", "serialization_error")));
-            assertEquals(0, (int) scrape.value("spool_backlog_records"));
-            assertEquals(config.kafka().spool().maxBytes(), (long) scrape.value("spool_capacity_bytes"));
+            assertEquals(25, (int) scrape.value("forwarder_spool_records_appended_total"));
+            assertEquals(1, (int)
+                    scrape.value("forwarder_spool_records_dropped_total", Map.of("reason", "serialization_error")));
+            assertEquals(0, (int) scrape.value("forwarder_spool_backlog_records"));
+            assertEquals(config.kafka().spool().maxBytes(), (long) scrape.value("forwarder_spool_capacity_bytes"));
             assertEquals(1, (int) scrape.value("forwarder_state", Map.of("state", "forwarding")));
             assertEquals("histogram", scrape.types().get("kafka_write_duration_ms"));
             assertEquals(25, (int) scrape.value("kafka_write_duration_ms_count", chat));
             assertEquals(25, (int) scrape.value("kafka_write_duration_ms_bucket", with(chat, "le", "+Inf")));
             assertTrue(scrape.value("kafka_write_duration_ms_bucket", with(chat, "le", "120000.0")) == 25);
             assertTrue(scrape.value("kafka_write_duration_ms_sum", chat) > 0);
-            assertEquals("histogram", scrape.types().get("spool_append_latency_us"));
+            assertEquals("histogram", scrape.types().get("forwarder_spool_append_latency_seconds"));
+            // A Micrometer timer in seconds, with the exposition's bucket bounds (1 µs to 1 s).
+            assertEquals(
+                    List.of(1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 0.001, 0.005, 0.02, 0.1, 1.0),
+                    scrape.samples().stream()
+                            .filter(s -> s.name().equals("forwarder_spool_append_latency_seconds_bucket"))
+                            .map(s -> s.labels().get("le"))
+                            .filter(le -> !le.equals("+Inf"))
+                            .map(Double::parseDouble)
+                            .toList());
         }
     }
 

@@ -101,8 +101,10 @@ class ForwarderWithoutKafkaTest {
             assertEquals(Optional.empty(), a.check(DataType.CHAT_INFERENCE, v4));
             assertEquals(Optional.empty(), a.check(DataType.CHAT_INFERENCE, v4));
             assertEquals(Optional.empty(), Forwarder.validate(DataType.CHAT_INFERENCE, v4));
-            assertEquals(2, a.metricRegistry().counter("event_ids_not_v7").getCount(), "a checked two");
-            assertEquals(0, b.metricRegistry().counter("event_ids_not_v7").getCount(), "b checked none");
+            assertEquals(
+                    2, a.metricRegistry().counter("forwarder_event_ids_not_v7").getCount(), "a checked two");
+            assertEquals(
+                    0, b.metricRegistry().counter("forwarder_event_ids_not_v7").getCount(), "b checked none");
         }
     }
 

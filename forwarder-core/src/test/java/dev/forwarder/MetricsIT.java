@@ -103,28 +103,38 @@ class MetricsIT {
             }
         }
         assertEquals("histogram", metrics.types().get("kafka_write_duration_ms"));
-        assertEquals("histogram", metrics.types().get("spool_append_latency_us"));
-        assertTrue(metrics.value("spool_append_latency_us_bucket", Map.of("le", "+Inf"))
-                == metrics.value("spool_append_latency_us_count"));
-        assertEquals(config.kafka().spool().maxBytes(), (long) metrics.value("spool_capacity_bytes"));
+        assertEquals("histogram", metrics.types().get("forwarder_spool_append_latency_seconds"));
+        assertTrue(metrics.value("forwarder_spool_append_latency_seconds_bucket", Map.of("le", "+Inf"))
+                == metrics.value("forwarder_spool_append_latency_seconds_count"));
+        // In seconds: the bucket bounds are 1 µs to 1 s (they were 1 to 1,000,000 when the family was in µs).
+        assertEquals(
+                List.of(1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 0.001, 0.005, 0.02, 0.1, 1.0),
+                metrics.samples().stream()
+                        .filter(s -> s.name().equals("forwarder_spool_append_latency_seconds_bucket"))
+                        .map(s -> s.labels().get("le"))
+                        .filter(le -> !le.equals("+Inf"))
+                        .map(Double::parseDouble)
+                        .toList());
+        assertEquals(config.kafka().spool().maxBytes(), (long) metrics.value("forwarder_spool_capacity_bytes"));
         // The one typed record (its random v4 id) is checked before it fails to serialise; raw JSON is not checked.
-        assertEquals(1, (long) metrics.value("event_ids_not_v7_total"));
+        assertEquals(1, (long) metrics.value("forwarder_event_ids_not_v7_total"));
         assertEquals(2, (int) metrics.value("kafka_serialization_errors_total"));
-        assertEquals(2, (int) metrics.value("spool_records_dropped_total", Map.of("reason", "serialization_error")));
-        assertEquals(0, (int) metrics.value("spool_records_dropped_total", Map.of("reason", "spool_full")));
-        assertEquals(60, (int) metrics.value("spool_records_appended_total"));
-        assertEquals(0, (int) metrics.value("spool_backlog_records"));
-        assertEquals(0, (int) metrics.value("spool_oldest_unforwarded_age_seconds"));
-        assertEquals(0, (int) metrics.value("spool_corrupt_records_total"));
-        assertEquals(0, (int) metrics.value("spool_dead_letters_total"));
-        assertTrue(metrics.value("spool_disk_bytes") > 0);
-        assertTrue(metrics.value("spool_checkpoint_index") > 0);
+        assertEquals(2, (int)
+                metrics.value("forwarder_spool_records_dropped_total", Map.of("reason", "serialization_error")));
+        assertEquals(0, (int) metrics.value("forwarder_spool_records_dropped_total", Map.of("reason", "spool_full")));
+        assertEquals(60, (int) metrics.value("forwarder_spool_records_appended_total"));
+        assertEquals(0, (int) metrics.value("forwarder_spool_backlog_records"));
+        assertEquals(0, (int) metrics.value("forwarder_spool_oldest_unforwarded_age_seconds"));
+        assertEquals(0, (int) metrics.value("forwarder_spool_corrupt_records_total"));
+        assertEquals(0, (int) metrics.value("forwarder_spool_dead_letters_total"));
+        assertTrue(metrics.value("forwarder_spool_disk_bytes") > 0);
+        assertTrue(metrics.value("forwarder_spool_checkpoint_index") > 0);
         assertTrue(metrics.value("kafka_connections_established_total") >= 1);
         assertEquals(0, (int) metrics.value("kafka_connection_errors_total"));
         assertEquals(0, (int) metrics.value("forwarder_errors_total"));
         assertEquals(1, (int) metrics.value("forwarder_state", Map.of("state", "closed")));
         assertEquals(0, (int) metrics.value("forwarder_state", Map.of("state", "forwarding")));
-        assertTrue(metrics.value("spool_append_latency_us_count") >= 0);
+        assertTrue(metrics.value("forwarder_spool_append_latency_seconds_count") >= 0);
         for (String family : FAMILIES) {
             // Counters are declared with Prometheus's _total suffix in the 0.0.4 text format; the stem is ours.
             assertTrue(
@@ -170,8 +180,8 @@ class MetricsIT {
             assertTrue(during.value("kafka_writes_failed_total", chat) > 0, "failures during the outage");
             assertTrue(during.value("kafka_connection_errors_total") >= 1, "connection errors during the outage");
             assertEquals(100, (int) during.value("kafka_writes_success_total", chat));
-            assertTrue(during.value("spool_backlog_records") >= 100);
-            assertTrue(during.value("spool_oldest_unforwarded_age_seconds") > 0);
+            assertTrue(during.value("forwarder_spool_backlog_records") >= 100);
+            assertTrue(during.value("forwarder_spool_oldest_unforwarded_age_seconds") > 0);
 
             broker.start();
             awaitBacklog(forwarder, 0, 90);

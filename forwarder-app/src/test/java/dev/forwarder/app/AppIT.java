@@ -170,7 +170,10 @@ class AppIT {
             assertEquals(200, metrics.statusCode());
             assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
             PrometheusText parsed = PrometheusText.parse(metrics.body());
-            assertEquals(4, (int) parsed.value("spool_records_appended_total"), "the rejected body appended nothing");
+            assertEquals(
+                    4,
+                    (int) parsed.value("forwarder_spool_records_appended_total"),
+                    "the rejected body appended nothing");
 
             JsonNode status = JSON.readTree(get(app, "/status", TOKEN).body());
             assertEquals(4, status.get("appended").asInt());

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Per call, through the request's listener attributes ({@code ChatRequestOptions}): {@link #FUNCTION_NAME},
  * {@link #VARIANT_NAME} (default: the configured function name, and the model name), {@link #EPISODE_ID}
  * (a UUID or its text; default: a new episode per call) and {@link #TAGS} (a map). A failed call records
- * nothing, as TensorZero, and counts one {@code langchain4j_errors{provider}}. {@code ttft_ms} is known only
+ * nothing, as TensorZero, and counts one {@code forwarder_langchain4j_errors{provider}}. {@code ttft_ms} is known only
  * for a stream this listener watches: {@link #chat(StreamingChatModel, ChatRequest, Map, StreamingChatResponseHandler)}.
  */
 public final class ForwardingChatModelListener implements ChatModelListener {
@@ -78,7 +78,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         }
         this.forwarder = forwarder;
         this.functionName = functionName;
-        this.failures = forwarder.counter("langchain4j_recording_failures", Map.of());
+        this.failures = forwarder.counter("forwarder_langchain4j_recording_failures", Map.of());
     }
 
     /**
@@ -132,7 +132,8 @@ public final class ForwardingChatModelListener implements ChatModelListener {
     public void onError(ChatModelErrorContext context) {
         try {
             String provider = TensorZeroRecords.providerName(context.modelProvider());
-            errors.computeIfAbsent(provider, p -> forwarder.counter("langchain4j_errors", Map.of("provider", p)))
+            errors.computeIfAbsent(
+                            provider, p -> forwarder.counter("forwarder_langchain4j_errors", Map.of("provider", p)))
                     .inc();
         } catch (RuntimeException e) {
             failed(e);

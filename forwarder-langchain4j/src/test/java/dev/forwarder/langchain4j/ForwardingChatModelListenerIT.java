@@ -161,8 +161,8 @@ class ForwardingChatModelListenerIT {
             metrics = out.toString(StandardCharsets.UTF_8);
         }
         PrometheusText parsed = PrometheusText.parse(metrics);
-        assertEquals(1, (int) parsed.value("langchain4j_errors_total", Map.of("provider", "openai")));
-        assertEquals(0, (int) parsed.value("langchain4j_recording_failures_total"));
+        assertEquals(1, (int) parsed.value("forwarder_langchain4j_errors_total", Map.of("provider", "openai")));
+        assertEquals(0, (int) parsed.value("forwarder_langchain4j_recording_failures_total"));
 
         List<JsonNode> models = read(broker, DataType.MODEL_INFERENCE.topic(prefix), DataType.MODEL_INFERENCE, 4);
         List<JsonNode> chats = read(broker, DataType.CHAT_INFERENCE.topic(prefix), DataType.CHAT_INFERENCE, 4);

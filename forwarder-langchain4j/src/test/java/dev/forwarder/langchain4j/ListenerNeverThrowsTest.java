@@ -46,12 +46,12 @@ class ListenerNeverThrowsTest {
             assertEquals(
                     1,
                     forwarder
-                            .counter("langchain4j_recording_failures", Map.of())
+                            .counter("forwarder_langchain4j_recording_failures", Map.of())
                             .getCount());
             assertEquals(
                     1,
                     forwarder
-                            .counter("langchain4j_errors", Map.of("provider", "unknown"))
+                            .counter("forwarder_langchain4j_errors", Map.of("provider", "unknown"))
                             .getCount());
             assertEquals(0, forwarder.status().appended());
         }
@@ -77,6 +77,9 @@ class ListenerNeverThrowsTest {
                         .mapToLong(Long::longValue)
                         .sum());
         assertEquals(
-                0, forwarder.counter("langchain4j_recording_failures", Map.of()).getCount());
+                0,
+                forwarder
+                        .counter("forwarder_langchain4j_recording_failures", Map.of())
+                        .getCount());
     }
 }

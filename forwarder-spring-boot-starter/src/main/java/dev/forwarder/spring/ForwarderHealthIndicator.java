@@ -15,7 +15,7 @@ import org.springframework.boot.health.contributor.Health;
  */
 public class ForwarderHealthIndicator extends AbstractHealthIndicator {
 
-    private static final String OLDEST_AGE = "spool_oldest_unforwarded_age_seconds";
+    private static final String OLDEST_AGE = "forwarder_spool_oldest_unforwarded_age_seconds";
 
     private final Forwarder forwarder;
 

@@ -192,7 +192,10 @@ class ForwarderAutoConfigurationIT {
                     // Publish until the spool is full: the guard measures the files now and then, so the
                     // first refusal can be followed by a few more acceptances; then it stays full (nothing
                     // is forwarded).
+                    // The guard's next measurement may find room for a few more records again, so the
+                    // assertions read the answer given right after a refusal, not a later one.
                     int[] n = {0};
+                    Health[] answer = {null};
                     await().atMost(Duration.ofSeconds(60)).until(() -> {
                         PublishResult result;
                         do { // publish until a refusal, then ask the health
@@ -200,9 +203,10 @@ class ForwarderAutoConfigurationIT {
                                     DataType.CHAT_INFERENCE,
                                     Records.json(DataType.CHAT_INFERENCE, "r" + n[0]++ + "-" + "y".repeat(8_000)));
                         } while (result.accepted());
-                        return health.health(true).getStatus().equals(Status.OUT_OF_SERVICE);
+                        answer[0] = health.health(true);
+                        return answer[0].getStatus().equals(Status.OUT_OF_SERVICE);
                     });
-                    Health full = health.health(true);
+                    Health full = answer[0];
                     assertEquals(Status.OUT_OF_SERVICE, full.getStatus(), full.toString());
                     assertEquals(false, full.getDetails().get("acceptsRecords"), full.toString());
                     assertTrue(((Number) full.getDetails().get("backlog")).longValue() > 0, full.toString());
@@ -212,7 +216,7 @@ class ForwarderAutoConfigurationIT {
                     context.getBean(ForwarderMeterBinder.class).bindTo(registry);
                     assertTrue(
                             registry.getMeters().stream()
-                                    .anyMatch(m -> m.getId().getName().startsWith("spool_")),
+                                    .anyMatch(m -> m.getId().getName().startsWith("forwarder_spool_")),
                             "the forwarder's meters in the application's registry");
 
                     assertThat(context).hasSingleBean(ForwardingChatModelListener.class);

@@ -52,7 +52,7 @@ public final class EventCodec {
     private final Map<DataType, ObjectReader> readers = new EnumMap<>(DataType.class);
     /** Reads one value's tree and leaves what follows it to the caller, who names it. */
     private final ObjectReader treeReader;
-    /** Told how many ids of each record checked are not UUIDv7 (metric {@code event_ids_not_v7}). */
+    /** Told how many ids of each record checked are not UUIDv7 (metric {@code forwarder_event_ids_not_v7}). */
     private final LongConsumer nonV7Ids;
     /** Whether fields that are not columns of the record's table are carried (else refused). */
     private final boolean carryUnknown;

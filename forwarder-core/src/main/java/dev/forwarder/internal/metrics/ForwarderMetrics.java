@@ -8,6 +8,7 @@ import com.codahale.metrics.Histogram;
 import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
 import com.codahale.metrics.jmx.JmxReporter;
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderStatus;
@@ -46,9 +47,9 @@ import java.util.regex.Pattern;
  * the last parts of the name: {@code kafka_writes_success.chat_inference}. Each forwarder counts its own:
  * nothing here is process-wide, so two forwarders in one JVM never share a count.
  *
- * <p>The two histograms are kept twice: as Dropwizard histograms (a decaying reservoir: quantiles for JMX and
- * for an application reading the registry) and as Prometheus client histograms with fixed buckets, which
- * is what the Prometheus exposition shows. Buckets must be cumulative counters to be summed across
+ * <p>The histograms are kept twice: as Dropwizard histograms and timers (a decaying reservoir: quantiles for
+ * JMX and for an application reading the registry; the timers' durations shown in seconds) and as Prometheus
+ * client histograms with fixed buckets, which is what the Prometheus exposition shows. Buckets must be cumulative counters to be summed across
  * instances and to take {@code rate()}; a reservoir forgets, so buckets derived from it could go down.
  */
 public final class ForwarderMetrics implements DeliveryObserver, Publisher.Observer {
@@ -57,9 +58,9 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     public interface HistogramListener {
         void writeDuration(DataType type, double ms);
 
-        void appendLatency(double us);
+        void appendLatency(long nanos);
 
-        void transactionDuration(double ms);
+        void transactionDuration(long nanos);
     }
 
     /** A metric as exported: its family name and labels, and the Dropwizard metric holding its value. */
@@ -99,7 +100,7 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     private final Counter transactionsAborted;
     private final Counter forwarderErrors;
     private final Counter idsNotV7;
-    private final Histogram transactionDurationMs;
+    private final Timer transactionDuration;
     private final Map<String, Exported> exported = Collections.synchronizedMap(new LinkedHashMap<>());
     /** Names registered through {@link #counter(String, Map)}, exported beside the forwarder's own. */
     private final Set<String> added = ConcurrentHashMap.newKeySet();
@@ -114,7 +115,7 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     private final Counter deadLetters;
     private final Counter deadLettersExpired;
     private final Counter lost;
-    private final Histogram appendLatencyUs;
+    private final Timer appendLatency;
     private final Counter[] writesSuccess = new Counter[DataType.values().length];
     private final Counter[] writesFailed = new Counter[DataType.values().length];
     private final Counter[] topicRefusals = new Counter[DataType.values().length];
@@ -135,16 +136,16 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
                         .classicUpperBounds(WRITE_DURATION_BUCKETS_MS)
                         .register(histograms);
         appendLatencyBuckets = io.prometheus.metrics.core.metrics.Histogram.builder()
-                .name(APPEND_LATENCY_US)
-                .help("Time of the spool append in publish, µs (one call in 64 sampled)")
+                .name(APPEND_LATENCY_SECONDS)
+                .help("Time of the spool append in publish, seconds (one call in 64 sampled)")
                 .classicOnly()
-                .classicUpperBounds(APPEND_LATENCY_BUCKETS_US)
+                .classicUpperBounds(APPEND_LATENCY_BUCKETS_SECONDS)
                 .register(histograms);
         transactionBuckets = io.prometheus.metrics.core.metrics.Histogram.builder()
-                .name(TRANSACTION_DURATION_MS)
-                .help("delivery = exactly_once: a transaction's first record to its commit, ms")
+                .name(TRANSACTION_DURATION_SECONDS)
+                .help("delivery = exactly_once: a transaction's first record to its commit, seconds")
                 .classicOnly()
-                .classicUpperBounds(TRANSACTION_DURATION_BUCKETS_MS)
+                .classicUpperBounds(TRANSACTION_DURATION_BUCKETS_SECONDS)
                 .register(histograms);
         connectionsEstablished = registry.counter(CONNECTIONS_ESTABLISHED);
         connectionErrors = registry.counter(CONNECTION_ERRORS);
@@ -177,17 +178,15 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
         deadLetters = registry.counter(DEAD_LETTERS);
         deadLettersExpired = registry.counter(DEAD_LETTERS_EXPIRED);
         lost = registry.counter(LOST);
-        appendLatencyUs = registry.histogram(
-                APPEND_LATENCY_US,
-                () -> new Histogram(
-                        LockFreeExponentiallyDecayingReservoir.builder().build()));
+        appendLatency = registry.timer(
+                APPEND_LATENCY_SECONDS,
+                () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
         transactionsCommitted = registry.counter(TRANSACTIONS_COMMITTED);
         transactionsAborted = registry.counter(TRANSACTIONS_ABORTED);
         forwarderErrors = registry.counter(FORWARDER_ERRORS);
-        transactionDurationMs = registry.histogram(
-                TRANSACTION_DURATION_MS,
-                () -> new Histogram(
-                        LockFreeExponentiallyDecayingReservoir.builder().build()));
+        transactionDuration = registry.timer(
+                TRANSACTION_DURATION_SECONDS,
+                () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
 
         Supplier<Long> backlog = cached(source::backlogRecords);
         registry.gauge(BACKLOG_RECORDS, () -> backlog::get);
@@ -225,13 +224,14 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
                         label == null
                                 ? new Exported(name, Map.of(), metric.getValue())
                                 : new Exported(label.getName(), label.getLabels(), metric.getValue()));
-                if (!(metric.getValue() instanceof Histogram)) {
+                if (!(metric.getValue() instanceof Histogram) && !(metric.getValue() instanceof Timer)) {
                     exposition.export(name, mapper);
                 }
             }
         }
         jmx = JmxReporter.forRegistry(registry)
                 .inDomain("dev.forwarder")
+                .convertDurationsTo(TimeUnit.SECONDS)
                 .filter((name, metric) -> owned(name) || added.contains(name))
                 .build();
         jmx.start();
@@ -267,7 +267,7 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
 
     /**
      * A counter exported with the forwarder's metrics (Prometheus, JMX, Micrometer when bound after), for a
-     * component that records through this forwarder (the LangChain4j listener's {@code langchain4j_errors}).
+     * component that records through this forwarder (the LangChain4j listener's {@code forwarder_langchain4j_errors}).
      * The same family and labels give the same counter.
      */
     public synchronized Counter counter(String family, Map<String, String> labels) {
@@ -312,11 +312,10 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     public void appended(long latencyNanos, boolean sampled) {
         appended.inc();
         if (sampled) {
-            appendLatencyUs.update(TimeUnit.NANOSECONDS.toMicros(latencyNanos));
-            double us = latencyNanos / 1_000.0;
-            appendLatencyBuckets.observe(us);
+            appendLatency.update(latencyNanos, TimeUnit.NANOSECONDS);
+            appendLatencyBuckets.observe(latencyNanos / 1e9);
             for (HistogramListener listener : listeners) {
-                listener.appendLatency(us);
+                listener.appendLatency(latencyNanos);
             }
         }
     }
@@ -369,11 +368,10 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
     @Override
     public void transactionCommitted(long nanos) {
         transactionsCommitted.inc();
-        transactionDurationMs.update(TimeUnit.NANOSECONDS.toMillis(nanos));
-        double ms = nanos / 1_000_000.0;
-        transactionBuckets.observe(ms);
+        transactionDuration.update(nanos, TimeUnit.NANOSECONDS);
+        transactionBuckets.observe(nanos / 1e9);
         for (HistogramListener listener : listeners) {
-            listener.transactionDuration(ms);
+            listener.transactionDuration(nanos);
         }
     }
 

@@ -251,7 +251,7 @@ class ExactlyOnceDeliveryTest {
         assertEquals(1, producers.size(), "a record's own fault does not replace the producer");
     }
 
-    /** A topic the ACL refuses is waited out, as with at_least_once, and counted (kafka_topic_refusals). */
+    /** A topic the ACL refuses is waited out, as with at_least_once, and counted (forwarder_kafka_topic_refusals). */
     @Test
     void aTopicRefusalIsCountedAndWaitedOut() {
         append("", ",\"forbidden\":1", "");
