@@ -49,7 +49,11 @@ import java.util.regex.Pattern;
  *
  * <p>The histograms are kept twice: as Dropwizard histograms and timers (a decaying reservoir: quantiles for
  * JMX and for an application reading the registry; the timers' durations shown in seconds) and as Prometheus
- * client histograms with fixed buckets, which is what the Prometheus exposition shows. Buckets must be cumulative counters to be summed across
+ * client histograms with fixed buckets, which is what the Prometheus exposition shows. Those keep no
+ * exemplars: the text format we write carries none, and sampling them needs the Prometheus client's
+ * {@code prometheus-metrics-tracer-initializer}, which Micrometer's Prometheus registry excludes from the
+ * class path (with it first on a Boot application's class path, every sampled publish threw
+ * {@code NoClassDefFoundError}). Buckets must be cumulative counters to be summed across
  * instances and to take {@code rate()}; a reservoir forgets, so buckets derived from it could go down.
  */
 public final class ForwarderMetrics implements DeliveryObserver, Publisher.Observer {
@@ -133,18 +137,21 @@ public final class ForwarderMetrics implements DeliveryObserver, Publisher.Obser
                         .help("Send to acknowledgement by Kafka, ms")
                         .labelNames("topic", "data_type")
                         .classicOnly()
+                        .withoutExemplars()
                         .classicUpperBounds(WRITE_DURATION_BUCKETS_MS)
                         .register(histograms);
         appendLatencyBuckets = io.prometheus.metrics.core.metrics.Histogram.builder()
                 .name(APPEND_LATENCY_SECONDS)
                 .help("Time of the spool append in publish, seconds (one call in 64 sampled)")
                 .classicOnly()
+                .withoutExemplars()
                 .classicUpperBounds(APPEND_LATENCY_BUCKETS_SECONDS)
                 .register(histograms);
         transactionBuckets = io.prometheus.metrics.core.metrics.Histogram.builder()
                 .name(TRANSACTION_DURATION_SECONDS)
                 .help("delivery = exactly_once: a transaction's first record to its commit, seconds")
                 .classicOnly()
+                .withoutExemplars()
                 .classicUpperBounds(TRANSACTION_DURATION_BUCKETS_SECONDS)
                 .register(histograms);
         connectionsEstablished = registry.counter(CONNECTIONS_ESTABLISHED);

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The request path: admit a record (framing, the spool's room), append it, count it, or drop it with a
@@ -34,6 +36,11 @@ import java.util.concurrent.locks.LockSupport;
  * progress (microseconds; a {@code block} wait for room at most {@code block_timeout_ms}).
  */
 public final class Publisher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Publisher.class);
+
+    /** Whether {@link #observeAppend} has logged a failure of the observer already. */
+    private volatile boolean observerFailed;
 
     /** What the request path tells the metrics. Must be quick and must not throw. */
     public interface Observer {
@@ -261,12 +268,28 @@ public final class Publisher {
                 }
                 return results;
             }
-            observer.appended(0, false);
+            observeAppend(0, false);
             appended.increment();
             appendedBytes.add(json.length);
             results.add(new PublishResult(PublishResult.Status.ACCEPTED, index, null));
         }
         return results;
+    }
+
+    /**
+     * Tells the observer (the metrics) of an append. The record is in the spool by then, so a fault of the
+     * metrics (a class missing from the application's class path) is logged once and must not turn its
+     * ACCEPTED into an exception in the caller.
+     */
+    private void observeAppend(long nanos, boolean sampled) {
+        try {
+            observer.appended(nanos, sampled);
+        } catch (RuntimeException | LinkageError e) {
+            if (!observerFailed) {
+                observerFailed = true;
+                LOG.error("the metrics failed to count an append (the record is in the spool); not logged again", e);
+            }
+        }
     }
 
     private static short traceFlags(byte[] traceNote) {
@@ -355,7 +378,7 @@ public final class Publisher {
             return drop(PublishResult.Status.DROPPED_IO_ERROR, "cannot append to the spool: " + e);
         }
         space.appended(size);
-        observer.appended(sampled ? System.nanoTime() - start : 0, sampled);
+        observeAppend(sampled ? System.nanoTime() - start : 0, sampled);
         appended.increment();
         appendedBytes.add(json.length);
         return new PublishResult(PublishResult.Status.ACCEPTED, index, null);

@@ -8,6 +8,7 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +61,45 @@ class PublisherTest {
             assertEquals(2, publisher.offered());
             assertEquals(0, publisher.appended());
             assertEquals(2L, publisher.dropped().get(PublishResult.Status.DROPPED_SPOOL_FULL));
+        }
+    }
+
+    /**
+     * The metrics fail (as the Prometheus client did without its tracer-initializer jar, which Micrometer's
+     * registry excludes): the records are in the spool, so publish still answers ACCEPTED, for one record and
+     * for a batch, and does not throw into the caller.
+     */
+    @Test
+    void aFaultOfTheMetricsDoesNotTurnAnAcceptedRecordIntoAnException() throws Exception {
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool { dir = \"" + dir + "\" }");
+        AtomicInteger told = new AtomicInteger();
+        Publisher.Observer broken = new Publisher.Observer() {
+            @Override
+            public void appended(long nanos, boolean sampled) {
+                told.incrementAndGet();
+                throw new NoClassDefFoundError("io/prometheus/metrics/tracer/initializer/SpanContextSupplier");
+            }
+
+            @Override
+            public void dropped(PublishResult.Status reason) {}
+
+            @Override
+            public void idsNotV7(long count) {}
+        };
+        try (Spool spool = new Spool(dir);
+                SpaceGuard room = SpaceGuard.measuredByCaller(spool, 1L << 40, 1 << 20, () -> 1L << 40)) {
+            Publisher publisher = new Publisher(config, spool, room, null, null, broken, null);
+            for (int i = 0; i < 3; i++) {
+                PublishResult r = publisher.publish(DataType.CHAT_INFERENCE, ("{\"id\":\"" + i + "\"}").getBytes());
+                assertEquals(PublishResult.Status.ACCEPTED, r.status());
+            }
+            List<PublishResult> batch = publisher.publishAll(
+                    DataType.CHAT_INFERENCE, List.of("{\"id\":\"x\"}".getBytes(), "{\"id\":\"y\"}".getBytes()));
+            assertEquals(
+                    List.of(PublishResult.Status.ACCEPTED, PublishResult.Status.ACCEPTED),
+                    batch.stream().map(PublishResult::status).toList());
+            assertEquals(5, told.get(), "the observer was asked each time");
+            assertEquals(5, publisher.appended());
         }
     }
 }
