@@ -80,6 +80,7 @@ public class OpenLoopPublishBenchmark {
     private String topic;
     private final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private int iteration;
+    private String cpu = "";
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -136,6 +137,8 @@ public class OpenLoopPublishBenchmark {
         boolean publish = target.equals("publish");
         long accepted = 0;
         long giveUp = start + 2 * TimeUnit.SECONDS.toNanos(seconds);
+        CpuAccount account = new CpuAccount();
+        long made = 0;
         for (long i = 0; i < calls; i++) {
             long scheduled = start + i * interval;
             long now = System.nanoTime();
@@ -164,7 +167,9 @@ public class OpenLoopPublishBenchmark {
                 }
             }
             histogram.recordValue(Math.max(0, System.nanoTime() - scheduled));
+            made++;
         }
+        cpu = account.report(Math.max(1, made));
         return accepted;
     }
 
@@ -173,7 +178,7 @@ public class OpenLoopPublishBenchmark {
         iteration++;
         String line = String.format(
                 "open-loop target=%s broker=%s encryption=%s rate=%d/s seconds=%d iteration=%d:"
-                        + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus",
+                        + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus; %s",
                 target,
                 broker,
                 encryption,
@@ -186,7 +191,8 @@ public class OpenLoopPublishBenchmark {
                 us(99),
                 us(99.9),
                 us(99.99),
-                histogram.getMaxValue() / 1000.0);
+                histogram.getMaxValue() / 1000.0,
+                cpu);
         BenchmarkBroker.report("open-loop.txt", line);
     }
 

@@ -7,23 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.forwarder.testkit.Delivered;
-import dev.forwarder.testkit.JavaProcess;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
-import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
@@ -32,7 +28,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * A real Spring Boot web application with the starter, against a real broker: records published in request
- * handlers arrive, Actuator shows the forwarder's health and its metrics, and a SIGTERM drains.
+ * handlers arrive, Actuator shows the forwarder's health and its metrics. (A SIGTERM to the packaged
+ * application: {@code PackagedAppIT} in forwarder-spring-boot-sample.)
  */
 @KafkaTest
 class ForwarderWebAppIT {
@@ -132,44 +129,6 @@ class ForwarderWebAppIT {
             assertTrue(health.body().contains("\"status\":\"OUT_OF_SERVICE\""), health.body());
             HttpResponse<String> readiness = answers.get(1);
             assertEquals(503, readiness.statusCode(), readiness.body());
-        }
-    }
-
-    /**
-     * SIGTERM to the application's own JVM while records wait in the producer (linger of 10 s): Spring's
-     * shutdown hook stops the web server, then the forwarder drains them into Kafka before the JVM exits.
-     */
-    @Test
-    void aSigtermDrainsWhatTheLastRequestsSpooled(KafkaBroker broker, @TempDir Path dir) throws Exception {
-        String prefix = "term" + UUID.randomUUID().toString().substring(0, 8);
-        int port = Ports.unused();
-        Path log = dir.resolve("app.log");
-        Process app = JavaProcess.start(
-                SampleApp.class,
-                log,
-                args(broker, dir, prefix, port, "--gateway.observability.kafka.linger-ms=10000")
-                        .toArray(String[]::new));
-        try {
-            await().atMost(Duration.ofSeconds(60))
-                    .ignoreExceptions()
-                    .until(() -> get(port, "/actuator/health").statusCode() == 200);
-            UUID run = UUID.randomUUID();
-            List<String> ids = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
-                String id = Records.id(run, i);
-                ids.add(id);
-                assertEquals("ACCEPTED", post(port, "/chat/" + id).body());
-            }
-            String before = get(port, "/actuator/health/forwarder").body();
-            assertTrue(before.contains("\"backlog\":200"), "the kill lands with every record still to send: " + before);
-            app.destroy(); // SIGTERM to the JVM itself (no wrapper in between)
-            assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the application exits");
-            Delivered delivered = Delivered.read(broker.clientProperties(), prefix, ids.size());
-            assertEquals(List.of(), List.copyOf(delivered.missing(ids)), Files.readString(log));
-            assertEquals(ids.size(), delivered.messages());
-            assertTrue(Files.readString(log).contains("forwarder closed"), "the drain ran: " + Files.readString(log));
-        } finally {
-            app.destroyForcibly();
         }
     }
 

@@ -1,0 +1,92 @@
+package dev.forwarder.bench;
+
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The CPU a run costs in every thread of this JVM but the caller's: the process's CPU time less the calling
+ * thread's, over the run, per call. That is what a request path leaves to the rest of a small machine: the
+ * forwarder thread, the pretoucher, the producer's I/O thread, the spool guard, and GC and JIT threads (not
+ * Java threads: counted in the process's time only, shown as {@code native}).
+ *
+ * <p>Per Java thread, grouped by name without digits (so {@code kafka-producer-network-thread | producer-3}
+ * and {@code -4} are one line). A thread that ended during the run is in the process's total and in
+ * {@code native}, not under its own name.
+ */
+final class CpuAccount {
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final OperatingSystemMXBean OS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    private final long caller = Thread.currentThread().getId();
+    private final long processStart = OS.getProcessCpuTime();
+    private final long callerStart = THREADS.getCurrentThreadCpuTime();
+    private final Map<Long, Long> threadStart = threadTimes();
+    private final long[] gcStart = gc();
+
+    /** Collections and their total time (ms), over every collector. */
+    private static long[] gc() {
+        long count = 0;
+        long ms = 0;
+        for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, bean.getCollectionCount());
+            ms += Math.max(0, bean.getCollectionTime());
+        }
+        return new long[] {count, ms};
+    }
+
+    private static Map<Long, Long> threadTimes() {
+        Map<Long, Long> times = new HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long t = THREADS.getThreadCpuTime(id);
+            if (t >= 0) {
+                times.put(id, t);
+            }
+        }
+        return times;
+    }
+
+    /** Call on the thread that made the calls, right after the last one. */
+    String report(long calls) {
+        long process = OS.getProcessCpuTime() - processStart;
+        long callerCpu = THREADS.getCurrentThreadCpuTime() - callerStart;
+        long background = process - callerCpu;
+        Map<String, Long> byGroup = new TreeMap<>();
+        long javaThreads = 0;
+        for (long id : THREADS.getAllThreadIds()) {
+            if (id == caller) {
+                continue;
+            }
+            long now = THREADS.getThreadCpuTime(id);
+            ThreadInfo info = THREADS.getThreadInfo(id);
+            if (now < 0 || info == null) {
+                continue;
+            }
+            long used = now - threadStart.getOrDefault(id, 0L);
+            javaThreads += used;
+            byGroup.merge(info.getThreadName().replaceAll("[0-9]+", "#"), used, Long::sum);
+        }
+        byGroup.put("native (GC, JIT, ended threads)", background - javaThreads);
+        String threads = byGroup.entrySet().stream()
+                .filter(e -> e.getValue() >= calls * 50L) // 0.05 µs per call and more
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1000.0 / calls))
+                .collect(Collectors.joining("; "));
+        long[] gcEnd = gc();
+        return String.format(
+                "cpu/call: caller %.2fus, background %.2fus [%s]; gc %d collections, %d ms",
+                callerCpu / 1000.0 / calls,
+                background / 1000.0 / calls,
+                threads,
+                gcEnd[0] - gcStart[0],
+                gcEnd[1] - gcStart[1]);
+    }
+}
