@@ -76,11 +76,16 @@ final class BenchmarkBroker {
      * settings (acks=all, idempotence, lz4, linger.ms=10) and {@code max.block.ms} = 1000.
      */
     static KafkaProducer<byte[], byte[]> bareProducer(String brokers) {
+        return bareProducer(brokers, "lz4");
+    }
+
+    /** As {@link #bareProducer(String)} with another {@code compression.type}. */
+    static KafkaProducer<byte[], byte[]> bareProducer(String brokers, String compression) {
         Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());

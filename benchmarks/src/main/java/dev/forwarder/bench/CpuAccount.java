@@ -4,7 +4,6 @@ import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,7 +21,8 @@ import java.util.stream.Collectors;
  */
 final class CpuAccount {
 
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
@@ -30,6 +30,19 @@ final class CpuAccount {
     private final long processStart = OS.getProcessCpuTime();
     private final long callerStart = THREADS.getCurrentThreadCpuTime();
     private final Map<Long, Long> threadStart = threadTimes();
+    private final Map<Long, Long> allocatedStart = allocated();
+
+    private static Map<Long, Long> allocated() {
+        Map<Long, Long> bytes = new HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long b = THREADS.getThreadAllocatedBytes(id);
+            if (b >= 0) {
+                bytes.put(id, b);
+            }
+        }
+        return bytes;
+    }
+
     private final long[] gcStart = gc();
 
     /** Collections and their total time (ms), over every collector. */
@@ -60,6 +73,7 @@ final class CpuAccount {
         long callerCpu = THREADS.getCurrentThreadCpuTime() - callerStart;
         long background = process - callerCpu;
         Map<String, Long> byGroup = new TreeMap<>();
+        Map<String, Long> allocatedByGroup = new TreeMap<>();
         long javaThreads = 0;
         for (long id : THREADS.getAllThreadIds()) {
             if (id == caller) {
@@ -71,6 +85,13 @@ final class CpuAccount {
                 continue;
             }
             long used = now - threadStart.getOrDefault(id, 0L);
+            long bytes = THREADS.getThreadAllocatedBytes(id);
+            if (bytes >= 0) {
+                allocatedByGroup.merge(
+                        info.getThreadName().replaceAll("[0-9]+", "#"),
+                        bytes - allocatedStart.getOrDefault(id, 0L),
+                        Long::sum);
+            }
             javaThreads += used;
             byGroup.merge(info.getThreadName().replaceAll("[0-9]+", "#"), used, Long::sum);
         }
@@ -81,11 +102,20 @@ final class CpuAccount {
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1000.0 / calls))
                 .collect(Collectors.joining("; "));
         long[] gcEnd = gc();
+        long callerBytes = THREADS.getThreadAllocatedBytes(caller) - allocatedStart.getOrDefault(caller, 0L);
+        String allocation = allocatedByGroup.entrySet().stream()
+                .filter(e -> e.getValue() >= calls) // 1 B per call and more
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .map(e -> String.format("%s %d", e.getKey(), e.getValue() / calls))
+                .collect(Collectors.joining("; "));
         return String.format(
-                "cpu/call: caller %.2fus, background %.2fus [%s]; gc %d collections, %d ms",
+                "cpu/call: caller %.2fus, background %.2fus [%s]; bytes/call: caller %d, others [%s];"
+                        + " gc %d collections, %d ms",
                 callerCpu / 1000.0 / calls,
                 background / 1000.0 / calls,
                 threads,
+                callerBytes / calls,
+                allocation,
                 gcEnd[0] - gcStart[0],
                 gcEnd[1] - gcStart[1]);
     }

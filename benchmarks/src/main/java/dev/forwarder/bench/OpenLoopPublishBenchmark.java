@@ -65,6 +65,10 @@ public class OpenLoopPublishBenchmark {
     @Param({"off"})
     public String encryption;
 
+    /** {@code compression_type} of the forwarder and {@code compression.type} of the bare producer. */
+    @Param({"lz4"})
+    public String compression;
+
     @Param({"20000"})
     public int rate;
 
@@ -75,8 +79,16 @@ public class OpenLoopPublishBenchmark {
     private Forwarder forwarder;
     private KafkaProducer<byte[], byte[]> producer;
     private Path spool;
-    private byte[] json;
-    private byte[] key;
+    /**
+     * Distinct records of one size (ids differ), taken in turn: a key comes again only after
+     * {@link #DISTINCT} calls (0.8 s at 20,000/s), long after its record was acknowledged. One record for
+     * every call (as before 2026-11-30) gave every record the same key, which the forwarder sends one at a
+     * time, each after the last one's acknowledgement: it fell behind by ~199,000 of 200,000 records.
+     */
+    private static final int DISTINCT = 16_384;
+
+    private byte[][] jsons;
+    private byte[][] keys;
     private String topic;
     private final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private int iteration;
@@ -91,9 +103,14 @@ public class OpenLoopPublishBenchmark {
         } else {
             brokers = BenchmarkBroker.nowhere();
         }
-        String id = Records.id(UUID.randomUUID(), 1);
-        json = Records.json(DataType.CHAT_INFERENCE, id);
-        key = id.getBytes(StandardCharsets.UTF_8);
+        UUID run = UUID.randomUUID();
+        jsons = new byte[DISTINCT][];
+        keys = new byte[DISTINCT][];
+        for (int i = 0; i < DISTINCT; i++) {
+            String id = Records.id(run, i);
+            jsons[i] = Records.json(DataType.CHAT_INFERENCE, id);
+            keys[i] = id.getBytes(StandardCharsets.UTF_8);
+        }
         topic = DataType.CHAT_INFERENCE.topic("bare");
         if (target.equals("publish")) {
             spool = BenchmarkBroker.tempDir("open-loop");
@@ -101,11 +118,12 @@ public class OpenLoopPublishBenchmark {
                     .with("gateway.observability.kafka {\n"
                             + "  startup.require_connection = " + broker.equals("up") + "\n"
                             + "  spool.drain_timeout_ms = 1000\n"
+                            + "  compression_type = " + compression + "\n"
                             + (encryption.equals("on") ? BenchmarkBroker.encryptionSetting(spool) : "")
                             + "}")
                     .build());
         } else {
-            producer = BenchmarkBroker.bareProducer(brokers);
+            producer = BenchmarkBroker.bareProducer(brokers, compression);
         }
     }
 
@@ -156,11 +174,12 @@ public class OpenLoopPublishBenchmark {
                     LockSupport.parkNanos(wait - 80_000); // sleep most of the gap, spin the rest
                 }
             }
+            int r = (int) (i % DISTINCT);
             if (publish) {
-                accepted += forwarder.publish(DataType.CHAT_INFERENCE, json).accepted() ? 1 : 0;
+                accepted += forwarder.publish(DataType.CHAT_INFERENCE, jsons[r]).accepted() ? 1 : 0;
             } else {
                 try {
-                    producer.send(new ProducerRecord<>(topic, key, json));
+                    producer.send(new ProducerRecord<>(topic, keys[r], jsons[r]));
                     accepted++;
                 } catch (TimeoutException e) {
                     // broker down, buffer full: send blocked max.block.ms, then gave up
@@ -169,7 +188,12 @@ public class OpenLoopPublishBenchmark {
             histogram.recordValue(Math.max(0, System.nanoTime() - scheduled));
             made++;
         }
-        cpu = account.report(Math.max(1, made));
+        cpu = account.report(Math.max(1, made))
+                + (publish
+                        ? String.format(
+                                "; at the end: backlog %d, delivered %d",
+                                forwarder.status().backlog(), forwarder.status().delivered())
+                        : "");
         return accepted;
     }
 
@@ -177,11 +201,12 @@ public class OpenLoopPublishBenchmark {
     public void report() throws IOException {
         iteration++;
         String line = String.format(
-                "open-loop target=%s broker=%s encryption=%s rate=%d/s seconds=%d iteration=%d:"
+                "open-loop target=%s broker=%s encryption=%s compression=%s rate=%d/s seconds=%d iteration=%d:"
                         + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus; %s",
                 target,
                 broker,
                 encryption,
+                compression,
                 rate,
                 seconds,
                 iteration,

@@ -68,7 +68,8 @@ public final class ForwardingThread {
                 opened.space(),
                 kafka,
                 wiring);
-        return new ForwardingThread(agent, new ForwarderRunner(agent, observer));
+        return new ForwardingThread(
+                agent, new ForwarderRunner(agent, observer, ForwarderRunner.idleParkNanos(kafka.lingerMs())));
     }
 
     /** With on_full = drop_oldest, a publisher found the spool full: discard a roll file if still needed. */

@@ -33,7 +33,9 @@ final class Pretoucher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Pretoucher.class);
     static final long AHEAD = 16L << 20;
-    private static final long WINDOW = 4L << 20;
+    /** The most of a roll file mapped at once. */
+    private static final long MAPPING = 256L << 20;
+
     private static final int PAGE = 4096;
     private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
@@ -44,6 +46,9 @@ final class Pretoucher implements AutoCloseable {
     private int cycle = Integer.MIN_VALUE;
     private FileChannel channel;
     private long touchedUpTo;
+    private MappedByteBuffer window;
+    private long windowFrom;
+    private long windowTo;
 
     Pretoucher(Spool spool) {
         this.spool = spool;
@@ -88,17 +93,28 @@ final class Pretoucher implements AutoCloseable {
         long to = Math.min(position + AHEAD, channel.size());
         from = (from + PAGE - 1) / PAGE * PAGE;
         while (running && from < to && spool.appendCycle() == cycle) {
-            long length = Math.min(WINDOW, to - from);
-            MappedByteBuffer window = channel.map(FileChannel.MapMode.READ_WRITE, from, length);
-            try {
-                for (int offset = 0; offset + Integer.BYTES <= length; offset += PAGE) {
-                    INTS.compareAndSet(window, offset, 0, 0);
-                }
-            } finally {
-                unmap(window);
+            if (window == null || from < windowFrom || from >= windowTo) {
+                // One mapping for as much of the file as exists (at most MAPPING): mapped and unmapped once
+                // per stretch of file, not once per pass (each unmap stops every thread for a TLB shoot-down).
+                unmapWindow();
+                windowFrom = from;
+                windowTo = Math.min(from + MAPPING, channel.size());
+                window = channel.map(FileChannel.MapMode.READ_WRITE, windowFrom, windowTo - windowFrom);
             }
-            from += length;
+            long end = Math.min(to, windowTo);
+            for (long offset = from - windowFrom; offset + Integer.BYTES <= end - windowFrom; offset += PAGE) {
+                INTS.compareAndSet(window, (int) offset, 0, 0);
+            }
+            from = end;
             touchedUpTo = from;
+        }
+    }
+
+    private void unmapWindow() {
+        if (window != null) {
+            MappedByteBuffer w = window;
+            window = null;
+            unmap(w);
         }
     }
 
@@ -108,6 +124,7 @@ final class Pretoucher implements AutoCloseable {
      * thread would die of it (seen on a full tmpfs).
      */
     private void closeChannel() {
+        unmapWindow();
         if (channel != null) {
             try {
                 channel.close();

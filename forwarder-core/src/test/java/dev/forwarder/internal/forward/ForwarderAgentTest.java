@@ -675,7 +675,7 @@ class ForwarderAgentTest {
                         observer,
                         System::nanoTime,
                         System::currentTimeMillis));
-        ForwarderRunner runner = new ForwarderRunner(agent, observer);
+        ForwarderRunner runner = new ForwarderRunner(agent, observer, ForwarderRunner.idleParkNanos(10));
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> checkpoint.read() == indexes.get(4));
             append(3);
