@@ -44,6 +44,22 @@ final class CpuAccount {
     }
 
     private final long[] gcStart = gc();
+    private final long[] schedStart = schedstat();
+
+    /**
+     * The calling thread's time on a run queue, waiting for a core while runnable (ns), and its time slices:
+     * fields 2 and 3 of Linux's {@code /proc/thread-self/schedstat}; zeros elsewhere.
+     */
+    private static long[] schedstat() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/schedstat"))
+                    .trim()
+                    .split("\\s+");
+            return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
 
     /** Collections and their total time (ms), over every collector. */
     private static long[] gc() {
@@ -102,6 +118,7 @@ final class CpuAccount {
                 .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1000.0 / calls))
                 .collect(Collectors.joining("; "));
         long[] gcEnd = gc();
+        long[] schedEnd = schedstat();
         long callerBytes = THREADS.getThreadAllocatedBytes(caller) - allocatedStart.getOrDefault(caller, 0L);
         String allocation = allocatedByGroup.entrySet().stream()
                 .filter(e -> e.getValue() >= calls) // 1 B per call and more
@@ -110,13 +127,15 @@ final class CpuAccount {
                 .collect(Collectors.joining("; "));
         return String.format(
                 "cpu/call: caller %.2fus, background %.2fus [%s]; bytes/call: caller %d, others [%s];"
-                        + " gc %d collections, %d ms",
+                        + " gc %d collections, %d ms; caller waited for a core %d ms in %d slices",
                 callerCpu / 1000.0 / calls,
                 background / 1000.0 / calls,
                 threads,
                 callerBytes / calls,
                 allocation,
                 gcEnd[0] - gcStart[0],
-                gcEnd[1] - gcStart[1]);
+                gcEnd[1] - gcStart[1],
+                (schedEnd[0] - schedStart[0]) / 1_000_000,
+                schedEnd[1] - schedStart[1]);
     }
 }
