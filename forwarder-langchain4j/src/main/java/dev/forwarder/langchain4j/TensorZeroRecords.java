@@ -20,7 +20,6 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
-import dev.langchain4j.internal.JsonSchemaElementUtils;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -303,7 +302,7 @@ final class TensorZeroRecords {
                     "parameters",
                     tool.parameters() == null
                             ? NODES.objectNode().put("type", "object").set("properties", NODES.objectNode())
-                            : JSON.valueToTree(JsonSchemaElementUtils.toMap(tool.parameters())));
+                            : JsonSchemas.toJson(tool.parameters()));
             t.put("name", tool.name());
             t.put("strict", false);
         }
