@@ -160,6 +160,16 @@ public final class PrometheusText {
         return value(name, Map.of());
     }
 
+    /** The finite upper bounds ({@code le}) of a histogram's buckets, in the order exposed. */
+    public List<Double> bucketBounds(String histogram) {
+        return samples.stream()
+                .filter(s -> s.name().equals(histogram + "_bucket"))
+                .map(s -> s.labels().get("le"))
+                .filter(le -> !le.equals("+Inf"))
+                .map(Double::parseDouble)
+                .toList();
+    }
+
     private String dump() {
         StringBuilder b = new StringBuilder();
         samples.forEach(s -> b.append(s).append('\n'));
