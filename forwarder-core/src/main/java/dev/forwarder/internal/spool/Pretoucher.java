@@ -67,7 +67,7 @@ final class Pretoucher implements AutoCloseable {
                 LOG.debug("pretouching roll file of cycle {} stopped: {}", cycle, e.toString());
                 closeChannel();
                 cycle = spool.appendCycle(); // try again with the next roll file
-                LockSupport.parkNanos(PERIOD_NANOS);
+                faultPending(); // and the park
             }
         }
         closeChannel();
@@ -110,11 +110,34 @@ final class Pretoucher implements AutoCloseable {
         }
     }
 
+    /**
+     * Unmaps the stretch of file mapped for touching, unless a touch's fault may still be reported on this
+     * thread: then the garbage collector unmaps it, on another thread.
+     */
     private void unmapWindow() {
         if (window != null) {
             MappedByteBuffer w = window;
             window = null;
-            unmap(w);
+            if (!faultPending()) {
+                unmap(w);
+            }
+        }
+    }
+
+    /**
+     * Parks a moment, and says whether that reported a fault of an earlier touch. The JVM reports a touch of a
+     * page the disk could not back (SIGBUS) as an InternalError at the thread's next native call, and more
+     * than one touch can fault before the first is reported. Were that call the unmap inside the JDK's
+     * Cleaner, the Cleaner would exit the JVM ("Cleaner terminated abnormally": a CI run on a full tmpfs ended
+     * so); this park is that native call, made first.
+     */
+    private static boolean faultPending() {
+        try {
+            LockSupport.parkNanos(PERIOD_NANOS);
+            return false;
+        } catch (InternalError e) {
+            LOG.debug("a fault of an earlier touch: {}", e.toString());
+            return true;
         }
     }
 
