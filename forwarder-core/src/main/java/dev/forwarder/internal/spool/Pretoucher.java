@@ -96,7 +96,9 @@ final class Pretoucher implements AutoCloseable {
             if (window == null || from < windowFrom || from >= windowTo) {
                 // One mapping for as much of the file as exists (at most MAPPING): mapped and unmapped once
                 // per stretch of file, not once per pass (each unmap stops every thread for a TLB shoot-down).
-                unmapWindow();
+                if (unmapWindow()) {
+                    throw new IOException("a touch of roll file " + cycle + " faulted (its disk full?)");
+                }
                 windowFrom = from;
                 windowTo = Math.min(from + MAPPING, channel.size());
                 window = channel.map(FileChannel.MapMode.READ_WRITE, windowFrom, windowTo - windowFrom);
@@ -111,17 +113,20 @@ final class Pretoucher implements AutoCloseable {
     }
 
     /**
-     * Unmaps the stretch of file mapped for touching, unless a touch's fault may still be reported on this
-     * thread: then the garbage collector unmaps it, on another thread.
+     * Unmaps the stretch of file mapped for touching, unless a touch's fault was still to be reported on this
+     * thread: then the garbage collector unmaps it, on another thread, and this says so (true).
      */
-    private void unmapWindow() {
-        if (window != null) {
-            MappedByteBuffer w = window;
-            window = null;
-            if (!faultPending()) {
-                unmap(w);
-            }
+    private boolean unmapWindow() {
+        if (window == null) {
+            return false;
         }
+        MappedByteBuffer w = window;
+        window = null;
+        if (faultPending()) {
+            return true;
+        }
+        unmap(w);
+        return false;
     }
 
     /**
