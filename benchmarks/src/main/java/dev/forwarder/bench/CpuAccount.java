@@ -1,12 +1,17 @@
 package dev.forwarder.bench;
 
 import com.sun.management.OperatingSystemMXBean;
+import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.LongFunction;
+import java.util.function.LongUnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -29,36 +34,21 @@ final class CpuAccount {
     private final long caller = Thread.currentThread().getId();
     private final long processStart = OS.getProcessCpuTime();
     private final long callerStart = THREADS.getCurrentThreadCpuTime();
-    private final Map<Long, Long> threadStart = threadTimes();
-    private final Map<Long, Long> allocatedStart = allocated();
-
-    private static Map<Long, Long> allocated() {
-        Map<Long, Long> bytes = new HashMap<>();
-        for (long id : THREADS.getAllThreadIds()) {
-            long b = THREADS.getThreadAllocatedBytes(id);
-            if (b >= 0) {
-                bytes.put(id, b);
-            }
-        }
-        return bytes;
-    }
-
+    private final Map<Long, Long> cpuStart = perThread(THREADS::getThreadCpuTime);
+    private final Map<Long, Long> allocatedStart = perThread(THREADS::getThreadAllocatedBytes);
     private final long[] gcStart = gc();
     private final long[] schedStart = schedstat();
 
-    /**
-     * The calling thread's time on a run queue, waiting for a core while runnable (ns), and its time slices:
-     * fields 2 and 3 of Linux's {@code /proc/thread-self/schedstat}; zeros elsewhere.
-     */
-    private static long[] schedstat() {
-        try {
-            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/schedstat"))
-                    .trim()
-                    .split("\\s+");
-            return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
-        } catch (java.io.IOException | RuntimeException e) {
-            return new long[] {0, 0};
+    /** A reading of every live thread (those the JVM can read it of: a negative value is none). */
+    private static Map<Long, Long> perThread(LongUnaryOperator reading) {
+        Map<Long, Long> values = new HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long value = reading.applyAsLong(id);
+            if (value >= 0) {
+                values.put(id, value);
+            }
         }
+        return values;
     }
 
     /** Collections and their total time (ms), over every collector. */
@@ -72,15 +62,19 @@ final class CpuAccount {
         return new long[] {count, ms};
     }
 
-    private static Map<Long, Long> threadTimes() {
-        Map<Long, Long> times = new HashMap<>();
-        for (long id : THREADS.getAllThreadIds()) {
-            long t = THREADS.getThreadCpuTime(id);
-            if (t >= 0) {
-                times.put(id, t);
-            }
+    /**
+     * The calling thread's time on a run queue, waiting for a core while runnable (ns), and its time slices:
+     * fields 2 and 3 of Linux's {@code /proc/thread-self/schedstat}; zeros elsewhere.
+     */
+    private static long[] schedstat() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/thread-self/schedstat"))
+                    .trim()
+                    .split("\\s+");
+            return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {0, 0};
         }
-        return times;
     }
 
     /** Call on the thread that made the calls, right after the last one. */
@@ -88,54 +82,48 @@ final class CpuAccount {
         long process = OS.getProcessCpuTime() - processStart;
         long callerCpu = THREADS.getCurrentThreadCpuTime() - callerStart;
         long background = process - callerCpu;
-        Map<String, Long> byGroup = new TreeMap<>();
+        Map<String, Long> cpuByGroup = new TreeMap<>();
         Map<String, Long> allocatedByGroup = new TreeMap<>();
         long javaThreads = 0;
         for (long id : THREADS.getAllThreadIds()) {
-            if (id == caller) {
-                continue;
-            }
-            long now = THREADS.getThreadCpuTime(id);
+            long cpu = THREADS.getThreadCpuTime(id);
             ThreadInfo info = THREADS.getThreadInfo(id);
-            if (now < 0 || info == null) {
+            if (id == caller || cpu < 0 || info == null) {
                 continue;
             }
-            long used = now - threadStart.getOrDefault(id, 0L);
+            String group = info.getThreadName().replaceAll("[0-9]+", "#");
+            long used = cpu - cpuStart.getOrDefault(id, 0L);
+            javaThreads += used;
+            cpuByGroup.merge(group, used, Long::sum);
             long bytes = THREADS.getThreadAllocatedBytes(id);
             if (bytes >= 0) {
-                allocatedByGroup.merge(
-                        info.getThreadName().replaceAll("[0-9]+", "#"),
-                        bytes - allocatedStart.getOrDefault(id, 0L),
-                        Long::sum);
+                allocatedByGroup.merge(group, bytes - allocatedStart.getOrDefault(id, 0L), Long::sum);
             }
-            javaThreads += used;
-            byGroup.merge(info.getThreadName().replaceAll("[0-9]+", "#"), used, Long::sum);
         }
-        byGroup.put("native (GC, JIT, ended threads)", background - javaThreads);
-        String threads = byGroup.entrySet().stream()
-                .filter(e -> e.getValue() >= calls * 50L) // 0.05 µs per call and more
-                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-                .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1000.0 / calls))
-                .collect(Collectors.joining("; "));
+        cpuByGroup.put("native (GC, JIT, ended threads)", background - javaThreads);
+        long callerBytes = THREADS.getThreadAllocatedBytes(caller) - allocatedStart.getOrDefault(caller, 0L);
         long[] gcEnd = gc();
         long[] schedEnd = schedstat();
-        long callerBytes = THREADS.getThreadAllocatedBytes(caller) - allocatedStart.getOrDefault(caller, 0L);
-        String allocation = allocatedByGroup.entrySet().stream()
-                .filter(e -> e.getValue() >= calls) // 1 B per call and more
-                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-                .map(e -> String.format("%s %d", e.getKey(), e.getValue() / calls))
-                .collect(Collectors.joining("; "));
         return String.format(
                 "cpu/call: caller %.2fus, background %.2fus [%s]; bytes/call: caller %d, others [%s];"
                         + " gc %d collections, %d ms; caller waited for a core %d ms in %d slices",
                 callerCpu / 1000.0 / calls,
                 background / 1000.0 / calls,
-                threads,
+                largest(cpuByGroup, calls * 50L, v -> String.format("%.2f", v / 1000.0 / calls)), // 0.05 µs/call up
                 callerBytes / calls,
-                allocation,
+                largest(allocatedByGroup, calls, v -> Long.toString(v / calls)), // 1 B per call and more
                 gcEnd[0] - gcStart[0],
                 gcEnd[1] - gcStart[1],
                 (schedEnd[0] - schedStart[0]) / 1_000_000,
                 schedEnd[1] - schedStart[1]);
+    }
+
+    /** The groups of at least {@code min}, largest first: "name value; name value". */
+    private static String largest(Map<String, Long> byGroup, long min, LongFunction<String> value) {
+        return byGroup.entrySet().stream()
+                .filter(e -> e.getValue() >= min)
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .map(e -> e.getKey() + " " + value.apply(e.getValue()))
+                .collect(Collectors.joining("; "));
     }
 }
