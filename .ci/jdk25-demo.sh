@@ -34,7 +34,7 @@ trap 'rm -rf "$work"' EXIT
 # The lines of JDK 24+'s sun.misc.Unsafe warning (JEP 498), whoever the first caller is.
 expected='^WARNING: (A terminally deprecated method in sun\.misc\.Unsafe has been called|sun\.misc\.Unsafe::[A-Za-z]+ has been called by .*|Please consider reporting this to the maintainers of .*|sun\.misc\.Unsafe::[A-Za-z]+ will be removed in a future release)$'
 
-run_demo() { # name, java options...
+run_demo() { # name, java options...: the output in $work/<name>.txt
   local name="$1"; shift
   local out="$work/$name.txt"
   if ! (cd "$work" && "$jdk/bin/java" "$@" -jar "$jar" demo --short >"$out" 2>&1); then
@@ -43,13 +43,12 @@ run_demo() { # name, java options...
     exit 1
   fi
   grep -q '^Every accepted record arrived\.$' "$out" || { echo "jdk25-demo: no closing account ($name)" >&2; cat "$out" >&2; exit 1; }
-  echo "$out"
 }
 
 # Both at once (each starts its own embedded Kafka on free ports).
-run_demo plain >/dev/null &
+run_demo plain &
 plain_pid=$!
-run_demo allowed --sun-misc-unsafe-memory-access=allow >/dev/null &
+run_demo allowed --sun-misc-unsafe-memory-access=allow &
 allowed_pid=$!
 wait "$plain_pid"
 wait "$allowed_pid"

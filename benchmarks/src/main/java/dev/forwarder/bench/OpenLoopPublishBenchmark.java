@@ -2,6 +2,7 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderStatus;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
@@ -191,12 +192,11 @@ public class OpenLoopPublishBenchmark {
             histogram.recordValue(Math.max(0, System.nanoTime() - scheduled));
             made++;
         }
-        cpu = account.report(Math.max(1, made))
-                + (publish
-                        ? String.format(
-                                "; at the end: backlog %d, delivered %d",
-                                forwarder.status().backlog(), forwarder.status().delivered())
-                        : "");
+        cpu = account.report(Math.max(1, made));
+        if (publish) {
+            ForwarderStatus end = forwarder.status();
+            cpu += String.format("; at the end: backlog %d, delivered %d", end.backlog(), end.delivered());
+        }
         return accepted;
     }
 
