@@ -140,6 +140,35 @@ public final class EventCodec {
         }
     }
 
+    /** A writer for {@link #serialize(InferenceRecord, RecordWriter)}: one user at a time. */
+    public RecordWriter newWriter() {
+        return new RecordWriter(mapper);
+    }
+
+    /**
+     * As {@link #serialize(InferenceRecord)}, the same bytes, into {@code writer}: its {@link RecordWriter#bytes()}
+     * hold them until its next use. Allocates next to nothing for records without extra fields.
+     *
+     * @throws IllegalArgumentException naming the field when a value would fail TensorZero's insert
+     */
+    public void serialize(InferenceRecord record, RecordWriter writer) {
+        checkTyped(record);
+        boolean written;
+        try {
+            written = writer.write(record);
+        } catch (IOException | RuntimeException e) {
+            written = false; // Jackson's to write, or to say what is wrong, in its words
+        }
+        if (!written) {
+            try {
+                writer.adopt(mapper.writeValueAsBytes(record));
+            } catch (JsonProcessingException e) {
+                throw new UncheckedIOException(
+                        "cannot serialise " + record.dataType() + " record: " + e.getOriginalMessage(), e);
+            }
+        }
+    }
+
     /**
      * Checks one record of {@code type} as TensorZero's insert would take it: exactly one JSON object, no
      * duplicate keys at any depth, every field a column of its table with a value the column holds as given
