@@ -7,6 +7,7 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.KeyScanner;
 import dev.forwarder.internal.json.MessageKeys;
+import dev.forwarder.internal.json.RecordWriter;
 import dev.forwarder.internal.kafka.MessageSizes;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
@@ -70,6 +71,9 @@ public final class Publisher {
     private final SyncWaiters waiters;
     private final Observer observer;
     private final EventCodec codec;
+    /** The typed publishes' writers, kept from publish to publish. */
+    private final WriterPool writers;
+
     private final MessageSizes sizes;
     private final TraceCapture trace;
     private final LongAdder offered = new LongAdder();
@@ -103,6 +107,7 @@ public final class Publisher {
         this.waiters = waiters;
         this.observer = observer;
         this.codec = new EventCodec(observer::idsNotV7, config.unknownFields() == ForwarderConfig.UnknownFields.CARRY);
+        this.writers = new WriterPool(WriterPool.defaultSlots(), codec::newWriter);
         this.trace =
                 new TraceCapture(config.tracing() == null || config.tracing().propagate());
         for (PublishResult.Status status : PublishResult.Status.values()) {
@@ -119,23 +124,34 @@ public final class Publisher {
             return refused;
         }
         PublishResult result;
+        RecordWriter writer = writers.take();
         try {
-            byte[] json;
-            byte[] key;
             try {
-                json = codec.serialize(record);
-                String text = MessageKeys.keyOf(record);
-                key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+                codec.serialize(record, writer);
             } catch (RuntimeException e) {
                 return drop(
                         PublishResult.Status.DROPPED_SERIALIZATION_ERROR,
                         "cannot serialise " + (record == null ? "null" : record.dataType()) + " record: "
                                 + e.getMessage());
             }
-            result = append(record.dataType(), key, 0, key == null ? -1 : key.length, json);
+            if (writer.keyOffset() >= 0) {
+                result = append(
+                        record.dataType(),
+                        writer.bytes(),
+                        writer.keyOffset(),
+                        writer.keyLength(),
+                        writer.bytes(),
+                        writer.length());
+            } else {
+                String text = MessageKeys.keyOf(record);
+                byte[] key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+                result = append(
+                        record.dataType(), key, 0, key == null ? -1 : key.length, writer.bytes(), writer.length());
+            }
         } catch (RuntimeException e) {
             result = drop(PublishResult.Status.DROPPED_IO_ERROR, "publish failed: " + e);
         } finally {
+            writers.give(writer);
             active.decrementAndGet();
         }
         return awaitIfSync(result);
@@ -162,11 +178,11 @@ public final class Publisher {
                 if (found == KeyScanner.ASK_JACKSON) {
                     String text = MessageKeys.keyOf(json);
                     byte[] key = text == null ? null : text.getBytes(StandardCharsets.UTF_8);
-                    result = append(type, key, 0, key == null ? -1 : key.length, json);
+                    result = append(type, key, 0, key == null ? -1 : key.length, json, json.length);
                 } else if (found == KeyScanner.NO_KEY) {
-                    result = append(type, null, 0, -1, json);
+                    result = append(type, null, 0, -1, json, json.length);
                 } else {
-                    result = append(type, json, KeyScanner.offset(found), KeyScanner.length(found), json);
+                    result = append(type, json, KeyScanner.offset(found), KeyScanner.length(found), json, json.length);
                 }
             }
         } catch (RuntimeException e) {
@@ -260,7 +276,15 @@ public final class Publisher {
             try {
                 byte[] key = keys[i];
                 index = spool.append(
-                        type, now, key, 0, key == null ? -1 : key.length, json, traceNote, traceFlags(traceNote));
+                        type,
+                        now,
+                        key,
+                        0,
+                        key == null ? -1 : key.length,
+                        json,
+                        json.length,
+                        traceNote,
+                        traceFlags(traceNote));
             } catch (RuntimeException | Error e) {
                 String detail = "cannot append to the spool: " + e;
                 for (int j = i; j < n; j++) {
@@ -349,13 +373,15 @@ public final class Publisher {
         return null;
     }
 
-    private PublishResult append(DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json) {
-        long recordBytes = (long) json.length + Math.max(0, keyLength);
+    /** Appends the first {@code jsonLength} bytes of {@code json}, its key taken from {@code keySource}. */
+    private PublishResult append(
+            DataType type, byte[] keySource, int keyOffset, int keyLength, byte[] json, int jsonLength) {
+        long recordBytes = (long) jsonLength + Math.max(0, keyLength);
         if (sizes != null && recordBytes > sizes.maxRecordBytes(type)) {
             return drop(PublishResult.Status.DROPPED_TOO_LARGE, sizes.tooLarge(type, recordBytes));
         }
         byte[] traceNote = trace.capture();
-        int size = spool.encodedSize(keyLength, json.length, traceNote == null ? 0 : traceNote.length);
+        int size = spool.encodedSize(keyLength, jsonLength, traceNote == null ? 0 : traceNote.length);
         if (!space.admits(size) && !waitForRoom(size)) {
             return drop(PublishResult.Status.DROPPED_SPOOL_FULL, spoolFull());
         }
@@ -371,6 +397,7 @@ public final class Publisher {
                     keyOffset,
                     keyLength,
                     json,
+                    jsonLength,
                     traceNote,
                     traceFlags(traceNote));
         } catch (RuntimeException | Error e) {
@@ -380,7 +407,7 @@ public final class Publisher {
         space.appended(size);
         observeAppend(sampled ? System.nanoTime() - start : 0, sampled);
         appended.increment();
-        appendedBytes.add(json.length);
+        appendedBytes.add(jsonLength);
         return new PublishResult(PublishResult.Status.ACCEPTED, index, null);
     }
 

@@ -228,12 +228,13 @@ public final class Spool implements AutoCloseable {
             int keyLength,
             byte[] payload,
             byte[] note) {
-        return append(type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, (short) 0);
+        return append(type, appendTimeMs, keySource, keyOffset, keyLength, payload, payload.length, note, (short) 0);
     }
 
     /**
-     * As above, with the record's {@code flags} ({@link SpoolRecord#TRACED}: {@code note} is the publishing
-     * thread's trace context).
+     * As above, the payload being the first {@code payloadLength} bytes of {@code payload} (a buffer kept from
+     * record to record), with the record's {@code flags} ({@link SpoolRecord#TRACED}: {@code note} is the
+     * publishing thread's trace context).
      */
     public long append(
             DataType type,
@@ -242,6 +243,7 @@ public final class Spool implements AutoCloseable {
             int keyOffset,
             int keyLength,
             byte[] payload,
+            int payloadLength,
             byte[] note,
             short flags) {
         SpoolKeys sealing = keys;
@@ -258,7 +260,17 @@ public final class Spool implements AutoCloseable {
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
                 writer.encode(
-                        bytes, type, appendTimeMs, keySource, keyOffset, keyLength, payload, note, flags, sealing);
+                        bytes,
+                        type,
+                        appendTimeMs,
+                        keySource,
+                        keyOffset,
+                        keyLength,
+                        payload,
+                        payloadLength,
+                        note,
+                        flags,
+                        sealing);
                 appendPosition = bytes.writePosition();
             }
             int cycle = a.cycle();

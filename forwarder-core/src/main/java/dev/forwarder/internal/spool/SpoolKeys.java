@@ -156,7 +156,8 @@ public final class SpoolKeys {
     }
 
     /**
-     * Seals {@code plain} with the active key into {@code out} (at least {@code plain.length + 16} long).
+     * Seals the first {@code plainLength} bytes of {@code plain} with the active key into {@code out} (at least
+     * {@code plainLength + 16} long).
      *
      * @param cipher    the caller's own (a Cipher is not thread-safe)
      * @param aad       the header bound to the ciphertext (with the key id and this nonce in it)
@@ -173,6 +174,7 @@ public final class SpoolKeys {
             int keyOffset,
             int keyLength,
             byte[] plain,
+            int plainLength,
             byte[] out) {
         try {
             cipher.init(
@@ -181,7 +183,7 @@ public final class SpoolKeys {
             if (keyLength >= 0) {
                 cipher.updateAAD(keySource, keyOffset, keyLength);
             }
-            cipher.doFinal(plain, 0, plain.length, out, 0);
+            cipher.doFinal(plain, 0, plainLength, out, 0);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM sealing failed", e);
         }

@@ -105,7 +105,18 @@ public final class SpoolRecord {
     public static void encode(
             Bytes<?> out, DataType type, long appendTimeMs, byte[] key, byte[] payload, byte[] note, SpoolKeys keys) {
         new Writer()
-                .encode(out, type, appendTimeMs, key, 0, key == null ? -1 : key.length, payload, note, (short) 0, keys);
+                .encode(
+                        out,
+                        type,
+                        appendTimeMs,
+                        key,
+                        0,
+                        key == null ? -1 : key.length,
+                        payload,
+                        payload.length,
+                        note,
+                        (short) 0,
+                        keys);
     }
 
     /**
@@ -125,7 +136,8 @@ public final class SpoolRecord {
 
         /**
          * Writes one record at the write position of {@code out}: its key is {@code keyLength} bytes of
-         * {@code keySource} from {@code keyOffset} (-1: no key), its payload sealed if {@code keys} is set;
+         * {@code keySource} from {@code keyOffset} (-1: no key), its payload the first {@code payloadLength} bytes
+         * of {@code payload}, sealed if {@code keys} is set;
          * {@code flags} says what the note holds ({@link #TRACED}, or 0: a dead-letter reason or nothing).
          */
         public void encode(
@@ -136,11 +148,12 @@ public final class SpoolRecord {
                 int keyOffset,
                 int keyLength,
                 byte[] payload,
+                int payloadLength,
                 byte[] note,
                 short flags,
                 SpoolKeys keys) {
             int headerLength = keys == null ? HEADER_BYTES : SEALED_HEADER_BYTES;
-            int payloadBytes = keys == null ? payload.length : payload.length + SpoolKeys.TAG_BYTES;
+            int payloadBytes = keys == null ? payloadLength : payloadLength + SpoolKeys.TAG_BYTES;
             ByteBuffer h = header.clear();
             h.put(keys == null ? VERSION : SEALED_VERSION)
                     .put((byte) type.ordinal())
@@ -167,6 +180,7 @@ public final class SpoolRecord {
                         keyOffset,
                         keyLength,
                         payload,
+                        payloadLength,
                         body);
             }
             crc.reset();

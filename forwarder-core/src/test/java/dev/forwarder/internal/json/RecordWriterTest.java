@@ -59,7 +59,7 @@ class RecordWriterTest {
         int written = 0;
         for (int i = 0; i < CORPUS; i++) {
             InferenceRecord record = randomRecord(random);
-            byte[] expected = codec.mapper().writeValueAsBytes(record);
+            byte[] expected = codec.mapper().writeValueAsBytes(record); // lone surrogates too: Jackson writes them
             boolean wrote = writer.write(record);
             boolean extras = hasExtraFields(record);
             assertEquals(!extras, wrote, "record " + i + " (seed " + seed + "): written unless it has extra fields");
@@ -70,6 +70,25 @@ class RecordWriterTest {
             }
         }
         assertTrue(written > CORPUS / 2, "most of the corpus went through the writer: " + written);
+    }
+
+    /** The fast path's test of eight bytes at a time, against the byte-by-byte rule, every byte at every place. */
+    @Test
+    void plainAsciiIsTestedExactly() {
+        for (int length : new int[] {1, 7, 8, 9, 16, 23, 24}) {
+            for (int at = 0; at < length; at++) {
+                for (int b = 0; b < 256; b++) {
+                    byte[] text = new byte[length];
+                    Arrays.fill(text, (byte) 'a');
+                    text[at] = (byte) b;
+                    boolean plain = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+                    assertEquals(
+                            plain,
+                            RecordWriter.PlainTextFastGenerator.isPlainAscii(text),
+                            "byte " + b + " at " + at + " of " + length);
+                }
+            }
+        }
     }
 
     @Test

@@ -1,14 +1,29 @@
 package dev.forwarder.internal.publish;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forwarder.ChatInference;
 import dev.forwarder.DataType;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
+import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.spool.SpaceGuard;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolRecord;
+import dev.forwarder.testkit.SpoolContents;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,5 +116,78 @@ class PublisherTest {
             assertEquals(5, told.get(), "the observer was asked each time");
             assertEquals(5, publisher.appended());
         }
+    }
+
+    /**
+     * Typed publishes from several threads at once go through the writers' pool: each record lands in the spool
+     * with the bytes of the codec's Jackson serialisation and its id as the key, a record with extra fields
+     * (left to Jackson) and a 2 MB one among them, and the small records after the large one are whole.
+     */
+    @Test
+    void typedRecordsLandAsJacksonWritesThemFromManyThreads() throws Exception {
+        ForwarderConfig config = ForwarderConfig.parse("gateway.observability.kafka.spool.dir = \"" + dir + "\"\n"
+                + "forwarder.schema.unknown_fields = carry");
+        EventCodec codec = new EventCodec(count -> {}, true);
+        int threads = 4;
+        int each = 300;
+        try (Spool spool = new Spool(dir);
+                SpaceGuard room = SpaceGuard.measuredByCaller(spool, 1L << 40, 0, () -> 1L << 40)) {
+            Publisher publisher = new Publisher(config, spool, room, null, null, NO_METRICS, null);
+            Map<String, byte[]> expected = new ConcurrentHashMap<>();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < each; i++) {
+                        String text = thread == 0 && i == 7 ? "x".repeat(2 << 20) : "record " + thread + "/" + i;
+                        ChatInference record = chat(text);
+                        if (i % 50 == 3) {
+                            record.extraFields().put("carried", "extra " + i);
+                        }
+                        expected.put(record.id().toString(), codec.serialize(record));
+                        assertEquals(
+                                PublishResult.Status.ACCEPTED,
+                                publisher.publish(record).status());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            pool.shutdown();
+            List<SpoolRecord.Entry> entries = SpoolContents.of(spool);
+            assertEquals(threads * each, entries.size());
+            for (SpoolRecord.Entry e : entries) {
+                String key = new String(e.keyBytes(), StandardCharsets.UTF_8);
+                assertArrayEquals(expected.get(key), e.payload(), "payload of " + key);
+            }
+        }
+    }
+
+    private static ChatInference chat(String text) {
+        ObjectNode input = JsonNodeFactory.instance.objectNode();
+        input.putArray("messages").addObject().put("role", "user").put("content", text);
+        return new ChatInference(
+                UUID.randomUUID(),
+                "f",
+                "v",
+                UUID.randomUUID(),
+                input,
+                null,
+                null,
+                null,
+                5L,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 }

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.Set;
@@ -70,6 +71,32 @@ class SealedRecordTest {
         assertEquals(42L, e.appendTimeMs());
         assertEquals(new String(KEY, StandardCharsets.UTF_8), e.key());
         assertEquals("why", e.note());
+    }
+
+    /** The payload may be the first bytes of a longer buffer (a typed publish's kept one), sealed or not. */
+    @Test
+    void onlyThePayloadsLengthOfItsBufferIsStored() throws Exception {
+        SpoolKeys keys = SpoolKeys.load(keyFile(dir, "k", newKey()));
+        byte[] buffer = Arrays.copyOf(PAYLOAD, PAYLOAD.length + 100);
+        Arrays.fill(buffer, PAYLOAD.length, buffer.length, (byte) 'Z');
+        for (SpoolKeys sealing : new SpoolKeys[] {null, keys}) {
+            Bytes<?> bytes = Bytes.allocateElasticOnHeap();
+            new SpoolRecord.Writer()
+                    .encode(
+                            bytes,
+                            DataType.CHAT_INFERENCE,
+                            1L,
+                            KEY,
+                            0,
+                            KEY.length,
+                            buffer,
+                            PAYLOAD.length,
+                            null,
+                            (short) 0,
+                            sealing);
+            assertEquals(SpoolRecord.encodedSize(KEY, PAYLOAD, null, sealing), bytes.readRemaining());
+            assertArrayEquals(PAYLOAD, SpoolRecord.decode(1, bytes, sealing).payload(), "sealed: " + (sealing != null));
+        }
     }
 
     @Test

@@ -52,6 +52,7 @@ class SpoolRecordTest {
                         0,
                         KEY.length,
                         PAYLOAD,
+                        PAYLOAD.length,
                         trace.getBytes(StandardCharsets.US_ASCII),
                         SpoolRecord.TRACED,
                         null);
