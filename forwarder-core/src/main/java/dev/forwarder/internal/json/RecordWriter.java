@@ -377,6 +377,8 @@ public final class RecordWriter {
                 MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
         private static final long ONES = 0x0101010101010101L;
         private static final long HIGH = 0x8080808080808080L;
+        private static final long QUOTES = '"' * ONES;
+        private static final long BACKSLASHES = '\\' * ONES;
 
         PlainTextFastGenerator(JsonGenerator jackson) {
             super(jackson, false);
@@ -399,10 +401,10 @@ public final class RecordWriter {
             int i = 0;
             for (int n = b.length - 7; i < n; i += 8) {
                 long x = (long) LONGS.get(b, i);
-                if ((x & HIGH) != 0 // a byte of 0x80 or more (then the tests below could miss a byte)
-                        || ((x - 0x20 * ONES) & ~x & HIGH) != 0 // a byte below 0x20
-                        || hasZeroByte(x ^ ('"' * ONES))
-                        || hasZeroByte(x ^ ('\\' * ONES))) {
+                // One test per word, no branch per condition: a byte of 0x80 or more (then the others are
+                // exact), a byte below 0x20, a quote, a backslash; each sets the high bit of some byte.
+                long bad = x | ((x - 0x20 * ONES) & ~x) | zeroBytes(x ^ QUOTES) | zeroBytes(x ^ BACKSLASHES);
+                if ((bad & HIGH) != 0) {
                     return false;
                 }
             }
@@ -415,8 +417,9 @@ public final class RecordWriter {
             return true;
         }
 
-        private static boolean hasZeroByte(long x) {
-            return ((x - ONES) & ~x & HIGH) != 0;
+        /** The high bit set in some byte if {@code x} has a zero byte (and only then, as to whether any is set). */
+        private static long zeroBytes(long x) {
+            return (x - ONES) & ~x;
         }
     }
 
