@@ -1,7 +1,6 @@
 package dev.forwarder.langchain4j;
 
 import com.codahale.metrics.Counter;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.uuid.Generators;
 import com.fasterxml.uuid.impl.TimeBasedEpochGenerator;
 import dev.forwarder.ChatInference;
@@ -18,6 +17,7 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.observability.api.listener.AiServiceListener;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -167,7 +167,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
     public List<InferenceRecord> records(ChatModelResponseContext context) {
         try {
             return records(context, System.nanoTime());
-        } catch (JsonProcessingException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("a record could not be written as JSON", e);
         }
     }
@@ -182,8 +182,7 @@ public final class ForwardingChatModelListener implements ChatModelListener {
         }
     }
 
-    private List<InferenceRecord> records(ChatModelResponseContext context, long nowNanos)
-            throws JsonProcessingException {
+    private List<InferenceRecord> records(ChatModelResponseContext context, long nowNanos) throws IOException {
         ChatRequest request = context.chatRequest();
         ChatResponse response = context.chatResponse();
         CallAttributes call = CallAttributes.of(

@@ -1,15 +1,16 @@
 package dev.forwarder.langchain4j;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.forwarder.ChatInference;
 import dev.forwarder.FinishReason;
 import dev.forwarder.InferenceRecord;
 import dev.forwarder.ModelInference;
+import dev.forwarder.internal.json.JsonTexts;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
@@ -25,6 +26,7 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.TokenUsage;
+import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -40,6 +42,9 @@ import java.util.function.Supplier;
 final class TensorZeroRecords {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** The JSON held as text, as {@code JSON.writeValueAsString} writes it, with writers kept from call to call. */
+    private static final JsonTexts TEXT = new JsonTexts(JSON);
+
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private TensorZeroRecords() {}
@@ -56,7 +61,7 @@ final class TensorZeroRecords {
      */
     static List<InferenceRecord> of(
             ChatRequest request, ChatResponse response, ModelProvider provider, CallAttributes call, Supplier<UUID> ids)
-            throws JsonProcessingException {
+            throws IOException {
         String modelName = modelName(request, response);
         Input input = input(request.messages());
         UUID chatId = ids.get();
@@ -64,6 +69,9 @@ final class TensorZeroRecords {
         TokenUsage usage = response.tokenUsage();
         ObjectNode params = inferenceParams(request.parameters());
         JsonNode toolParams = toolParams(request);
+
+        String inputMessages = TEXT.write(input.messages());
+        ArrayNode modelOutput = modelOutput(response.aiMessage());
 
         ObjectNode chatInput = NODES.objectNode();
         if (input.system() != null) {
@@ -74,11 +82,11 @@ final class TensorZeroRecords {
         ModelInference model = new ModelInference(
                 modelInferenceId,
                 chatId,
-                rawRequest(modelName, input, params, toolParams),
-                rawResponse(response),
+                rawRequest(modelName, input.system(), inputMessages, params, toolParams),
+                rawResponse(response, modelOutput),
                 input.system(),
-                JSON.writeValueAsString(input.messages()),
-                JSON.writeValueAsString(modelOutput(response.aiMessage())),
+                inputMessages,
+                TEXT.write(modelOutput),
                 modelName,
                 providerName(provider),
                 usage == null || usage.inputTokenCount() == null
@@ -319,27 +327,30 @@ final class TensorZeroRecords {
      * LangChain4j does not expose the provider's request body: the request as JSON (model, system,
      * messages, parameters and tools, in the shapes above).
      */
-    private static String rawRequest(String model, Input input, ObjectNode params, JsonNode toolParams)
-            throws JsonProcessingException {
+    private static String rawRequest(
+            String model, String system, String inputMessages, ObjectNode params, JsonNode toolParams)
+            throws IOException {
         ObjectNode out = NODES.objectNode();
         out.put("model", model);
-        if (input.system() != null) {
-            out.put("system", input.system());
+        if (system != null) {
+            out.put("system", system);
         }
-        out.set("messages", input.messages());
+        out.putRawValue("messages", new RawValue(inputMessages)); // the messages' text, written once above
         out.setAll(params);
         if (toolParams != null) {
             out.set("tools", toolParams.get("tools_available"));
             out.set("tool_choice", toolParams.get("tool_choice"));
         }
-        return JSON.writeValueAsString(out);
+        return TEXT.write(out);
     }
 
     /**
      * The provider's own body where the model's metadata exposes it ({@code rawHttpResponse()}, or for a
      * stream the {@code data} of each server-sent event, one per line), else the response as JSON.
+     *
+     * @param modelOutput the response's output blocks as the model inference holds them
      */
-    private static String rawResponse(ChatResponse response) throws JsonProcessingException {
+    private static String rawResponse(ChatResponse response, ArrayNode modelOutput) throws IOException {
         Object metadata = response.metadata();
         if (ProviderMetadata.value(metadata, "rawServerSentEvents") instanceof List<?> events && !events.isEmpty()) {
             StringBuilder out = new StringBuilder();
@@ -357,7 +368,7 @@ final class TensorZeroRecords {
         ObjectNode out = NODES.objectNode();
         out.put("id", response.id());
         out.put("model", response.modelName());
-        out.set("output", modelOutput(response.aiMessage()));
+        out.set("output", modelOutput);
         out.put(
                 "finish_reason",
                 response.finishReason() == null ? null : response.finishReason().name());
@@ -367,7 +378,7 @@ final class TensorZeroRecords {
                     .put("input_tokens", usage.inputTokenCount())
                     .put("output_tokens", usage.outputTokenCount());
         }
-        return JSON.writeValueAsString(out);
+        return TEXT.write(out);
     }
 
     static FinishReason finishReason(dev.langchain4j.model.output.FinishReason reason) {

@@ -7,6 +7,7 @@ import dev.forwarder.PublishResult;
 import dev.forwarder.internal.json.EventCodec;
 import dev.forwarder.internal.json.KeyScanner;
 import dev.forwarder.internal.json.MessageKeys;
+import dev.forwarder.internal.json.Pool;
 import dev.forwarder.internal.json.RecordWriter;
 import dev.forwarder.internal.kafka.MessageSizes;
 import dev.forwarder.internal.spool.SpaceGuard;
@@ -72,7 +73,7 @@ public final class Publisher {
     private final Observer observer;
     private final EventCodec codec;
     /** The typed publishes' writers, kept from publish to publish. */
-    private final WriterPool writers;
+    private final Pool<RecordWriter> writers;
 
     private final MessageSizes sizes;
     private final TraceCapture trace;
@@ -107,7 +108,7 @@ public final class Publisher {
         this.waiters = waiters;
         this.observer = observer;
         this.codec = new EventCodec(observer::idsNotV7, config.unknownFields() == ForwarderConfig.UnknownFields.CARRY);
-        this.writers = new WriterPool(WriterPool.defaultSlots(), codec::newWriter);
+        this.writers = new Pool<>(codec::newWriter, RecordWriter::trim);
         this.trace =
                 new TraceCapture(config.tracing() == null || config.tracing().propagate());
         for (PublishResult.Status status : PublishResult.Status.values()) {

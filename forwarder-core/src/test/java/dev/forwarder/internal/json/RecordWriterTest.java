@@ -382,7 +382,7 @@ class RecordWriterTest {
         return trees;
     }
 
-    private static JsonNode tree(Random r, int depth) {
+    static JsonNode tree(Random r, int depth) {
         return switch (r.nextInt(depth > 3 ? 2 : 4)) {
             case 0 -> scalar(r);
             case 1 -> r.nextBoolean() ? NODES.textNode(text(r)) : NODES.nullNode();

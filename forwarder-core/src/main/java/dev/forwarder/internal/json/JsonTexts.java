@@ -1,0 +1,110 @@
+package dev.forwarder.internal.json;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import java.io.IOException;
+import java.io.Writer;
+import java.util.Arrays;
+
+/**
+ * JSON trees as text, the same characters as the mapper's {@code writeValueAsString}, for records that hold JSON
+ * as a string ({@code raw_request}, {@code input_messages}, {@code output} of a model inference). Jackson's call
+ * makes a serializer provider, a generator and a segmented buffer per call and copies the text twice; this keeps
+ * a generator (the same character generator) and its buffer from use to use, in a {@link Pool}, and copies the
+ * text once, into the string. Thread-safe.
+ */
+public final class JsonTexts {
+
+    private final Pool<TextWriter> writers;
+
+    public JsonTexts(ObjectMapper mapper) {
+        this.writers = new Pool<>(() -> new TextWriter(mapper), TextWriter::trim);
+    }
+
+    /** {@code tree} as compact JSON text, as {@code mapper.writeValueAsString(tree)} writes it. */
+    public String write(JsonNode tree) throws IOException {
+        TextWriter writer = writers.take();
+        try {
+            return writer.write(tree);
+        } finally {
+            writers.give(writer);
+        }
+    }
+
+    private static final class TextWriter {
+        private static final int KEEP_CHARS = 1 << 19;
+
+        private final ObjectMapper mapper;
+        private final SerializerProvider provider;
+        private final Chars out = new Chars();
+        /** Null before the first tree and after a failed one (its state is unknown). */
+        private JsonGenerator generator;
+
+        TextWriter(ObjectMapper mapper) {
+            this.mapper = mapper;
+            this.provider = mapper.getSerializerProviderInstance();
+        }
+
+        String write(JsonNode tree) throws IOException {
+            out.count = 0;
+            JsonGenerator g = generator;
+            if (g == null) {
+                g = mapper.createGenerator(out);
+                g.setRootValueSeparator(null); // trees follow one another in the stream: no space between them
+            }
+            generator = null; // until this tree is written whole
+            tree.serialize(g, provider);
+            g.flush();
+            generator = g;
+            return new String(out.buf, 0, out.count);
+        }
+
+        void trim() {
+            if (out.buf.length > KEEP_CHARS) {
+                out.buf = new char[Chars.INITIAL];
+            }
+        }
+    }
+
+    /** The generator's output: a char array that grows, kept from tree to tree. */
+    private static final class Chars extends Writer {
+        static final int INITIAL = 2048;
+
+        char[] buf = new char[INITIAL];
+        int count;
+
+        @Override
+        public void write(char[] c, int off, int len) {
+            ensure(len);
+            System.arraycopy(c, off, buf, count, len);
+            count += len;
+        }
+
+        @Override
+        public void write(String s, int off, int len) {
+            ensure(len);
+            s.getChars(off, off + len, buf, count);
+            count += len;
+        }
+
+        @Override
+        public void write(int c) {
+            ensure(1);
+            buf[count++] = (char) c;
+        }
+
+        private void ensure(int more) {
+            if (buf.length - count < more) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+            }
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+    }
+}
