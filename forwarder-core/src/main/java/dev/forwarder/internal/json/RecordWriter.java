@@ -172,6 +172,9 @@ public final class RecordWriter {
         if (out.buf.length > KEEP_BYTES) {
             out.buf = new byte[Buffer.INITIAL];
         }
+        if (generator instanceof PlainTextFastGenerator fast) {
+            fast.trim();
+        }
         bytes = out.buf;
         length = 0;
     }
@@ -384,37 +387,86 @@ public final class RecordWriter {
             super(jackson, false);
         }
 
+        /** The text needs no escape. */
+        static final int PLAIN = 0;
+        /** The text's only escapes are of quotes and backslashes (JSON held as text, mostly). */
+        static final int QUOTED = 1;
+        /** Anything else: a control character, or a byte above 0x7F. */
+        static final int OTHER = 2;
+
+        /** Where quoted text is escaped; kept from string to string, let go when large ({@link #trim}). */
+        private byte[] escaped = new byte[0];
+
         @Override
         public void writeString(String text) throws IOException {
             if (text != null && text.length() >= FAST_LENGTH && StringUtils.getStringCoder(text) == 0) {
                 byte[] latin1 = StringUtils.extractBytes(text);
-                if (latin1.length == text.length() && isPlainAscii(latin1)) {
-                    delegate.writeRawUTF8String(latin1, 0, latin1.length);
-                    return;
+                if (latin1.length == text.length()) {
+                    int kind = classify(latin1);
+                    if (kind == PLAIN) {
+                        delegate.writeRawUTF8String(latin1, 0, latin1.length);
+                        return;
+                    }
+                    if (kind == QUOTED) {
+                        int length = escape(latin1); // (before reading the buffer, which it may replace)
+                        delegate.writeRawUTF8String(escaped, 0, length);
+                        return;
+                    }
                 }
             }
             delegate.writeString(text);
         }
 
-        /** No byte below 0x20, above 0x7F, {@code "} or {@code \\}: JSON's escapes leave such text as it is. */
-        static boolean isPlainAscii(byte[] b) {
+        /**
+         * As Jackson escapes a quote and a backslash (a backslash before each), into {@link #escaped}; returns the
+         * length.
+         */
+        private int escape(byte[] text) {
+            if (escaped.length < 2 * text.length) {
+                escaped = new byte[2 * text.length];
+            }
+            byte[] out = escaped;
+            int p = 0;
+            for (byte b : text) {
+                if (b == '"' || b == '\\') {
+                    out[p++] = '\\';
+                }
+                out[p++] = b;
+            }
+            return p;
+        }
+
+        void trim() {
+            if (escaped.length > KEEP_BYTES) {
+                escaped = new byte[0];
+            }
+        }
+
+        /**
+         * {@link #PLAIN}: no byte below 0x20, above 0x7F, {@code "} or {@code \\} (JSON's escapes leave such text as
+         * it is); {@link #QUOTED}: quotes or backslashes, nothing else to escape; else {@link #OTHER}.
+         */
+        static int classify(byte[] b) {
+            long quoted = 0;
             int i = 0;
             for (int n = b.length - 7; i < n; i += 8) {
                 long x = (long) LONGS.get(b, i);
-                // One test per word, no branch per condition: a byte of 0x80 or more (then the others are
-                // exact), a byte below 0x20, a quote, a backslash; each sets the high bit of some byte.
-                long bad = x | ((x - 0x20 * ONES) & ~x) | zeroBytes(x ^ QUOTES) | zeroBytes(x ^ BACKSLASHES);
-                if ((bad & HIGH) != 0) {
-                    return false;
+                // Eight bytes a test, a branch a word: a byte of 0x80 or more (then the next test is exact), a
+                // byte below 0x20; each sets the high bit of some byte.
+                if (((x | ((x - 0x20 * ONES) & ~x)) & HIGH) != 0) {
+                    return OTHER;
                 }
+                quoted |= zeroBytes(x ^ QUOTES) | zeroBytes(x ^ BACKSLASHES);
             }
+            boolean anyQuoted = (quoted & HIGH) != 0;
             for (; i < b.length; i++) {
                 int c = b[i];
-                if (c < 0x20 || c == '"' || c == '\\') { // bytes above 0x7F are negative
-                    return false;
+                if (c < 0x20) { // bytes above 0x7F are negative
+                    return OTHER;
                 }
+                anyQuoted |= c == '"' || c == '\\';
             }
-            return true;
+            return anyQuoted ? QUOTED : PLAIN;
         }
 
         /** The high bit set in some byte if {@code x} has a zero byte (and only then, as to whether any is set). */

@@ -74,18 +74,29 @@ class RecordWriterTest {
 
     /** The fast path's test of eight bytes at a time, against the byte-by-byte rule, every byte at every place. */
     @Test
-    void plainAsciiIsTestedExactly() {
+    void textIsClassifiedExactly() {
         for (int length : new int[] {1, 7, 8, 9, 16, 23, 24}) {
             for (int at = 0; at < length; at++) {
                 for (int b = 0; b < 256; b++) {
                     byte[] text = new byte[length];
                     Arrays.fill(text, (byte) 'a');
                     text[at] = (byte) b;
-                    boolean plain = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+                    int expected = b < 0x20 || b >= 0x80
+                            ? RecordWriter.PlainTextFastGenerator.OTHER
+                            : b == '"' || b == '\\'
+                                    ? RecordWriter.PlainTextFastGenerator.QUOTED
+                                    : RecordWriter.PlainTextFastGenerator.PLAIN;
                     assertEquals(
-                            plain,
-                            RecordWriter.PlainTextFastGenerator.isPlainAscii(text),
+                            expected,
+                            RecordWriter.PlainTextFastGenerator.classify(text),
                             "byte " + b + " at " + at + " of " + length);
+                    if (expected != RecordWriter.PlainTextFastGenerator.OTHER && length > 1) {
+                        text[(at + 1) % length] = (byte) 0x80; // and a byte above 0x7F after it makes it other
+                        assertEquals(
+                                RecordWriter.PlainTextFastGenerator.OTHER,
+                                RecordWriter.PlainTextFastGenerator.classify(text),
+                                "byte " + b + " at " + at + " of " + length + " with 0x80 after it");
+                    }
                 }
             }
         }
