@@ -12,8 +12,8 @@ import java.util.Arrays;
  * JSON trees as text, the same characters as the mapper's {@code writeValueAsString}, for records that hold JSON
  * as a string ({@code raw_request}, {@code input_messages}, {@code output} of a model inference). Jackson's call
  * makes a serializer provider, a generator and a segmented buffer per call and copies the text twice; this keeps
- * a generator (the same character generator) and its buffer from use to use, in a {@link Pool}, and copies the
- * text once, into the string. Thread-safe.
+ * a generator (the same character generator, long ASCII text copied: {@link PlainText}) and its buffer from use to
+ * use, in a {@link Pool}, and copies the text once, into the string. Thread-safe.
  */
 public final class JsonTexts {
 
@@ -51,8 +51,9 @@ public final class JsonTexts {
             out.count = 0;
             JsonGenerator g = generator;
             if (g == null) {
-                g = mapper.createGenerator(out);
-                g.setRootValueSeparator(null); // trees follow one another in the stream: no space between them
+                JsonGenerator jackson = mapper.createGenerator(out);
+                jackson.setRootValueSeparator(null); // trees follow one another in the stream: no space between them
+                g = new PlainText.CharGenerator(jackson);
             }
             generator = null; // until this tree is written whole
             tree.serialize(g, provider);
@@ -64,6 +65,9 @@ public final class JsonTexts {
         void trim() {
             if (out.buf.length > KEEP_CHARS) {
                 out.buf = new char[Chars.INITIAL];
+            }
+            if (generator instanceof PlainText.CharGenerator fast) {
+                fast.trim();
             }
         }
     }

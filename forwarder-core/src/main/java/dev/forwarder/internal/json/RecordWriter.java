@@ -2,7 +2,6 @@ package dev.forwarder.internal.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SerializedString;
-import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
@@ -12,22 +11,19 @@ import dev.forwarder.JsonInference;
 import dev.forwarder.ModelInference;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import net.openhft.chronicle.core.util.StringUtils;
 
 /**
  * Writes a typed record as exactly the bytes {@link EventCodec}'s Jackson mapper writes for it, into a buffer
  * kept from record to record. Jackson's {@code writeValueAsBytes} makes a serializer provider, a generator
  * and a result array per call and a {@code char[36]} per UUID, and reads each field by reflection; this writes
  * the fields of the three record types in the mapper's order with one generator and one provider (both the
- * mapper's own kind, so JSON trees, numbers and strings come out as the mapper writes them). A record with
+ * mapper's own kind, so JSON trees, numbers and strings come out as the mapper writes them; long ASCII text is
+ * copied, not escaped character by character: {@link PlainText}). A record with
  * extra fields is left to Jackson ({@link #write} returns false): what a caller puts there can be any object.
  * {@code RecordWriterTest} holds the bytes equal to Jackson's on the golden records and a seeded corpus.
  *
@@ -141,7 +137,7 @@ public final class RecordWriter {
         if (g == null) {
             JsonGenerator jackson = mapper.createGenerator(out);
             jackson.setRootValueSeparator(null); // records follow one another in the stream: no space between them
-            g = new PlainTextFastGenerator(jackson);
+            g = new PlainText.ByteGenerator(jackson);
         }
         generator = null; // until this record is written whole
         g.writeStartObject();
@@ -172,7 +168,7 @@ public final class RecordWriter {
         if (out.buf.length > KEEP_BYTES) {
             out.buf = new byte[Buffer.INITIAL];
         }
-        if (generator instanceof PlainTextFastGenerator fast) {
+        if (generator instanceof PlainText.ByteGenerator fast) {
             fast.trim();
         }
         bytes = out.buf;
@@ -362,116 +358,6 @@ public final class RecordWriter {
                 }
             }
             g.writeEndObject();
-        }
-    }
-
-    /**
-     * The mapper's generator, with one shortcut: a string of at least {@link #FAST_LENGTH} characters that is
-     * held as Latin-1 and is plain ASCII text (no control character, quote, backslash or byte above 0x7F) is
-     * copied from the string's own bytes, eight at a time checked, instead of Jackson's escape check of each
-     * character (where two thirds of the writer's time went, by profile). Jackson writes such a string as
-     * exactly those bytes between quotes; every other string is Jackson's to write. JSON trees reach this too:
-     * their text nodes write themselves through the generator they are given.
-     */
-    static final class PlainTextFastGenerator extends JsonGeneratorDelegate {
-
-        static final int FAST_LENGTH = 16;
-        private static final VarHandle LONGS =
-                MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-        private static final long ONES = 0x0101010101010101L;
-        private static final long HIGH = 0x8080808080808080L;
-        private static final long QUOTES = '"' * ONES;
-        private static final long BACKSLASHES = '\\' * ONES;
-
-        PlainTextFastGenerator(JsonGenerator jackson) {
-            super(jackson, false);
-        }
-
-        /** The text needs no escape. */
-        static final int PLAIN = 0;
-        /** The text's only escapes are of quotes and backslashes (JSON held as text, mostly). */
-        static final int QUOTED = 1;
-        /** Anything else: a control character, or a byte above 0x7F. */
-        static final int OTHER = 2;
-
-        /** Where quoted text is escaped; kept from string to string, let go when large ({@link #trim}). */
-        private byte[] escaped = new byte[0];
-
-        @Override
-        public void writeString(String text) throws IOException {
-            if (text != null && text.length() >= FAST_LENGTH && StringUtils.getStringCoder(text) == 0) {
-                byte[] latin1 = StringUtils.extractBytes(text);
-                if (latin1.length == text.length()) {
-                    int kind = classify(latin1);
-                    if (kind == PLAIN) {
-                        delegate.writeRawUTF8String(latin1, 0, latin1.length);
-                        return;
-                    }
-                    if (kind == QUOTED) {
-                        int length = escape(latin1); // (before reading the buffer, which it may replace)
-                        delegate.writeRawUTF8String(escaped, 0, length);
-                        return;
-                    }
-                }
-            }
-            delegate.writeString(text);
-        }
-
-        /**
-         * As Jackson escapes a quote and a backslash (a backslash before each), into {@link #escaped}; returns the
-         * length.
-         */
-        private int escape(byte[] text) {
-            if (escaped.length < 2 * text.length) {
-                escaped = new byte[2 * text.length];
-            }
-            byte[] out = escaped;
-            int p = 0;
-            for (byte b : text) {
-                if (b == '"' || b == '\\') {
-                    out[p++] = '\\';
-                }
-                out[p++] = b;
-            }
-            return p;
-        }
-
-        void trim() {
-            if (escaped.length > KEEP_BYTES) {
-                escaped = new byte[0];
-            }
-        }
-
-        /**
-         * {@link #PLAIN}: no byte below 0x20, above 0x7F, {@code "} or {@code \\} (JSON's escapes leave such text as
-         * it is); {@link #QUOTED}: quotes or backslashes, nothing else to escape; else {@link #OTHER}.
-         */
-        static int classify(byte[] b) {
-            long quoted = 0;
-            int i = 0;
-            for (int n = b.length - 7; i < n; i += 8) {
-                long x = (long) LONGS.get(b, i);
-                // Eight bytes a test, a branch a word: a byte of 0x80 or more (then the next test is exact), a
-                // byte below 0x20; each sets the high bit of some byte.
-                if (((x | ((x - 0x20 * ONES) & ~x)) & HIGH) != 0) {
-                    return OTHER;
-                }
-                quoted |= zeroBytes(x ^ QUOTES) | zeroBytes(x ^ BACKSLASHES);
-            }
-            boolean anyQuoted = (quoted & HIGH) != 0;
-            for (; i < b.length; i++) {
-                int c = b[i];
-                if (c < 0x20) { // bytes above 0x7F are negative
-                    return OTHER;
-                }
-                anyQuoted |= c == '"' || c == '\\';
-            }
-            return anyQuoted ? QUOTED : PLAIN;
-        }
-
-        /** The high bit set in some byte if {@code x} has a zero byte (and only then, as to whether any is set). */
-        private static long zeroBytes(long x) {
-            return (x - ONES) & ~x;
         }
     }
 

@@ -82,23 +82,40 @@ class RecordWriterTest {
                     Arrays.fill(text, (byte) 'a');
                     text[at] = (byte) b;
                     int expected = b < 0x20 || b >= 0x80
-                            ? RecordWriter.PlainTextFastGenerator.OTHER
-                            : b == '"' || b == '\\'
-                                    ? RecordWriter.PlainTextFastGenerator.QUOTED
-                                    : RecordWriter.PlainTextFastGenerator.PLAIN;
-                    assertEquals(
-                            expected,
-                            RecordWriter.PlainTextFastGenerator.classify(text),
-                            "byte " + b + " at " + at + " of " + length);
-                    if (expected != RecordWriter.PlainTextFastGenerator.OTHER && length > 1) {
+                            ? PlainText.OTHER
+                            : b == '"' || b == '\\' ? PlainText.QUOTED : PlainText.PLAIN;
+                    assertEquals(expected, PlainText.classify(text), "byte " + b + " at " + at + " of " + length);
+                    if (expected != PlainText.OTHER && length > 1) {
                         text[(at + 1) % length] = (byte) 0x80; // and a byte above 0x7F after it makes it other
                         assertEquals(
-                                RecordWriter.PlainTextFastGenerator.OTHER,
-                                RecordWriter.PlainTextFastGenerator.classify(text),
+                                PlainText.OTHER,
+                                PlainText.classify(text),
                                 "byte " + b + " at " + at + " of " + length + " with 0x80 after it");
                     }
                 }
             }
+        }
+    }
+
+    /** Quotes and backslashes at every place of words and tails: escaped as Jackson escapes them. */
+    @Test
+    void quotedTextIsEscapedAsJacksonEscapesIt() throws Exception {
+        Random random = new Random(7);
+        char[] alphabet = {'a', '"', '\\', ' ', 'z'};
+        for (int i = 0; i < 20_000; i++) {
+            char[] chars = new char[random.nextInt(41)];
+            for (int j = 0; j < chars.length; j++) {
+                chars[j] = alphabet[random.nextInt(random.nextInt(8) == 0 ? alphabet.length : 1)];
+            }
+            String text = new String(chars);
+            byte[] latin1 = text.getBytes(StandardCharsets.ISO_8859_1);
+            byte[] out = new byte[2 * latin1.length];
+            int end = PlainText.escape(latin1, out, 0);
+            String jackson = codec.mapper().writeValueAsString(text);
+            assertEquals(
+                    jackson.substring(1, jackson.length() - 1),
+                    new String(out, 0, end, StandardCharsets.ISO_8859_1),
+                    "text " + text);
         }
     }
 

@@ -1,0 +1,202 @@
+package dev.forwarder.internal.json;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import net.openhft.chronicle.core.util.StringUtils;
+
+/**
+ * Long ASCII text written as Jackson writes it, without Jackson's check of each character against its escape
+ * table (where two thirds of a record's serialisation went, by profile). A string of at least
+ * {@link #FAST_LENGTH} characters that the JVM holds as Latin-1 is read from its own bytes, eight at a time:
+ * {@link #PLAIN} text (no control character, quote, backslash or byte above 0x7F) is exactly its bytes between
+ * quotes in Jackson's output; {@link #QUOTED} text (JSON held as text: quotes and backslashes, nothing else to
+ * escape) is its bytes with a backslash before each quote and backslash, as Jackson escapes them. Every other
+ * string is Jackson's to write. The generators here wrap the mapper's own; JSON trees reach them too, since
+ * their text nodes write themselves through the generator they are given. {@code RecordWriterTest} and
+ * {@code JsonTextsTest} hold the output equal to Jackson's.
+ */
+final class PlainText {
+
+    static final int FAST_LENGTH = 16;
+    /** The text needs no escape. */
+    static final int PLAIN = 0;
+    /** The text's only escapes are of quotes and backslashes. */
+    static final int QUOTED = 1;
+    /** Anything else: a control character, or a byte above 0x7F. */
+    static final int OTHER = 2;
+
+    /** Scratch buffers larger than this are let go when a writer is returned to its pool. */
+    static final int KEEP = 1 << 20;
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGH = 0x8080808080808080L;
+    private static final long QUOTES = '"' * ONES;
+    private static final long BACKSLASHES = '\\' * ONES;
+
+    private PlainText() {}
+
+    /** The string's own Latin-1 bytes (not a copy) if it is long enough to be worth it and held so; else null. */
+    static byte[] latin1(String text) {
+        if (text == null || text.length() < FAST_LENGTH || StringUtils.getStringCoder(text) != 0) {
+            return null;
+        }
+        byte[] bytes = StringUtils.extractBytes(text);
+        return bytes.length == text.length() ? bytes : null;
+    }
+
+    /** {@link #PLAIN}, {@link #QUOTED} or {@link #OTHER}: what writing {@code b} as a JSON string takes. */
+    static int classify(byte[] b) {
+        long quoted = 0;
+        int i = 0;
+        for (int n = b.length - 7; i < n; i += 8) {
+            long x = (long) LONGS.get(b, i);
+            // Eight bytes a test: a byte of 0x80 or more (then the next test is exact), a byte below 0x20; each
+            // sets the high bit of some byte.
+            if (((x | ((x - 0x20 * ONES) & ~x)) & HIGH) != 0) {
+                return OTHER;
+            }
+            quoted |= specials(x);
+        }
+        boolean anyQuoted = (quoted & HIGH) != 0;
+        for (; i < b.length; i++) {
+            int c = b[i];
+            if (c < 0x20) { // bytes above 0x7F are negative
+                return OTHER;
+            }
+            anyQuoted |= c == '"' || c == '\\';
+        }
+        return anyQuoted ? QUOTED : PLAIN;
+    }
+
+    /** The high bit set in some byte if {@code x} holds a quote or a backslash (and only then). */
+    private static long specials(long x) {
+        return zeroBytes(x ^ QUOTES) | zeroBytes(x ^ BACKSLASHES);
+    }
+
+    /** The high bit set in some byte if {@code x} has a zero byte (and only then, as to whether any is set). */
+    private static long zeroBytes(long x) {
+        return (x - ONES) & ~x;
+    }
+
+    /**
+     * {@code text} (QUOTED) into {@code out} from {@code at}, a backslash before each quote and backslash, eight
+     * bytes at a time where none is; returns the end. {@code out} has room for twice the text after {@code at}.
+     */
+    static int escape(byte[] text, byte[] out, int at) {
+        int p = at;
+        int i = 0;
+        for (int n = text.length - 7; i < n; i += 8) {
+            long x = (long) LONGS.get(text, i);
+            if ((specials(x) & HIGH) == 0) {
+                LONGS.set(out, p, x);
+                p += 8;
+            } else {
+                p = escapeBytes(text, i, i + 8, out, p);
+            }
+        }
+        return escapeBytes(text, i, text.length, out, p);
+    }
+
+    private static int escapeBytes(byte[] text, int from, int to, byte[] out, int p) {
+        for (int i = from; i < to; i++) {
+            byte b = text[i];
+            if (b == '"' || b == '\\') {
+                out[p++] = '\\';
+            }
+            out[p++] = b;
+        }
+        return p;
+    }
+
+    /** A byte generator ({@code RecordWriter}'s): text written with {@code writeRawUTF8String}. */
+    static final class ByteGenerator extends JsonGeneratorDelegate {
+        private byte[] escaped = new byte[0];
+
+        ByteGenerator(JsonGenerator jackson) {
+            super(jackson, false);
+        }
+
+        @Override
+        public void writeString(String text) throws IOException {
+            byte[] latin1 = latin1(text);
+            int kind = latin1 == null ? OTHER : classify(latin1);
+            if (kind == PLAIN) {
+                delegate.writeRawUTF8String(latin1, 0, latin1.length);
+            } else if (kind == QUOTED) {
+                if (escaped.length < 2 * latin1.length) {
+                    escaped = new byte[2 * latin1.length];
+                }
+                delegate.writeRawUTF8String(escaped, 0, escape(latin1, escaped, 0));
+            } else {
+                delegate.writeString(text);
+            }
+        }
+
+        void trim() {
+            if (escaped.length > KEEP) {
+                escaped = new byte[0];
+            }
+        }
+    }
+
+    /**
+     * A character generator ({@code JsonTexts}'): text written, quotes included, with {@code writeRawValue}, which
+     * places the separators as {@code writeString} does.
+     */
+    static final class CharGenerator extends JsonGeneratorDelegate {
+        private byte[] escaped = new byte[0];
+        private char[] chars = new char[0];
+
+        CharGenerator(JsonGenerator jackson) {
+            super(jackson, false);
+        }
+
+        @Override
+        public void writeString(String text) throws IOException {
+            byte[] latin1 = latin1(text);
+            int kind = latin1 == null ? OTHER : classify(latin1);
+            if (kind == OTHER) {
+                delegate.writeString(text);
+                return;
+            }
+            int length;
+            if (kind == PLAIN) {
+                length = latin1.length;
+                room(length);
+                text.getChars(0, length, chars, 1);
+            } else {
+                if (escaped.length < 2 * latin1.length) {
+                    escaped = new byte[2 * latin1.length];
+                }
+                length = escape(latin1, escaped, 0);
+                room(length);
+                for (int i = 0; i < length; i++) {
+                    chars[i + 1] = (char) escaped[i];
+                }
+            }
+            chars[0] = '"';
+            chars[length + 1] = '"';
+            delegate.writeRawValue(chars, 0, length + 2);
+        }
+
+        private void room(int length) {
+            if (chars.length < length + 2) {
+                chars = new char[Math.max(length + 2, 2 * chars.length)];
+            }
+        }
+
+        void trim() {
+            if (escaped.length > KEEP) {
+                escaped = new byte[0];
+            }
+            if (chars.length > KEEP) {
+                chars = new char[0];
+            }
+        }
+    }
+}
