@@ -38,11 +38,26 @@ final class PlainText {
     private static final long QUOTES = '"' * ONES;
     private static final long BACKSLASHES = '\\' * ONES;
 
+    /**
+     * Whether a string's bytes can be read here: Chronicle Core reads them by reflection, which needs the
+     * {@code --add-opens} flags Chronicle Queue needs anyway; without them every string is Jackson's.
+     */
+    private static final boolean READABLE = readable();
+
     private PlainText() {}
+
+    private static boolean readable() {
+        try {
+            String probe = "plain text probe";
+            return StringUtils.getStringCoder(probe) == 0 && StringUtils.extractBytes(probe).length == probe.length();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
 
     /** The string's own Latin-1 bytes (not a copy) if it is long enough to be worth it and held so; else null. */
     static byte[] latin1(String text) {
-        if (text == null || text.length() < FAST_LENGTH || StringUtils.getStringCoder(text) != 0) {
+        if (!READABLE || text == null || text.length() < FAST_LENGTH || StringUtils.getStringCoder(text) != 0) {
             return null;
         }
         byte[] bytes = StringUtils.extractBytes(text);
