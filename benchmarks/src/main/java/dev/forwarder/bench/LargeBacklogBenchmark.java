@@ -5,6 +5,8 @@ import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.PublishResult;
+import dev.forwarder.internal.spool.OpenSpool;
+import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
@@ -54,6 +56,14 @@ public class LargeBacklogBenchmark {
     @Param({"10000000"})
     public int backlog;
 
+    /**
+     * true: a forwarder ran on the spool before the backlog was appended (the usual case, an outage), so its
+     * sealing log is complete and the start need not read the backlog; false: the backlog was written with no
+     * forwarder ever started (a spool from before the sealing log), so the start reads every record.
+     */
+    @Param({"true", "false"})
+    public boolean forwardedBefore;
+
     private KafkaBroker kafka;
     private Path spool;
     private ForwarderConfig config;
@@ -78,7 +88,12 @@ public class LargeBacklogBenchmark {
                 .build();
         UUID run = UUID.randomUUID();
         long started = System.nanoTime();
-        try (Spool s = new Spool(spool)) {
+        RollPeriod roll = RollPeriod.of(config.kafka().spool().rollCycle());
+        if (forwardedBefore) {
+            OpenSpool.open(config.kafka(), true, roll).close();
+        }
+        try (OpenSpool appender = OpenSpool.open(config.kafka(), false, roll)) {
+            Spool s = appender.spool();
             for (int i = 0; i < backlog; i++) {
                 String id = Records.id(run, i);
                 lastIndex = s.append(
@@ -145,10 +160,11 @@ public class LargeBacklogBenchmark {
                 "large-backlog.txt",
                 String.format(
                         Locale.ROOT,
-                        "large backlog of %,d records, -Xmx128m: start to first publish accepted %.1f ms, to first "
+                        "large backlog of %,d records (forwarded before: %s), -Xmx128m: start to first publish accepted %.1f ms, to first "
                                 + "record in Kafka %.1f ms; drained in %.1f s (%,.0f records/s); live heap at the "
                                 + "drain's quarters at most %d MiB",
                         backlog,
+                        forwardedBefore,
                         (accepted - start) / 1e6,
                         (firstForwarded - start) / 1e6,
                         (drained - start) / 1e9,

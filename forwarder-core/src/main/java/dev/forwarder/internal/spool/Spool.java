@@ -61,6 +61,8 @@ public final class Spool implements AutoCloseable {
      * the first record of a cycle is appended (see {@link #moveOnAfterRestart}).
      */
     private final SharedCounter cycleMark;
+    /** {@code <dir>/sealing-keys}: every key that sealed a record, logged before its first record. */
+    private final SealingLog sealingLog;
 
     /**
      * How a spool's roll files are made.
@@ -120,6 +122,7 @@ public final class Spool implements AutoCloseable {
         this.clock =
                 new RollClock(dir, settings.wallClock() != null ? settings.wallClock() : System::currentTimeMillis);
         this.cycleMark = SharedCounter.open(dir.resolve("cycle-mark"));
+        this.sealingLog = new SealingLog(dir);
         SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(dir.resolve("queue"))
                 .rollCycle(settings.rollPeriod().chronicle())
                 .timeProvider(clock::now)
@@ -190,6 +193,10 @@ public final class Spool implements AutoCloseable {
         return this;
     }
 
+    SealingLog sealingLog() {
+        return sealingLog;
+    }
+
     /** The keys records are sealed and opened with, or null. */
     public SpoolKeys keys() {
         return keys;
@@ -247,6 +254,9 @@ public final class Spool implements AutoCloseable {
             byte[] note,
             short flags) {
         SpoolKeys sealing = keys;
+        if (sealing != null) {
+            sealingLog.beforeSealing(sealing.activeId()); // on the disk before the record
+        }
         appendLock.lock();
         try {
             ExcerptAppender a = appender;
