@@ -4,12 +4,9 @@ import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderConfig;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
-import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -79,17 +76,8 @@ public class BacklogDrainBenchmark {
         spool = BenchmarkBroker.tempDir("drain");
         String prefix = BenchmarkBroker.freshTopics(kafka);
         config = TestConfig.forBroker(kafka, spool).prefix(prefix).build();
-        UUID run = UUID.randomUUID();
         try (Spool s = new Spool(spool)) {
-            for (int i = 0; i < backlog; i++) {
-                String id = Records.id(run, i);
-                lastIndex = s.append(
-                        Records.typeOf(i),
-                        System.currentTimeMillis(),
-                        id.getBytes(StandardCharsets.UTF_8),
-                        Records.json(Records.typeOf(i), id),
-                        null);
-            }
+            lastIndex = BenchmarkBroker.appendBacklog(s, backlog);
         }
         System.gc();
     }

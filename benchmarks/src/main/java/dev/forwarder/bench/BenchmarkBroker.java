@@ -3,7 +3,9 @@ package dev.forwarder.bench;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.PublishResult;
+import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.Records;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +128,25 @@ final class BenchmarkBroker {
         if (!probe.accepted()) {
             throw new IllegalStateException("the spool refused records, so the figures are of drops: " + probe);
         }
+    }
+
+    /**
+     * Appends a backlog of {@code n} ~1 KB records of the three types in turn, keyed by their ids, as a
+     * spool holds them after an outage; returns the last one's index.
+     */
+    static long appendBacklog(Spool spool, int n) {
+        UUID run = UUID.randomUUID();
+        long last = -1;
+        for (int i = 0; i < n; i++) {
+            String id = Records.id(run, i);
+            last = spool.append(
+                    Records.typeOf(i),
+                    System.currentTimeMillis(),
+                    id.getBytes(StandardCharsets.UTF_8),
+                    Records.json(Records.typeOf(i), id),
+                    null);
+        }
+        return last;
     }
 
     static Path tempDir(String name) throws IOException {

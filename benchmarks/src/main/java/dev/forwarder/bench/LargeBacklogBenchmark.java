@@ -12,7 +12,6 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.UUID;
@@ -86,7 +85,6 @@ public class LargeBacklogBenchmark {
                 .prefix(BenchmarkBroker.freshTopics(kafka))
                 .with("gateway.observability.kafka.spool.max_bytes = 64GiB\n")
                 .build();
-        UUID run = UUID.randomUUID();
         long started = System.nanoTime();
         RollPeriod roll = RollPeriod.of(config.kafka().spool().rollCycle());
         if (forwardedBefore) {
@@ -94,15 +92,7 @@ public class LargeBacklogBenchmark {
         }
         try (OpenSpool appender = OpenSpool.open(config.kafka(), false, roll)) {
             Spool s = appender.spool();
-            for (int i = 0; i < backlog; i++) {
-                String id = Records.id(run, i);
-                lastIndex = s.append(
-                        Records.typeOf(i),
-                        System.currentTimeMillis(),
-                        id.getBytes(StandardCharsets.UTF_8),
-                        Records.json(Records.typeOf(i), id),
-                        null);
-            }
+            lastIndex = BenchmarkBroker.appendBacklog(s, backlog);
         }
         System.out.printf(
                 Locale.ROOT,

@@ -66,7 +66,7 @@ public final class JsonTexts {
             if (out.buf.length > KEEP_CHARS) {
                 out.buf = new char[Chars.INITIAL];
             }
-            if (generator instanceof PlainText.CharGenerator fast) {
+            if (generator instanceof PlainText.FastGenerator fast) {
                 fast.trim();
             }
         }

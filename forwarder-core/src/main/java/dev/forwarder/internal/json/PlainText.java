@@ -128,12 +128,39 @@ final class PlainText {
         return p;
     }
 
-    /** A byte generator ({@code RecordWriter}'s): text written with {@code writeRawUTF8String}. */
-    static final class ByteGenerator extends JsonGeneratorDelegate {
+    /** The generators below: Jackson's, and a buffer kept for escaped text. */
+    abstract static class FastGenerator extends JsonGeneratorDelegate {
         private byte[] escaped = new byte[0];
 
-        ByteGenerator(JsonGenerator jackson) {
+        FastGenerator(JsonGenerator jackson) {
             super(jackson, false);
+        }
+
+        /** {@code latin1} (QUOTED) escaped into {@link #escaped()}; returns the length. */
+        final int escapeKept(byte[] latin1) {
+            if (escaped.length < 2 * latin1.length) {
+                escaped = new byte[2 * latin1.length];
+            }
+            return escape(latin1, escaped, 0);
+        }
+
+        final byte[] escaped() {
+            return escaped;
+        }
+
+        /** Lets a buffer grown for one large string go, so that a pooled writer does not keep it. */
+        void trim() {
+            if (escaped.length > KEEP) {
+                escaped = new byte[0];
+            }
+        }
+    }
+
+    /** A byte generator ({@code RecordWriter}'s): text written with {@code writeRawUTF8String}. */
+    static final class ByteGenerator extends FastGenerator {
+
+        ByteGenerator(JsonGenerator jackson) {
+            super(jackson);
         }
 
         @Override
@@ -143,18 +170,10 @@ final class PlainText {
             if (kind == PLAIN) {
                 delegate.writeRawUTF8String(latin1, 0, latin1.length);
             } else if (kind == QUOTED) {
-                if (escaped.length < 2 * latin1.length) {
-                    escaped = new byte[2 * latin1.length];
-                }
-                delegate.writeRawUTF8String(escaped, 0, escape(latin1, escaped, 0));
+                int length = escapeKept(latin1);
+                delegate.writeRawUTF8String(escaped(), 0, length);
             } else {
                 delegate.writeString(text);
-            }
-        }
-
-        void trim() {
-            if (escaped.length > KEEP) {
-                escaped = new byte[0];
             }
         }
     }
@@ -163,12 +182,11 @@ final class PlainText {
      * A character generator ({@code JsonTexts}'): text written, quotes included, with {@code writeRawValue}, which
      * places the separators as {@code writeString} does.
      */
-    static final class CharGenerator extends JsonGeneratorDelegate {
-        private byte[] escaped = new byte[0];
+    static final class CharGenerator extends FastGenerator {
         private char[] chars = new char[0];
 
         CharGenerator(JsonGenerator jackson) {
-            super(jackson, false);
+            super(jackson);
         }
 
         @Override
@@ -185,11 +203,9 @@ final class PlainText {
                 room(length);
                 text.getChars(0, length, chars, 1);
             } else {
-                if (escaped.length < 2 * latin1.length) {
-                    escaped = new byte[2 * latin1.length];
-                }
-                length = escape(latin1, escaped, 0);
+                length = escapeKept(latin1);
                 room(length);
+                byte[] escaped = escaped();
                 for (int i = 0; i < length; i++) {
                     chars[i + 1] = (char) escaped[i];
                 }
@@ -205,10 +221,9 @@ final class PlainText {
             }
         }
 
+        @Override
         void trim() {
-            if (escaped.length > KEEP) {
-                escaped = new byte[0];
-            }
+            super.trim();
             if (chars.length > KEEP) {
                 chars = new char[0];
             }

@@ -168,7 +168,7 @@ public final class RecordWriter {
         if (out.buf.length > KEEP_BYTES) {
             out.buf = new byte[Buffer.INITIAL];
         }
-        if (generator instanceof PlainText.ByteGenerator fast) {
+        if (generator instanceof PlainText.FastGenerator fast) {
             fast.trim();
         }
         bytes = out.buf;

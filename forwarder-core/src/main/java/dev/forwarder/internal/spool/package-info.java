@@ -29,6 +29,7 @@
  *     appended-bytes       a counter shared by every appending process (the space guard's estimate)
  *     roll-floor           the roll clock's floor, shared likewise (files roll by size too: RollClock)
  *     forwarder.lock       the OS lock of the one process that forwards the spool, holding its pid
+ *     sealing-keys         the keys that ever sealed a record, each logged before its first record (SealingLog)
  *     dead-letter/         a spool of the same layout: records Kafka refused for good, each with its reason
  *     quarantine/          copies of corrupt records and why
  * </pre>
@@ -39,7 +40,8 @@
  *   <li>{@link dev.forwarder.internal.spool.Spool}: appends (one appender per process, taken in turn), the
  *       cycle mark, and moving appends on after a restart of the machine;
  *       {@link dev.forwarder.internal.spool.SpoolRecord} is the record layout (and
- *       {@link dev.forwarder.internal.spool.SpoolKeys} the sealing of payloads with {@code spool.encryption});
+ *       {@link dev.forwarder.internal.spool.SpoolKeys} the sealing of payloads with {@code spool.encryption},
+ *       {@code SealingLog} the keys that sealed any, so that a start need not read the backlog to learn them);
  *       {@link dev.forwarder.internal.spool.RollPeriod} the roll cycle.
  *   <li>{@link dev.forwarder.internal.spool.SpoolIdentity}: the small files that keep record identities
  *       unique (source id, home and copied-from, boot id); {@link dev.forwarder.internal.spool.SpoolQuery}:
