@@ -12,11 +12,14 @@ import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * while Kafka was away) in a heap of 128 MB: how long from {@code Forwarder.start} until the first publish is
  * accepted and until the first record reaches Kafka, then the drain of the whole backlog (rate), and the live
  * heap at the quarter points of the drain (after a full GC; the largest). The spool is memory-mapped and
- * off-heap; the heap must not grow with the backlog.
+ * off-heap; the heap must not grow with the backlog. Then, in the same heap and run, a bare {@code KafkaProducer}
+ * with the forwarder's producer settings sends the same records: the drain's rate as a ratio of its.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LargeBacklog} (a few minutes: writing the backlog is
  * not measured; about 10 GB of free disk under {@code java.io.tmpdir}). The figures are printed as one line
@@ -146,19 +150,46 @@ public class LargeBacklogBenchmark {
             }
             System.out.printf(Locale.ROOT, "(start returned after %.1f ms)%n", (returned - start) / 1e6);
         }
+        double bareSeconds = bareSend() / 1e9;
+        double forwarderRate = (backlog + 1) / ((drained - start) / 1e9);
+        double bareRate = backlog / bareSeconds;
         BenchmarkBroker.report(
                 "large-backlog.txt",
                 String.format(
                         Locale.ROOT,
                         "large backlog of %,d records (forwarded before: %s), -Xmx128m: start to first publish accepted %.1f ms, to first "
-                                + "record in Kafka %.1f ms; drained in %.1f s (%,.0f records/s); live heap at the "
-                                + "drain's quarters at most %d MiB",
+                                + "record in Kafka %.1f ms; drained in %.1f s (%,.0f records/s, start included); the "
+                                + "bare producer sent the same records in %.1f s (%,.0f records/s): %.2fx; live heap "
+                                + "at the drain's quarters at most %d MiB",
                         backlog,
                         forwardedBefore,
                         (accepted - start) / 1e6,
                         (firstForwarded - start) / 1e6,
                         (drained - start) / 1e9,
-                        (backlog + 1) / ((drained - start) / 1e9),
+                        forwarderRate,
+                        bareSeconds,
+                        bareRate,
+                        forwarderRate / bareRate,
                         peakHeap >> 20));
+    }
+
+    /**
+     * The same records sent by a bare {@code KafkaProducer} with the forwarder's producer settings to topics of
+     * the same three partitions, in the same heap: nanoseconds from the first send to the last acknowledgement.
+     */
+    private long bareSend() throws Exception {
+        String prefix = BenchmarkBroker.freshTopics(kafka);
+        UUID run = UUID.randomUUID();
+        long start = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = BenchmarkBroker.bareProducer(kafka.bootstrapServers())) {
+            for (int i = 0; i < backlog; i++) {
+                String id = Records.id(run, i);
+                DataType type = Records.typeOf(i);
+                producer.send(new ProducerRecord<>(
+                        type.topic(prefix), id.getBytes(StandardCharsets.UTF_8), Records.json(type, id)));
+            }
+            producer.flush();
+        }
+        return System.nanoTime() - start;
     }
 }
