@@ -123,7 +123,7 @@ public final class OpenSpool implements AutoCloseable {
                     : null;
             spool.sealWith(keys);
             deadLetters.sealWith(keys);
-            spool.pretouch();
+            spool.pretouch(space::roomToTouch);
             if (forward) {
                 refuseRecordsWithoutTheirKey(spool, checkpoint.read(), keys);
             }

@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import net.openhft.posix.PosixAPI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Unsafe;
@@ -27,7 +29,18 @@ import sun.misc.Unsafe;
  * within the file's length (Chronicle lengthens it a block at a time) and at most {@link #AHEAD} past the
  * last append, so a sparse roll file gets at most that much more disk than it would anyway.
  *
- * <p>Best effort: any failure (the file deleted, a full disk) stops touching that file, never the appends.
+ * <p>A touch takes disk at once, and a touch of a page the disk cannot back is a fault (SIGBUS): in compiled
+ * code the JVM reports it as an InternalError some time later, but in the interpreter (a process's first
+ * touches) the compare-and-set runs inside the VM and the fault ends the process (seen in a test: "SIGBUS in
+ * Unsafe_CompareAndSetInt"). So no page is touched before the file system has allocated it:
+ * {@code fallocate(FALLOC_FL_KEEP_SIZE)} over the stretch first, which fails with ENOSPC instead of faulting,
+ * and the file's length is unchanged. Touches also go no further ahead than the space guard's room for them
+ * ({@link SpaceGuard#roomToTouch}: none near a full disk), so that they never take the margin kept for
+ * Chronicle. Where {@code fallocate} is not to be had (no native access, a file system without it), nothing
+ * is touched: the appends pay their own page faults, as they would without this class.
+ *
+ * <p>Any other failure (the file deleted) is counted and that file given up; never the appends, and the thread
+ * lives on.
  */
 final class Pretoucher implements AutoCloseable {
 
@@ -41,36 +54,77 @@ final class Pretoucher implements AutoCloseable {
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
     private final Spool spool;
+    private final LongSupplier roomToTouch;
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile long failures;
+    private volatile long rounds;
     private int cycle = Integer.MIN_VALUE;
     private FileChannel channel;
+    private int fd = -1; // the same file, for fallocate
+    private volatile String notTouching; // why this thread stopped touching altogether, or null
     private long touchedUpTo;
     private MappedByteBuffer window;
     private long windowFrom;
     private long windowTo;
 
-    Pretoucher(Spool spool) {
+    Pretoucher(Spool spool, LongSupplier roomToTouch) {
         this.spool = spool;
+        this.roomToTouch = roomToTouch;
         this.thread = new Thread(this::run, "spool-pretouch-" + spool.dir().getFileName());
         thread.setDaemon(true);
         thread.start();
     }
 
+    /**
+     * A fault is reported wherever this thread next makes a native call or meets a safepoint, so the handler only
+     * notes it; giving the file up happens at the top of the next round, inside the guarded block, where a
+     * second report is caught like the first.
+     */
     private void run() {
-        while (running) {
+        boolean faulted = false;
+        while (running && notTouching == null) {
             try {
+                if (faulted) {
+                    faulted = false;
+                    giveUpFile();
+                }
                 touch();
+                rounds++;
                 LockSupport.parkNanos(PERIOD_NANOS); // a native call: a pending fault can surface here too
             } catch (Throwable e) {
-                // e.g. an InternalError for a SIGBUS on a full disk: give this file up, the appender goes on
-                LOG.debug("pretouching roll file of cycle {} stopped: {}", cycle, e.toString());
-                closeChannel();
-                cycle = spool.appendCycle(); // try again with the next roll file
-                faultPending(); // and the park
+                faulted = true;
+                failures++;
             }
         }
+        try {
+            closeChannel();
+        } catch (Throwable e) {
+            // a last fault's report while closing: the thread ends anyway
+        }
+    }
+
+    /** After a failure (e.g. an InternalError for a SIGBUS): this file is given up, the appender goes on. */
+    private void giveUpFile() {
+        LOG.debug("pretouching roll file of cycle {} stopped after a failure", cycle);
         closeChannel();
+        cycle = spool.appendCycle(); // try again with the next roll file
+        faultPending(); // and the park
+    }
+
+    /** Failures seen (a touch's fault, a file gone): for tests. */
+    long failures() {
+        return failures;
+    }
+
+    /** Why this thread stopped touching altogether (no fallocate), or null: for tests. */
+    String notTouching() {
+        return notTouching;
+    }
+
+    /** Rounds of touching done: for tests. */
+    long rounds() {
+        return rounds;
     }
 
     private void touch() throws IOException {
@@ -84,14 +138,18 @@ final class Pretoucher implements AutoCloseable {
             cycle = current;
             File file = RollFiles.fileFor(spool.queue(), current);
             channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            fd = Posix.open(file);
             touchedUpTo = position;
         }
         if (channel == null) {
             return;
         }
         long from = Math.max(touchedUpTo, position);
-        long to = Math.min(position + AHEAD, channel.size());
+        long to = Math.min(position + Math.min(AHEAD, roomToTouch.getAsLong()), channel.size());
         from = (from + PAGE - 1) / PAGE * PAGE;
+        if (from >= to || !allocate(from, to)) {
+            return;
+        }
         while (running && from < to && spool.appendCycle() == cycle) {
             if (window == null || from < windowFrom || from >= windowTo) {
                 // One mapping for as much of the file as exists (at most MAPPING): mapped and unmapped once
@@ -110,6 +168,27 @@ final class Pretoucher implements AutoCloseable {
             from = end;
             touchedUpTo = from;
         }
+    }
+
+    /**
+     * Has the file system allocate {@code [from, to)} of the roll file, without changing its length, so that
+     * touching it cannot fault. False if it cannot: the disk is full (touch nothing now, try again next round),
+     * or fallocate is not to be had here (touch nothing ever: {@link #notTouching}).
+     */
+    private boolean allocate(long from, long to) {
+        String failure = Posix.allocate(fd, from, to - from);
+        if (failure == null) {
+            return true;
+        }
+        if (!failure.startsWith(Posix.NO_SPACE)) {
+            notTouching = "fallocate of roll file " + cycle + " failed: " + failure;
+            LOG.info(
+                    "spool {}: the pages ahead of the appends are not touched in advance ({}); appends fault"
+                            + " their pages in themselves",
+                    spool.dir(),
+                    notTouching);
+        }
+        return false;
     }
 
     /**
@@ -153,6 +232,10 @@ final class Pretoucher implements AutoCloseable {
      */
     private void closeChannel() {
         unmapWindow();
+        if (fd >= 0) {
+            Posix.close(fd);
+            fd = -1;
+        }
         if (channel != null) {
             try {
                 channel.close();
@@ -180,6 +263,51 @@ final class Pretoucher implements AutoCloseable {
             thread.join(1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * open, fallocate and close through Chronicle's POSIX binding (JNR, already loaded for Chronicle), which
+     * reports what failed rather than throwing, so that a missing binding reads as "not to be had here".
+     */
+    private static final class Posix {
+        static final String NO_SPACE = "no space left";
+        private static final int O_RDWR = 2;
+        private static final int FALLOC_FL_KEEP_SIZE = 1;
+        private static final int ENOSPC = 28;
+
+        /** The file opened for fallocate, or -1 (then {@link #allocate} reports why). */
+        static int open(File file) {
+            try {
+                return PosixAPI.posix().open(file.getPath(), O_RDWR, 0);
+            } catch (RuntimeException | LinkageError e) {
+                return -1;
+            }
+        }
+
+        /** Null once allocated, else why not (starting with {@link #NO_SPACE} for a full disk). */
+        static String allocate(int fd, long offset, long length) {
+            if (fd < 0) {
+                return "no native open or fallocate";
+            }
+            try {
+                PosixAPI posix = PosixAPI.posix();
+                if (posix.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length) == 0) {
+                    return null;
+                }
+                int errno = posix.lastError();
+                return errno == ENOSPC ? NO_SPACE : posix.strerror(errno) + " (errno " + errno + ")";
+            } catch (RuntimeException | LinkageError e) {
+                return e.toString();
+            }
+        }
+
+        static void close(int fd) {
+            try {
+                PosixAPI.posix().close(fd);
+            } catch (RuntimeException | LinkageError e) {
+                // nothing held: the descriptor goes with the process
+            }
         }
     }
 

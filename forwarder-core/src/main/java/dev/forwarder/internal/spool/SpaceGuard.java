@@ -189,6 +189,18 @@ public final class SpaceGuard implements AutoCloseable {
     }
 
     /**
+     * How far past the appends a pretoucher may fault pages in ({@link Pretoucher}), from the last measurement:
+     * a quarter of the usable space left beyond what was appended since and the margin, so that touches (which
+     * take disk in a sparse roll file at once, not when the appender gets there) never eat the margin kept for
+     * Chronicle, even with a pretoucher in each of a few processes. Near a full disk that is 0: a touch of a page
+     * the disk cannot back is a fault (SIGBUS), not an error.
+     */
+    public long roomToTouch() {
+        long pending = appendedTotal.get() - appendedAtMeasure;
+        return Math.max(0, (usableBytes - pending - marginBytes) / 4);
+    }
+
+    /**
      * Room Chronicle takes at the start of every roll file before its first record (its header, the index of
      * indexes and the first index array: about 70 KiB with the hourly and daily cycles), kept generously.
      */

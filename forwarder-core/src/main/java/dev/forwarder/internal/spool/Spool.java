@@ -371,14 +371,25 @@ public final class Spool implements AutoCloseable {
 
     /**
      * Starts touching the pages ahead of this process's appends on a thread of its own ({@link Pretoucher}), so
-     * that first-write page faults do not land on the request path. Idempotent; stopped by {@link #close}.
+     * that first-write page faults do not land on the request path, never further ahead than {@code roomToTouch}
+     * says the disk has room for ({@link SpaceGuard#roomToTouch}). Idempotent; stopped by {@link #close}.
      */
-    public void pretouch() {
+    public void pretouch(LongSupplier roomToTouch) {
         appendLock.lock();
         try {
             if (pretoucher == null) {
-                pretoucher = new Pretoucher(this);
+                pretoucher = new Pretoucher(this, roomToTouch);
             }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** The pretoucher, once {@link #pretouch} started it: for tests. */
+    Pretoucher pretoucher() {
+        appendLock.lock();
+        try {
+            return pretoucher;
         } finally {
             appendLock.unlock();
         }

@@ -1,0 +1,155 @@
+package dev.forwarder.internal.spool;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forwarder.DataType;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pretoucher on a real file system that fills up (a 16 MiB tmpfs the test mounts; it needs root, as CI
+ * has). A touch of a page takes disk at once, and a touch the disk cannot back is a fault (SIGBUS), so near a
+ * full disk the pretoucher must leave the space alone; and should a fault come anyway, no thread may die of it.
+ */
+class PretoucherTest {
+
+    private static final long BLOCK = 1L << 20;
+
+    @TempDir
+    Path dir;
+
+    private Path mount;
+    private final List<String> uncaught = new CopyOnWriteArrayList<>();
+    private Thread.UncaughtExceptionHandler previousHandler;
+
+    @BeforeEach
+    void mountATmpfs() throws Exception {
+        mount = dir.resolve("tmpfs");
+        Files.createDirectories(mount);
+        Process mounting = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.toString())
+                .redirectErrorStream(true)
+                .start();
+        String why = new String(mounting.getInputStream().readAllBytes()).trim();
+        assertEquals(0, mounting.waitFor(), "cannot mount a tmpfs (the test needs root): " + why);
+        previousHandler = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        Thread.setDefaultUncaughtExceptionHandler(previousHandler);
+        new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor();
+    }
+
+    /**
+     * Seen in CI: the pretoucher thread died of a touch's fault while SpoolBoundsIT filled a tmpfs. Near a full
+     * disk the pretoucher keeps to the guard's room: the margin the guard keeps free for Chronicle (one block
+     * here) stays free, though the roll file has more than the space left beyond it to touch.
+     */
+    @Test
+    void nearAFullDiskThePretoucherLeavesTheGuardsMarginFree() throws Exception {
+        FileStore store = Files.getFileStore(mount);
+        try (Spool spool = new Spool(
+                        mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK));
+                SpaceGuard guard =
+                        SpaceGuard.measuredByCaller(spool, 1L << 40, BLOCK, SpaceGuard.usableSpaceOf(mount))) {
+            appendOne(spool); // the roll file is now a block and its overlap long, nearly all of it unwritten
+            long unwritten = spool.diskBytes() - spool.allocatedBytes();
+            assertTrue(unwritten > BLOCK, "the roll file has only " + unwritten + " bytes to touch");
+            fill(mount.resolve("ballast"), store.getUsableSpace() - BLOCK - BLOCK / 2); // the margin and half
+            guard.measure();
+
+            spool.pretouch(guard::roomToTouch);
+            Pretoucher pretoucher = spool.pretoucher();
+            await().atMost(Duration.ofSeconds(10)).until(() -> pretoucher.rounds() >= 20);
+
+            assertEquals(0, pretoucher.failures(), "touches that failed");
+            assertTrue(
+                    store.getUsableSpace() >= BLOCK,
+                    "the pretoucher left " + store.getUsableSpace() + " bytes on the disk, less than the guard's"
+                            + " margin of " + BLOCK);
+        }
+        assertEquals(List.of(), uncaught, "threads that died of an uncaught exception");
+    }
+
+    /** With room on the disk, the pages ahead of the appends are faulted in (the point of the pretoucher). */
+    @Test
+    void withRoomThePagesAheadOfTheAppendsAreTouched() throws Exception {
+        try (Spool spool = new Spool(
+                        mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK));
+                SpaceGuard guard =
+                        SpaceGuard.measuredByCaller(spool, 1L << 40, BLOCK, SpaceGuard.usableSpaceOf(mount))) {
+            appendOne(spool);
+            guard.measure();
+            long before = spool.allocatedBytes();
+            spool.pretouch(guard::roomToTouch);
+            Pretoucher pretoucher = spool.pretoucher();
+            await().atMost(Duration.ofSeconds(10)).until(() -> pretoucher.rounds() >= 20);
+            long after = spool.allocatedBytes();
+            assertTrue(
+                    after - before > BLOCK / 2,
+                    "the pretoucher faulted in " + (after - before) + " bytes of a roll file " + spool.diskBytes()
+                            + " long");
+            assertEquals(0, pretoucher.failures());
+        }
+    }
+
+    /**
+     * The disk filled between two of the guard's measurements (by another process, say), so the guard's room
+     * does not stop the touches: the pretoucher must still touch no page the disk cannot back. Before it had
+     * the file system allocate a stretch first, this crashed the JVM: a touch in the interpreter faults inside
+     * the VM ("SIGBUS in Unsafe_CompareAndSetInt"), and the whole process ends.
+     */
+    @Test
+    void aDiskFilledBehindTheGuardsBackIsNotTouchedEither() throws Exception {
+        FileStore store = Files.getFileStore(mount);
+        try (Spool spool =
+                new Spool(mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK))) {
+            appendOne(spool);
+            fill(mount.resolve("ballast"), store.getUsableSpace() - BLOCK / 4);
+            long left = store.getUsableSpace();
+            spool.pretouch(() -> Long.MAX_VALUE); // no room bound: as if the guard had not measured since
+            Pretoucher pretoucher = spool.pretoucher();
+            await().atMost(Duration.ofSeconds(10)).until(() -> pretoucher.rounds() >= 20);
+            assertEquals(null, pretoucher.notTouching(), "fallocate is to be had on a tmpfs");
+            assertEquals(0, pretoucher.failures(), "touches that failed (faulted on the full disk)");
+            assertTrue(
+                    store.getUsableSpace() >= left - 64 * 1024,
+                    "the pretoucher took " + (left - store.getUsableSpace()) + " of the " + left + " bytes left");
+
+            long before = spool.allocatedBytes(); // taken first: the next round comes within 5 ms of the room
+            Files.delete(mount.resolve("ballast")); // room again: touching resumes
+            await().atMost(Duration.ofSeconds(10)).until(() -> spool.allocatedBytes() - before > BLOCK / 2);
+        }
+        assertEquals(List.of(), uncaught, "threads that died of an uncaught exception");
+    }
+
+    private static void appendOne(Spool spool) {
+        spool.append(DataType.CHAT_INFERENCE, System.currentTimeMillis(), null, new byte[200], null);
+    }
+
+    /** Writes {@code bytes} of real data (not a hole), so that the file system has that much less room. */
+    private static void fill(Path file, long bytes) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (long written = 0; written < bytes; ) {
+                chunk.clear().limit((int) Math.min(chunk.capacity(), bytes - written));
+                written += out.write(chunk);
+            }
+        }
+    }
+}
