@@ -153,13 +153,19 @@ public final class OwnerOnly {
         }
     }
 
-    /** Narrows a file this process created (or found) to owner-only. */
+    /**
+     * Narrows a file this process created (or found) to owner-only. A file gone meanwhile holds nothing to
+     * protect: Chronicle reports a roll file acquired (by its background releaser, say) that the forwarder
+     * deletes at once once forwarded, which logged a WARN at every such roll.
+     */
     public static void file(Path file) {
         if (!POSIX) {
             return;
         }
         try {
             narrow(file, FILE, false);
+        } catch (NoSuchFileException gone) {
+            LOG.debug("{} is gone before it was made owner-only", file);
         } catch (IOException e) {
             LOG.warn("cannot make {} owner-only: {}", file, e.toString());
         }
