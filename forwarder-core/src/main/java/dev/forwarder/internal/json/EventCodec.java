@@ -130,8 +130,13 @@ public final class EventCodec {
      * @throws IllegalArgumentException naming the field when a value would fail TensorZero's insert
      */
     public byte[] serialize(InferenceRecord record) {
+        checkTyped(record);
+        return jacksonBytes(record);
+    }
+
+    /** The record as the mapper writes it (the bytes {@link RecordWriter} must equal). */
+    private byte[] jacksonBytes(InferenceRecord record) {
         try {
-            checkTyped(record);
             return mapper.writeValueAsBytes(record);
         } catch (JsonProcessingException e) {
             // Only possible for values a caller put into extraFields that Jackson cannot write.
@@ -160,12 +165,7 @@ public final class EventCodec {
             written = false; // Jackson's to write, or to say what is wrong, in its words
         }
         if (!written) {
-            try {
-                writer.adopt(mapper.writeValueAsBytes(record));
-            } catch (JsonProcessingException e) {
-                throw new UncheckedIOException(
-                        "cannot serialise " + record.dataType() + " record: " + e.getOriginalMessage(), e);
-            }
+            writer.adopt(jacksonBytes(record));
         }
     }
 
