@@ -4,8 +4,7 @@ import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.testkit.JvmResources;
 import dev.forwarder.testkit.Records;
-import dev.forwarder.testkit.TestConfig;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -13,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,14 +32,20 @@ import org.openjdk.jmh.annotations.Warmup;
  * Publishing from virtual threads, one per publish, as a server on virtual threads does per request: rounds of
  * {@code perRound} publishes (10 rounds: 1,000,000 publishes), the threads started at {@code rate} per second
  * (a burst of 100,000 at once would only measure the queue in front of the spool), each round reporting the
- * publish calls' mean
- * and percentiles (timed inside each virtual thread), the heap after a GC and the process's open files, so
- * that growth from round to round shows. Needs JDK 21 or newer (virtual threads); compiled for 17, it finds
- * them by reflection and fails clearly on an older JDK.
+ * calls' mean and percentiles (timed inside each virtual thread), the heap after a GC and the process's open
+ * files, so that growth from round to round shows. Needs JDK 21 or newer (virtual threads); compiled for 17,
+ * it finds them by reflection and fails clearly on an older JDK.
  *
- * <p>Broker down (the forwarder spools; {@code spool.max_bytes} = 4 GiB so the rounds fit). Run with a JDK 21+:
- * {@code /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar VirtualThreadPublish}.
- * Lines also go to {@code benchmarks/results/latest/virtual-threads.txt}.
+ * <p>{@code target=publish}: {@code Forwarder.publish(DataType, byte[])} of a ~1 KB chat_inference (the
+ * forwarder forwarding meanwhile when the broker is up); {@code target=send}: a bare {@code KafkaProducer.send()}
+ * of the same bytes and key from the same kind of thread, the baseline of the same run. {@code broker=up}: a
+ * real broker; {@code broker=down}: nothing listens and the forwarder spools ({@code spool.max_bytes} = 16 GiB
+ * so the rounds fit); {@code send()} has no such case (it would block {@code max.block.ms} per call once its
+ * buffer is full), so {@code target=send, broker=down} is refused.
+ *
+ * <p>Run with a JDK 21+: {@code /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar
+ * VirtualThreadPublish} (both targets, broker up), or {@code -p target=publish -p broker=down}. Lines also go to
+ * {@code benchmarks/results/latest/virtual-threads.txt}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -48,6 +55,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 10)
 public class VirtualThreadPublishBenchmark {
 
+    @Param({"publish", "send"})
+    public String target;
+
+    @Param({"up"})
+    public String broker;
+
     @Param({"100000"})
     public int perRound;
 
@@ -55,28 +68,36 @@ public class VirtualThreadPublishBenchmark {
     @Param({"50000"})
     public int rate;
 
-    private Forwarder forwarder;
-    private Path spool;
-    private byte[] json;
+    private PublishRig rig;
+    private String topic;
+    /** Distinct records taken in turn, as in OpenLoopPublish: one key for all would have the forwarder send them one at a time. */
+    private static final int DISTINCT = 16_384;
+
+    private final byte[][] jsons = new byte[DISTINCT][];
+    private final byte[][] keys = new byte[DISTINCT][];
     private final ConcurrentHistogram histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
     private final AtomicLong accepted = new AtomicLong();
     private int round;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String brokers = BenchmarkBroker.nowhere();
-        spool = BenchmarkBroker.tempDir("virtual");
-        forwarder = Forwarder.start(TestConfig.forBroker(brokers, spool)
-                .with("gateway.observability.kafka { spool.max_bytes = 4GiB, startup.require_connection = false,"
-                        + " spool.drain_timeout_ms = 0 }")
-                .build());
-        json = Records.json(DataType.CHAT_INFERENCE, Records.id(UUID.randomUUID(), 1));
+        if (target.equals("send") && broker.equals("down")) {
+            throw new IllegalArgumentException("target=send needs broker=up: with no broker, send() blocks"
+                    + " max.block.ms per call once its buffer is full");
+        }
+        rig = new PublishRig(broker, "virtual", spool -> "");
+        topic = DataType.CHAT_INFERENCE.topic(rig.kafka != null ? BenchmarkBroker.freshTopics(rig.kafka) : "bare");
+        UUID run = UUID.randomUUID();
+        for (int i = 0; i < DISTINCT; i++) {
+            String id = Records.id(run, i);
+            jsons[i] = Records.json(DataType.CHAT_INFERENCE, id);
+            keys[i] = id.getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
-        forwarder.close();
-        BenchmarkBroker.delete(spool);
+        rig.close();
     }
 
     @Setup(Level.Iteration)
@@ -85,12 +106,15 @@ public class VirtualThreadPublishBenchmark {
         accepted.set(0);
     }
 
-    /** One round: {@code perRound} virtual threads, each publishing once; returns how many were accepted. */
+    /** One round: {@code perRound} virtual threads, each calling once; returns how many calls were accepted. */
     @Benchmark
     public long round() throws Exception {
         ExecutorService threads = newVirtualThreadPerTaskExecutor();
         long interval = TimeUnit.SECONDS.toNanos(1) / rate;
         long start = System.nanoTime();
+        boolean publish = target.equals("publish");
+        Forwarder forwarder = rig.forwarder;
+        KafkaProducer<byte[], byte[]> producer = rig.producer;
         try {
             for (int i = 0; i < perRound; i++) {
                 long wait;
@@ -99,10 +123,17 @@ public class VirtualThreadPublishBenchmark {
                         LockSupport.parkNanos(wait - 80_000);
                     }
                 }
+                byte[] json = jsons[i % DISTINCT];
+                byte[] key = keys[i % DISTINCT];
                 threads.execute(() -> {
                     long t0 = System.nanoTime();
-                    boolean ok =
-                            forwarder.publish(DataType.CHAT_INFERENCE, json).accepted();
+                    boolean ok;
+                    if (publish) {
+                        ok = forwarder.publish(DataType.CHAT_INFERENCE, json).accepted();
+                    } else {
+                        producer.send(new ProducerRecord<>(topic, key, json));
+                        ok = true; // returned: handed to the producer, as an accepted publish is to the spool
+                    }
                     histogram.recordValue(System.nanoTime() - t0);
                     if (ok) {
                         accepted.incrementAndGet();
@@ -121,8 +152,10 @@ public class VirtualThreadPublishBenchmark {
         round++;
         long heap = JvmResources.usedHeapAfterGc();
         String line = String.format(
-                "virtual-threads round=%d publishes=%d accepted=%d mean=%.2fus p50=%.2fus"
+                "virtual-threads target=%s broker=%s round=%d calls=%d accepted=%d mean=%.2fus p50=%.2fus"
                         + " p99=%.2fus p99.9=%.2fus max=%.2fus heap_after_gc=%dMiB open_files=%d java=%s",
+                target,
+                broker,
                 round,
                 histogram.getTotalCount(),
                 accepted.get(),
