@@ -48,7 +48,7 @@ public final class KafkaMessages {
     public static ProducerRecord<byte[], byte[]> of(
             SpoolRecord.Entry entry, String topic, Header sourceId, long spoolIndex) {
         Header type = DATA_TYPE_HEADERS[entry.type().ordinal()];
-        Header index = header(HEADER_SPOOL_INDEX, Long.toString(spoolIndex));
+        Header index = new RecordHeader(HEADER_SPOOL_INDEX, decimal(spoolIndex));
         String trace = entry.trace();
         Header[] headers;
         if (trace == null) {
@@ -69,6 +69,25 @@ public final class KafkaMessages {
     /** The source_id header of a spool; make it once per spool, not per record. */
     public static Header sourceIdHeader(UUID sourceId) {
         return header(HEADER_SOURCE_ID, sourceId.toString());
+    }
+
+    /**
+     * {@code Long.toString(v)} as ASCII bytes, without the string between: per record, the string and its
+     * encoding were 6% of the forwarder thread in a drain (JFR).
+     */
+    static byte[] decimal(long v) {
+        if (v < 0) {
+            return Long.toString(v).getBytes(StandardCharsets.US_ASCII);
+        }
+        int digits = 1;
+        for (long rest = v / 10; rest > 0; rest /= 10) {
+            digits++;
+        }
+        byte[] out = new byte[digits];
+        for (int i = digits - 1; i >= 0; i--, v /= 10) {
+            out[i] = (byte) ('0' + v % 10);
+        }
+        return out;
     }
 
     private static Header header(String name, String value) {

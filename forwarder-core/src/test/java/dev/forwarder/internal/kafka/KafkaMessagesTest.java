@@ -81,6 +81,24 @@ class KafkaMessagesTest {
         assertNull(MessageKeys.keyOf(parse(codec, DataType.JSON_INFERENCE, "{\"target_id\":\"\"}")));
     }
 
+    /** The spool_index header is the index in decimal, as Long.toString writes it. */
+    @ParameterizedTest
+    @CsvSource({
+        "0",
+        "9",
+        "10",
+        "99",
+        "100",
+        "4294967296",
+        "2142750594088177",
+        "9223372036854775807",
+        "-1",
+        "-9223372036854775808"
+    })
+    void spoolIndexHeaderIsTheIndexInDecimal(long index) {
+        assertEquals(Long.toString(index), new String(KafkaMessages.decimal(index), StandardCharsets.US_ASCII));
+    }
+
     @Test
     void producerRecordCarriesTopicKeyHeadersAndValueUnchanged() {
         byte[] value = ("{\"id\":\"" + ID + "\"}").getBytes(StandardCharsets.UTF_8);
