@@ -96,11 +96,12 @@ final class AtLeastOnceDelivery implements Delivery {
     @Override
     public int settle() {
         int settled = 0;
+        int delivered = 0;
         long advancedTo = -1;
         DeliveryWindow.Slot head;
         while ((head = window.pollSettledHead()) != null) {
             if (head.acknowledged()) {
-                settler.countDelivered();
+                delivered++; // counted once for the run: a volatile add per record was 3% of the thread
             } else if (head.corrupt()) {
                 settler.countCorrupt();
             } else {
@@ -110,6 +111,7 @@ final class AtLeastOnceDelivery implements Delivery {
             settled++;
         }
         if (settled > 0) {
+            settler.countDelivered(delivered);
             settler.advance(advancedTo);
         }
         return settled;

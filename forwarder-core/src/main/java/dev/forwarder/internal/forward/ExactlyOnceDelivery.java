@@ -271,7 +271,7 @@ final class ExactlyOnceDelivery implements Delivery {
             if (item.corrupt()) {
                 settler.countCorrupt();
             } else if (!item.deadLettered) {
-                settler.countDelivered();
+                settler.countDelivered(1);
                 observer.acknowledged(item.entry.type(), now - item.sentNanos);
             }
         }

@@ -51,9 +51,9 @@ final class Settler {
         this.errors = errors;
     }
 
-    /** Kafka acknowledged (or committed) a record; the metrics were told by the delivery, with the latency. */
-    void countDelivered() {
-        delivered++;
+    /** Kafka acknowledged (or committed) {@code records}; the metrics were told by the delivery, with the latency. */
+    void countDelivered(int records) {
+        delivered += records;
     }
 
     /** A corrupt record settles. */
