@@ -177,7 +177,6 @@ class ExactlyOnceSimulationTest {
         void open() throws IOException {
             spool = new Spool(dir, spoolSettings());
             spool.prepareForAppends(true, bootId); // as OpenSpool does before the first append
-            spool.prepareAppender(); // and this
             checkpoint = new Checkpoint(dir.resolve("checkpoint"));
             space = SpaceGuard.measuredByCaller(spool, maxBytes, block, () -> 1L << 40);
             agent = new ForwarderAgent(

@@ -185,11 +185,9 @@ class ForwarderSimulationTest {
         void open() throws IOException {
             spool = new Spool(dir, spoolSettings());
             spool.prepareForAppends(true, bootId); // as OpenSpool does before the first append
-            spool.prepareAppender(); // and this
             if (second == null) {
                 second = new Spool(dir, spoolSettings());
                 second.prepareForAppends(false, bootId);
-                second.prepareAppender();
                 secondSpace = SpaceGuard.measuredByCaller(second, maxBytes, block, () -> usable);
             }
             if (deadLetterSpool == null) {
