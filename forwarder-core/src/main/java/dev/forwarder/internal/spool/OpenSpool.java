@@ -123,7 +123,6 @@ public final class OpenSpool implements AutoCloseable {
                     : null;
             spool.sealWith(keys);
             deadLetters.sealWith(keys);
-            spool.prepareAppender(); // the first publish does not make the appender and its roll file
             spool.pretouch(space::roomToTouch);
             if (forward) {
                 refuseRecordsWithoutTheirKey(spool, checkpoint.read(), keys);

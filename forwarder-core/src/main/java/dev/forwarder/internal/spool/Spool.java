@@ -259,7 +259,13 @@ public final class Spool implements AutoCloseable {
         }
         appendLock.lock();
         try {
-            ExcerptAppender a = appender();
+            ExcerptAppender a = appender;
+            if (a == null) {
+                a = queue.createAppender();
+                // Used by whichever thread holds the lock: Chronicle's check that one thread uses it is off.
+                a.singleThreadedCheckDisabled(true);
+                appender = a;
+            }
             markCycle(currentCycle()); // before the first append to a cycle, whatever the sync policy
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
@@ -287,37 +293,6 @@ public final class Spool implements AutoCloseable {
                 a.sync(); // msync of the mapped roll file up to this record
             }
             return a.lastIndexAppended();
-        } finally {
-            appendLock.unlock();
-        }
-    }
-
-    private ExcerptAppender appender() {
-        ExcerptAppender a = appender;
-        if (a == null) {
-            a = queue.createAppender();
-            // Used by whichever thread holds the lock: Chronicle's check that one thread uses it is off.
-            a.singleThreadedCheckDisabled(true);
-            appender = a;
-        }
-        return a;
-    }
-
-    /**
-     * Does at open what the first append of a process would do on the request path: makes the appender, marks
-     * the current cycle (forced to the disk) and has the appender open the cycle's roll file, creating it if
-     * need be, by a write it rolls back (no record, no index). The first publish after {@code Forwarder.start}
-     * took 37 - 43 ms, of which the first append 18 ms (5 ms with its classes loaded). The appender then holds
-     * that roll file as after an append, so it ends it (EOF) when it rolls on, as it would anyway.
-     */
-    public void prepareAppender() {
-        appendLock.lock();
-        try {
-            ExcerptAppender a = appender();
-            markCycle(currentCycle());
-            try (DocumentContext dc = a.writingDocument()) {
-                dc.rollbackOnClose();
-            }
         } finally {
             appendLock.unlock();
         }
