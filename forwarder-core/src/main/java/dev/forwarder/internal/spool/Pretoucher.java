@@ -137,8 +137,8 @@ final class Pretoucher implements AutoCloseable {
             closeChannel();
             cycle = current;
             File file = RollFiles.fileFor(spool.queue(), current);
-            channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
             fd = Posix.open(file);
+            channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
             touchedUpTo = position;
         }
         if (channel == null) {
@@ -234,8 +234,8 @@ final class Pretoucher implements AutoCloseable {
         unmapWindow();
         if (fd >= 0) {
             Posix.close(fd);
-            fd = -1;
         }
+        fd = -1;
         if (channel != null) {
             try {
                 channel.close();
@@ -276,18 +276,32 @@ final class Pretoucher implements AutoCloseable {
         private static final int FALLOC_FL_KEEP_SIZE = 1;
         private static final int ENOSPC = 28;
 
-        /** The file opened for fallocate, or -1 (then {@link #allocate} reports why). */
-        static int open(File file) {
+        /** What {@link #open} returns where there is no native binding ({@link #allocate} then says so). */
+        static final int NO_NATIVE = -2;
+
+        /**
+         * The file opened for fallocate, or {@link #NO_NATIVE}.
+         *
+         * @throws IOException the file cannot be opened (deleted meanwhile, say): a failure of this file only
+         */
+        static int open(File file) throws IOException {
+            PosixAPI posix;
+            int fd;
             try {
-                return PosixAPI.posix().open(file.getPath(), O_RDWR, 0);
+                posix = PosixAPI.posix();
+                fd = posix.open(file.getPath(), O_RDWR, 0);
             } catch (RuntimeException | LinkageError e) {
-                return -1;
+                return NO_NATIVE;
             }
+            if (fd < 0) {
+                throw new IOException("cannot open " + file + ": " + posix.strerror(posix.lastError()));
+            }
+            return fd;
         }
 
         /** Null once allocated, else why not (starting with {@link #NO_SPACE} for a full disk). */
         static String allocate(int fd, long offset, long length) {
-            if (fd < 0) {
+            if (fd == NO_NATIVE) {
                 return "no native open or fallocate";
             }
             try {
