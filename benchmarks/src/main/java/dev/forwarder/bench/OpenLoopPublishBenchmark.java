@@ -4,14 +4,11 @@ import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.ForwarderStatus;
 import dev.forwarder.testkit.KafkaBroker;
-import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -81,16 +78,9 @@ public class OpenLoopPublishBenchmark {
     private Forwarder forwarder;
     private KafkaProducer<byte[], byte[]> producer;
     private Path spool;
-    /**
-     * Distinct records of one size (ids differ), taken in turn: a key comes again only after
-     * {@link #DISTINCT} calls (0.8 s at 20,000/s), long after its record was acknowledged. One record for
-     * every call (as before 2026-11-30) gave every record the same key, which the forwarder sends one at a
-     * time, each after the last one's acknowledgement: it fell behind by ~199,000 of 200,000 records.
-     */
-    private static final int DISTINCT = 16_384;
+    /** Distinct records, so that keys do not repeat within a window ({@link DistinctRecords}). */
+    private DistinctRecords records;
 
-    private byte[][] jsons;
-    private byte[][] keys;
     private String topic;
     private final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
     private int iteration;
@@ -110,14 +100,7 @@ public class OpenLoopPublishBenchmark {
         } else {
             brokers = BenchmarkBroker.nowhere();
         }
-        UUID run = UUID.randomUUID();
-        jsons = new byte[DISTINCT][];
-        keys = new byte[DISTINCT][];
-        for (int i = 0; i < DISTINCT; i++) {
-            String id = Records.id(run, i);
-            jsons[i] = Records.json(DataType.CHAT_INFERENCE, id);
-            keys[i] = id.getBytes(StandardCharsets.UTF_8);
-        }
+        records = new DistinctRecords();
         // send() writes a topic of three partitions, as the forwarder's own (topics.partitions = 3): a topic of
         // one, auto-created, made a third of the batches (each with its 128 KB of LZ4 buffers) of the forwarder.
         topic = DataType.CHAT_INFERENCE.topic(
@@ -187,13 +170,16 @@ public class OpenLoopPublishBenchmark {
                     LockSupport.parkNanos(wait - 80_000); // sleep most of the gap, spin the rest
                 }
             }
-            int r = (int) (i % DISTINCT);
             long callStart = System.nanoTime();
             if (publish) {
-                accepted += forwarder.publish(DataType.CHAT_INFERENCE, jsons[r]).accepted() ? 1 : 0;
+                accepted += forwarder
+                                .publish(DataType.CHAT_INFERENCE, records.json(i))
+                                .accepted()
+                        ? 1
+                        : 0;
             } else {
                 try {
-                    producer.send(new ProducerRecord<>(topic, keys[r], jsons[r]));
+                    producer.send(new ProducerRecord<>(topic, records.key(i), records.json(i)));
                     accepted++;
                 } catch (TimeoutException e) {
                     // broker down, buffer full: send blocked max.block.ms, then gave up

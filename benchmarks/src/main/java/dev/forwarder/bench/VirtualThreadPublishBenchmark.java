@@ -3,9 +3,6 @@ package dev.forwarder.bench;
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
 import dev.forwarder.testkit.JvmResources;
-import dev.forwarder.testkit.Records;
-import java.nio.charset.StandardCharsets;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -70,11 +67,9 @@ public class VirtualThreadPublishBenchmark {
 
     private PublishRig rig;
     private String topic;
-    /** Distinct records taken in turn, as in OpenLoopPublish: one key for all would have the forwarder send them one at a time. */
-    private static final int DISTINCT = 16_384;
+    /** Distinct records, so that keys do not repeat within a window ({@link DistinctRecords}). */
+    private final DistinctRecords records = new DistinctRecords();
 
-    private final byte[][] jsons = new byte[DISTINCT][];
-    private final byte[][] keys = new byte[DISTINCT][];
     private final ConcurrentHistogram histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
     private final AtomicLong accepted = new AtomicLong();
     private int round;
@@ -87,12 +82,6 @@ public class VirtualThreadPublishBenchmark {
         }
         rig = new PublishRig(broker, "virtual", spool -> "");
         topic = DataType.CHAT_INFERENCE.topic(rig.kafka != null ? BenchmarkBroker.freshTopics(rig.kafka) : "bare");
-        UUID run = UUID.randomUUID();
-        for (int i = 0; i < DISTINCT; i++) {
-            String id = Records.id(run, i);
-            jsons[i] = Records.json(DataType.CHAT_INFERENCE, id);
-            keys[i] = id.getBytes(StandardCharsets.UTF_8);
-        }
     }
 
     @TearDown(Level.Trial)
@@ -123,8 +112,8 @@ public class VirtualThreadPublishBenchmark {
                         LockSupport.parkNanos(wait - 80_000);
                     }
                 }
-                byte[] json = jsons[i % DISTINCT];
-                byte[] key = keys[i % DISTINCT];
+                byte[] json = records.json(i);
+                byte[] key = records.key(i);
                 threads.execute(() -> {
                     long t0 = System.nanoTime();
                     boolean ok;
