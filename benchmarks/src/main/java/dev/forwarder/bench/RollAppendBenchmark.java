@@ -39,6 +39,13 @@ public class RollAppendBenchmark {
     @Param({"new", "same"})
     public String cycle;
 
+    /**
+     * {@code true}: 30 s before the roll, {@code Spool.rollAhead} makes the next cycle's file and mark, as the
+     * pretoucher's thread does (the product's default); {@code false}: the append makes them itself.
+     */
+    @Param({"true", "false"})
+    public boolean ahead;
+
     private final AtomicLong clock = new AtomicLong(1_764_460_800_000L); // an hour's start
     private final byte[] payload = new byte[1000];
     private Path dir;
@@ -62,7 +69,12 @@ public class RollAppendBenchmark {
             spool.append(DataType.CHAT_INFERENCE, clock.get(), null, payload, null);
         }
         if (cycle.equals("new")) {
-            clock.addAndGet(TimeUnit.HOURS.toMillis(1));
+            long next = clock.get() + TimeUnit.HOURS.toMillis(1);
+            clock.set(next - TimeUnit.SECONDS.toMillis(30));
+            if (ahead) {
+                spool.rollAhead(Long.MAX_VALUE);
+            }
+            clock.set(next);
         }
     }
 

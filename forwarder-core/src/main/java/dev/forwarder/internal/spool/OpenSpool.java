@@ -123,6 +123,7 @@ public final class OpenSpool implements AutoCloseable {
                     : null;
             spool.sealWith(keys);
             deadLetters.sealWith(keys);
+            spool.rollAhead(space.roomToTouch()); // the current cycle's file, before the first publish needs it
             spool.pretouch(space::roomToTouch);
             if (forward) {
                 refuseRecordsWithoutTheirKey(spool, checkpoint.read(), keys);

@@ -83,13 +83,16 @@ final class Pretoucher implements AutoCloseable {
      */
     private void run() {
         boolean faulted = false;
-        while (running && notTouching == null) {
+        while (running) {
             try {
                 if (faulted) {
                     faulted = false;
                     giveUpFile();
                 }
-                touch();
+                spool.rollAhead(roomToTouch.getAsLong());
+                if (notTouching == null) {
+                    touch();
+                }
                 rounds++;
                 LockSupport.parkNanos(PERIOD_NANOS); // a native call: a pending fault can surface here too
             } catch (Throwable e) {

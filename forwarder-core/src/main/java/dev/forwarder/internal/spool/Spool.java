@@ -5,6 +5,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import net.openhft.chronicle.bytes.Bytes;
@@ -61,6 +62,13 @@ public final class Spool implements AutoCloseable {
      * the first record of a cycle is appended (see {@link #moveOnAfterRestart}).
      */
     private final SharedCounter cycleMark;
+    /**
+     * The highest value of the cycle mark this process has forced to the disk itself (another process's raise
+     * may not be forced yet): an append forces the mark unless this is above its cycle.
+     */
+    private final AtomicLong markForced = new AtomicLong(Long.MIN_VALUE);
+    /** Makes the next cycle's roll file and mark ahead of the clock ({@link RollAhead}). */
+    private final RollAhead rollAhead = new RollAhead(this);
     /** {@code <dir>/sealing-keys}: every key that sealed a record, logged before its first record. */
     private final SealingLog sealingLog;
 
@@ -152,7 +160,7 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    private long cycleStartMs(long cycle) {
+    long cycleStartMs(long cycle) {
         return cycle * queue.rollCycle().lengthInMillis() + queue.epoch();
     }
 
@@ -259,13 +267,7 @@ public final class Spool implements AutoCloseable {
         }
         appendLock.lock();
         try {
-            ExcerptAppender a = appender;
-            if (a == null) {
-                a = queue.createAppender();
-                // Used by whichever thread holds the lock: Chronicle's check that one thread uses it is off.
-                a.singleThreadedCheckDisabled(true);
-                appender = a;
-            }
+            ExcerptAppender a = appender();
             markCycle(currentCycle()); // before the first append to a cycle, whatever the sync policy
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
@@ -299,14 +301,48 @@ public final class Spool implements AutoCloseable {
     }
 
     /**
+     * The appender, made on first use (guarded by appendLock). Making it maps the newest roll file, if any, and
+     * makes no file: {@link #prepareForAppends} makes it, so that the first publish does not.
+     */
+    private ExcerptAppender appender() {
+        ExcerptAppender a = appender;
+        if (a == null) {
+            a = queue.createAppender();
+            // Used by whichever thread holds the lock: Chronicle's check that one thread uses it is off.
+            a.singleThreadedCheckDisabled(true);
+            appender = a;
+        }
+        return a;
+    }
+
+    /**
      * Keeps the cycle mark above {@code cycle}, and forced to the disk, before a record is appended to it (one
-     * msync a roll cycle; a volatile read otherwise).
+     * msync a roll cycle, done ahead of the clock by {@link RollAhead} where the pretoucher runs; a volatile
+     * read otherwise). Two threads may both force it: each counts it forced only after its own msync.
      */
     private void markCycle(long cycle) {
-        if (cycle + 1 > cycleMark.get()) {
+        if (cycle + 1 > markForced.get()) {
             cycleMark.raiseTo(cycle + 1);
             cycleMark.force();
+            markForced.accumulateAndGet(cycle + 1, Math::max);
         }
+    }
+
+    /** {@link RollAhead}: the cycle mark above {@code cycle} and forced, before the clock reaches it. */
+    void markAhead(long cycle) {
+        markCycle(cycle);
+    }
+
+    /**
+     * Makes ready, on the caller's thread, what the first append of a roll cycle would otherwise do on the
+     * request path ({@link RollAhead}): the cycle's roll file, pre-created for Chronicle to take, and the cycle
+     * mark forced, for the current cycle and, near its end, the next. The pretoucher's thread calls it every
+     * round; the simulations call it as one of their steps.
+     *
+     * @param room bytes the disk has room for ({@link SpaceGuard#roomToTouch}): a pre-created file is no larger
+     */
+    public void rollAhead(long room) {
+        rollAhead.round(room);
     }
 
     /** What an append does before it writes, for tests that write a record of their own (SpoolDamage). */
@@ -314,8 +350,13 @@ public final class Spool implements AutoCloseable {
         markCycle(currentCycle());
     }
 
+    /** The roll clock's time now (ms). */
+    long nowMs() {
+        return clock.now();
+    }
+
     /** The cycle an append would go to now. */
-    private long currentCycle() {
+    long currentCycle() {
         return Math.floorDiv(clock.now() - queue.epoch(), queue.rollCycle().lengthInMillis());
     }
 
@@ -351,14 +392,23 @@ public final class Spool implements AutoCloseable {
      * What a process does to the spool it opened before its first append, so that no record identity is ever
      * handed out twice: the forwarding process takes a source id of its own if this is a copy
      * ({@link SpoolIdentity#adoptIfCopied}), and every appending process moves appends on after a restart of
-     * the machine ({@link #moveOnAfterRestart}). The product's open and the simulations call this one method.
+     * the machine ({@link #moveOnAfterRestart}). It also makes the appender, which the first append would make
+     * on the request path. The product's open and the simulations call this one method.
      *
      * @param forwarding whether this process forwards the spool (holds its lock)
      * @param bootId     this boot's id, {@link SpoolIdentity#bootId()} but in simulations
      */
     public Prepared prepareForAppends(boolean forwarding, String bootId) throws IOException {
         SpoolIdentity.CopiedFrom copy = forwarding ? identity.adoptIfCopied(lastIndex()) : null;
-        return new Prepared(copy, moveOnAfterRestart(bootId));
+        Prepared prepared = new Prepared(copy, moveOnAfterRestart(bootId));
+        ChronicleWarmUp.once(dir);
+        appendLock.lock();
+        try {
+            appender(); // the first append does not make it (a few ms: the newest roll file mapped)
+        } finally {
+            appendLock.unlock();
+        }
+        return prepared;
     }
 
     /**

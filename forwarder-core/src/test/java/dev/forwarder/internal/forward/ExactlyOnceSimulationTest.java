@@ -262,6 +262,9 @@ class ExactlyOnceSimulationTest {
                     cycles(1 + rnd.nextInt(4));
                 } else if (action < 78) {
                     clock.advance(rnd.nextInt(300), TimeUnit.MILLISECONDS);
+                    if (rnd.nextBoolean()) { // the pretoucher's round: the next roll file and cycle mark, ahead
+                        spool.rollAhead(rnd.nextInt(8) == 0 ? rnd.nextInt(1 << 20) : space.roomToTouch());
+                    }
                 } else if (action < 84) {
                     brokerDown = !brokerDown;
                 } else if (action < 86) {

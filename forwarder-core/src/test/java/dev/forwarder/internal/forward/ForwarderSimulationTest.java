@@ -236,6 +236,10 @@ class ForwarderSimulationTest {
                     broker(rnd.nextInt(12));
                 } else if (action < 85) {
                     clock.advance(rnd.nextInt(300), TimeUnit.MILLISECONDS);
+                    if (rnd.nextBoolean()) { // the pretoucher's round: the next roll file and cycle mark, ahead
+                        (rnd.nextInt(4) == 0 ? second : spool)
+                                .rollAhead(rnd.nextInt(8) == 0 ? rnd.nextInt(1 << 20) : space.roomToTouch());
+                    }
                 } else if (action < 87) {
                     brokerDown = !brokerDown;
                 } else if (action < 88) {
