@@ -41,6 +41,9 @@ import sun.misc.Unsafe;
  *
  * <p>Any other failure (the file deleted) is counted and that file given up; never the appends, and the thread
  * lives on.
+ *
+ * <p>Each round also makes the next roll cycle's file and mark ahead of the clock ({@link RollAhead}), so that
+ * a roll is not paid by a publish either (whether or not pages can be touched here).
  */
 final class Pretoucher implements AutoCloseable {
 

@@ -87,7 +87,9 @@ final class RollAhead {
     private void prepare(long cycle, long room) {
         File file = RollFiles.fileFor(spool.queue(), Math.toIntExact(cycle));
         File precreated = PrecreatedFiles.preCreatedFile(file);
-        long bytes = Math.min(ZEROS, room) / 4096 * 4096;
+        long rollBytes = spool.rollBytes();
+        // No more than a quarter of a roll by size: a small max_bytes is not taken up by zeros.
+        long bytes = Math.min(rollBytes > 0 ? Math.min(ZEROS, rollBytes / 4) : ZEROS, room) / 4096 * 4096;
         if (!file.exists() && !precreated.exists() && bytes > 0) {
             try {
                 write(precreated.toPath(), bytes);
@@ -101,10 +103,12 @@ final class RollAhead {
 
     /** Zeros, written under a temporary name, renamed into place once closed. */
     private static void write(Path precreated, long bytes) throws IOException {
+        // A name of this process's own: a file another process (appending to the same spool) is still writing
+        // is never renamed into place by this one, and its writes never land in a file Chronicle has taken.
+        String name = precreated.getFileName().toString().replace(PRECREATED, WRITING);
         Path writing =
-                precreated.resolveSibling(precreated.getFileName().toString().replace(PRECREATED, WRITING));
+                precreated.resolveSibling(name + "." + ProcessHandle.current().pid() + "." + System.nanoTime());
         try {
-            Files.deleteIfExists(writing);
             try (FileChannel ch = FileChannel.open(
                     writing,
                     Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
@@ -124,21 +128,22 @@ final class RollAhead {
 
     /**
      * Deletes pre-created files of cycles before {@code now} (never taken: the clock passed them with no append),
-     * of cycles whose roll file exists (another process made it first), and half-written ones a crash left.
+     * of cycles whose roll file exists (another process made it first), and unfinished ones (a crash's, or another
+     * process's: its rename then fails, and nothing is lost but that file).
      */
     private void deleteStale(long now) {
         File dir = spool.queue().file();
         String current = RollFiles.fileFor(spool.queue(), Math.toIntExact(now)).getName();
         String currentName = current.substring(0, current.length() - ".cq4".length());
-        File[] files = dir.listFiles((d, name) -> name.endsWith(PRECREATED) || name.endsWith(WRITING));
+        File[] files = dir.listFiles((d, name) -> name.endsWith(PRECREATED) || name.contains(WRITING));
         if (files == null) {
             return;
         }
         for (File f : files) {
             String name = f.getName();
             boolean stale;
-            if (name.endsWith(WRITING)) {
-                stale = true;
+            if (name.contains(WRITING)) {
+                stale = true; // left by a crash, or another process's that is then not renamed: no harm
             } else {
                 String cycleName = name.substring(0, name.length() - PRECREATED.length());
                 stale = cycleName.length() == currentName.length() && cycleName.compareTo(currentName) < 0

@@ -24,6 +24,9 @@
  *   &lt;spool.dir&gt;/
  *     queue/*.cq4          roll files, one per roll cycle (an hour by default) or quarter of max_bytes
  *     queue/metadata.cq4t  Chronicle's table store
+ *     queue/*.precreated   the next cycle's roll file, made ahead of the clock, zeros until Chronicle takes it
+ *                          as its .cq4 at the cycle's first append (RollAhead)
+ *     warm-up/             for a moment at open, once per JVM: a scratch queue (ChronicleWarmUp)
  *     source-id            the spool's UUID (with a record's index, the record's identity everywhere)
  *     checkpoint           two CRC'd slots: the index up to which every record is settled
  *     appended-bytes       a counter shared by every appending process (the space guard's estimate)

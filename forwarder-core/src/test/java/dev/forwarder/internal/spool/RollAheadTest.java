@@ -48,9 +48,13 @@ class RollAheadTest {
     }
 
     private List<String> files(String suffix) throws Exception {
+        return files(suffix, false);
+    }
+
+    private List<String> files(String part, boolean anywhere) throws Exception {
         try (var all = Files.list(queueDir())) {
             return all.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(suffix))
+                    .filter(n -> anywhere ? n.contains(part) : n.endsWith(part))
                     .sorted()
                     .toList();
         }
@@ -85,7 +89,7 @@ class RollAheadTest {
             // Until the cycle's first append, the queue is what it was.
             assertEquals(List.of(firstFile), files(".cq4"));
             assertEquals(first, spool.lastIndex());
-            assertEquals(List.of(), files(".precreating"));
+            assertEquals(List.of(), files(".precreating", true));
 
             clock.set(START + HOUR + 1);
             long second = append(spool, "second");
@@ -109,14 +113,14 @@ class RollAheadTest {
             clock.set(START + HOUR - 1000);
             spool.rollAhead(Long.MAX_VALUE);
             String passedBy = files(".precreated").get(0);
-            Files.write(queueDir().resolve("20000101-00F.precreating"), new byte[10]); // a crash's leftover
+            Files.write(queueDir().resolve("20000101-00F.precreating.1.2"), new byte[10]); // a crash's leftover
 
             clock.set(START + 3 * HOUR + 5); // two idle hours, no append
             spool.rollAhead(Long.MAX_VALUE);
             List<String> left = files(".precreated");
             assertFalse(left.contains(passedBy), "the file of a cycle the clock passed is deleted: " + left);
             assertEquals(1, left.size(), "the current cycle, which has no roll file yet, has one made: " + left);
-            assertEquals(List.of(), files(".precreating"));
+            assertEquals(List.of(), files(".precreating", true));
             assertEquals(first, spool.lastIndex());
 
             long second = append(spool, "second");
@@ -137,6 +141,21 @@ class RollAheadTest {
             clock.set(START + HOUR);
             append(spool, "second");
             assertEquals(List.of("first", "second"), readAll(spool));
+        }
+    }
+
+    /** A spool that rolls by size (a quarter of max_bytes) gets no more than a quarter of a roll in zeros. */
+    @Test
+    void aSmallSpoolGetsASmallFile() throws Exception {
+        try (Spool spool = new Spool(
+                dir.resolve("spool"),
+                Spool.Settings.defaults().rollBytes(1 << 20).wallClock(clock::get))) {
+            append(spool, "first");
+            clock.set(START + HOUR - 1000);
+            spool.rollAhead(Long.MAX_VALUE);
+            assertEquals(
+                    256 << 10,
+                    Files.size(queueDir().resolve(files(".precreated").get(0))));
         }
     }
 
