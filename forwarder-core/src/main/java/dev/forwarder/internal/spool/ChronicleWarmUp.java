@@ -26,6 +26,8 @@ final class ChronicleWarmUp {
     private static final AtomicBoolean DONE = new AtomicBoolean();
     /** Inside the spool's directory, so that it needs no other place to write. */
     static final String DIR = "warm-up";
+    /** Usable space below which there is no warm-up: its files take a few MB at most. */
+    private static final long ROOM = 64L << 20;
 
     private ChronicleWarmUp() {}
 
@@ -37,6 +39,9 @@ final class ChronicleWarmUp {
         }
         try {
             delete(scratch);
+            if (Files.getFileStore(spoolDir).getUsableSpace() < ROOM) {
+                return; // a write into a mapped file the disk cannot back is a fault (see Pretoucher)
+            }
             try (SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(scratch)
                             .blockSize(1 << 20)
                             .build();
@@ -44,7 +49,7 @@ final class ChronicleWarmUp {
                     DocumentContext dc = appender.writingDocument()) {
                 dc.wire().bytes().writeLong(0);
             }
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             LOG.debug("Chronicle's warm-up append failed (the first publish loads its classes): {}", e.toString());
         } finally {
             delete(scratch);
