@@ -182,12 +182,12 @@ final class Pretoucher implements AutoCloseable {
      * or fallocate is not to be had here (touch nothing ever: {@link #notTouching}).
      */
     private boolean allocate(long from, long to) {
-        String failure = Posix.allocate(fd, from, to - from);
-        if (failure == null) {
+        int errno = Posix.allocate(fd, from, to - from);
+        if (errno == 0) {
             return true;
         }
-        if (!failure.startsWith(Posix.NO_SPACE)) {
-            notTouching = "fallocate of roll file " + cycle + " failed: " + failure;
+        if (errno != Posix.ENOSPC) {
+            notTouching = "fallocate of roll file " + cycle + " failed: " + Posix.describe(errno);
             LOG.info(
                     "spool {}: the pages ahead of the appends are not touched in advance ({}); appends fault"
                             + " their pages in themselves",
@@ -277,13 +277,14 @@ final class Pretoucher implements AutoCloseable {
      * reports what failed rather than throwing, so that a missing binding reads as "not to be had here".
      */
     private static final class Posix {
-        static final String NO_SPACE = "no space left";
         private static final int O_RDWR = 2;
         private static final int FALLOC_FL_KEEP_SIZE = 1;
-        private static final int ENOSPC = 28;
+        static final int ENOSPC = 28;
 
         /** What {@link #open} returns where there is no native binding ({@link #allocate} then says so). */
         static final int NO_NATIVE = -2;
+        /** fallocate failed without an errno. */
+        static final int NO_ERRNO = -3;
 
         /**
          * The file opened for fallocate, or {@link #NO_NATIVE}.
@@ -305,20 +306,35 @@ final class Pretoucher implements AutoCloseable {
             return fd;
         }
 
-        /** Null once allocated, else why not (starting with {@link #NO_SPACE} for a full disk). */
-        static String allocate(int fd, long offset, long length) {
+        /** 0 once allocated, else the errno ({@link #ENOSPC}: the disk is full), or {@link #NO_NATIVE}. */
+        static int allocate(int fd, long offset, long length) {
             if (fd == NO_NATIVE) {
-                return "no native open or fallocate";
+                return NO_NATIVE;
             }
             try {
                 PosixAPI posix = PosixAPI.posix();
                 if (posix.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length) == 0) {
-                    return null;
+                    return 0;
                 }
                 int errno = posix.lastError();
-                return errno == ENOSPC ? NO_SPACE : posix.strerror(errno) + " (errno " + errno + ")";
+                return errno != 0 ? errno : NO_ERRNO; // never read as allocated
             } catch (RuntimeException | LinkageError e) {
-                return e.toString();
+                return NO_NATIVE;
+            }
+        }
+
+        /** What an {@link #allocate} result means, for the log. */
+        static String describe(int errno) {
+            if (errno == NO_NATIVE) {
+                return "no native open or fallocate";
+            }
+            if (errno == NO_ERRNO) {
+                return "failed without an errno";
+            }
+            try {
+                return PosixAPI.posix().strerror(errno) + " (errno " + errno + ")";
+            } catch (RuntimeException | LinkageError e) {
+                return "errno " + errno;
             }
         }
 
