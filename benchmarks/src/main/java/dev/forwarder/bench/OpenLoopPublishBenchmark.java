@@ -89,6 +89,11 @@ public class OpenLoopPublishBenchmark {
 
     private long worstOwnNanos;
     private long worstAtEpochMs;
+    /** The same for the calls due after the run's first second (the start-up's calls left out). */
+    private final Slowest settled = new Slowest();
+    /** The same for the calls due within a second of an hour's start (the hourly roll), if the run crossed one. */
+    private final Slowest atRoll = new Slowest();
+
     private String cpu = "";
 
     @Setup(Level.Trial)
@@ -150,6 +155,8 @@ public class OpenLoopPublishBenchmark {
         long epochAtStart = System.currentTimeMillis();
         long startNanos = System.nanoTime();
         worstNanos = 0;
+        settled.reset();
+        atRoll.reset();
         long giveUp = start + 2 * TimeUnit.SECONDS.toNanos(seconds);
         CpuAccount account = new CpuAccount();
         long made = 0;
@@ -192,6 +199,14 @@ public class OpenLoopPublishBenchmark {
                 worstOwnNanos = end - callStart;
                 worstAtEpochMs = epochAtStart + TimeUnit.NANOSECONDS.toMillis(scheduled - startNanos);
             }
+            long dueEpochMs = epochAtStart + TimeUnit.NANOSECONDS.toMillis(scheduled - startNanos);
+            if (scheduled - start >= TimeUnit.SECONDS.toNanos(1)) {
+                settled.offer(end - scheduled, end - callStart, dueEpochMs);
+            }
+            long intoHour = Math.floorMod(dueEpochMs, TimeUnit.HOURS.toMillis(1));
+            if (intoHour < 1000 || intoHour >= TimeUnit.HOURS.toMillis(1) - 1000) {
+                atRoll.offer(end - scheduled, end - callStart, dueEpochMs);
+            }
             made++;
         }
         cpu = account.report(Math.max(1, made));
@@ -208,7 +223,8 @@ public class OpenLoopPublishBenchmark {
         String line = String.format(
                 "open-loop target=%s broker=%s encryption=%s compression=%s rate=%d/s seconds=%d iteration=%d:"
                         + " count=%d p50=%.2fus p90=%.2fus p99=%.2fus p99.9=%.2fus p99.99=%.2fus max=%.2fus"
-                        + " (due %s, the call itself %.2fus); %s",
+                        + " (due %s, the call itself %.2fus); after the first second: %s; within a second of an"
+                        + " hour's start (the roll): %s; %s",
                 target,
                 broker,
                 encryption,
@@ -225,8 +241,38 @@ public class OpenLoopPublishBenchmark {
                 histogram.getMaxValue() / 1000.0,
                 Instant.ofEpochMilli(worstAtEpochMs),
                 worstOwnNanos / 1000.0,
+                settled,
+                atRoll,
                 cpu);
         BenchmarkBroker.report("open-loop.txt", line);
+    }
+
+    /** The slowest call of a kind: its latency, its own part, when it was due. */
+    private static final class Slowest {
+        private long nanos = -1;
+        private long ownNanos;
+        private long dueEpochMs;
+
+        void reset() {
+            nanos = -1;
+        }
+
+        void offer(long latency, long own, long due) {
+            if (latency > nanos) {
+                nanos = latency;
+                ownNanos = own;
+                dueEpochMs = due;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return nanos < 0
+                    ? "none"
+                    : String.format(
+                            "max=%.2fus (due %s, the call itself %.2fus)",
+                            nanos / 1000.0, Instant.ofEpochMilli(dueEpochMs), ownNanos / 1000.0);
+        }
     }
 
     private double us(double percentile) {
