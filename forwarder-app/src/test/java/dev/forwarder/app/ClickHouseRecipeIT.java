@@ -59,7 +59,9 @@ class ClickHouseRecipeIT {
         // A checkpoint written every 2 s: a SIGKILL leaves acknowledged records behind it, sent again at restart.
         Path config = TestConfig.forBroker(broker, dir.resolve("spool"))
                 .prefix(prefix)
-                .with("gateway.observability.kafka.spool.checkpoint_interval_ms = 2000\n" + "forwarder.http { port = "
+                // linger_ms = 0: a batch goes as soon as records come, so that some are in flight at the freeze below
+                .with("gateway.observability.kafka.spool.checkpoint_interval_ms = 2000\n"
+                        + "gateway.observability.kafka.linger_ms = 0\n" + "forwarder.http { port = "
                         + port + ", token = \"" + TOKEN + "\" }")
                 .writeTo(dir.resolve("forwarder.conf"));
         Process app = ForwarderJar.run(config, dir.resolve("app-1.log"), List.of()); // it creates the topics
@@ -80,6 +82,14 @@ class ClickHouseRecipeIT {
         }
     }
 
+    private static void signal(String name, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid))
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, kill.waitFor(), "kill -" + name + " " + pid + ": " + out);
+    }
+
     private void loadAndCheck(
             KafkaBroker broker, Path dir, String prefix, int port, Path config, Process app, ClickHouse clickHouse)
             throws Exception {
@@ -90,16 +100,21 @@ class ClickHouseRecipeIT {
         }
         UUID run = UUID.randomUUID();
         // SIGKILL the forwarder mid-stream and start it again, until Kafka holds some records twice (the records
-        // in flight at the kill are sent again from the checkpoint; most kills catch some, a kill between two
-        // bodies may catch none).
+        // in flight at the kill are sent again from the checkpoint; a kill between two batches catches none).
         int duplicates = 0;
         try {
-            for (int round = 0; round < 5 && duplicates == 0; round++) {
+            for (int round = 0; round < 8 && duplicates == 0; round++) {
                 AtomicBoolean posting = new AtomicBoolean(true);
                 long first = round * 1_000_000L;
                 Thread poster = new Thread(() -> post(port, run, first, posting, posted, accepted));
                 poster.start();
                 Thread.sleep(3000);
+                // Frozen first, then killed: the batches in flight at the freeze reach the broker, whose answers
+                // the frozen forwarder never reads, so they are sent again after the restart. A SIGKILL alone
+                // landed between two batches in about half the rounds: five rounds without a duplicate came in one
+                // CI run (2026-11-30).
+                signal("STOP", app.pid());
+                Thread.sleep(1000);
                 app.destroyForcibly(); // SIGKILL to the JVM itself (no wrapper in between)
                 assertTrue(app.waitFor(30, TimeUnit.SECONDS));
                 posting.set(false);
@@ -133,7 +148,7 @@ class ClickHouseRecipeIT {
         } finally {
             app.destroyForcibly(); // gone already, unless an assertion failed on the way
         }
-        assertTrue(duplicates > 0, "no SIGKILL in 5 landed mid-work: Kafka holds no record twice");
+        assertTrue(duplicates > 0, "no SIGKILL in 8 landed mid-work: Kafka holds no record twice");
 
         // Two messages the forwarder would never write: a record without headers, and text that is not JSON.
         String headerless = UUID.randomUUID().toString();
