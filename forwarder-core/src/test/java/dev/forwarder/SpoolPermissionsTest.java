@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.testkit.JavaProcess;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -28,7 +29,12 @@ class SpoolPermissionsTest {
         List<String> wrong = new ArrayList<>();
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path p : paths.toList()) {
-                String perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                String perms;
+                try {
+                    perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                } catch (NoSuchFileException e) {
+                    continue; // a temporary file renamed or deleted by the spool since the listing
+                }
                 String wanted = Files.isDirectory(p) ? "rwx------" : "rw-------";
                 if (!perms.equals(wanted)) {
                     wrong.add(root.relativize(p) + " " + perms);
