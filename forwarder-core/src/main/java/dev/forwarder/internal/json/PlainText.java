@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import net.openhft.chronicle.core.util.StringUtils;
 
 /**
  * Long ASCII text written as Jackson writes it, without Jackson's check of each character against its escape
@@ -39,28 +38,48 @@ final class PlainText {
     private static final long BACKSLASHES = '\\' * ONES;
 
     /**
-     * Whether a string's bytes can be read here: Chronicle Core reads them by reflection, which needs the
-     * {@code --add-opens} flags Chronicle Queue needs anyway; without them every string is Jackson's.
+     * A string's own fields, {@code value} (its bytes) and {@code coder} (0: Latin-1), read through var handles:
+     * they need {@code --add-opens java.base/java.lang}, which Chronicle Queue needs anyway (set in the build and
+     * the jar's manifest); without it both are null and every string is Jackson's. (Chronicle Core's
+     * {@code StringUtils} reads the same fields by reflection: a third of a record's serialisation, by profile.)
      */
-    private static final boolean READABLE = readable();
+    private static final VarHandle STRING_VALUE;
+
+    private static final VarHandle STRING_CODER;
+
+    static {
+        VarHandle value = null;
+        VarHandle coder = null;
+        try {
+            MethodHandles.Lookup strings = MethodHandles.privateLookupIn(String.class, MethodHandles.lookup());
+            value = strings.findVarHandle(String.class, "value", byte[].class);
+            coder = strings.findVarHandle(String.class, "coder", byte.class);
+            String probe = "plain text probe";
+            if ((byte) coder.get(probe) != 0 || ((byte[]) value.get(probe)).length != probe.length()) {
+                value = null; // not a JVM that holds such text as Latin-1 (compact strings off)
+                coder = null;
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            value = null;
+            coder = null;
+        }
+        STRING_VALUE = value;
+        STRING_CODER = coder;
+    }
 
     private PlainText() {}
 
-    private static boolean readable() {
-        try {
-            String probe = "plain text probe";
-            return StringUtils.getStringCoder(probe) == 0 && StringUtils.extractBytes(probe).length == probe.length();
-        } catch (RuntimeException | LinkageError e) {
-            return false;
-        }
-    }
-
     /** The string's own Latin-1 bytes (not a copy) if it is long enough to be worth it and held so; else null. */
     static byte[] latin1(String text) {
-        if (!READABLE || text == null || text.length() < FAST_LENGTH || StringUtils.getStringCoder(text) != 0) {
+        return text == null || text.length() < FAST_LENGTH ? null : latin1Bytes(text);
+    }
+
+    /** The string's own Latin-1 bytes (not a copy) if the JVM holds it so, whatever its length; else null. */
+    static byte[] latin1Bytes(String text) {
+        if (STRING_CODER == null || (byte) STRING_CODER.get(text) != 0) {
             return null;
         }
-        byte[] bytes = StringUtils.extractBytes(text);
+        byte[] bytes = (byte[]) STRING_VALUE.get(text);
         return bytes.length == text.length() ? bytes : null;
     }
 
@@ -86,6 +105,23 @@ final class PlainText {
             anyQuoted |= c == '"' || c == '\\';
         }
         return anyQuoted ? QUOTED : PLAIN;
+    }
+
+    /**
+     * Whether the eight bytes at {@code i} of {@code b} might need more than a copy as JSON text: true for any
+     * byte below 0x20 or above 0x7F, a quote or a backslash (and sometimes for others near such a byte).
+     */
+    static boolean mayNeedEscape(byte[] b, int i) {
+        long x = (long) LONGS.get(b, i);
+        // Exact when no byte is above 0x7F (x's own high bits say so otherwise): below the lowest byte that is
+        // under 0x20, or equal to a quote or backslash, nothing borrows, and that byte's subtraction sets its
+        // high bit.
+        return ((x | (x - 0x20 * ONES) | ((x ^ QUOTES) - ONES) | ((x ^ BACKSLASHES) - ONES)) & HIGH) != 0;
+    }
+
+    /** The eight bytes at {@code i} of {@code from} into {@code out} at {@code at}. */
+    static void putLong(byte[] out, int at, byte[] from, int i) {
+        LONGS.set(out, at, (long) LONGS.get(from, i));
     }
 
     /** The high bit set in some byte if {@code x} holds a quote or a backslash (and only then). */

@@ -57,6 +57,7 @@ class RecordWriterTest {
         long seed = Long.getLong("record.seed", 20261130L);
         Random random = new Random(seed);
         int written = 0;
+        int generated = 0;
         for (int i = 0; i < CORPUS; i++) {
             InferenceRecord record = randomRecord(random);
             byte[] expected = codec.mapper().writeValueAsBytes(record); // lone surrogates too: Jackson writes them
@@ -65,11 +66,16 @@ class RecordWriterTest {
             assertEquals(!extras, wrote, "record " + i + " (seed " + seed + "): written unless it has extra fields");
             if (wrote) {
                 written++;
+                generated += writer.lastGenerated() ? 1 : 0;
                 assertSameBytes(expected, record);
                 assertKey(record);
             }
         }
         assertTrue(written > CORPUS / 2, "most of the corpus went through the writer: " + written);
+        // Both outputs are held to Jackson's bytes: directly written, and (a NaN, a binary or a POJO node in a
+        // tree) through the generator.
+        assertTrue(written - generated > CORPUS / 5, "written directly: " + (written - generated));
+        assertTrue(generated > CORPUS / 10, "through Jackson's generator: " + generated);
     }
 
     /** The fast path's test of eight bytes at a time, against the byte-by-byte rule, every byte at every place. */
@@ -442,11 +448,12 @@ class RecordWriterTest {
             case 2 -> NODES.numberNode(BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE));
             case 3 -> NODES.numberNode(new BigDecimal("1e400"));
             case 4 -> NODES.numberNode(r.nextDouble() * 1e10);
-            case 5 -> NODES.numberNode(Double.NaN);
+            case 5 -> r.nextBoolean() ? NODES.numberNode(Double.NaN) : NODES.numberNode(r.nextFloat() * 1e5f);
             case 6 -> NODES.booleanNode(r.nextBoolean());
             case 7 -> NODES.binaryNode(text(r).getBytes(StandardCharsets.UTF_8));
             case 8 -> NODES.pojoNode(Map.of("pojo", List.of(1, "two")));
-            default -> NODES.numberNode(new BigDecimal("0.0"));
+            default ->
+                r.nextBoolean() ? NODES.numberNode(new BigDecimal("0.0")) : NODES.numberNode((short) r.nextInt());
         };
     }
 }

@@ -1,0 +1,464 @@
+package dev.forwarder.internal.json;
+
+import com.fasterxml.jackson.core.io.NumberOutput;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.math.BigDecimal;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BiConsumer;
+
+/**
+ * A byte buffer kept from record to record that a record's JSON is written into: by Jackson's generator (this
+ * is its output stream), or directly, value by value, as exactly the bytes the codec's mapper writes for the
+ * values typed records hold: text, integers, decimals, booleans and JSON trees of objects, arrays, text,
+ * numbers, booleans and nulls. Jackson's output, as written here: control characters escaped as {@code \b},
+ * {@code \t}, {@code \n}, {@code \f}, {@code \r} or {@code \}{@code u00XX} (upper-case hex), quotes and
+ * backslashes with a backslash, everything else below U+0800 as UTF-8; a surrogate (an emoji's half, or a lone
+ * one) as {@code \}{@code uXXXX}; a decimal as its {@code toString()}, a double as {@link NumberOutput} writes
+ * it. What this does not write as Jackson does (a number that is not finite, a tree node of another kind) is
+ * {@link NotDirect}: the caller starts the record again through Jackson's generator.
+ *
+ * <p>Separators: a field name or an array element is preceded by a comma unless it is the first of its object
+ * or array, which the byte before it tells (an opening brace or bracket; no JSON value ends in either).
+ */
+final class JsonBytes extends OutputStream {
+
+    static final int INITIAL = 4096;
+
+    private static final int DOUBLE_SLOTS = 16;
+
+    /** A value this class does not write as Jackson does: the record goes to Jackson's generator. */
+    static final class NotDirect extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        private NotDirect() {
+            super("left to Jackson");
+        }
+
+        /** One instance, thrown often enough on some records: no stack trace to fill. */
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    static final NotDirect NOT_DIRECT = new NotDirect();
+
+    /** For each ASCII character: 0 written as it is, -1 as {@code \}{@code u00XX}, else the letter after a backslash. */
+    private static final byte[] ESCAPES = new byte[128];
+
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final byte[] TRUE = {'t', 'r', 'u', 'e'};
+    private static final byte[] FALSE = {'f', 'a', 'l', 's', 'e'};
+    private static final byte[] NULL = {'n', 'u', 'l', 'l'};
+
+    static {
+        for (int c = 0; c < 0x20; c++) {
+            ESCAPES[c] = -1;
+        }
+        ESCAPES['\b'] = 'b';
+        ESCAPES['\t'] = 't';
+        ESCAPES['\n'] = 'n';
+        ESCAPES['\f'] = 'f';
+        ESCAPES['\r'] = 'r';
+        ESCAPES['"'] = '"';
+        ESCAPES['\\'] = '\\';
+    }
+
+    byte[] buf = new byte[INITIAL];
+    int count;
+
+    /**
+     * The text of doubles written lately, by their bits (a slot each, by a hash of the bits): a sampling
+     * temperature or a top-p is the same few values call after call, and turning a double into its shortest
+     * text (JDK 17's {@code Double.toString}) costs as much as writing a hundred bytes of text.
+     */
+    private final long[] doubleBits = new long[DOUBLE_SLOTS];
+
+    private final byte[][] doubleTexts = new byte[DOUBLE_SLOTS][];
+
+    /** The walk of an object's fields ({@link #tree}). */
+    private final Fields fields = new Fields();
+
+    /** A field name as {@link #name} writes it: quoted, with its colon (names of ours: ASCII, nothing to escape). */
+    static byte[] fieldName(String name) {
+        return ('"' + name + "\":").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void write(int b) {
+        ensure(1);
+        buf[count++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+        ensure(len);
+        System.arraycopy(b, off, buf, count, len);
+        count += len;
+    }
+
+    private void ensure(int more) {
+        if (buf.length - count < more) {
+            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+        }
+    }
+
+    /** Lets a buffer grown for one large record go, so that a pooled writer does not keep it. */
+    void trim(int keep) {
+        if (buf.length > keep) {
+            buf = new byte[INITIAL];
+        }
+    }
+
+    void startObject() {
+        ensure(1);
+        buf[count++] = '{';
+    }
+
+    void endObject() {
+        ensure(1);
+        buf[count++] = '}';
+    }
+
+    /** A field name of ours ({@link #fieldName}), after a comma unless it is its object's first. */
+    void name(byte[] name) {
+        ensure(name.length + 1);
+        separate();
+        System.arraycopy(name, 0, buf, count, name.length);
+        count += name.length;
+    }
+
+    /** A comma unless the next field or element is its object's or array's first; one byte of room ensured. */
+    private void separate() {
+        byte last = buf[count - 1];
+        if (last != '{' && last != '[') {
+            buf[count++] = ',';
+        }
+    }
+
+    void bool(boolean value) {
+        bytes(value ? TRUE : FALSE);
+    }
+
+    private void bytes(byte[] b) {
+        ensure(b.length);
+        System.arraycopy(b, 0, buf, count, b.length);
+        count += b.length;
+    }
+
+    /** An integer in decimal. */
+    void number(long value) {
+        if (value == Long.MIN_VALUE) {
+            ascii("-9223372036854775808");
+            return;
+        }
+        ensure(20);
+        if (value < 0) {
+            buf[count++] = '-';
+            value = -value;
+        }
+        int digits = 1;
+        for (long v = value / 10; v != 0; v /= 10) {
+            digits++;
+        }
+        int end = count + digits;
+        for (int i = end - 1; i >= count; i--) {
+            buf[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
+        count = end;
+    }
+
+    /** A finite double as Jackson writes one ({@link NumberOutput}, not its fast writer: the mapper's default). */
+    private void number(double value) {
+        long bits = Double.doubleToRawLongBits(value);
+        int slot = (int) ((bits * 0x9E3779B97F4A7C15L) >>> 60); // the top four bits of a multiplicative hash
+        byte[] text = doubleTexts[slot];
+        if (text == null || doubleBits[slot] != bits) {
+            text = NumberOutput.toString(value, false).getBytes(StandardCharsets.US_ASCII);
+            doubleTexts[slot] = text;
+            doubleBits[slot] = bits;
+        }
+        bytes(text);
+    }
+
+    /** A decimal as Jackson writes one with the mapper's settings (not as plain): its {@code toString()}. */
+    void decimal(BigDecimal value) {
+        ascii(value.toString());
+    }
+
+    /** Text known to be ASCII with nothing to escape (a number's), unquoted. */
+    private void ascii(String text) {
+        int n = text.length();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            buf[count + i] = (byte) text.charAt(i);
+        }
+        count += n;
+    }
+
+    /** A UUID's canonical lower-case text, quoted; returns where the text (after the quote) starts. */
+    int uuid(UUID value) {
+        ensure(38 + 8); // eight bytes written at a time, the last reaching past the closing quote
+        byte[] b = buf;
+        b[count++] = '"';
+        int at = count;
+        long msb = value.getMostSignificantBits();
+        long lsb = value.getLeastSignificantBits();
+        LONGS.set(b, at, hex8((int) (msb >>> 32)));
+        b[at + 8] = '-';
+        LONGS.set(b, at + 9, hex8((int) (msb >>> 16) << 16)); // four digits, then four to be overwritten
+        b[at + 13] = '-';
+        LONGS.set(b, at + 14, hex8((int) msb << 16));
+        b[at + 18] = '-';
+        LONGS.set(b, at + 19, hex8((int) (lsb >>> 48) << 16));
+        b[at + 23] = '-';
+        LONGS.set(b, at + 24, hex8((int) (lsb >>> 32) << 16));
+        LONGS.set(b, at + 28, hex8((int) lsb));
+        count = at + 36;
+        b[count++] = '"';
+        return at;
+    }
+
+    /**
+     * The eight lower-case hex digits of {@code v}, most significant first when the long is stored
+     * little-endian: each nibble spread to a byte, then '0' added, and 'a' - '0' - 10 more where it is 10 or more.
+     */
+    static long hex8(int v) {
+        long x = Integer.toUnsignedLong(v);
+        x = ((x & 0xFFFF0000L) << 16) | (x & 0xFFFFL);
+        x = ((x & 0x0000FF000000FF00L) << 8) | (x & 0x000000FF000000FFL);
+        x = ((x & 0x00F000F000F000F0L) << 4) | (x & 0x000F000F000F000FL);
+        long letters = ((x + 0x0606060606060606L) >>> 4) & 0x0101010101010101L;
+        x += 0x3030303030303030L + letters * ('a' - '0' - 10);
+        return Long.reverseBytes(x);
+    }
+
+    /** {@code text} quoted and escaped as Jackson escapes it. */
+    void string(String text) {
+        byte[] latin1 = PlainText.latin1Bytes(text);
+        if (latin1 != null) {
+            latin1(latin1);
+            return;
+        }
+        int n = text.length();
+        ensure(6 * n + 2); // at most six bytes a character: an escape
+        byte[] b = buf;
+        int p = count;
+        b[p++] = '"';
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                byte escape = ESCAPES[c];
+                if (escape == 0) {
+                    b[p++] = (byte) c;
+                } else if (escape > 0) {
+                    b[p++] = '\\';
+                    b[p++] = escape;
+                } else {
+                    p = unicodeEscape(c, b, p);
+                }
+            } else if (c < 0x800) {
+                b[p++] = (byte) (0xC0 | (c >> 6));
+                b[p++] = (byte) (0x80 | (c & 0x3F));
+            } else if (Character.isSurrogate(c)) {
+                p = unicodeEscape(c, b, p); // as Jackson writes each half, paired or not
+            } else {
+                b[p++] = (byte) (0xE0 | (c >> 12));
+                b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                b[p++] = (byte) (0x80 | (c & 0x3F));
+            }
+        }
+        b[p++] = '"';
+        count = p;
+    }
+
+    /**
+     * Text the JVM holds as Latin-1 ({@link PlainText#latin1}: its own bytes), eight bytes a test: copied where
+     * none needs an escape, else byte by byte (a byte above 0x7F is a character below U+0100: two UTF-8 bytes).
+     */
+    private void latin1(byte[] text) {
+        int n = text.length;
+        ensure(6 * n + 2);
+        byte[] b = buf;
+        int p = count;
+        b[p++] = '"';
+        int i = 0;
+        for (int words = n - 7; i < words; i += 8) {
+            if (PlainText.mayNeedEscape(text, i)) {
+                for (int j = i; j < i + 8; j++) {
+                    p = latin1(text[j], b, p);
+                }
+            } else {
+                PlainText.putLong(b, p, text, i);
+                p += 8;
+            }
+        }
+        for (; i < n; i++) {
+            p = latin1(text[i], b, p);
+        }
+        b[p++] = '"';
+        count = p;
+    }
+
+    private static int latin1(byte c, byte[] b, int p) {
+        if (c >= 0) {
+            byte escape = ESCAPES[c];
+            if (escape == 0) {
+                b[p++] = c;
+            } else if (escape > 0) {
+                b[p++] = '\\';
+                b[p++] = escape;
+            } else {
+                p = unicodeEscape((char) c, b, p);
+            }
+        } else {
+            int ch = c & 0xFF;
+            b[p++] = (byte) (0xC0 | (ch >> 6));
+            b[p++] = (byte) (0x80 | (ch & 0x3F));
+        }
+        return p;
+    }
+
+    private static int unicodeEscape(char c, byte[] b, int p) {
+        b[p++] = '\\';
+        b[p++] = 'u';
+        b[p++] = HEX[(c >> 12) & 0xF];
+        b[p++] = HEX[(c >> 8) & 0xF];
+        b[p++] = HEX[(c >> 4) & 0xF];
+        b[p++] = HEX[c & 0xF];
+        return p;
+    }
+
+    void nullValue() {
+        bytes(NULL);
+    }
+
+    /** The string map of {@code tags}: null values written as null; a null key is Jackson's (its error). */
+    void tags(Map<String, String> tags) throws NotDirect {
+        startObject();
+        for (Map.Entry<String, String> tag : tags.entrySet()) {
+            if (tag.getKey() == null) {
+                throw NOT_DIRECT;
+            }
+            treeName(tag.getKey());
+            if (tag.getValue() == null) {
+                nullValue();
+            } else {
+                string(tag.getValue());
+            }
+        }
+        endObject();
+    }
+
+    /** A name of a tree's or a map's field: any text, escaped, after its comma, with its colon. */
+    private void treeName(String name) {
+        ensure(1);
+        separate();
+        string(name);
+        ensure(1);
+        buf[count++] = ':';
+    }
+
+    /** An array element's comma. */
+    void element() {
+        ensure(1);
+        separate();
+    }
+
+    void startArray() {
+        ensure(1);
+        buf[count++] = '[';
+    }
+
+    void endArray() {
+        ensure(1);
+        buf[count++] = ']';
+    }
+
+    /**
+     * A JSON tree as {@code JsonNode.serialize} writes it with the mapper's defaults (fields in their order,
+     * null fields and empty arrays written).
+     */
+    void tree(JsonNode node) throws NotDirect {
+        switch (node.getNodeType()) {
+            case OBJECT -> {
+                if (!(node instanceof ObjectNode object)) {
+                    throw NOT_DIRECT;
+                }
+                startObject();
+                // Its map's own walk, not an iterator (which this recursion allocates, a few per record)
+                object.forEachEntry(fields);
+                if (fields.notDirect) {
+                    fields.notDirect = false;
+                    throw NOT_DIRECT;
+                }
+                endObject();
+            }
+            case ARRAY -> {
+                startArray();
+                for (int i = 0, n = node.size(); i < n; i++) {
+                    element();
+                    tree(node.get(i));
+                }
+                endArray();
+            }
+            case STRING -> string(node.textValue());
+            case BOOLEAN -> bool(node.booleanValue());
+            case NULL -> nullValue();
+            case NUMBER -> number(node);
+            default -> throw NOT_DIRECT; // binary, POJO, missing: Jackson's
+        }
+    }
+
+    /** Writes each field of an object; a value left to Jackson is noted and the rest of the walk skipped. */
+    private final class Fields implements BiConsumer<String, JsonNode> {
+        boolean notDirect;
+
+        @Override
+        public void accept(String name, JsonNode value) {
+            if (notDirect) {
+                return;
+            }
+            try {
+                treeName(name);
+                tree(value);
+            } catch (NotDirect e) {
+                notDirect = true;
+            }
+        }
+    }
+
+    private void number(JsonNode node) throws NotDirect {
+        switch (node.numberType()) {
+            case INT, LONG -> number(node.longValue());
+            case BIG_INTEGER -> ascii(node.bigIntegerValue().toString());
+            case BIG_DECIMAL -> decimal(node.decimalValue());
+            case DOUBLE -> {
+                double d = node.doubleValue();
+                if (!Double.isFinite(d)) {
+                    throw NOT_DIRECT; // Jackson quotes it
+                }
+                number(d);
+            }
+            case FLOAT -> {
+                float f = node.floatValue();
+                if (!Float.isFinite(f)) {
+                    throw NOT_DIRECT;
+                }
+                ascii(NumberOutput.toString(f, false));
+            }
+            default -> throw NOT_DIRECT;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.forwarder.internal.json;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Text written directly, against Jackson's bytes for the same string with the codec's mapper: every character
+ * below U+0100 at every place of texts held as Latin-1 (read eight bytes a test) and as UTF-16 (a character
+ * beyond Latin-1 elsewhere in the text), and random text over all of the Basic Multilingual Plane.
+ */
+class JsonBytesTest {
+
+    private final ObjectMapper mapper = new EventCodec().mapper();
+
+    @Test
+    void everyLatin1CharacterAtEveryPlaceIsWrittenAsJacksonWritesIt() throws Exception {
+        assertNotNull(
+                PlainText.latin1("sixteen chars or more"),
+                "a Latin-1 string's own bytes are read (--add-opens java.base/java.lang): the path tested here");
+        for (int length : new int[] {16, 17, 23, 24, 25, 40}) {
+            for (int at = 0; at < length; at++) {
+                for (char c = 0; c < 0x100; c++) {
+                    char[] chars = new char[length];
+                    Arrays.fill(chars, 'a');
+                    chars[at] = c;
+                    assertSame(new String(chars)); // Latin-1: the word-at-a-time path
+                    chars[(at + 1) % length] = '漢';
+                    assertSame(new String(chars)); // UTF-16: character by character
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomTextIsWrittenAsJacksonWritesIt() throws Exception {
+        Random random = new Random(20261130L);
+        for (int i = 0; i < 20_000; i++) {
+            char[] chars = new char[random.nextInt(60)];
+            int range = random.nextBoolean() ? 0x100 : 0x10000; // Latin-1 only, or any char (surrogates too)
+            for (int j = 0; j < chars.length; j++) {
+                chars[j] = (char) (random.nextInt(4) == 0 ? random.nextInt(range) : 'a' + random.nextInt(26));
+            }
+            assertSame(new String(chars));
+        }
+    }
+
+    /** Doubles and floats in trees, a few values again and again (the writer keeps the text of recent ones). */
+    @Test
+    void numbersInTreesAreWrittenAsJacksonWritesThem() throws Exception {
+        Random random = new Random(20261130L);
+        double[] pool = new double[40];
+        for (int i = 0; i < pool.length; i++) {
+            pool[i] = switch (i % 4) {
+                case 0 -> random.nextInt(100) / 10.0;
+                case 1 -> random.nextDouble();
+                case 2 -> -random.nextDouble() * 1e300;
+                default -> Double.MIN_VALUE * random.nextInt(1000);
+            };
+        }
+        JsonBytes out = new JsonBytes();
+        for (int i = 0; i < 10_000; i++) {
+            double d = pool[random.nextInt(pool.length)];
+            ArrayNode node = JsonNodeFactory.instance.arrayNode().add(d).add((long) d);
+            if (Float.isFinite((float) d)) {
+                node.add((float) d); // one that is not is Jackson's to write (quoted): NotDirect
+            }
+            out.count = 0;
+            out.tree(node);
+            assertEquals(
+                    mapper.writeValueAsString(node),
+                    new String(out.buf, 0, out.count, StandardCharsets.US_ASCII),
+                    "the bytes of " + d);
+        }
+    }
+
+    private void assertSame(String text) throws Exception {
+        JsonBytes out = new JsonBytes();
+        out.string(text);
+        byte[] expected = mapper.writeValueAsBytes(text);
+        byte[] actual = Arrays.copyOf(out.buf, out.count);
+        if (!Arrays.equals(expected, actual)) {
+            assertEquals(
+                    new String(expected, StandardCharsets.ISO_8859_1),
+                    new String(actual, StandardCharsets.ISO_8859_1),
+                    "the bytes of "
+                            + text.chars().mapToObj(Integer::toHexString).toList());
+        }
+    }
+}
