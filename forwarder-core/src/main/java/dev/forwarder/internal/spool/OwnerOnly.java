@@ -3,15 +3,17 @@ package dev.forwarder.internal.spool;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,18 +183,47 @@ public final class OwnerOnly {
         if (!POSIX || !Files.isDirectory(dir)) {
             return;
         }
-        // From where a linked spool leads: a walk does not follow a link, not even the one it starts at.
-        try (Stream<Path> paths = Files.walk(dir.toRealPath())) {
-            for (Path p : paths.toList()) {
-                if (Files.isSymbolicLink(p)) {
-                    continue;
-                }
-                try {
-                    narrow(p, Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? DIRECTORY : FILE, log);
-                } catch (NoSuchFileException gone) {
-                    // deleted meanwhile (retention of another process's writes): nothing to narrow
-                }
+        // From where a linked spool leads: a walk does not follow a link, not even the one it starts at. Other
+        // processes on the spool create, rename and delete files and directories meanwhile (retention, roll files
+        // made ahead, the warm-up queue): a name gone by the time it is read is skipped, not an error.
+        Files.walkFileTree(dir.toRealPath(), new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                narrowUnlessGone(d, DIRECTORY, log);
+                return FileVisitResult.CONTINUE;
             }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                if (!attrs.isSymbolicLink()) {
+                    narrowUnlessGone(f, attrs.isDirectory() ? DIRECTORY : FILE, log);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null && !(e instanceof NoSuchFileException)) {
+                    throw e;
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void narrowUnlessGone(Path p, Set<PosixFilePermission> wanted, boolean log) throws IOException {
+        try {
+            narrow(p, wanted, log);
+        } catch (NoSuchFileException gone) {
+            // deleted or renamed meanwhile: nothing to narrow
         }
     }
 

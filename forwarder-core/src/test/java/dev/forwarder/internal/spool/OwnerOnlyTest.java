@@ -6,10 +6,13 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -46,5 +49,42 @@ class OwnerOnlyTest {
                 .map(ILoggingEvent::getFormattedMessage)
                 .toList();
         assertEquals(List.of(), warnings);
+    }
+
+    /**
+     * A second process opening a spool narrows its tree while the first renames its pre-created roll files
+     * into place, deletes forwarded ones and makes and deletes its warm-up queue. A walk that met a name gone by
+     * the time it read the entry failed the open (CI: "UncheckedIOException: NoSuchFileException:
+     * .../queue/20261130-19F.precreating.3960...", met by a test's own walk of a spool).
+     */
+    @Test
+    void aTreeWalkedWhileFilesComeAndGoIsNarrowedWithoutAnError() throws Exception {
+        Path queue = Files.createDirectories(dir.resolve("queue"));
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread churn = new Thread(() -> {
+            for (long i = 0; !stop.get(); i++) {
+                try {
+                    Path made = Files.createFile(queue.resolve(i + ".precreating"));
+                    Files.move(made, queue.resolve(i + ".precreated"));
+                    Path sub = Files.createDirectories(queue.resolve("warm-up-" + i));
+                    Files.createFile(sub.resolve("x.cq4"));
+                    Files.delete(sub.resolve("x.cq4"));
+                    Files.delete(sub);
+                    Files.delete(queue.resolve(i + ".precreated"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        });
+        churn.start();
+        try {
+            for (int i = 0; i < 3_000; i++) {
+                OwnerOnly.tree(dir);
+            }
+        } finally {
+            stop.set(true);
+            churn.join();
+        }
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(queue)));
     }
 }
