@@ -7,6 +7,7 @@ import dev.forwarder.internal.spool.RollPeriod;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.LiveFiles;
 import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
@@ -17,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -215,19 +215,19 @@ class SpoolBoundsIT {
     }
 
     private static String listing(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile)
-                    .map(p -> dir.relativize(p) + "=" + p.toFile().length())
-                    .toList()
-                    .toString();
-        }
+        StringBuilder out = new StringBuilder("[");
+        LiveFiles.under(dir).forEach((p, attrs) -> {
+            if (attrs.isRegularFile()) {
+                out.append(out.length() > 1 ? ", " : "")
+                        .append(dir.relativize(p))
+                        .append('=')
+                        .append(attrs.size());
+            }
+        });
+        return out.append(']').toString();
     }
 
     private static long bytes(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile)
-                    .mapToLong(p -> p.toFile().length())
-                    .sum();
-        }
+        return LiveFiles.bytes(dir);
     }
 }

@@ -12,12 +12,14 @@ import dev.forwarder.internal.spool.SpoolKeys;
 import dev.forwarder.testkit.Delivered;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.KafkaTest;
+import dev.forwarder.testkit.LiveFiles;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import dev.forwarder.testkit.TopicReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -28,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -219,11 +220,15 @@ class SpoolEncryptionIT {
     /** Whether any file under {@code dir} (roll files, checkpoint, metadata, dead letters) holds {@code text}. */
     static boolean filesContain(Path dir, String text) throws IOException {
         byte[] needle = text.getBytes(StandardCharsets.UTF_8);
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                if (indexOf(Files.readAllBytes(file), needle) >= 0) {
-                    return true;
-                }
+        for (Path file : LiveFiles.files(dir)) {
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(file);
+            } catch (NoSuchFileException gone) {
+                continue; // deleted or renamed by the forwarder since the walk
+            }
+            if (indexOf(bytes, needle) >= 0) {
+                return true;
             }
         }
         return false;

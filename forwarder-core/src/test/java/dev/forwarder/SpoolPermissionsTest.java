@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.testkit.JavaProcess;
+import dev.forwarder.testkit.LiveFiles;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,18 +28,16 @@ class SpoolPermissionsTest {
     /** Every directory and file under {@code root} that is not owner-only, with its permissions. */
     private static List<String> notOwnerOnly(Path root) throws Exception {
         List<String> wrong = new ArrayList<>();
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.toList()) {
-                String perms;
-                try {
-                    perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
-                } catch (NoSuchFileException e) {
-                    continue; // a temporary file renamed or deleted by the spool since the listing
-                }
-                String wanted = Files.isDirectory(p) ? "rwx------" : "rw-------";
-                if (!perms.equals(wanted)) {
-                    wrong.add(root.relativize(p) + " " + perms);
-                }
+        for (Path p : LiveFiles.under(root).keySet()) {
+            String perms;
+            try {
+                perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+            } catch (NoSuchFileException e) {
+                continue; // a temporary file renamed or deleted by the spool since the walk
+            }
+            String wanted = Files.isDirectory(p) ? "rwx------" : "rw-------";
+            if (!perms.equals(wanted)) {
+                wrong.add(root.relativize(p) + " " + perms);
             }
         }
         return wrong;
