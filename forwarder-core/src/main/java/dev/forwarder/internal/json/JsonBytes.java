@@ -78,6 +78,23 @@ final class JsonBytes extends OutputStream {
     int count;
 
     /**
+     * Whether the bytes are to become text, as Jackson's character generator writes it ({@code
+     * writeValueAsString}): the same escapes but for surrogates, which it writes as they are (here a pair's
+     * UTF-8; a lone one is {@link NotDirect}). Else as its byte generator writes them.
+     */
+    private final boolean forText;
+
+    /** For JSON bytes, as Jackson's byte generator writes them. */
+    JsonBytes() {
+        this(false);
+    }
+
+    /** @param forText whether the bytes are to become text ({@link #text()}), as {@code writeValueAsString} writes */
+    JsonBytes(boolean forText) {
+        this.forText = forText;
+    }
+
+    /**
      * The text of doubles written lately, by their bits (a slot each, by a hash of the bits): a sampling
      * temperature or a top-p is the same few values call after call, and turning a double into its shortest
      * text (JDK 17's {@code Double.toString}) costs as much as writing a hundred bytes of text.
@@ -88,6 +105,11 @@ final class JsonBytes extends OutputStream {
 
     /** The walk of an object's fields ({@link #tree}). */
     private final Fields fields = new Fields();
+
+    /** What was written, as text (for a buffer made {@code forText}). */
+    String text() {
+        return new String(buf, 0, count, StandardCharsets.UTF_8);
+    }
 
     /** A field name as {@link #name} writes it: quoted, with its colon (names of ours: ASCII, nothing to escape). */
     static byte[] fieldName(String name) {
@@ -245,7 +267,7 @@ final class JsonBytes extends OutputStream {
     }
 
     /** {@code text} quoted and escaped as Jackson escapes it. */
-    void string(String text) {
+    void string(String text) throws NotDirect {
         byte[] latin1 = PlainText.latin1Bytes(text);
         if (latin1 != null) {
             latin1(latin1);
@@ -272,7 +294,18 @@ final class JsonBytes extends OutputStream {
                 b[p++] = (byte) (0xC0 | (c >> 6));
                 b[p++] = (byte) (0x80 | (c & 0x3F));
             } else if (Character.isSurrogate(c)) {
-                p = unicodeEscape(c, b, p); // as Jackson writes each half, paired or not
+                if (!forText) {
+                    p = unicodeEscape(c, b, p); // as Jackson's byte generator writes each half, paired or not
+                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    // Its character generator writes the pair as it is: here its UTF-8, which decodes to the pair
+                    int code = Character.toCodePoint(c, text.charAt(++i));
+                    b[p++] = (byte) (0xF0 | (code >> 18));
+                    b[p++] = (byte) (0x80 | ((code >> 12) & 0x3F));
+                    b[p++] = (byte) (0x80 | ((code >> 6) & 0x3F));
+                    b[p++] = (byte) (0x80 | (code & 0x3F));
+                } else {
+                    throw NOT_DIRECT; // a lone half, which UTF-8 cannot hold
+                }
             } else {
                 b[p++] = (byte) (0xE0 | (c >> 12));
                 b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
@@ -362,7 +395,7 @@ final class JsonBytes extends OutputStream {
     }
 
     /** A name of a tree's or a map's field: any text, escaped, after its comma, with its colon. */
-    private void treeName(String name) {
+    private void treeName(String name) throws NotDirect {
         ensure(1);
         separate();
         string(name);

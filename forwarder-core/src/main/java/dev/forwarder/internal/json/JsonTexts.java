@@ -11,9 +11,10 @@ import java.util.Arrays;
 /**
  * JSON trees as text, the same characters as the mapper's {@code writeValueAsString}, for records that hold JSON
  * as a string ({@code raw_request}, {@code input_messages}, {@code output} of a model inference). Jackson's call
- * makes a serializer provider, a generator and a segmented buffer per call and copies the text twice; this keeps
- * a generator (the same character generator, long ASCII text copied: {@link PlainText}) and its buffer from use to
- * use, in a {@link Pool}, and copies the text once, into the string. Thread-safe.
+ * makes a serializer provider, a generator and a segmented buffer per call and copies the text twice; this writes
+ * the tree straight into a byte buffer kept from use to use ({@link JsonBytes}, as UTF-8 that decodes to the same
+ * characters), in a {@link Pool}, and makes the string from it; a tree holding a value only Jackson writes as it
+ * does goes to a kept character generator (long ASCII text copied: {@link PlainText}). Thread-safe.
  */
 public final class JsonTexts {
 
@@ -38,6 +39,9 @@ public final class JsonTexts {
 
         private final ObjectMapper mapper;
         private final SerializerProvider provider;
+        /** Where a tree is written directly, as UTF-8 that decodes to the same text. */
+        private final JsonBytes bytes = new JsonBytes(true);
+        /** Where the generator writes, for a tree {@link JsonBytes} leaves to it. */
         private final Chars out = new Chars();
         /** Null before the first tree and after a failed one (its state is unknown). */
         private JsonGenerator generator;
@@ -48,6 +52,16 @@ public final class JsonTexts {
         }
 
         String write(JsonNode tree) throws IOException {
+            bytes.count = 0;
+            try {
+                bytes.tree(tree);
+                return bytes.text();
+            } catch (JsonBytes.NotDirect e) {
+                return generate(tree); // a value only Jackson writes as it does, or a lone surrogate
+            }
+        }
+
+        private String generate(JsonNode tree) throws IOException {
             out.count = 0;
             JsonGenerator g = generator;
             if (g == null) {
@@ -63,6 +77,7 @@ public final class JsonTexts {
         }
 
         void trim() {
+            bytes.trim(2 * KEEP_CHARS);
             if (out.buf.length > KEEP_CHARS) {
                 out.buf = new char[Chars.INITIAL];
             }

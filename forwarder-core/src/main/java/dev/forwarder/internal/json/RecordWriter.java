@@ -317,7 +317,7 @@ public final class RecordWriter {
         }
 
         @Override
-        public void string(Name name, String value) {
+        public void string(Name name, String value) throws JsonBytes.NotDirect {
             if (value != null) {
                 out.name(name.direct);
                 out.string(value);

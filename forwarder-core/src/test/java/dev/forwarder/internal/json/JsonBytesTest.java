@@ -2,6 +2,7 @@ package dev.forwarder.internal.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -47,6 +48,11 @@ class JsonBytesTest {
             int range = random.nextBoolean() ? 0x100 : 0x10000; // Latin-1 only, or any char (surrogates too)
             for (int j = 0; j < chars.length; j++) {
                 chars[j] = (char) (random.nextInt(4) == 0 ? random.nextInt(range) : 'a' + random.nextInt(26));
+                if (range > 0x100 && random.nextInt(8) == 0 && j + 1 < chars.length) {
+                    String emoji = Character.toString(0x1F600 + random.nextInt(80)); // a pair
+                    chars[j] = emoji.charAt(0);
+                    chars[++j] = emoji.charAt(1);
+                }
             }
             assertSame(new String(chars));
         }
@@ -81,17 +87,37 @@ class JsonBytesTest {
         }
     }
 
+    /** As bytes ({@code writeValueAsBytes}) and as text ({@code writeValueAsString}: surrogates as they are). */
     private void assertSame(String text) throws Exception {
         JsonBytes out = new JsonBytes();
         out.string(text);
         byte[] expected = mapper.writeValueAsBytes(text);
         byte[] actual = Arrays.copyOf(out.buf, out.count);
+        String chars = text.chars().mapToObj(Integer::toHexString).toList().toString();
         if (!Arrays.equals(expected, actual)) {
             assertEquals(
                     new String(expected, StandardCharsets.ISO_8859_1),
                     new String(actual, StandardCharsets.ISO_8859_1),
-                    "the bytes of "
-                            + text.chars().mapToObj(Integer::toHexString).toList());
+                    "the bytes of " + chars);
         }
+        JsonBytes forText = new JsonBytes(true);
+        if (hasLoneSurrogate(text)) {
+            assertThrows(JsonBytes.NotDirect.class, () -> forText.string(text), "left to Jackson: " + chars);
+        } else {
+            forText.string(text);
+            assertEquals(mapper.writeValueAsString(text), forText.text(), "the text of " + chars);
+        }
+    }
+
+    private static boolean hasLoneSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 }
