@@ -183,6 +183,29 @@ public final class KafkaBroker implements KafkaEndpoint, AutoCloseable {
         process = null;
     }
 
+    /**
+     * Freezes the broker (SIGSTOP): it holds its connections and answers nothing, as a machine that hangs does
+     * (clients wait out their time-outs, where after a SIGKILL they fail over at once). {@link #kill} ends it.
+     */
+    public synchronized void freeze() {
+        if (process == null) {
+            return;
+        }
+        try {
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid()))
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(stop.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (stop.waitFor() != 0) {
+                throw new IllegalStateException("kill -STOP " + process.pid() + ": " + out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Stops (SIGTERM) and starts again on the same data and ports. */
     public void restart() {
         stop();
