@@ -3,6 +3,8 @@ package dev.forwarder.internal.json;
 import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.invoke.MethodHandles;
@@ -450,8 +452,27 @@ final class JsonBytes extends OutputStream {
             case BOOLEAN -> bool(node.booleanValue());
             case NULL -> nullValue();
             case NUMBER -> number(node);
-            default -> throw NOT_DIRECT; // binary, POJO, missing: Jackson's
+            case POJO -> rawValue(node);
+            default -> throw NOT_DIRECT; // binary, missing: Jackson's
         }
+    }
+
+    /**
+     * A JSON text placed in a tree as it is ({@code putRawValue}: a POJO node holding a {@link RawValue} of a
+     * string), which Jackson's generators write verbatim: here when it is ASCII, else Jackson's (as is every
+     * other POJO node: any object).
+     */
+    private void rawValue(JsonNode node) throws NotDirect {
+        if (node instanceof POJONode pojo
+                && pojo.getPojo() instanceof RawValue raw
+                && raw.rawValue() instanceof String text) {
+            byte[] latin1 = PlainText.latin1Bytes(text);
+            if (latin1 != null && PlainText.ascii(latin1)) {
+                bytes(latin1);
+                return;
+            }
+        }
+        throw NOT_DIRECT;
     }
 
     /** Writes each field of an object; a value left to Jackson is noted and the rest of the walk skipped. */

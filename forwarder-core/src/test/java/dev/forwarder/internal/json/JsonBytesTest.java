@@ -58,6 +58,21 @@ class JsonBytesTest {
         }
     }
 
+    /** The ASCII test of a raw value's text, eight bytes at a time: every byte value at every place. */
+    @Test
+    void asciiIsToldExactly() {
+        for (int length = 1; length <= 24; length++) {
+            for (int at = 0; at < length; at++) {
+                for (int b = 0; b < 256; b++) {
+                    byte[] bytes = new byte[length];
+                    Arrays.fill(bytes, (byte) 'a');
+                    bytes[at] = (byte) b;
+                    assertEquals(b < 0x80, PlainText.ascii(bytes), "byte " + b + " at " + at + " of " + length);
+                }
+            }
+        }
+    }
+
     /** Doubles and floats in trees, a few values again and again (the writer keeps the text of recent ones). */
     @Test
     void numbersInTreesAreWrittenAsJacksonWritesThem() throws Exception {

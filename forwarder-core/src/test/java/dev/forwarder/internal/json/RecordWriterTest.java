@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.forwarder.ChatInference;
 import dev.forwarder.DataType;
 import dev.forwarder.FinishReason;
@@ -451,7 +452,12 @@ class RecordWriterTest {
             case 5 -> r.nextBoolean() ? NODES.numberNode(Double.NaN) : NODES.numberNode(r.nextFloat() * 1e5f);
             case 6 -> NODES.booleanNode(r.nextBoolean());
             case 7 -> NODES.binaryNode(text(r).getBytes(StandardCharsets.UTF_8));
-            case 8 -> NODES.pojoNode(Map.of("pojo", List.of(1, "two")));
+            case 8 ->
+                switch (r.nextInt(3)) {
+                    case 0 -> NODES.pojoNode(Map.of("pojo", List.of(1, "two")));
+                    case 1 -> NODES.rawValueNode(new RawValue("{\"raw\":[1,\"two\"]}")); // putRawValue's
+                    default -> NODES.rawValueNode(new RawValue("[\"" + text(r) + "\"]")); // perhaps not ASCII
+                };
             default ->
                 r.nextBoolean() ? NODES.numberNode(new BigDecimal("0.0")) : NODES.numberNode((short) r.nextInt());
         };
