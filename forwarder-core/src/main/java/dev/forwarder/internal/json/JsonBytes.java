@@ -467,7 +467,13 @@ final class JsonBytes extends OutputStream {
                 && pojo.getPojo() instanceof RawValue raw
                 && raw.rawValue() instanceof String text) {
             byte[] latin1 = PlainText.latin1Bytes(text);
-            if (latin1 != null && PlainText.ascii(latin1)) {
+            // Not empty and not ending in a brace or bracket, which would make the next separator wrong (no JSON
+            // value does; Jackson writes any text it is given, and its separators from its own context).
+            if (latin1 != null
+                    && latin1.length > 0
+                    && latin1[latin1.length - 1] != '{'
+                    && latin1[latin1.length - 1] != '['
+                    && PlainText.ascii(latin1)) {
                 bytes(latin1);
                 return;
             }

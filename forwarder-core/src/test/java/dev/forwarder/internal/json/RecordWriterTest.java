@@ -453,10 +453,11 @@ class RecordWriterTest {
             case 6 -> NODES.booleanNode(r.nextBoolean());
             case 7 -> NODES.binaryNode(text(r).getBytes(StandardCharsets.UTF_8));
             case 8 ->
-                switch (r.nextInt(3)) {
+                switch (r.nextInt(4)) {
                     case 0 -> NODES.pojoNode(Map.of("pojo", List.of(1, "two")));
                     case 1 -> NODES.rawValueNode(new RawValue("{\"raw\":[1,\"two\"]}")); // putRawValue's
-                    default -> NODES.rawValueNode(new RawValue("[\"" + text(r) + "\"]")); // perhaps not ASCII
+                    case 2 -> NODES.rawValueNode(new RawValue("[\"" + text(r) + "\"]")); // perhaps not ASCII
+                    default -> NODES.rawValueNode(new RawValue(r.nextBoolean() ? "" : "[")); // not JSON: Jackson's
                 };
             default ->
                 r.nextBoolean() ? NODES.numberNode(new BigDecimal("0.0")) : NODES.numberNode((short) r.nextInt());
