@@ -108,14 +108,12 @@ final class PlainText {
     }
 
     /**
-     * Whether the eight bytes at {@code i} of {@code b} might need more than a copy as JSON text: true for any
-     * byte below 0x20 or above 0x7F, a quote or a backslash (and sometimes for others near such a byte).
+     * Whether any of the eight bytes at {@code i} of {@code b} needs more than a copy as JSON text: a byte below
+     * 0x20 or above 0x7F, a quote or a backslash. Exact: a byte above 0x7F sets its own high bit; below the first
+     * of the others nothing borrows, so its own subtraction sets its high bit; without any, no term sets one.
      */
     static boolean mayNeedEscape(byte[] b, int i) {
         long x = (long) LONGS.get(b, i);
-        // Exact when no byte is above 0x7F (x's own high bits say so otherwise): below the lowest byte that is
-        // under 0x20, or equal to a quote or backslash, nothing borrows, and that byte's subtraction sets its
-        // high bit.
         return ((x | (x - 0x20 * ONES) | ((x ^ QUOTES) - ONES) | ((x ^ BACKSLASHES) - ONES)) & HIGH) != 0;
     }
 
