@@ -1,11 +1,10 @@
 package dev.forwarder.testkit;
 
+import dev.forwarder.internal.spool.LiveTreeVisitor;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,9 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The files of a spool a forwarder is running on: it creates, renames and deletes them meanwhile (retention,
- * roll files made ahead, its warm-up queue), so a name gone by the time it is read is left out, not an error
- * ({@code Files.walk} throws for one).
+ * The files of a spool a forwarder is running on, walked as the product walks one ({@link LiveTreeVisitor}: a
+ * name gone by the time it is read is left out, not an error).
  */
 public final class LiveFiles {
 
@@ -24,7 +22,7 @@ public final class LiveFiles {
     /** Every directory (from {@code dir}) and regular file under {@code dir} with its attributes, in walk order. */
     public static Map<Path, BasicFileAttributes> under(Path dir) throws IOException {
         Map<Path, BasicFileAttributes> found = new LinkedHashMap<>();
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        Files.walkFileTree(dir, new LiveTreeVisitor() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
                 found.put(d, attrs);
@@ -35,22 +33,6 @@ public final class LiveFiles {
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
                 if (attrs.isRegularFile()) {
                     found.put(f, attrs);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null && !(e instanceof NoSuchFileException)) {
-                    throw e;
                 }
                 return FileVisitResult.CONTINUE;
             }

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -186,7 +185,7 @@ public final class OwnerOnly {
         // From where a linked spool leads: a walk does not follow a link, not even the one it starts at. Other
         // processes on the spool create, rename and delete files and directories meanwhile (retention, roll files
         // made ahead, the warm-up queue): a name gone by the time it is read is skipped, not an error.
-        Files.walkFileTree(dir.toRealPath(), new SimpleFileVisitor<>() {
+        Files.walkFileTree(dir.toRealPath(), new LiveTreeVisitor() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
                 narrowUnlessGone(d, DIRECTORY, log);
@@ -197,22 +196,6 @@ public final class OwnerOnly {
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
                 if (!attrs.isSymbolicLink()) {
                     narrowUnlessGone(f, attrs.isDirectory() ? DIRECTORY : FILE, log);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null && !(e instanceof NoSuchFileException)) {
-                    throw e;
                 }
                 return FileVisitResult.CONTINUE;
             }
