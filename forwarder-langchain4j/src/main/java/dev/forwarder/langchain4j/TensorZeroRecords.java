@@ -45,7 +45,8 @@ final class TensorZeroRecords {
     /** The JSON held as text, as {@code JSON.writeValueAsString} writes it, with writers kept from call to call. */
     private static final JsonTexts TEXT = new JsonTexts(JSON);
 
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** Objects and arrays made smaller than Jackson's default, the same trees. */
+    private static final JsonNodeFactory NODES = CompactNodes.INSTANCE;
 
     private TensorZeroRecords() {}
 
