@@ -48,7 +48,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * both. Against it, in the same run: handing the same two records, already serialised, to a bare
  * {@code KafkaProducer.send()} with the forwarder's producer settings, the least a service writing to Kafka
  * itself would pay. Broker up (a real broker, child process) or down (the forwarder spools; send() blocks
- * once its buffer is full).
+ * once its buffer is full). The same conversation in English, German and Japanese ({@code -p language=...}):
+ * text the JVM holds as ASCII, as Latin-1 beyond ASCII, and as UTF-16, each written its own way.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LangChain4jListener}.
  */
@@ -63,6 +64,13 @@ public class LangChain4jListenerBenchmark {
 
     @Param({"up", "down"})
     public String broker;
+
+    /**
+     * The conversation's language: {@code english} (ASCII), {@code german} (Latin-1 letters beyond ASCII: the
+     * JVM holds the text as Latin-1), {@code japanese} (held as UTF-16).
+     */
+    @Param({"english", "german", "japanese"})
+    public String language;
 
     private PublishRig rig;
     private Forwarder forwarder;
@@ -81,20 +89,12 @@ public class LangChain4jListenerBenchmark {
         forwarder = rig.forwarder;
         producer = rig.producer;
         listener = new ForwardingChatModelListener(forwarder, "support_bot");
-        String question = "I ordered a pair of running shoes three weeks ago and the tracking page has said "
-                + "'label created' ever since. The order number is 48213-77. I would like to know whether the "
-                + "parcel was lost, whether you can send a replacement in size 44 before the end of next week, "
-                + "and, if not, how I can get a refund to the card I paid with. I have already written twice "
-                + "through the contact form without an answer. Please also tell me whether the replacement "
-                + "would ship from the same warehouse, since I would rather not wait another three weeks.";
-        String answer = "I am sorry about the delay. Order 48213-77 never left our warehouse: the carrier did "
-                + "not collect it. I have sent a replacement pair in size 44 by express delivery today; it "
-                + "should arrive within three working days and you will get a new tracking link by email. "
-                + "If you would rather have a refund, reply to that email and it will go to your card.";
+        String[] texts = conversation(language);
+        String system = texts[0];
+        String question = texts[1];
+        String answer = texts[2];
         request = ChatRequest.builder()
-                .messages(
-                        SystemMessage.from("You are the customer support assistant of a shoe shop."),
-                        UserMessage.from(question))
+                .messages(SystemMessage.from(system), UserMessage.from(question))
                 .parameters(ChatRequestParameters.builder()
                         .modelName("gpt-4o-mini")
                         .temperature(0.2)
@@ -121,6 +121,55 @@ public class LangChain4jListenerBenchmark {
         chatKey = ((ChatInference) records.get(1)).id().toString().getBytes(StandardCharsets.UTF_8);
         System.out.println(
                 "records: model_inference " + modelJson.length + " B, chat_inference " + chatJson.length + " B");
+    }
+
+    /** The system prompt, the question and the answer of the call, in {@code language}. */
+    static String[] conversation(String language) {
+        return switch (language) {
+            case "english" ->
+                new String[] {
+                    "You are the customer support assistant of a shoe shop.",
+                    "I ordered a pair of running shoes three weeks ago and the tracking page has said "
+                            + "'label created' ever since. The order number is 48213-77. I would like to know whether the "
+                            + "parcel was lost, whether you can send a replacement in size 44 before the end of next week, "
+                            + "and, if not, how I can get a refund to the card I paid with. I have already written twice "
+                            + "through the contact form without an answer. Please also tell me whether the replacement "
+                            + "would ship from the same warehouse, since I would rather not wait another three weeks.",
+                    "I am sorry about the delay. Order 48213-77 never left our warehouse: the carrier did "
+                            + "not collect it. I have sent a replacement pair in size 44 by express delivery today; it "
+                            + "should arrive within three working days and you will get a new tracking link by email. "
+                            + "If you would rather have a refund, reply to that email and it will go to your card."
+                };
+            case "german" ->
+                new String[] {
+                    "Du bist der Kundendienst-Assistent eines Schuhgeschäfts.",
+                    "Ich habe vor drei Wochen ein Paar Laufschuhe bestellt, und die Sendungsverfolgung zeigt seitdem "
+                            + "nur »Etikett erstellt«. Die Bestellnummer ist 48213-77. Ich möchte wissen, ob das Paket "
+                            + "verloren gegangen ist, ob Sie mir bis Ende nächster Woche Ersatz in Größe 44 schicken "
+                            + "können und, falls nicht, wie ich eine Rückerstattung auf meine Karte erhalte. Ich habe "
+                            + "schon zweimal über das Kontaktformular geschrieben, ohne Antwort. Bitte sagen Sie mir "
+                            + "auch, ob der Ersatz aus demselben Lager käme; ich möchte ungern noch drei Wochen warten.",
+                    "Entschuldigen Sie die Verzögerung. Die Bestellung 48213-77 hat unser Lager nie verlassen: der "
+                            + "Paketdienst hat sie nicht abgeholt. Ich habe Ihnen heute ein Ersatzpaar in Größe 44 per "
+                            + "Express geschickt; es sollte innerhalb von drei Werktagen ankommen, den neuen Link zur "
+                            + "Sendungsverfolgung erhalten Sie per E-Mail. Möchten Sie lieber eine Rückerstattung, "
+                            + "antworten Sie auf diese E-Mail, und der Betrag geht zurück auf Ihre Karte."
+                };
+            case "japanese" ->
+                new String[] {
+                    "あなたは靴店のカスタマーサポート担当アシスタントです。",
+                    "三週間前にランニングシューズを一足注文しましたが、配送状況のページはずっと「ラベル作成済み」の"
+                            + "ままです。注文番号は48213-77です。荷物が紛失したのかどうか、来週末までにサイズ44の代わりの"
+                            + "商品を送っていただけるか、できない場合は支払ったカードへの返金方法を教えてください。"
+                            + "お問い合わせフォームから二回連絡しましたが、返事がありません。代わりの商品が同じ倉庫から"
+                            + "発送されるかどうかも教えてください。また三週間待つのは避けたいです。",
+                    "お待たせして申し訳ありません。ご注文48213-77は倉庫から出荷されていませんでした。配送業者が"
+                            + "集荷しなかったためです。本日、サイズ44の代わりの商品を速達でお送りしました。三営業日以内に"
+                            + "届く予定で、新しい追跡リンクをメールでお送りします。返金をご希望の場合は、そのメールに"
+                            + "ご返信いただければカードに返金いたします。"
+                };
+            default -> throw new IllegalArgumentException("language: english, german or japanese, not " + language);
+        };
     }
 
     @TearDown(Level.Trial)

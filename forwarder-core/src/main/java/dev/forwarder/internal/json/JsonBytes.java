@@ -108,9 +108,57 @@ final class JsonBytes extends OutputStream {
     /** The walk of an object's fields ({@link #tree}). */
     private final Fields fields = new Fields();
 
-    /** What was written, as text (for a buffer made {@code forText}). */
+    /** Where {@link #text} decodes text that is not ASCII, kept from use to use. */
+    private char[] chars = new char[0];
+
+    /**
+     * What was written, as text (for a buffer made {@code forText}). ASCII is copied as it is; other text is
+     * decoded here, into a kept array, and made a string once: the JDK's UTF-8 decoder would first try it as
+     * Latin-1, then as UTF-16 in an array of twice the bytes, then trim it (three arrays, eleven bytes a
+     * character for Japanese).
+     */
     String text() {
-        return new String(buf, 0, count, StandardCharsets.UTF_8);
+        byte[] b = buf;
+        int n = count;
+        int i = 0;
+        while (i <= n - 8 && ((long) LONGS.get(b, i) & 0x8080808080808080L) == 0) {
+            i += 8;
+        }
+        while (i < n && b[i] >= 0) {
+            i++;
+        }
+        return i == n ? new String(b, 0, n, StandardCharsets.ISO_8859_1) : decoded(i);
+    }
+
+    /** The UTF-8 written here (valid: a lone surrogate is never written) as a string; the first bytes ASCII. */
+    private String decoded(int ascii) {
+        byte[] b = buf;
+        int n = count;
+        char[] c = chars.length >= n ? chars : (chars = new char[Math.max(n, 2 * chars.length)]);
+        for (int i = 0; i < ascii; i++) {
+            c[i] = (char) b[i];
+        }
+        int p = ascii;
+        for (int i = ascii; i < n; ) {
+            int x = b[i];
+            if (x >= 0) {
+                c[p++] = (char) x;
+                i++;
+            } else if ((x & 0xE0) == 0xC0) {
+                c[p++] = (char) (((x & 0x1F) << 6) | (b[i + 1] & 0x3F));
+                i += 2;
+            } else if ((x & 0xF0) == 0xE0) {
+                c[p++] = (char) (((x & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F));
+                i += 3;
+            } else {
+                int code =
+                        ((x & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6) | (b[i + 3] & 0x3F);
+                c[p++] = Character.highSurrogate(code);
+                c[p++] = Character.lowSurrogate(code);
+                i += 4;
+            }
+        }
+        return new String(c, 0, p);
     }
 
     /** A field name as {@link #name} writes it: quoted, with its colon (names of ours: ASCII, nothing to escape). */
@@ -141,6 +189,9 @@ final class JsonBytes extends OutputStream {
     void trim(int keep) {
         if (buf.length > keep) {
             buf = new byte[INITIAL];
+        }
+        if (chars.length > keep) {
+            chars = new char[0];
         }
     }
 
@@ -459,26 +510,61 @@ final class JsonBytes extends OutputStream {
 
     /**
      * A JSON text placed in a tree as it is ({@code putRawValue}: a POJO node holding a {@link RawValue} of a
-     * string), which Jackson's generators write verbatim: here when it is ASCII, else Jackson's (as is every
-     * other POJO node: any object).
+     * string), which Jackson's generators write verbatim: its byte generator as the text's UTF-8, its character
+     * generator as the characters themselves (here their UTF-8, which decodes to them). A surrogate that is not
+     * half of a pair (which Jackson's byte generator refuses and UTF-8 cannot hold) is Jackson's, as is every
+     * other POJO node (any object).
      */
     private void rawValue(JsonNode node) throws NotDirect {
         if (node instanceof POJONode pojo
                 && pojo.getPojo() instanceof RawValue raw
-                && raw.rawValue() instanceof String text) {
-            byte[] latin1 = PlainText.latin1Bytes(text);
-            // Not empty and not ending in a brace or bracket, which would make the next separator wrong (no JSON
-            // value does; Jackson writes any text it is given, and its separators from its own context).
-            if (latin1 != null
-                    && latin1.length > 0
-                    && latin1[latin1.length - 1] != '{'
-                    && latin1[latin1.length - 1] != '['
-                    && PlainText.ascii(latin1)) {
-                bytes(latin1);
+                && raw.rawValue() instanceof String text
+                && !text.isEmpty()) {
+            // Not ending in a brace or bracket, which would make the next separator wrong (no JSON value does;
+            // Jackson writes any text it is given, and its separators from its own context).
+            char last = text.charAt(text.length() - 1);
+            if (last != '{' && last != '[') {
+                byte[] latin1 = PlainText.latin1Bytes(text);
+                if (latin1 != null && PlainText.ascii(latin1)) {
+                    bytes(latin1);
+                } else {
+                    utf8(text);
+                }
                 return;
             }
         }
         throw NOT_DIRECT;
+    }
+
+    /** {@code text} as UTF-8, nothing escaped; a lone surrogate is {@link NotDirect}. */
+    private void utf8(String text) throws NotDirect {
+        int n = text.length();
+        ensure(3 * n); // at most three bytes a character (a pair's four are two characters')
+        byte[] b = buf;
+        int p = count;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                b[p++] = (byte) c;
+            } else if (c < 0x800) {
+                b[p++] = (byte) (0xC0 | (c >> 6));
+                b[p++] = (byte) (0x80 | (c & 0x3F));
+            } else if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 == n || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    throw NOT_DIRECT;
+                }
+                int code = Character.toCodePoint(c, text.charAt(++i));
+                b[p++] = (byte) (0xF0 | (code >> 18));
+                b[p++] = (byte) (0x80 | ((code >> 12) & 0x3F));
+                b[p++] = (byte) (0x80 | ((code >> 6) & 0x3F));
+                b[p++] = (byte) (0x80 | (code & 0x3F));
+            } else {
+                b[p++] = (byte) (0xE0 | (c >> 12));
+                b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                b[p++] = (byte) (0x80 | (c & 0x3F));
+            }
+        }
+        count = p;
     }
 
     /** Writes each field of an object; a value left to Jackson is noted and the rest of the walk skipped. */

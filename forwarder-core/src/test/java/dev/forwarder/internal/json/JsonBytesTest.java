@@ -3,10 +3,13 @@ package dev.forwarder.internal.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
@@ -71,6 +74,52 @@ class JsonBytesTest {
                 }
             }
         }
+    }
+
+    /**
+     * Raw values ({@code putRawValue}) of random text: ASCII, Latin-1, any BMP character, emoji pairs and lone
+     * surrogates, in an object between two fields, as bytes and as text; written directly unless a surrogate is
+     * alone (then Jackson's: it refuses it as bytes, writes it as it is as text).
+     */
+    @Test
+    void rawValuesAreWrittenAsJacksonWritesThem() throws Exception {
+        Random random = new Random(27L);
+        int direct = 0;
+        for (int i = 0; i < 20_000; i++) {
+            char[] chars = new char[1 + random.nextInt(60)];
+            int range = new int[] {0x80, 0x100, 0x10000}[random.nextInt(3)];
+            for (int j = 0; j < chars.length; j++) {
+                chars[j] = (char) (random.nextInt(4) == 0 ? random.nextInt(range) : 'a' + random.nextInt(26));
+                if (range > 0x100 && random.nextInt(8) == 0 && j + 1 < chars.length) {
+                    String emoji = Character.toString(0x1F600 + random.nextInt(80));
+                    chars[j] = emoji.charAt(0);
+                    chars[++j] = emoji.charAt(1);
+                }
+            }
+            chars[chars.length - 1] = 'z'; // a value never ends in a brace or bracket (those are Jackson's)
+            String raw = new String(chars);
+            ObjectNode tree = JsonNodeFactory.instance.objectNode().put("before", 1);
+            tree.putRawValue("raw", new RawValue(raw));
+            tree.put("after", "x");
+            String what = "the raw value "
+                    + raw.chars().mapToObj(Integer::toHexString).toList();
+            JsonBytes bytes = new JsonBytes();
+            JsonBytes text = new JsonBytes(true);
+            if (hasLoneSurrogate(raw)) {
+                assertThrows(JsonBytes.NotDirect.class, () -> bytes.tree(tree), what);
+                assertThrows(JsonBytes.NotDirect.class, () -> text.tree(tree), what);
+                continue;
+            }
+            bytes.tree(tree);
+            assertEquals(
+                    new String(mapper.writeValueAsBytes(tree), StandardCharsets.ISO_8859_1),
+                    new String(bytes.buf, 0, bytes.count, StandardCharsets.ISO_8859_1),
+                    what);
+            text.tree(tree);
+            assertEquals(mapper.writeValueAsString(tree), text.text(), what);
+            direct++;
+        }
+        assertTrue(direct > 15_000, "written directly: " + direct);
     }
 
     /** Doubles and floats in trees, a few values again and again (the writer keeps the text of recent ones). */
