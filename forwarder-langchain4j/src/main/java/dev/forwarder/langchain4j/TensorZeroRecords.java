@@ -72,7 +72,7 @@ final class TensorZeroRecords {
         JsonNode toolParams = toolParams(request);
 
         String inputMessages = TEXT.write(input.messages());
-        ArrayNode modelOutput = modelOutput(response.aiMessage());
+        String modelOutput = TEXT.write(modelOutput(response.aiMessage()));
 
         ObjectNode chatInput = NODES.objectNode();
         if (input.system() != null) {
@@ -87,7 +87,7 @@ final class TensorZeroRecords {
                 rawResponse(response, modelOutput),
                 input.system(),
                 inputMessages,
-                TEXT.write(modelOutput),
+                modelOutput,
                 modelName,
                 providerName(provider),
                 usage == null || usage.inputTokenCount() == null
@@ -349,9 +349,9 @@ final class TensorZeroRecords {
      * The provider's own body where the model's metadata exposes it ({@code rawHttpResponse()}, or for a
      * stream the {@code data} of each server-sent event, one per line), else the response as JSON.
      *
-     * @param modelOutput the response's output blocks as the model inference holds them
+     * @param modelOutput the response's output blocks as the model inference holds them (their JSON text)
      */
-    private static String rawResponse(ChatResponse response, ArrayNode modelOutput) throws IOException {
+    private static String rawResponse(ChatResponse response, String modelOutput) throws IOException {
         Object metadata = response.metadata();
         if (ProviderMetadata.value(metadata, "rawServerSentEvents") instanceof List<?> events && !events.isEmpty()) {
             StringBuilder out = new StringBuilder();
@@ -369,7 +369,7 @@ final class TensorZeroRecords {
         ObjectNode out = NODES.objectNode();
         out.put("id", response.id());
         out.put("model", response.modelName());
-        out.set("output", modelOutput);
+        out.putRawValue("output", new RawValue(modelOutput)); // the blocks' text, written once above
         out.put(
                 "finish_reason",
                 response.finishReason() == null ? null : response.finishReason().name());

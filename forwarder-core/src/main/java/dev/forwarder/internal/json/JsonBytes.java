@@ -525,8 +525,8 @@ final class JsonBytes extends OutputStream {
             char last = text.charAt(text.length() - 1);
             if (last != '{' && last != '[') {
                 byte[] latin1 = PlainText.latin1Bytes(text);
-                if (latin1 != null && PlainText.ascii(latin1)) {
-                    bytes(latin1);
+                if (latin1 != null) {
+                    latin1Utf8(latin1);
                 } else {
                     utf8(text);
                 }
@@ -534,6 +534,39 @@ final class JsonBytes extends OutputStream {
             }
         }
         throw NOT_DIRECT;
+    }
+
+    /** Text held as Latin-1 as UTF-8, nothing escaped: ASCII eight bytes at a time, a byte above 0x7F as two. */
+    private void latin1Utf8(byte[] text) {
+        int n = text.length;
+        ensure(2 * n);
+        byte[] b = buf;
+        int p = count;
+        int i = 0;
+        for (int words = n - 7; i < words; i += 8) {
+            if (((long) LONGS.get(text, i) & 0x8080808080808080L) == 0) {
+                PlainText.putLong(b, p, text, i);
+                p += 8;
+            } else {
+                for (int j = i; j < i + 8; j++) {
+                    p = latin1Utf8(text[j], b, p);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            p = latin1Utf8(text[i], b, p);
+        }
+        count = p;
+    }
+
+    private static int latin1Utf8(byte c, byte[] b, int p) {
+        if (c >= 0) {
+            b[p++] = c;
+        } else {
+            b[p++] = (byte) (0xC0 | ((c & 0xFF) >> 6));
+            b[p++] = (byte) (0x80 | (c & 0x3F));
+        }
+        return p;
     }
 
     /** {@code text} as UTF-8, nothing escaped; a lone surrogate is {@link NotDirect}. */

@@ -122,19 +122,6 @@ final class PlainText {
         LONGS.set(out, at, (long) LONGS.get(from, i));
     }
 
-    /** Whether every byte of {@code b} is ASCII (below 0x80), eight at a time. */
-    static boolean ascii(byte[] b) {
-        long high = 0;
-        int i = 0;
-        for (int n = b.length - 7; i < n; i += 8) {
-            high |= (long) LONGS.get(b, i);
-        }
-        for (; i < b.length; i++) {
-            high |= b[i];
-        }
-        return (high & HIGH) == 0; // a tail byte above 0x7F is negative: every bit of its long set
-    }
-
     /** The high bit set in some byte if {@code x} holds a quote or a backslash (and only then). */
     private static long specials(long x) {
         return zeroBytes(x ^ QUOTES) | zeroBytes(x ^ BACKSLASHES);
