@@ -142,8 +142,16 @@ final class JsonBytes extends OutputStream {
         for (int i = ascii; i < n; ) {
             int x = b[i];
             if (x >= 0) {
-                c[p++] = (char) x;
-                i++;
+                if (i <= n - 8 && ((long) LONGS.get(b, i) & 0x8080808080808080L) == 0) {
+                    for (int k = 0; k < 8; k++) { // eight ASCII bytes
+                        c[p + k] = (char) b[i + k];
+                    }
+                    p += 8;
+                    i += 8;
+                } else {
+                    c[p++] = (char) x;
+                    i++;
+                }
             } else if ((x & 0xE0) == 0xC0) {
                 c[p++] = (char) (((x & 0x1F) << 6) | (b[i + 1] & 0x3F));
                 i += 2;
