@@ -351,26 +351,15 @@ final class JsonBytes extends OutputStream {
                 } else {
                     p = unicodeEscape(c, b, p);
                 }
-            } else if (c < 0x800) {
-                b[p++] = (byte) (0xC0 | (c >> 6));
-                b[p++] = (byte) (0x80 | (c & 0x3F));
-            } else if (Character.isSurrogate(c)) {
-                if (!forText) {
-                    p = unicodeEscape(c, b, p); // as Jackson's byte generator writes each half, paired or not
-                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
-                    // Its character generator writes the pair as it is: here its UTF-8, which decodes to the pair
-                    int code = Character.toCodePoint(c, text.charAt(++i));
-                    b[p++] = (byte) (0xF0 | (code >> 18));
-                    b[p++] = (byte) (0x80 | ((code >> 12) & 0x3F));
-                    b[p++] = (byte) (0x80 | ((code >> 6) & 0x3F));
-                    b[p++] = (byte) (0x80 | (code & 0x3F));
-                } else {
-                    throw NOT_DIRECT; // a lone half, which UTF-8 cannot hold
-                }
+            } else if (!Character.isSurrogate(c)) {
+                p = utf8(c, b, p);
+            } else if (!forText) {
+                p = unicodeEscape(c, b, p); // as Jackson's byte generator writes each half, paired or not
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                // Its character generator writes the pair as it is: here its UTF-8, which decodes to the pair
+                p = utf8Pair(Character.toCodePoint(c, text.charAt(++i)), b, p);
             } else {
-                b[p++] = (byte) (0xE0 | (c >> 12));
-                b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-                b[p++] = (byte) (0x80 | (c & 0x3F));
+                throw NOT_DIRECT; // a lone half, which UTF-8 cannot hold
             }
         }
         b[p++] = '"';
@@ -421,6 +410,27 @@ final class JsonBytes extends OutputStream {
             b[p++] = (byte) (0xC0 | (ch >> 6));
             b[p++] = (byte) (0x80 | (ch & 0x3F));
         }
+        return p;
+    }
+
+    /** A character from U+0080 on that is not a surrogate, as UTF-8: two or three bytes. */
+    private static int utf8(char c, byte[] b, int p) {
+        if (c < 0x800) {
+            b[p++] = (byte) (0xC0 | (c >> 6));
+        } else {
+            b[p++] = (byte) (0xE0 | (c >> 12));
+            b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+        }
+        b[p++] = (byte) (0x80 | (c & 0x3F));
+        return p;
+    }
+
+    /** A code point beyond U+FFFF (a surrogate pair's) as UTF-8: four bytes. */
+    private static int utf8Pair(int code, byte[] b, int p) {
+        b[p++] = (byte) (0xF0 | (code >> 18));
+        b[p++] = (byte) (0x80 | ((code >> 12) & 0x3F));
+        b[p++] = (byte) (0x80 | ((code >> 6) & 0x3F));
+        b[p++] = (byte) (0x80 | (code & 0x3F));
         return p;
     }
 
@@ -587,22 +597,12 @@ final class JsonBytes extends OutputStream {
             char c = text.charAt(i);
             if (c < 0x80) {
                 b[p++] = (byte) c;
-            } else if (c < 0x800) {
-                b[p++] = (byte) (0xC0 | (c >> 6));
-                b[p++] = (byte) (0x80 | (c & 0x3F));
-            } else if (Character.isSurrogate(c)) {
-                if (!Character.isHighSurrogate(c) || i + 1 == n || !Character.isLowSurrogate(text.charAt(i + 1))) {
-                    throw NOT_DIRECT;
-                }
-                int code = Character.toCodePoint(c, text.charAt(++i));
-                b[p++] = (byte) (0xF0 | (code >> 18));
-                b[p++] = (byte) (0x80 | ((code >> 12) & 0x3F));
-                b[p++] = (byte) (0x80 | ((code >> 6) & 0x3F));
-                b[p++] = (byte) (0x80 | (code & 0x3F));
+            } else if (!Character.isSurrogate(c)) {
+                p = utf8(c, b, p);
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                p = utf8Pair(Character.toCodePoint(c, text.charAt(++i)), b, p);
             } else {
-                b[p++] = (byte) (0xE0 | (c >> 12));
-                b[p++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-                b[p++] = (byte) (0x80 | (c & 0x3F));
+                throw NOT_DIRECT;
             }
         }
         count = p;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -76,22 +77,11 @@ class JsonBytesTest {
                     String raw = new String(chars);
                     ArrayNode tree = JsonNodeFactory.instance.arrayNode().add(1).addRawValue(new RawValue(raw));
                     tree.add(2);
-                    JsonBytes bytes = new JsonBytes();
-                    JsonBytes text = new JsonBytes(true);
-                    if (c == '{' || c == '[') {
-                        if (at == length - 1) { // ending in a brace or bracket: Jackson's
-                            assertThrows(JsonBytes.NotDirect.class, () -> bytes.tree(tree), raw);
-                            continue;
-                        }
+                    if ((c == '{' || c == '[') && at == length - 1) { // ending in a brace or bracket: Jackson's
+                        assertThrows(JsonBytes.NotDirect.class, () -> new JsonBytes().tree(tree), raw);
+                    } else {
+                        assertTreeSame(tree, "char " + (int) c + " at " + at + " of " + length);
                     }
-                    bytes.tree(tree);
-                    assertEquals(
-                            new String(mapper.writeValueAsBytes(tree), StandardCharsets.ISO_8859_1),
-                            new String(bytes.buf, 0, bytes.count, StandardCharsets.ISO_8859_1),
-                            "char " + (int) c + " at " + at + " of " + length);
-                    text.tree(tree);
-                    assertEquals(
-                            mapper.writeValueAsString(tree), text.text(), "as text: char " + (int) c + " at " + at);
                 }
             }
         }
@@ -124,20 +114,12 @@ class JsonBytesTest {
             tree.put("after", "x");
             String what = "the raw value "
                     + raw.chars().mapToObj(Integer::toHexString).toList();
-            JsonBytes bytes = new JsonBytes();
-            JsonBytes text = new JsonBytes(true);
             if (hasLoneSurrogate(raw)) {
-                assertThrows(JsonBytes.NotDirect.class, () -> bytes.tree(tree), what);
-                assertThrows(JsonBytes.NotDirect.class, () -> text.tree(tree), what);
+                assertThrows(JsonBytes.NotDirect.class, () -> new JsonBytes().tree(tree), what);
+                assertThrows(JsonBytes.NotDirect.class, () -> new JsonBytes(true).tree(tree), what);
                 continue;
             }
-            bytes.tree(tree);
-            assertEquals(
-                    new String(mapper.writeValueAsBytes(tree), StandardCharsets.ISO_8859_1),
-                    new String(bytes.buf, 0, bytes.count, StandardCharsets.ISO_8859_1),
-                    what);
-            text.tree(tree);
-            assertEquals(mapper.writeValueAsString(tree), text.text(), what);
+            assertTreeSame(tree, what);
             direct++;
         }
         assertTrue(direct > 15_000, "written directly: " + direct);
@@ -170,6 +152,19 @@ class JsonBytesTest {
                     new String(out.buf, 0, out.count, StandardCharsets.US_ASCII),
                     "the bytes of " + d);
         }
+    }
+
+    /** {@code tree} written directly as bytes and as text, against Jackson's bytes and text. */
+    private void assertTreeSame(JsonNode tree, String what) throws Exception {
+        JsonBytes bytes = new JsonBytes();
+        bytes.tree(tree);
+        assertEquals(
+                new String(mapper.writeValueAsBytes(tree), StandardCharsets.ISO_8859_1),
+                new String(bytes.buf, 0, bytes.count, StandardCharsets.ISO_8859_1),
+                what);
+        JsonBytes text = new JsonBytes(true);
+        text.tree(tree);
+        assertEquals(mapper.writeValueAsString(tree), text.text(), "as text: " + what);
     }
 
     /** As bytes ({@code writeValueAsBytes}) and as text ({@code writeValueAsString}: surrogates as they are). */
