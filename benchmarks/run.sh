@@ -20,6 +20,10 @@ mkdir -p "$out"
 java -jar "$jar" 'PublishLatencyBenchmark|ForwardingThroughputBenchmark|BacklogDrainBenchmark|SpoolAppendBenchmark' \
   -rf json -rff "$out/jmh.json" | tee "$out/jmh.log"
 java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json" | tee "$out/summary.md"
+# Typed records and the LangChain4j listener (three languages), each against send() of the same bytes in the
+# same run, with bytes allocated per call; about 6 minutes.
+java -jar "$jar" 'TypedPublishBenchmark|LangChain4jListenerBenchmark' -prof gc -rf json -rff "$out/jmh-typed.json" \
+  | tee -a "$out/jmh.log" | grep -E '^[A-Za-z0-9]+Benchmark\.[A-Za-z0-9]+(:p0\.50|:gc\.alloc\.rate\.norm)? '
 # The request path at a fixed rate (open loop; lines in $out/open-loop.txt), about 5 minutes.
 rm -f "$out/open-loop.txt" "$out/virtual-threads.txt"
 java -jar "$jar" 'OpenLoopPublishBenchmark' | tee -a "$out/jmh.log" | grep '^open-loop'
