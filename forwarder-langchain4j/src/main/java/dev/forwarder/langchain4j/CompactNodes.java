@@ -57,9 +57,10 @@ final class CompactNodes extends JsonNodeFactory {
         /** Changes of the set of names, for the iterators. */
         private int changes;
 
+        /** Where {@code name} is (null too, as a {@code LinkedHashMap} takes it), or -1. */
         private int indexOf(Object name) {
             for (int i = 0; i < size; i++) {
-                if (names[i].equals(name)) {
+                if (Objects.equals(names[i], name)) {
                     return i;
                 }
             }
@@ -73,14 +74,11 @@ final class CompactNodes extends JsonNodeFactory {
 
         @Override
         public boolean containsKey(Object name) {
-            return name != null && indexOf(name) >= 0;
+            return indexOf(name) >= 0;
         }
 
         @Override
         public JsonNode get(Object name) {
-            if (name == null) {
-                return null;
-            }
             int i = indexOf(name);
             return i < 0 ? null : values[i];
         }
@@ -88,7 +86,6 @@ final class CompactNodes extends JsonNodeFactory {
         /** A name put again keeps its place, as in {@code LinkedHashMap}. */
         @Override
         public JsonNode put(String name, JsonNode value) {
-            Objects.requireNonNull(name, "a JSON field name");
             int i = indexOf(name);
             if (i >= 0) {
                 JsonNode old = values[i];
@@ -108,9 +105,6 @@ final class CompactNodes extends JsonNodeFactory {
 
         @Override
         public JsonNode remove(Object name) {
-            if (name == null) {
-                return null;
-            }
             int i = indexOf(name);
             if (i < 0) {
                 return null;
@@ -240,13 +234,13 @@ final class CompactNodes extends JsonNodeFactory {
             @Override
             public boolean equals(Object o) {
                 return o instanceof Map.Entry<?, ?> e
-                        && name.equals(e.getKey())
+                        && Objects.equals(name, e.getKey())
                         && Objects.equals(getValue(), e.getValue());
             }
 
             @Override
             public int hashCode() {
-                return name.hashCode() ^ Objects.hashCode(getValue());
+                return Objects.hashCode(name) ^ Objects.hashCode(getValue());
             }
 
             @Override
