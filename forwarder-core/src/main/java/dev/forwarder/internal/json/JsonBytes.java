@@ -86,6 +86,13 @@ final class JsonBytes extends OutputStream {
      */
     private final boolean forText;
 
+    /**
+     * For text: whether every character written since {@link #reset} is one byte, its Latin-1 code, which
+     * {@link #text} then copies as it is (a Latin-1 string, as the JVM holds it). Until a character beyond
+     * U+00FF comes; then what was written is made UTF-8 ({@link #toUtf8}) and the rest is written so.
+     */
+    private boolean latin1Text;
+
     /** For JSON bytes, as Jackson's byte generator writes them. */
     JsonBytes() {
         this(false);
@@ -94,6 +101,38 @@ final class JsonBytes extends OutputStream {
     /** @param forText whether the bytes are to become text ({@link #text()}), as {@code writeValueAsString} writes */
     JsonBytes(boolean forText) {
         this.forText = forText;
+        this.latin1Text = forText;
+    }
+
+    /** Empty, for the next JSON value (text written as Latin-1 again until it cannot be). */
+    void reset() {
+        count = 0;
+        latin1Text = forText;
+    }
+
+    /** What was written as Latin-1, made UTF-8 in place: a byte above 0x7F becomes two. */
+    private void toUtf8() {
+        latin1Text = false;
+        int high = 0;
+        for (int i = 0; i < count; i++) {
+            high += buf[i] >>> 31; // a byte above 0x7F is negative
+        }
+        if (high == 0) {
+            return;
+        }
+        ensure(high);
+        byte[] b = buf;
+        int to = count + high;
+        for (int from = count - 1; from >= 0; from--) {
+            byte c = b[from];
+            if (c >= 0) {
+                b[--to] = c;
+            } else {
+                b[--to] = (byte) (0x80 | (c & 0x3F));
+                b[--to] = (byte) (0xC0 | ((c & 0xFF) >> 6));
+            }
+        }
+        count += high;
     }
 
     /**
@@ -112,12 +151,15 @@ final class JsonBytes extends OutputStream {
     private char[] chars = new char[0];
 
     /**
-     * What was written, as text (for a buffer made {@code forText}). ASCII is copied as it is; other text is
+     * What was written, as text (for a buffer made {@code forText}). Latin-1 and ASCII are copied as they are; other text is
      * decoded here, into a kept array, and made a string once: the JDK's UTF-8 decoder would first try it as
      * Latin-1, then as UTF-16 in an array of twice the bytes, then trim it (three arrays, eleven bytes a
      * character for Japanese).
      */
     String text() {
+        if (latin1Text) {
+            return new String(buf, 0, count, StandardCharsets.ISO_8859_1);
+        }
         byte[] b = buf;
         int n = count;
         int i = 0;
@@ -176,12 +218,18 @@ final class JsonBytes extends OutputStream {
 
     @Override
     public void write(int b) {
+        if (latin1Text) {
+            toUtf8(); // bytes written as a stream are UTF-8
+        }
         ensure(1);
         buf[count++] = (byte) b;
     }
 
     @Override
     public void write(byte[] b, int off, int len) {
+        if (latin1Text) {
+            toUtf8();
+        }
         ensure(len);
         System.arraycopy(b, off, buf, count, len);
         count += len;
@@ -334,6 +382,9 @@ final class JsonBytes extends OutputStream {
             latin1(latin1);
             return;
         }
+        if (latin1Text) {
+            toUtf8(); // held as UTF-16: a character beyond U+00FF, as good as certain
+        }
         int n = text.length();
         ensure(6 * n + 2); // at most six bytes a character: an escape
         byte[] b = buf;
@@ -376,11 +427,12 @@ final class JsonBytes extends OutputStream {
         byte[] b = buf;
         int p = count;
         b[p++] = '"';
+        boolean utf8 = !latin1Text;
         int i = 0;
         for (int words = n - 7; i < words; i += 8) {
             if (PlainText.mayNeedEscape(text, i)) {
                 for (int j = i; j < i + 8; j++) {
-                    p = latin1(text[j], b, p);
+                    p = latin1(text[j], b, p, utf8);
                 }
             } else {
                 PlainText.putLong(b, p, text, i);
@@ -388,13 +440,14 @@ final class JsonBytes extends OutputStream {
             }
         }
         for (; i < n; i++) {
-            p = latin1(text[i], b, p);
+            p = latin1(text[i], b, p, utf8);
         }
         b[p++] = '"';
         count = p;
     }
 
-    private static int latin1(byte c, byte[] b, int p) {
+    /** One Latin-1 character, escaped; above 0x7F as UTF-8 (two bytes) or, for Latin-1 text, as it is. */
+    private static int latin1(byte c, byte[] b, int p, boolean utf8) {
         if (c >= 0) {
             byte escape = ESCAPES[c];
             if (escape == 0) {
@@ -405,10 +458,12 @@ final class JsonBytes extends OutputStream {
             } else {
                 p = unicodeEscape((char) c, b, p);
             }
-        } else {
+        } else if (utf8) {
             int ch = c & 0xFF;
             b[p++] = (byte) (0xC0 | (ch >> 6));
             b[p++] = (byte) (0x80 | (ch & 0x3F));
+        } else {
+            b[p++] = c;
         }
         return p;
     }
@@ -543,10 +598,12 @@ final class JsonBytes extends OutputStream {
             char last = text.charAt(text.length() - 1);
             if (last != '{' && last != '[') {
                 byte[] latin1 = PlainText.latin1Bytes(text);
-                if (latin1 != null) {
-                    latin1Utf8(latin1);
-                } else {
+                if (latin1 == null) {
                     utf8(text);
+                } else if (latin1Text) {
+                    bytes(latin1); // Latin-1 text: the same characters
+                } else {
+                    latin1Utf8(latin1);
                 }
                 return;
             }
@@ -589,6 +646,9 @@ final class JsonBytes extends OutputStream {
 
     /** {@code text} as UTF-8, nothing escaped; a lone surrogate is {@link NotDirect}. */
     private void utf8(String text) throws NotDirect {
+        if (latin1Text) {
+            toUtf8();
+        }
         int n = text.length();
         ensure(3 * n); // at most three bytes a character (a pair's four are two characters')
         byte[] b = buf;

@@ -52,7 +52,7 @@ public final class JsonTexts {
         }
 
         String write(JsonNode tree) throws IOException {
-            bytes.count = 0;
+            bytes.reset();
             try {
                 bytes.tree(tree);
                 return bytes.text();

@@ -125,6 +125,35 @@ class JsonBytesTest {
         assertTrue(direct > 15_000, "written directly: " + direct);
     }
 
+    /**
+     * Text written as Latin-1 until a character beyond U+00FF comes, then made UTF-8: trees of texts in every
+     * order (ASCII, Latin-1 beyond ASCII, UTF-16, an emoji, raw values of each, numbers, names beyond ASCII), one
+     * buffer reset from tree to tree, against {@code writeValueAsString}.
+     */
+    @Test
+    void textTurnsFromLatin1ToUtf8WhereverTheFirstWiderCharacterComes() throws Exception {
+        String[] pieces = {"plain ascii text", "Grüße aus Köln, »schön«", "漢字のテキスト", "emoji 😀 here", "é", "ß", "x"};
+        Random random = new Random(1130L);
+        JsonBytes text = new JsonBytes(true);
+        for (int i = 0; i < 5_000; i++) {
+            ObjectNode tree = JsonNodeFactory.instance.objectNode();
+            for (int f = random.nextInt(6); f >= 0; f--) {
+                String piece = pieces[random.nextInt(pieces.length)] + "\"\n" + pieces[random.nextInt(pieces.length)];
+                String name = pieces[random.nextInt(pieces.length)] + f;
+                switch (random.nextInt(4)) {
+                    case 0 -> tree.put(name, piece);
+                    case 1 -> tree.putRawValue(name, new RawValue("\"" + piece.replace("\n", "") + "\""));
+                    case 2 ->
+                        tree.putArray(name).add(random.nextInt(100) / 10.0).add(piece);
+                    default -> tree.putObject(name).put(piece, random.nextBoolean());
+                }
+            }
+            text.reset();
+            text.tree(tree);
+            assertEquals(mapper.writeValueAsString(tree), text.text(), "tree " + i + ": " + tree);
+        }
+    }
+
     /** Doubles and floats in trees, a few values again and again (the writer keeps the text of recent ones). */
     @Test
     void numbersInTreesAreWrittenAsJacksonWritesThem() throws Exception {

@@ -23,7 +23,7 @@ class JsonTextsTest {
             String expected = mapper.writeValueAsString(tree);
             assertEquals(expected, texts.write(tree), "tree " + i);
             try {
-                direct.count = 0;
+                direct.reset();
                 direct.tree(tree);
                 assertEquals(expected, direct.text(), "tree " + i + ", written directly");
                 written++;
