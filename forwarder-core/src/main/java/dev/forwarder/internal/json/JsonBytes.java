@@ -151,10 +151,10 @@ final class JsonBytes extends OutputStream {
     private char[] chars = new char[0];
 
     /**
-     * What was written, as text (for a buffer made {@code forText}). Latin-1 and ASCII are copied as they are; other text is
-     * decoded here, into a kept array, and made a string once: the JDK's UTF-8 decoder would first try it as
-     * Latin-1, then as UTF-16 in an array of twice the bytes, then trim it (three arrays, eleven bytes a
-     * character for Japanese).
+     * What was written, as text (for a buffer made {@code forText}). Latin-1 text and ASCII are copied as they
+     * are; other text is decoded here, into a kept array, and made a string once: the JDK's UTF-8 decoder would
+     * first try it as Latin-1, then as UTF-16 in an array of twice the bytes, then trim it (three arrays, eleven
+     * bytes a character for Japanese).
      */
     String text() {
         if (latin1Text) {
