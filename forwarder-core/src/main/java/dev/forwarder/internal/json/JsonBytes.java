@@ -23,10 +23,13 @@ import java.util.function.BiConsumer;
  * values typed records hold: text, integers, decimals, booleans and JSON trees of objects, arrays, text,
  * numbers, booleans and nulls. Jackson's output, as written here: control characters escaped as {@code \b},
  * {@code \t}, {@code \n}, {@code \f}, {@code \r} or {@code \}{@code u00XX} (upper-case hex), quotes and
- * backslashes with a backslash, everything else below U+0800 as UTF-8; a surrogate (an emoji's half, or a lone
- * one) as {@code \}{@code uXXXX}; a decimal as its {@code toString()}, a double as {@link NumberOutput} writes
- * it. What this does not write as Jackson does (a number that is not finite, a tree node of another kind) is
- * {@link NotDirect}: the caller starts the record again through Jackson's generator.
+ * backslashes with a backslash, every other character but a surrogate as UTF-8; a surrogate (an emoji's half,
+ * or a lone one) as {@code \}{@code uXXXX}; a raw value's text as it is; a decimal as its {@code toString()}, a
+ * double as {@link NumberOutput} writes it. For text ({@code forText}: Jackson's {@code writeValueAsString}), the
+ * same characters, written as Latin-1 while they fit and as UTF-8 from the first that does not. What this does
+ * not write as Jackson does (a number that is not finite, a tree node of another kind, a lone surrogate where
+ * Jackson writes it as it is or refuses it) is {@link NotDirect}: the caller starts again through Jackson's
+ * generator.
  *
  * <p>Separators: a field name or an array element is preceded by a comma unless it is the first of its object
  * or array, which the byte before it tells (an opening brace or bracket; no JSON value ends in either).

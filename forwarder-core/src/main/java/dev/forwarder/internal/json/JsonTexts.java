@@ -12,8 +12,8 @@ import java.util.Arrays;
  * JSON trees as text, the same characters as the mapper's {@code writeValueAsString}, for records that hold JSON
  * as a string ({@code raw_request}, {@code input_messages}, {@code output} of a model inference). Jackson's call
  * makes a serializer provider, a generator and a segmented buffer per call and copies the text twice; this writes
- * the tree straight into a byte buffer kept from use to use ({@link JsonBytes}, as UTF-8 that decodes to the same
- * characters), in a {@link Pool}, and makes the string from it; a tree holding a value only Jackson writes as it
+ * the tree straight into a byte buffer kept from use to use ({@link JsonBytes}: as Latin-1 while the characters
+ * fit, else as UTF-8 that decodes to them), in a {@link Pool}, and makes the string from it; a tree holding a value only Jackson writes as it
  * does goes to a kept character generator (long ASCII text copied: {@link PlainText}). Thread-safe.
  */
 public final class JsonTexts {
@@ -39,7 +39,7 @@ public final class JsonTexts {
 
         private final ObjectMapper mapper;
         private final SerializerProvider provider;
-        /** Where a tree is written directly, as UTF-8 that decodes to the same text. */
+        /** Where a tree is written directly, as Latin-1 or UTF-8 that decodes to the same text. */
         private final JsonBytes bytes = new JsonBytes(true);
         /** Where the generator writes, for a tree {@link JsonBytes} leaves to it. */
         private final Chars out = new Chars();
