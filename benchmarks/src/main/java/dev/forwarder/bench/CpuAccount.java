@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  * The CPU a run costs in every thread of this JVM but the caller's: the process's CPU time less the calling
  * thread's, over the run, per call. That is what a request path leaves to the rest of a small machine: the
  * forwarder thread, the pretoucher, the producer's I/O thread, the spool guard, and GC and JIT threads (not
- * Java threads: counted in the process's time only, shown as {@code native}).
+ * Java threads: counted in the process's time only, shown as {@code native}, and broken down by the name Linux
+ * has for each of the JVM's own threads: {@code GC Thread}, {@code G1 Refine}, {@code C2 CompilerThre}...).
  *
  * <p>Per Java thread, grouped by name without digits (so {@code kafka-producer-network-thread | producer-3}
  * and {@code -4} are one line). A thread that ended during the run is in the process's total and in
@@ -38,6 +39,34 @@ final class CpuAccount {
     private final Map<Long, Long> allocatedStart = perThread(THREADS::getThreadAllocatedBytes);
     private final long[] gcStart = gc();
     private final long[] schedStart = schedstat();
+    private final Map<String, Long> jvmThreadsStart = jvmThreads();
+
+    /**
+     * The JVM's own threads (not Java threads: GC, JIT, the VM thread), their time on a core (ns) by their Linux
+     * name without digits: field 1 of {@code /proc/self/task/<tid>/schedstat}; empty elsewhere. A thread that
+     * ended is not in it.
+     */
+    private static Map<String, Long> jvmThreads() {
+        Map<String, Long> byName = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim();
+                    if (!name.matches("(GC Thread|G1 |C1 Compil|C2 Compil|VM |Sweeper).*")) {
+                        continue;
+                    }
+                    String[] f =
+                            Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+                    byName.merge(name.replaceAll("#?[0-9]+", "#"), Long.parseLong(f[0]), Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return byName;
+    }
 
     /** A reading of every live thread (those the JVM can read it of: a negative value is none). */
     private static Map<Long, Long> perThread(LongUnaryOperator reading) {
@@ -77,8 +106,13 @@ final class CpuAccount {
         }
     }
 
-    /** Call on the thread that made the calls, right after the last one. */
-    String report(long calls) {
+    /**
+     * Call on the thread that made the calls, right after the last one.
+     *
+     * @param inCalls the caller's time inside the calls (wall time, ns): its own work per call, which its CPU
+     *     does not tell where it spins between calls
+     */
+    String report(long calls, long inCalls) {
         long process = OS.getProcessCpuTime() - processStart;
         long callerCpu = THREADS.getCurrentThreadCpuTime() - callerStart;
         long background = process - callerCpu;
@@ -100,16 +134,25 @@ final class CpuAccount {
                 allocatedByGroup.merge(group, bytes - allocatedStart.getOrDefault(id, 0L), Long::sum);
             }
         }
-        cpuByGroup.put("native (GC, JIT, ended threads)", background - javaThreads);
+        long jvmOwn = 0;
+        for (Map.Entry<String, Long> thread : jvmThreads().entrySet()) {
+            long used = thread.getValue() - jvmThreadsStart.getOrDefault(thread.getKey(), 0L);
+            jvmOwn += used;
+            cpuByGroup.put("jvm:" + thread.getKey(), used);
+        }
+        cpuByGroup.put("native (other, ended threads)", background - javaThreads - jvmOwn);
         long callerBytes = THREADS.getThreadAllocatedBytes(caller) - allocatedStart.getOrDefault(caller, 0L);
         long[] gcEnd = gc();
         long[] schedEnd = schedstat();
         return String.format(
-                "cpu/call: caller %.2fus, background %.2fus [%s]; bytes/call: caller %d, others [%s];"
+                "cpu/call: caller %.2fus (in the calls %.2fus), background %.2fus [%s]; in the calls and"
+                        + " background %.2fus; bytes/call: caller %d, others [%s];"
                         + " gc %d collections, %d ms; caller waited for a core %d ms in %d slices",
                 callerCpu / 1000.0 / calls,
+                inCalls / 1000.0 / calls,
                 background / 1000.0 / calls,
                 largest(cpuByGroup, calls * 50L, v -> String.format("%.2f", v / 1000.0 / calls)), // 0.05 µs/call up
+                (inCalls + background) / 1000.0 / calls,
                 callerBytes / calls,
                 largest(allocatedByGroup, calls, v -> Long.toString(v / calls)), // 1 B per call and more
                 gcEnd[0] - gcStart[0],
