@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites against a real Kafka broker (each suite starts the test fixture's broker as a
 # child process) and writes benchmarks/results/latest/{jmh.json,jmh.log,summary.md}.
-#   bash benchmarks/run.sh           the full run: about 25 minutes on a 2-core machine
+#   bash benchmarks/run.sh           the full run: about 40 minutes on a 2-core machine
 #   bash benchmarks/run.sh --smoke   a few seconds, no broker: checks that the benchmarks build and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,9 +24,14 @@ java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json" | tee "$out/summary.
 # same run, with bytes allocated per call; about 6 minutes.
 java -jar "$jar" 'TypedPublishBenchmark|LangChain4jListenerBenchmark' -prof gc -rf json -rff "$out/jmh-typed.json" \
   | tee -a "$out/jmh.log" | grep -E '^[A-Za-z0-9]+Benchmark\.[A-Za-z0-9]+(:p0\.50|:gc\.alloc\.rate\.norm)? '
-# The request path at a fixed rate (open loop; lines in $out/open-loop.txt), about 5 minutes.
+# The request path at a fixed rate (open loop; lines in $out/open-loop.txt), about 7 minutes.
 rm -f "$out/open-loop.txt" "$out/virtual-threads.txt"
 java -jar "$jar" 'OpenLoopPublishBenchmark' | tee -a "$out/jmh.log" | grep '^open-loop'
+# The first publish of a process and the append that opens a roll cycle, each against its baseline in the same
+# run (a bare producer's first send(); an append within a cycle), about 4 minutes. LargeBacklog (10 GB of spool,
+# about 10 minutes) is not run here: its command is in the README.
+java -jar "$jar" 'FirstCallBenchmark|RollAppendBenchmark' -rf json -rff "$out/jmh-start.json" | tee -a "$out/jmh.log" \
+  | grep -E '^(FirstCall|RollAppend)Benchmark\.'
 # Virtual threads need JDK 21+: the first one found (or $VT_JAVA), else said and skipped.
 vt_java=${VT_JAVA:-$(ls -d /usr/lib/jvm/*-2[1-9]-* /usr/lib/jvm/*-2[1-9] 2>/dev/null | head -1)/bin/java}
 if [ -x "$vt_java" ]; then
