@@ -42,12 +42,12 @@ final class CpuAccount {
     private final Map<String, Long> jvmThreadsStart = jvmThreads();
 
     /**
-     * The JVM's own threads (not Java threads: GC, JIT, the VM thread), their time on a core (ns) by their Linux
-     * name without digits: field 1 of {@code /proc/self/task/<tid>/schedstat}; empty elsewhere. A thread that
-     * ended is not in it.
+     * The JVM's own threads (not Java threads: GC, JIT, the VM thread), each its Linux name and id ("GC Thread#0
+     * 4711") and time on a core (ns): field 1 of {@code /proc/self/task/<tid>/schedstat}; empty elsewhere. A
+     * thread that ended is not in it (the JIT starts and ends compiler threads as it needs them).
      */
     private static Map<String, Long> jvmThreads() {
-        Map<String, Long> byName = new TreeMap<>();
+        Map<String, Long> byThread = new TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
@@ -57,7 +57,7 @@ final class CpuAccount {
                     }
                     String[] f =
                             Files.readString(task.resolve("schedstat")).trim().split("\\s+");
-                    byName.merge(name.replaceAll("#?[0-9]+", "#"), Long.parseLong(f[0]), Long::sum);
+                    byThread.put(name + " " + task.getFileName(), Long.parseLong(f[0]));
                 } catch (IOException | RuntimeException e) {
                     // ended meanwhile
                 }
@@ -65,7 +65,7 @@ final class CpuAccount {
         } catch (IOException | RuntimeException e) {
             return Map.of();
         }
-        return byName;
+        return byThread;
     }
 
     /** A reading of every live thread (those the JVM can read it of: a negative value is none). */
@@ -138,7 +138,8 @@ final class CpuAccount {
         for (Map.Entry<String, Long> thread : jvmThreads().entrySet()) {
             long used = thread.getValue() - jvmThreadsStart.getOrDefault(thread.getKey(), 0L);
             jvmOwn += used;
-            cpuByGroup.put("jvm:" + thread.getKey(), used);
+            String name = thread.getKey().substring(0, thread.getKey().lastIndexOf(' '));
+            cpuByGroup.merge("jvm:" + name.replaceAll("#[0-9]+$", "#"), used, Long::sum); // GC Thread#0, #1: one
         }
         cpuByGroup.put("native (other, ended threads)", background - javaThreads - jvmOwn);
         long callerBytes = THREADS.getThreadAllocatedBytes(caller) - allocatedStart.getOrDefault(caller, 0L);
