@@ -2,10 +2,13 @@ package dev.forwarder.bench;
 
 import dev.forwarder.DataType;
 import dev.forwarder.Forwarder;
+import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
+import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
+import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -74,8 +77,10 @@ final class BenchmarkBroker {
     }
 
     /**
-     * The bare client the forwarder is compared with: a {@code KafkaProducer} with the forwarder's producer
-     * settings (acks=all, idempotence, lz4, linger.ms=10) and {@code max.block.ms} = 1000.
+     * The bare client the forwarder is compared with: a {@code KafkaProducer} with the forwarder's own producer
+     * settings for the default configuration ({@link #forwarderProducerSettings}: acks=all, idempotence, lz4,
+     * linger.ms=10, batch.size and buffer.memory from batch_size = 1000, max.in.flight 5, its time-outs), but
+     * {@code max.block.ms} = 1000 (with the broker down, a full buffer fails a call after a second).
      */
     static KafkaProducer<byte[], byte[]> bareProducer(String brokers) {
         return bareProducer(brokers, "lz4");
@@ -83,14 +88,21 @@ final class BenchmarkBroker {
 
     /** As {@link #bareProducer(String)} with another {@code compression.type}. */
     static KafkaProducer<byte[], byte[]> bareProducer(String brokers, String compression) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+        Map<String, Object> props = new HashMap<>(forwarderProducerSettings(brokers, compression, 1000));
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * The properties of the producer a forwarder on {@code brokers} makes ({@link ProducerSettings#producer}),
+     * for {@code compression_type} and {@code batch_size} and the test kit's configuration otherwise.
+     */
+    static Map<String, Object> forwarderProducerSettings(String brokers, String compression, int batchSize) {
+        ForwarderConfig config = TestConfig.forBroker(brokers, Path.of("bare-producer-has-no-spool"))
+                .with("gateway.observability.kafka { compression_type = " + compression + ", batch_size = " + batchSize
+                        + " }")
+                .build();
+        return ProducerSettings.producer(config.kafka());
     }
 
     /** The line that turns on {@code spool.encryption} with a fresh key in {@code spool} (deleted with it). */

@@ -8,15 +8,13 @@ import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * KafkaProducer with the same settings, on the same real broker (child process), in the same run.
  *
  * <p>Workload: {@value #RECORDS} distinct ~1 KB records of the three data types in turn, to three topics
- * of three partitions each; acks=all, idempotence, lz4, linger.ms=10.
+ * of three partitions each; acks=all, idempotence, lz4, linger.ms=10; the bare producer with the forwarder's
+ * own producer settings for batch_size = 1000 (batch.size 1,000 KiB, buffer.memory 64 such batches: before
+ * 2026-11-30 it had Kafka's 16 KiB and 32 MiB, where the forwarder had those).
  * <ul>
  *   <li>{@code bareProducer}: KafkaProducer.send() of every record, then flush() (the reference).
  *   <li>{@code forwarder}: Forwarder.publish() of every record, then wait until the checkpoint covers the
@@ -50,7 +50,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * The forwarder runs with {@code delivery = at_least_once} and {@code exactly_once} (transactions of up to
  * batch_size = 1000 records or linger_ms = 10, each committed with the spool position).
  * Scores are nanoseconds per record (single-shot, {@value #RECORDS} records per invocation): records/s is
- * 1e9 / score, and the ratio to the bare producer is bareProducer / forwarder.
+ * 1e9 / score, and the ratio to the bare producer is bareProducer / forwarder. After each invocation a
+ * {@code machine-cpu} line ({@link MachineCpu}, also in {@code benchmarks/results/latest/throughput-cpu.txt}):
+ * the CPU per record of this JVM and of the broker's process, and how many cores that kept busy.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ForwardingThroughput}.
  */
@@ -62,6 +64,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class ForwardingThroughputBenchmark {
 
     static final int RECORDS = 200_000;
+
+    private static final String CPU_FILE = "throughput-cpu.txt";
 
     /** The broker and the records, once per trial. */
     @State(Scope.Benchmark)
@@ -112,12 +116,11 @@ public class ForwardingThroughputBenchmark {
             for (DataType type : DataType.values()) {
                 topics[type.ordinal()] = type.topic(prefix);
             }
-            Map<String, Object> props = new HashMap<>(broker.kafka.clientProperties());
-            props.put(ProducerConfig.ACKS_CONFIG, "all");
-            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-            props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
-            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+            // The forwarder's own producer settings (batch.size and buffer.memory from batch_size = 1000 too)
+            producer = new KafkaProducer<>(
+                    BenchmarkBroker.forwarderProducerSettings(broker.kafka.bootstrapServers(), "lz4", 1000),
+                    new ByteArraySerializer(),
+                    new ByteArraySerializer());
         }
 
         @TearDown(Level.Iteration)
@@ -182,31 +185,37 @@ public class ForwardingThroughputBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(RECORDS)
-    public void bareProducer(Broker broker, BareRun run) {
+    public void bareProducer(Broker broker, BareRun run) throws IOException {
+        MachineCpu cpu = new MachineCpu(broker.kafka.pid());
         for (int i = 0; i < RECORDS; i++) {
             run.producer.send(
                     new ProducerRecord<>(run.topics[broker.types[i].ordinal()], broker.keys[i], broker.payloads[i]));
         }
         run.producer.flush();
+        cpu.report(CPU_FILE, "bareProducer", RECORDS);
     }
 
     @Benchmark
     @OperationsPerInvocation(RECORDS)
-    public void forwarder(Broker broker, ForwarderRun run) {
+    public void forwarder(Broker broker, ForwarderRun run) throws IOException {
+        MachineCpu cpu = new MachineCpu(broker.kafka.pid());
         long last = -1;
         for (int i = 0; i < RECORDS; i++) {
             PublishResult r = run.forwarder.publish(broker.types[i], broker.payloads[i]);
             last = r.spoolIndex();
         }
         awaitCheckpoint(run.forwarder, last);
+        cpu.report(CPU_FILE, "forwarder " + run.delivery + " batch_size=" + run.batchSize, RECORDS);
     }
 
     @Benchmark
     @OperationsPerInvocation(RECORDS)
-    public void drainBacklog(BacklogRun run) {
+    public void drainBacklog(Broker broker, BacklogRun run) throws IOException {
+        MachineCpu cpu = new MachineCpu(broker.kafka.pid());
         try (Forwarder forwarder = Forwarder.start(run.config)) {
             awaitCheckpoint(forwarder, run.lastIndex);
         }
+        cpu.report(CPU_FILE, "drainBacklog " + run.delivery, RECORDS);
     }
 
     static void awaitCheckpoint(Forwarder forwarder, long index) {
