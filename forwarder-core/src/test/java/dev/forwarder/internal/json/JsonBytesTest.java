@@ -44,6 +44,30 @@ class JsonBytesTest {
         }
     }
 
+    /**
+     * Two characters of Latin-1 text that need an escape or two UTF-8 bytes (or plain ones beside them), at every
+     * two places of a 16 - 17 character text (so in one word and in two), against Jackson's bytes.
+     */
+    @Test
+    void everyPairOfCharactersToEscapeAtEveryTwoPlacesIsWrittenAsJacksonWritesIt() throws Exception {
+        char[] kinds = {'"', '\\', '\n', 0x01, 0x1F, 0x7F, 0x80, 0xE9, 0xFF, ' ', 'z'};
+        for (int length : new int[] {16, 17}) {
+            for (int at = 0; at < length; at++) {
+                for (int second = at + 1; second < length; second++) {
+                    for (char c : kinds) {
+                        for (char d : kinds) {
+                            char[] chars = new char[length];
+                            Arrays.fill(chars, 'a');
+                            chars[at] = c;
+                            chars[second] = d;
+                            assertSame(new String(chars));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void randomTextIsWrittenAsJacksonWritesIt() throws Exception {
         Random random = new Random(20261130L);
