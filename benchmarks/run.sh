@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites against a real Kafka broker (each suite starts the test fixture's broker as a
 # child process) and writes benchmarks/results/latest/{jmh.json,jmh.log,summary.md}.
-#   bash benchmarks/run.sh           the full run: about 40 minutes on a 2-core machine
+#   bash benchmarks/run.sh           the full run: about 20 minutes on a 2-core machine
 #   bash benchmarks/run.sh --smoke   a few seconds, no broker: checks that the benchmarks build and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,9 +32,18 @@ java -jar "$jar" 'OpenLoopPublishBenchmark' | tee -a "$out/jmh.log" | grep '^ope
 # about 10 minutes) is not run here: its command is in the README.
 java -jar "$jar" 'FirstCallBenchmark|RollAppendBenchmark' -rf json -rff "$out/jmh-start.json" | tee -a "$out/jmh.log" \
   | grep -E '^(FirstCall|RollAppend)Benchmark\.'
-# Virtual threads need JDK 21+: the first one found (or $VT_JAVA), else said and skipped.
-vt_java=${VT_JAVA:-$(ls -d /usr/lib/jvm/*-2[1-9]-* /usr/lib/jvm/*-2[1-9] 2>/dev/null | head -1)/bin/java}
-if [ -x "$vt_java" ]; then
+# Virtual threads need JDK 21+: $VT_JAVA, else the first one found under /usr/lib/jvm, else said and skipped.
+# (A glob, not ls: under pipefail an ls of a pattern that matches nothing failed the script.)
+vt_java=${VT_JAVA:-}
+if [ -z "$vt_java" ]; then
+  for jdk in /usr/lib/jvm/*-2[1-9]-* /usr/lib/jvm/*-2[1-9]; do
+    if [ -x "$jdk/bin/java" ]; then
+      vt_java=$jdk/bin/java
+      break
+    fi
+  done
+fi
+if [ -n "$vt_java" ] && [ -x "$vt_java" ]; then
   "$vt_java" -jar "$jar" 'VirtualThreadPublish' | tee -a "$out/jmh.log" | grep '^virtual-threads'
 else
   echo "no JDK 21+ found (set VT_JAVA=/path/to/java): VirtualThreadPublishBenchmark not run"

@@ -38,8 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Workload: {@value #RECORDS} distinct ~1 KB records of the three data types in turn, to three topics
  * of three partitions each; acks=all, idempotence, lz4, linger.ms=10; the bare producer with the forwarder's
- * own producer settings for batch_size = 1000 (batch.size 1,000 KiB, buffer.memory 64 such batches: before
- * 2026-11-30 it had Kafka's 16 KiB and 32 MiB, where the forwarder had those).
+ * own producer settings for batch_size = 1000 (batch.size 1,000 KiB, buffer.memory 64 such batches; before
+ * 2026-11-30 it had Kafka's own 16 KiB and 32 MiB).
  * <ul>
  *   <li>{@code bareProducer}: KafkaProducer.send() of every record, then flush() (the reference).
  *   <li>{@code forwarder}: Forwarder.publish() of every record, then wait until the checkpoint covers the

@@ -39,7 +39,15 @@ final class MachineCpu {
         long wall = System.nanoTime() - wallStart;
         long jvm = OS.getProcessCpuTime() - jvmStart;
         long brokerEnd = brokerCpu(brokerPid);
-        long broker = brokerStart < 0 || brokerEnd < 0 ? 0 : brokerEnd - brokerStart;
+        if (brokerStart < 0 || brokerEnd < 0) {
+            BenchmarkBroker.report(
+                    file,
+                    String.format(
+                            "machine-cpu %s: wall %.2fus/record, cpu/record: jvm %.2fus, broker unreadable (pid %d)",
+                            what, wall / 1000.0 / records, jvm / 1000.0 / records, brokerPid));
+            return;
+        }
+        long broker = brokerEnd - brokerStart;
         BenchmarkBroker.report(
                 file,
                 String.format(
