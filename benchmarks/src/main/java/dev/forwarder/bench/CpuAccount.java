@@ -17,13 +17,13 @@ import java.util.stream.Collectors;
 /**
  * The CPU a run costs in every thread of this JVM but the caller's: the process's CPU time less the calling
  * thread's, over the run, per call. That is what a request path leaves to the rest of a small machine: the
- * forwarder thread, the pretoucher, the producer's I/O thread, the spool guard, and GC and JIT threads (not
- * Java threads: counted in the process's time only, shown as {@code native}, and broken down by the name Linux
- * has for each of the JVM's own threads: {@code GC Thread}, {@code G1 Refine}, {@code C2 CompilerThre}...).
+ * forwarder thread, the pretoucher, the producer's I/O thread, the spool guard, and the JVM's own threads (GC,
+ * JIT, the VM thread: not Java threads, read from Linux, each as {@code jvm:} and its Linux name, such as
+ * {@code jvm:GC Thread#}, {@code jvm:G1 Refine#}, {@code jvm:C2 CompilerThre}).
  *
  * <p>Per Java thread, grouped by name without digits (so {@code kafka-producer-network-thread | producer-3}
  * and {@code -4} are one line). A thread that ended during the run is in the process's total and in
- * {@code native}, not under its own name.
+ * {@code native (other, ended threads)}, not under its own name.
  */
 final class CpuAccount {
 
