@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * microseconds) and written to {@code benchmarks/results/latest/open-loop.txt}. JMH's own score is the run's
  * wall time and means nothing here. Three warm-up runs (30 s): with one, the JIT's compiler threads were still
  * the largest part of the background CPU in the measured runs (publish's larger code base compiles for longer:
- * 9 - 11 µs a call in the second run, 5 - 6.5 in the third), which is start-up, not the request path.
+ * 9 - 11 µs a call in the second run, 4.5 - 6.5 in the third), which is start-up, not the request path.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar OpenLoopPublish}.
  */
