@@ -189,15 +189,24 @@ public final class SpaceGuard implements AutoCloseable {
     }
 
     /**
-     * How far past the appends a pretoucher may fault pages in ({@link Pretoucher}), from the last measurement:
-     * a quarter of the usable space left beyond what was appended since and the margin, so that touches (which
-     * take disk in a sparse roll file at once, not when the appender gets there) never eat the margin kept for
-     * Chronicle, even with a pretoucher in each of a few processes. Near a full disk that is 0: a touch of a page
-     * the disk cannot back is a fault (SIGBUS), not an error.
+     * How far past the appends a pretoucher may fault pages in ({@link Pretoucher}): a quarter of the usable
+     * space beyond the margin, so that touches (which take disk in a sparse roll file at once, not when the
+     * appender gets there) never eat the margin kept for Chronicle, even with a pretoucher in each of a few
+     * processes. Near a full disk that is 0: a touch of a page the disk cannot back is a fault (SIGBUS), not an
+     * error. The usable space is the lesser of the last measurement less what was appended since and the disk's
+     * now (a statfs a call: the pretoucher asks every few milliseconds): a disk filled since the last measurement
+     * by another process is not asked for room it no longer has (a fallocate over it takes the space left before
+     * it fails, for a moment on tmpfs, for good on ext4). 0 when the disk cannot be read.
      */
     public long roomToTouch() {
         long pending = appendedTotal.get() - appendedAtMeasure;
-        return Math.max(0, (usableBytes - pending - marginBytes) / 4);
+        long usableNow;
+        try {
+            usableNow = usableSpace.getAsLong();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+        return Math.max(0, (Math.min(usableBytes - pending, usableNow) - marginBytes) / 4);
     }
 
     /**
