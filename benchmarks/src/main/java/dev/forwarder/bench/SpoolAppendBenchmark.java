@@ -41,6 +41,13 @@ public class SpoolAppendBenchmark {
     @Param({"none", "every_record"})
     public String sync;
 
+    /**
+     * {@code on}: the spool's pretoucher runs, as in a forwarder (it faults the pages ahead of the appends in on a
+     * thread of its own); {@code off}: the appends fault their own pages in.
+     */
+    @Param({"off", "on"})
+    public String pretouch;
+
     private Spool spool;
     private Path dir;
     private byte[] json;
@@ -50,6 +57,9 @@ public class SpoolAppendBenchmark {
     public void setUp() throws Exception {
         dir = BenchmarkBroker.tempDir("append");
         spool = new Spool(dir, Spool.Settings.defaults().syncEveryRecord(sync.equals("every_record")));
+        if (pretouch.equals("on")) {
+            spool.pretouch(() -> Long.MAX_VALUE); // a temporary directory with room: no guard
+        }
         String id = Records.id(UUID.randomUUID(), 1);
         json = Records.json(DataType.CHAT_INFERENCE, id);
         key = id.getBytes(StandardCharsets.UTF_8);
