@@ -109,10 +109,10 @@ class PretoucherTest {
     }
 
     /**
-     * The disk filled and nothing bounds the touches (a room of any size: the guard's room, measured on the disk
-     * at each round since, bounds them; next test): the pretoucher must still touch no page the disk cannot back. Before it had
-     * the file system allocate a stretch first, this crashed the JVM: a touch in the interpreter faults inside
-     * the VM ("SIGBUS in Unsafe_CompareAndSetInt"), and the whole process ends.
+     * The disk filled and nothing bounds the touches (a room of any size; the guard's room, read on the disk at
+     * each round since, bounds them: next test): the pretoucher must still touch no page the disk cannot back.
+     * Before it had the file system allocate a stretch first, this crashed the JVM: a touch in the interpreter
+     * faults inside the VM ("SIGBUS in Unsafe_CompareAndSetInt"), and the whole process ends.
      */
     @Test
     void aDiskFilledBehindTheGuardsBackIsNotTouchedEither() throws Exception {
