@@ -2,26 +2,32 @@ package dev.forwarder.internal.spool;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.lang.reflect.Field;
-import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import net.openhft.chronicle.bytes.MappedBytesStore;
+import net.openhft.chronicle.bytes.MappedFile;
+import net.openhft.chronicle.core.io.ReferenceOwner;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 import net.openhft.posix.PosixAPI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Unsafe;
 
 /**
  * Touches the pages of the current roll file ahead of the appender, on a thread of its own, so that the first
  * write into each page (a page fault; on file-backed mappings here also a periodic stall of about 20 ms every
  * 8 MB, in the file system) is paid off the request path. Chronicle's own pretoucher is in its enterprise
  * edition only.
+ *
+ * <p>It touches through Chronicle's own mapping of the roll file (the queue's {@code MappedFile} for the cycle: the
+ * chunks the appender writes through), holding each chunk it touched until the appends are past it, so that the
+ * appender's page tables are filled ahead and its writes take no page fault. Through a mapping of its own (as it
+ * did until 2026-12-01) the pages were in the page cache but not in the appender's mapping, which then took about
+ * 50 times as many faults as with no pretoucher at all (this kernel maps a large stretch at a fault of its own):
+ * back to back, publish's p99 8.3 - 9.3 µs against 3.0 - 3.7 µs without a pretoucher (README).
  *
  * <p>How it cannot damage a record: each touch is an atomic compare-and-set of an aligned int from 0 to 0
  * through a mapping of the same file. Where the appender has written, the value is not 0 and nothing is
@@ -49,12 +55,9 @@ final class Pretoucher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Pretoucher.class);
     static final long AHEAD = 16L << 20;
-    /** The most of a roll file mapped at once. */
-    private static final long MAPPING = 256L << 20;
 
     private static final int PAGE = 4096;
     private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
     private final Spool spool;
     private final LongSupplier roomToTouch;
@@ -67,9 +70,9 @@ final class Pretoucher implements AutoCloseable {
     private int fd = -1; // the same file, for fallocate
     private volatile String notTouching; // why this thread stopped touching altogether, or null
     private long touchedUpTo;
-    private MappedByteBuffer window;
-    private long windowFrom;
-    private long windowTo;
+    private final ReferenceOwner owner = ReferenceOwner.temporary("spool-pretouch");
+    private SingleChronicleQueueStore store; // the cycle's store, from the queue: its MappedFile is the appender's
+    private final ArrayDeque<MappedBytesStore> chunks = new ArrayDeque<>(); // held by owner, oldest first
 
     Pretoucher(Spool spool, LongSupplier roomToTouch) {
         this.spool = spool;
@@ -145,34 +148,39 @@ final class Pretoucher implements AutoCloseable {
             File file = RollFiles.fileFor(spool.queue(), current);
             fd = Posix.open(file);
             channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            store = spool.queue().storeForCycle(current, spool.queue().epoch(), false, null);
             touchedUpTo = position;
         }
-        if (channel == null) {
+        if (channel == null || store == null) {
             return;
         }
+        releaseChunksBefore(position);
         long from = Math.max(touchedUpTo, position);
         long to = Math.min(position + Math.min(AHEAD, roomToTouch.getAsLong()), channel.size());
         from = (from + PAGE - 1) / PAGE * PAGE;
         if (from >= to || !allocate(from, to)) {
             return;
         }
+        MappedFile mapped = store.bytes().mappedFile();
         while (running && from < to && spool.appendCycle() == cycle) {
-            if (window == null || from < windowFrom || from >= windowTo) {
-                // One mapping for as much of the file as exists (at most MAPPING): mapped and unmapped once
-                // per stretch of file, not once per pass (each unmap stops every thread for a TLB shoot-down).
-                if (unmapWindow()) {
-                    throw new IOException("a touch of roll file " + cycle + " faulted (its disk full?)");
-                }
-                windowFrom = from;
-                windowTo = Math.min(from + MAPPING, channel.size());
-                window = channel.map(FileChannel.MapMode.READ_WRITE, windowFrom, windowTo - windowFrom);
+            MappedBytesStore chunk = chunks.peekLast();
+            if (chunk == null || from < chunk.start() || from >= chunk.safeLimit()) {
+                chunk = mapped.acquireByteStore(owner, from);
+                chunks.addLast(chunk);
             }
-            long end = Math.min(to, windowTo);
-            for (long offset = from - windowFrom; offset + Integer.BYTES <= end - windowFrom; offset += PAGE) {
-                INTS.compareAndSet(window, (int) offset, 0, 0);
+            long end = Math.min(to, chunk.safeLimit());
+            for (; from + Integer.BYTES <= end; from += PAGE) {
+                chunk.compareAndSwapInt(from, 0, 0);
             }
-            from = end;
+            from = Math.max(from, end);
             touchedUpTo = from;
+        }
+    }
+
+    /** Lets go of the chunks the appends are past (the appender holds the one it writes in itself). */
+    private void releaseChunksBefore(long position) {
+        while (chunks.size() > 1 && chunks.peekFirst().safeLimit() <= position) {
+            chunks.pollFirst().release(owner);
         }
     }
 
@@ -198,19 +206,26 @@ final class Pretoucher implements AutoCloseable {
     }
 
     /**
-     * Unmaps the stretch of file mapped for touching, unless a touch's fault was still to be reported on this
-     * thread: then the garbage collector unmaps it, on another thread, and this says so (true).
+     * Lets go of every chunk held and of the cycle's store, unless a touch's fault was still to be reported on
+     * this thread: then they are left to the queue's close, and this says so (true). Letting go of a chunk no
+     * one else holds unmaps it, a native call that would report the fault inside Chronicle.
      */
-    private boolean unmapWindow() {
-        if (window == null) {
+    private boolean releaseAll() {
+        if (chunks.isEmpty() && store == null) {
             return false;
         }
-        MappedByteBuffer w = window;
-        window = null;
         if (faultPending()) {
+            chunks.clear();
+            store = null;
             return true;
         }
-        unmap(w);
+        while (!chunks.isEmpty()) {
+            chunks.pollFirst().release(owner);
+        }
+        if (store != null) {
+            spool.queue().closeStore(store);
+            store = null;
+        }
         return false;
     }
 
@@ -237,7 +252,7 @@ final class Pretoucher implements AutoCloseable {
      * thread would die of it (seen on a full tmpfs).
      */
     private void closeChannel() {
-        unmapWindow();
+        releaseAll();
         if (fd >= 0) {
             Posix.close(fd);
         }
@@ -249,14 +264,6 @@ final class Pretoucher implements AutoCloseable {
                 LOG.debug("closing the pretouched roll file: {}", e.toString());
             }
             channel = null;
-        }
-    }
-
-    private static void unmap(MappedByteBuffer buffer) {
-        try {
-            UnmapHolder.UNSAFE.invokeCleaner(buffer);
-        } catch (Throwable e) {
-            // no access to Unsafe: the mapping goes with the buffer when it is collected
         }
     }
 
@@ -343,20 +350,6 @@ final class Pretoucher implements AutoCloseable {
                 PosixAPI.posix().close(fd);
             } catch (RuntimeException | LinkageError e) {
                 // nothing held: the descriptor goes with the process
-            }
-        }
-    }
-
-    private static final class UnmapHolder {
-        static final Unsafe UNSAFE = unsafe();
-
-        private static Unsafe unsafe() {
-            try {
-                Field f = Unsafe.class.getDeclaredField("theUnsafe");
-                f.setAccessible(true);
-                return (Unsafe) f.get(null);
-            } catch (ReflectiveOperationException e) {
-                return null;
             }
         }
     }
