@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import net.openhft.chronicle.bytes.MappedBytes;
 import net.openhft.chronicle.bytes.MappedBytesStore;
 import net.openhft.chronicle.bytes.MappedFile;
 import net.openhft.chronicle.core.io.ReferenceOwner;
@@ -72,6 +73,7 @@ final class Pretoucher implements AutoCloseable {
     private long touchedUpTo;
     private final ReferenceOwner owner = ReferenceOwner.temporary("spool-pretouch");
     private SingleChronicleQueueStore store; // the cycle's store, from the queue: its MappedFile is the appender's
+    private MappedBytes bytes; // the store's bytes, made once a cycle (each call of store.bytes() makes one more)
     private final ArrayDeque<MappedBytesStore> chunks = new ArrayDeque<>(); // held by owner, oldest first
 
     Pretoucher(Spool spool, LongSupplier roomToTouch) {
@@ -149,6 +151,7 @@ final class Pretoucher implements AutoCloseable {
             fd = Posix.open(file);
             channel = FileChannel.open(file.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
             store = spool.queue().storeForCycle(current, spool.queue().epoch(), false, null);
+            bytes = store == null ? null : store.bytes();
             touchedUpTo = position;
         }
         if (channel == null || store == null) {
@@ -161,7 +164,7 @@ final class Pretoucher implements AutoCloseable {
         if (from >= to || !allocate(from, to)) {
             return;
         }
-        MappedFile mapped = store.bytes().mappedFile();
+        MappedFile mapped = bytes.mappedFile();
         while (running && from < to && spool.appendCycle() == cycle) {
             MappedBytesStore chunk = chunks.peekLast();
             if (chunk == null || from < chunk.start() || from >= chunk.safeLimit()) {
@@ -216,11 +219,16 @@ final class Pretoucher implements AutoCloseable {
         }
         if (faultPending()) {
             chunks.clear();
+            bytes = null;
             store = null;
             return true;
         }
         while (!chunks.isEmpty()) {
             chunks.pollFirst().release(owner);
+        }
+        if (bytes != null) {
+            bytes.releaseLast();
+            bytes = null;
         }
         if (store != null) {
             spool.queue().closeStore(store);
