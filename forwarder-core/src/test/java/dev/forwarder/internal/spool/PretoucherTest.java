@@ -199,6 +199,26 @@ class PretoucherTest {
         }
     }
 
+    /**
+     * The pretoucher touches through Chronicle's chunks, and Chronicle lengthens a file to hold a chunk it maps:
+     * the roll file must still grow only as the appends need it (a length the space guard counts against
+     * max_bytes), never ahead of them by the pretoucher's reach.
+     */
+    @Test
+    void theRollFileIsNotLengthenedByThePretoucher() throws Exception {
+        try (Spool spool =
+                new Spool(dir.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK))) {
+            appendOne(spool);
+            Path file = rollFiles(spool).get(0);
+            long length = Files.size(file);
+            spool.pretouch(() -> Long.MAX_VALUE);
+            Pretoucher pretoucher = spool.pretoucher();
+            await().atMost(Duration.ofSeconds(10)).until(() -> pretoucher.rounds() >= 20);
+            assertEquals(length, Files.size(file), "the roll file's length after 20 rounds of touching");
+            assertEquals(0, pretoucher.failures());
+        }
+    }
+
     private static List<Path> rollFiles(Spool spool) throws IOException {
         try (var files = Files.list(spool.queue().file().toPath())) {
             return files.filter(f -> f.toString().endsWith(".cq4")).sorted().toList();
