@@ -63,10 +63,9 @@ class PretoucherTest {
     @Test
     void nearAFullDiskThePretoucherLeavesTheGuardsMarginFree() throws Exception {
         FileStore store = Files.getFileStore(mount);
-        try (Spool spool = new Spool(
-                        mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK));
-                SpaceGuard guard =
-                        SpaceGuard.measuredByCaller(spool, 1L << 40, BLOCK, SpaceGuard.usableSpaceOf(mount))) {
+        try (Guarded guarded = spoolAndGuardOnTheMount()) {
+            Spool spool = guarded.spool();
+            SpaceGuard guard = guarded.guard();
             appendOne(spool); // the roll file is now a block and its overlap long, nearly all of it unwritten
             long unwritten = spool.diskBytes() - spool.allocatedBytes();
             assertTrue(unwritten > BLOCK, "the roll file has only " + unwritten + " bytes to touch");
@@ -89,10 +88,9 @@ class PretoucherTest {
     /** With room on the disk, the pages ahead of the appends are faulted in (the point of the pretoucher). */
     @Test
     void withRoomThePagesAheadOfTheAppendsAreTouched() throws Exception {
-        try (Spool spool = new Spool(
-                        mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK));
-                SpaceGuard guard =
-                        SpaceGuard.measuredByCaller(spool, 1L << 40, BLOCK, SpaceGuard.usableSpaceOf(mount))) {
+        try (Guarded guarded = spoolAndGuardOnTheMount()) {
+            Spool spool = guarded.spool();
+            SpaceGuard guard = guarded.guard();
             appendOne(spool);
             guard.measure();
             long before = spool.allocatedBytes();
@@ -149,10 +147,9 @@ class PretoucherTest {
     @Test
     void aDiskFilledSinceTheGuardsLastMeasurementKeepsItsSpaceEvenForAMoment() throws Exception {
         FileStore store = Files.getFileStore(mount);
-        try (Spool spool = new Spool(
-                        mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK));
-                SpaceGuard guard =
-                        SpaceGuard.measuredByCaller(spool, 1L << 40, BLOCK, SpaceGuard.usableSpaceOf(mount))) {
+        try (Guarded guarded = spoolAndGuardOnTheMount()) {
+            Spool spool = guarded.spool();
+            SpaceGuard guard = guarded.guard();
             appendOne(spool);
             guard.measure(); // the disk still had room then
             fill(mount.resolve("ballast"), store.getUsableSpace() - BLOCK / 4);
@@ -216,6 +213,29 @@ class PretoucherTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> pretoucher.rounds() >= 20);
             assertEquals(length, Files.size(file), "the roll file's length after 20 rounds of touching");
             assertEquals(0, pretoucher.failures());
+        }
+    }
+
+    /** A spool on the tmpfs and a guard keeping a block of it free, measured when the test says. */
+    private Guarded spoolAndGuardOnTheMount() throws IOException {
+        Spool spool =
+                new Spool(mount.resolve("spool"), Spool.Settings.defaults().blockSize(BLOCK));
+        try {
+            return new Guarded(
+                    spool, SpaceGuard.measuredByCaller(spool, 1L << 40, BLOCK, SpaceGuard.usableSpaceOf(mount)));
+        } catch (IOException | RuntimeException e) {
+            spool.close();
+            throw e;
+        }
+    }
+
+    /** Closes the guard, then the spool. */
+    private record Guarded(Spool spool, SpaceGuard guard) implements AutoCloseable {
+        @Override
+        public void close() {
+            try (spool) {
+                guard.close();
+            }
         }
     }
 
