@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites against a real Kafka broker (each suite starts the test fixture's broker as a
 # child process) and writes benchmarks/results/latest/{jmh.json,jmh.log,summary.md}.
-#   bash benchmarks/run.sh           the full run: about 20 minutes on a 2-core machine
+#   bash benchmarks/run.sh           the full run: about 23 minutes on a 2-core machine
 #   bash benchmarks/run.sh --smoke   a few seconds, no broker: checks that the benchmarks build and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ fi
 mvn -B -q -ntp install -DskipTests
 out=benchmarks/results/latest
 mkdir -p "$out"
+# The benchmarks append their lines to these files: a run starts them afresh.
+rm -f "$out/throughput-cpu.txt" "$out/open-loop.txt" "$out/virtual-threads.txt"
 java -jar "$jar" 'PublishLatencyBenchmark|ForwardingThroughputBenchmark|BacklogDrainBenchmark|SpoolAppendBenchmark' \
   -rf json -rff "$out/jmh.json" | tee "$out/jmh.log"
 java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json" | tee "$out/summary.md"
@@ -25,7 +27,6 @@ java -cp "$jar" dev.forwarder.bench.Summary "$out/jmh.json" | tee "$out/summary.
 java -jar "$jar" 'TypedPublishBenchmark|LangChain4jListenerBenchmark' -prof gc -rf json -rff "$out/jmh-typed.json" \
   | tee -a "$out/jmh.log" | grep -E '^[A-Za-z0-9]+Benchmark\.[A-Za-z0-9]+(:p0\.50|:gc\.alloc\.rate\.norm)? '
 # The request path at a fixed rate (open loop; lines in $out/open-loop.txt), about 7 minutes.
-rm -f "$out/open-loop.txt" "$out/virtual-threads.txt"
 java -jar "$jar" 'OpenLoopPublishBenchmark' | tee -a "$out/jmh.log" | grep '^open-loop'
 # The first publish of a process and the append that opens a roll cycle, each against its baseline in the same
 # run (a bare producer's first send(); an append within a cycle), about 4 minutes. LargeBacklog (10 GB of spool,
