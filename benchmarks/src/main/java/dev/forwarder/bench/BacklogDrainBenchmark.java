@@ -76,7 +76,7 @@ public class BacklogDrainBenchmark {
         spool = BenchmarkBroker.tempDir("drain");
         String prefix = BenchmarkBroker.freshTopics(kafka);
         config = TestConfig.forBroker(kafka, spool).prefix(prefix).build();
-        try (Spool s = new Spool(spool)) {
+        try (Spool s = BenchmarkBroker.openForAppends(spool)) {
             lastIndex = BenchmarkBroker.appendBacklog(s, backlog);
         }
         System.gc();

@@ -6,6 +6,7 @@ import dev.forwarder.ForwarderConfig;
 import dev.forwarder.PublishResult;
 import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Spool;
+import dev.forwarder.internal.spool.SpoolIdentity;
 import dev.forwarder.testkit.KafkaBroker;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
@@ -139,6 +140,22 @@ final class BenchmarkBroker {
         delete(spool);
         if (!probe.accepted()) {
             throw new IllegalStateException("the spool refused records, so the figures are of drops: " + probe);
+        }
+    }
+
+    /**
+     * A spool opened as an appending process opens it, this boot recorded in it, so that the forwarder started on
+     * it after the backlog is written finds the same boot (opened bare, a spool records none, and the forwarder
+     * took it for a restart of the machine: a warning, and its appends moved to a new roll file).
+     */
+    static Spool openForAppends(Path dir) throws IOException {
+        Spool spool = new Spool(dir);
+        try {
+            spool.prepareForAppends(false, SpoolIdentity.bootId());
+            return spool;
+        } catch (IOException | RuntimeException e) {
+            spool.close();
+            throw e;
         }
     }
 

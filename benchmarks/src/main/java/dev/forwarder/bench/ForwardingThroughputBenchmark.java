@@ -178,7 +178,7 @@ public class ForwardingThroughputBenchmark {
         public void setUp(Broker broker) throws Exception {
             spool = BenchmarkBroker.tempDir("backlog");
             config = broker.config(spool, broker.freshTopics(), delivery, 1000);
-            try (Spool s = new Spool(spool)) {
+            try (Spool s = BenchmarkBroker.openForAppends(spool)) {
                 for (int i = 0; i < RECORDS; i++) {
                     lastIndex = s.append(
                             broker.types[i], System.currentTimeMillis(), broker.keys[i], broker.payloads[i], null);
