@@ -49,6 +49,8 @@ public final class SpoolReader implements AutoCloseable {
     private String unreadable;
     private long stuckSinceNanos;
     private int stuckCycle;
+    /** The last roll cycle {@link #plausible} found to exist; none yet. */
+    private int plausibleCycle = Integer.MIN_VALUE;
 
     public SpoolReader(Spool spool, CorruptRecords corrupt) {
         this.spool = spool;
@@ -154,10 +156,22 @@ public final class SpoolReader implements AutoCloseable {
         }
     }
 
-    /** An index of a roll cycle that exists: a damaged header can yield any number. */
+    /**
+     * An index of a roll cycle that exists: a damaged header can yield any number. A cycle found to exist is
+     * kept, and its records are passed without asking again: Chronicle's first and last cycle each read the
+     * clock and the directory's cached listing, 5% of the forwarder thread when asked for every record (a
+     * profile of a forwarder kept running).
+     */
     private boolean plausible(long index) {
         int c = queue.rollCycle().toCycle(index);
-        return c >= queue.firstCycle() && c <= queue.lastCycle();
+        if (c == plausibleCycle) {
+            return true;
+        }
+        if (c >= queue.firstCycle() && c <= queue.lastCycle()) {
+            plausibleCycle = c;
+            return true;
+        }
+        return false;
     }
 
     /**
