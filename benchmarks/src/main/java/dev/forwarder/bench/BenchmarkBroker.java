@@ -8,10 +8,10 @@ import dev.forwarder.internal.kafka.ProducerSettings;
 import dev.forwarder.internal.spool.Spool;
 import dev.forwarder.internal.spool.SpoolIdentity;
 import dev.forwarder.testkit.KafkaBroker;
+import dev.forwarder.testkit.Ports;
 import dev.forwarder.testkit.Records;
 import dev.forwarder.testkit.TestConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,10 +71,8 @@ final class BenchmarkBroker {
     }
 
     /** A loopback address where nothing listens (a port taken and released): the broker-down case. */
-    static String nowhere() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return "127.0.0.1:" + s.getLocalPort();
-        }
+    static String nowhere() {
+        return "127.0.0.1:" + Ports.unused(); // never a port this JVM's brokers were given
     }
 
     /**

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -62,8 +63,9 @@ final class DemoCommand implements Callable<Integer> {
             outageSeconds = 2;
         }
         Path work = Files.createTempDirectory("forwarder-demo-");
-        int port = freePort();
-        int controller = freePort();
+        int[] ports = freePorts(2);
+        int port = ports[0];
+        int controller = ports[1];
         say("Starting an embedded Kafka on 127.0.0.1:" + port + " (data in " + work.resolve("kafka") + ")");
         EmbeddedKafka kafka = new EmbeddedKafka(work.resolve("kafka"), port, controller);
         kafka.start();
@@ -207,9 +209,25 @@ final class DemoCommand implements Callable<Integer> {
         return ("{\"id\":\"" + id + "\"," + body + "}").getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+    /**
+     * {@code n} free ports, all different: each socket is held until all are drawn, since the kernel may hand
+     * a port just freed out again, and an embedded Kafka given one port for its listener and its controller
+     * does not start.
+     */
+    static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 }
