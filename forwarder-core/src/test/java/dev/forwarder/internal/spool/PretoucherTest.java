@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forwarder.DataType;
+import dev.forwarder.testkit.JvmResources;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -191,7 +192,8 @@ class PretoucherTest {
                 long rounds = pretoucher.rounds();
                 await().atMost(Duration.ofSeconds(10)).until(() -> pretoucher.rounds() > rounds + 1);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> !mapped(first) && !open(first));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !JvmResources.maps(first) && !JvmResources.holdsOpen(first));
             assertEquals(0, pretoucher.failures());
         }
     }
@@ -243,26 +245,6 @@ class PretoucherTest {
         try (var files = Files.list(spool.queue().file().toPath())) {
             return files.filter(f -> f.toString().endsWith(".cq4")).sorted().toList();
         }
-    }
-
-    /** Whether this process holds {@code file} open: Linux's /proc/self/fd. */
-    private static boolean open(Path file) throws IOException {
-        Path real = file.toRealPath();
-        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.anyMatch(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).equals(real);
-                } catch (IOException e) {
-                    return false; // closed meanwhile
-                }
-            });
-        }
-    }
-
-    /** Whether this process maps {@code file}: Linux's /proc/self/maps. */
-    private static boolean mapped(Path file) throws IOException {
-        String path = file.toRealPath().toString();
-        return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(line -> line.endsWith(path));
     }
 
     private static void appendOne(Spool spool) {
