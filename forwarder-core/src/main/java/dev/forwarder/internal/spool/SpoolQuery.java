@@ -101,10 +101,18 @@ public final class SpoolQuery {
             return 0;
         }
         SingleChronicleQueue queue = spool.queue();
+        RollCycle rc = queue.rollCycle();
+        if (checkpoint >= 0 && rc.toCycle(checkpoint) == rc.toCycle(last)) {
+            // One roll file, whose sequence numbers are dense: Chronicle's countExcerpts answers the same, after
+            // making and closing a tailer it does not use (most of a status() call).
+            return last - checkpoint;
+        }
         long first = queue.firstIndex();
+        if (checkpoint < first && rc.toCycle(first) == rc.toCycle(last)) {
+            return last - first + 1; // every record in one roll file, none forwarded from it yet
+        }
         long from = checkpoint < first ? first : checkpoint;
         boolean fromIsAfter = checkpoint < first;
-        RollCycle rc = spool.queue().rollCycle();
         int checkpointCycle = rc.toCycle(from);
         if (!fromIsAfter && !RollFiles.fileFor(queue, checkpointCycle).exists()) {
             // Chronicle counts only from a cycle that has a file: the checkpoint's is gone (an OS crash took it,
