@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites against a real Kafka broker (each suite starts the test fixture's broker as a
 # child process) and writes benchmarks/results/latest/{jmh.json,jmh.log,summary.md}.
-#   bash benchmarks/run.sh           the full run: about 23 minutes on a 2-core machine
+#   bash benchmarks/run.sh           the full run: about 23 - 30 minutes on a 2-core machine
 #   bash benchmarks/run.sh --smoke   a few seconds, no broker: checks that the benchmarks build and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
