@@ -102,15 +102,7 @@ public final class SpoolQuery {
         }
         SingleChronicleQueue queue = spool.queue();
         RollCycle rc = queue.rollCycle();
-        if (checkpoint >= 0 && rc.toCycle(checkpoint) == rc.toCycle(last)) {
-            // One roll file, whose sequence numbers are dense: Chronicle's countExcerpts answers the same, after
-            // making and closing a tailer it does not use (most of a status() call).
-            return last - checkpoint;
-        }
         long first = queue.firstIndex();
-        if (checkpoint < first && rc.toCycle(first) == rc.toCycle(last)) {
-            return last - first + 1; // every record in one roll file, none forwarded from it yet
-        }
         long from = checkpoint < first ? first : checkpoint;
         boolean fromIsAfter = checkpoint < first;
         int checkpointCycle = rc.toCycle(from);
@@ -125,7 +117,10 @@ public final class SpoolQuery {
             from = rc.toIndex(next.intValue(), 0);
             fromIsAfter = true;
         }
-        long count = queue.countExcerpts(from, last) + 1; // countExcerpts(from, to): to exclusive
+        // countExcerpts(from, to): to exclusive. Within one roll file sequence numbers are dense, and Chronicle
+        // answers from the indexes too, but only after making and closing a tailer it does not use (most of a
+        // status() call): done here without it.
+        long count = (rc.toCycle(from) == rc.toCycle(last) ? last - from : queue.countExcerpts(from, last)) + 1;
         return fromIsAfter ? count : count - 1;
     }
 
